@@ -1,0 +1,346 @@
+"""Checks that nothing the engine claims is false.
+
+* ``check_steps``: every step's two sides agree when each derivative is computed
+  by SymPy itself (``sympy.diff`` of the left-hand side's own definition) and the
+  network's quantities take their values at random points.
+* ``check_gradients``: every general formula, instantiated at every concrete
+  weight and bias, equals ``sympy.diff`` of the fully expanded cost. Exactly, with
+  the activations left as undefined functions (``mode="symbolic"``: the difference
+  expands to 0), and at random points with the real activations
+  (``mode="numeric"``: exact rationals where the activation is piecewise linear,
+  otherwise 60 significant digits).
+"""
+from __future__ import annotations
+
+import itertools
+import random
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterator
+
+import sympy as sp
+from sympy.core.function import AppliedUndef
+
+from .activations import Z
+from .derivation import FORMS
+
+if TYPE_CHECKING:
+    from .network import Network
+    from .steps import Step
+
+DIGITS = 60
+TOLERANCE = sp.Float(10) ** -45
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """A claim that failed: where, and by how much."""
+
+    what: str
+    assignment: tuple[tuple[str, int], ...]
+    lhs: sp.Expr
+    rhs: sp.Expr
+
+    def __str__(self) -> str:
+        where = ", ".join(f"{k}={v}" for k, v in self.assignment)
+        return f"{self.what} [{where}]: {self.lhs} != {self.rhs}"
+
+
+# Expression plumbing -----------------------------------------------------------------
+def expand_sums(expr: sp.Expr) -> sp.Expr:
+    """Write every Sum with numeric limits out as its terms, without evaluating anything else."""
+    def write_out(s: sp.Sum) -> sp.Expr:
+        (var, lo, hi), = s.limits
+        return sp.Add(*(s.function.xreplace({var: sp.Integer(v)}) for v in range(int(lo), int(hi) + 1)))
+
+    while expr.has(sp.Sum):
+        expr = expr.replace(lambda e: isinstance(e, sp.Sum), write_out)
+    return expr
+
+
+def activation_definitions(net: "Network") -> dict:
+    defs: dict = {}
+    for act in net.activations:
+        defs.update(act.definitions)
+    return defs
+
+
+def with_activations(expr: sp.Expr, net: "Network") -> sp.Expr:
+    """Replace every activation function symbol by its explicit definition."""
+    for fn, lam in activation_definitions(net).items():
+        expr = expr.replace(fn, lam)
+    return expr
+
+
+class Model:
+    """A concrete network at one random point: values of every quantity, and local definitions.
+
+    Derivatives are taken by SymPy with the activations as undefined functions (small trees);
+    g and g' are replaced by their definitions, and SymPy's derivative of them, only once the
+    point's values are in.
+    """
+
+    def __init__(self, net: "Network", rng: random.Random) -> None:
+        self.net, self.s = net, net.symbols
+        self.point = random_point(net, rng)
+        self.values = self._forward_values()
+        self.functions = function_values(net)
+        self._definitions: dict = {}
+
+    def definition(self, quantity: sp.Expr) -> sp.Expr:
+        if quantity not in self._definitions:
+            self._definitions[quantity] = expand_sums(self.net.definition_of(quantity))
+        return self._definitions[quantity]
+
+    def local(self, expr: sp.Expr, variable: sp.Expr) -> sp.Expr:
+        """``expr`` as a function of the quantities at ``variable``'s level (the backprop meaning of d/dvariable)."""
+        cut = self.net.level(variable)
+        cut = -1 if cut is None else cut
+        while True:
+            above = {q: self.definition(q) for q in _quantities(expr, self.net)
+                     if (self.net.level(q) or 0) > cut and self.net.definition_of(q) is not None}
+            if not above:
+                return expr
+            expr = expr.xreplace(above)
+
+    def _forward_values(self) -> dict:
+        s, net = self.s, self.net
+        values = dict(self.point)
+        for layer in range(1, net.L + 1):
+            for j in range(net.size(layer)):
+                z = expand_sums(net.z_definition(layer, j)).xreplace(values)
+                values[s.z[layer, j]] = z
+                a = with_activations(net.activation(layer)(s.z[layer, j]), net).xreplace({s.z[layer, j]: z})
+                values[s.a[layer, j]] = _settle(a)
+        values[s.cost] = _settle(expand_sums(net.cost_definition()).xreplace(values))
+        return values
+
+    def value(self, expr: sp.Expr) -> sp.Expr:
+        """The value of a claim's side: derivatives by sympy.diff of local definitions, then numbers."""
+        s = self.s
+        expr = expand_sums(expr)
+        expr = expr.replace(lambda e: isinstance(e, sp.Indexed) and e.base == s.delta,
+                            lambda e: sp.Derivative(s.cost, s.z[e.indices]))
+        expr = expr.replace(lambda e: isinstance(e, sp.Derivative), self._differentiate)
+        expr = _primes_as_functions(expr).xreplace(self.values)
+        for fn, lam in self.functions.items():
+            expr = expr.replace(fn, lam)
+        return _settle(expr)
+
+    def _differentiate(self, d: sp.Derivative) -> sp.Expr:
+        (var, count), = d.variable_count
+        return sp.diff(self.local(d.expr, var), var, count)
+
+
+def function_values(net: "Network") -> dict:
+    """Each activation symbol g and its prime g' mapped to explicit Lambdas (g' by sympy.diff of g)."""
+    out = {}
+    for fn, lam in activation_definitions(net).items():
+        out[fn] = lam
+        out[prime_function(fn)] = sp.Lambda(Z, sp.diff(lam(Z), Z))
+    return out
+
+
+def prime_function(fn) -> sp.FunctionClass:
+    """The opaque function standing for g' in exact comparisons."""
+    return sp.Function(f"{fn.__name__}__prime")
+
+
+def _quantities(expr: sp.Expr, net: "Network") -> set:
+    found = {q for q in expr.atoms(sp.Indexed)}
+    if expr.has(net.symbols.cost):
+        found.add(net.symbols.cost)
+    return found
+
+
+def _settle(value: sp.Expr) -> sp.Expr:
+    """Exact rationals stay exact; anything transcendental becomes a 60-digit float."""
+    value = sp.sympify(value)
+    if value.is_Rational:
+        return value
+    return value.evalf(DIGITS) if not value.free_symbols else value
+
+
+def equal(lhs: sp.Expr, rhs: sp.Expr) -> bool:
+    """Exact equality for rationals, else agreement to 45 digits relative to the size of the values."""
+    diff = sp.sympify(lhs - rhs)
+    if diff.is_Rational:
+        return diff == 0
+    diff = diff.evalf(DIGITS)
+    if not diff.is_number:
+        return sp.simplify(lhs - rhs) == 0
+    scale = max(sp.Float(1), abs(sp.sympify(lhs).evalf(DIGITS)))
+    return bool(abs(diff) <= TOLERANCE * scale)
+
+
+def random_point(net: "Network", rng: random.Random) -> dict:
+    """Random exact rationals for inputs, weights, biases; targets in (0, 1)."""
+    s = net.symbols
+
+    def r() -> sp.Rational:
+        return sp.Rational(rng.randint(-40, 40), rng.choice([7, 8, 9, 10, 11, 12, 16]))
+
+    point = {s.x[k]: r() for k in range(net.size(0))}
+    point.update({s.y[j]: sp.Rational(rng.randint(1, 19), 20) for j in range(net.size(net.L))})
+    for layer in range(1, net.L + 1):
+        for j in range(net.size(layer)):
+            if net.bias:
+                point[s.b[layer, j]] = r()
+            for k in range(net.size(layer - 1)):
+                point[s.w[layer, j, k]] = r()
+    # Parameters of activations (a symbolic gain, say) get a random positive value too.
+    for act in net.activations:
+        for sym in act.definition.expr.free_symbols - {Z}:
+            point[sym] = sp.Rational(rng.randint(5, 30), 10)
+    return point
+
+
+# Index assignments --------------------------------------------------------------------
+def index_ranges(expr: sp.Expr, net: "Network") -> dict[sp.Symbol, int]:
+    """For each free node index in ``expr``, how many nodes it may range over."""
+    s = net.symbols
+    bound = {limit[0] for summation in expr.atoms(sp.Sum) for limit in summation.limits}
+    ranges: dict[sp.Symbol, int] = {}
+    for atom in expr.atoms(sp.Indexed):
+        idx = atom.indices
+        if atom.base in s.layered:
+            layer = idx[0]
+            if not layer.is_Integer:
+                continue
+            layer = int(layer)
+            sizes = [net.size(layer)] + ([net.size(layer - 1)] if atom.base == s.w else [])
+            positions = idx[1:]
+        elif atom.base == s.x:
+            sizes, positions = [net.size(0)], idx
+        elif atom.base == s.y:
+            sizes, positions = [net.size(net.L)], idx
+        else:
+            continue
+        for pos, size in zip(positions, sizes):
+            if pos.is_Symbol and pos not in bound:
+                ranges[pos] = min(ranges.get(pos, size), size)
+    return ranges
+
+
+def assignments(expr: sp.Expr, net: "Network", limit: int, rng: random.Random) -> Iterator[dict]:
+    """Every assignment of the free node indices, or ``limit`` random ones when there are more."""
+    ranges = index_ranges(expr, net)
+    symbols = sorted(ranges, key=str)
+    every = list(itertools.product(*(range(ranges[s]) for s in symbols)))
+    if len(every) > limit:
+        every = rng.sample(every, limit)
+    for combo in every:
+        yield dict(zip(symbols, map(sp.Integer, combo)))
+
+
+# Public checks --------------------------------------------------------------------------
+def check_step(step: "Step", model: Model, limit: int = 24, rng: random.Random | None = None) -> list[Mismatch]:
+    """Compare both sides of a step for every (or ``limit`` sampled) index assignment."""
+    rng = rng or random.Random(0)
+    claim = sp.Add(step.lhs, step.rhs, evaluate=False)
+    failures = []
+    if step.lhs.has(Z) or step.rhs.has(Z):
+        return _check_in_z(step, model, rng)
+    for assignment in assignments(claim, model.net, limit, rng):
+        lhs = model.value(step.lhs.xreplace(assignment))
+        rhs = model.value(step.rhs.xreplace(assignment))
+        if not equal(lhs, rhs):
+            failures.append(Mismatch(f"{step.rule.title}: {step.text}",
+                                     tuple((str(k), int(v)) for k, v in assignment.items()), lhs, rhs))
+    return failures
+
+
+def _check_in_z(step: "Step", model: Model, rng: random.Random) -> list[Mismatch]:
+    """Activation derivations: exact symbolic equality in z, confirmed at random points."""
+    lhs = with_activations(step.lhs, model.net).doit()
+    rhs = with_activations(step.rhs, model.net).doit()
+    params = {p: v for p, v in model.point.items() if isinstance(p, sp.Symbol)}
+    failures = []
+    for _ in range(5):
+        z = sp.Rational(rng.choice([-1, 1]) * rng.randint(1, 60), rng.choice([7, 10, 13]))
+        values = {Z: z, **params}
+        if not equal(_settle(lhs.xreplace(values)), _settle(rhs.xreplace(values))):
+            failures.append(Mismatch(step.text, (("z", str(z)),), lhs, rhs))
+    return failures
+
+
+def check_steps(net: "Network", seed: int = 0, limit: int = 24) -> list[Mismatch]:
+    """Check every step of the network's derivation; returns the failures (empty when all hold)."""
+    rng = random.Random(seed)
+    model = Model(net, rng)
+    failures = []
+    for step in net.derivation().steps():
+        failures += check_step(step, model, limit, rng)
+    return failures
+
+
+def expanded_cost(net: "Network", concrete: bool) -> sp.Expr:
+    """C_0 written out in inputs, targets, weights and biases only."""
+    s = net.symbols
+    model_defs = {}
+    for layer in range(1, net.L + 1):
+        for j in range(net.size(layer)):
+            z = expand_sums(net.z_definition(layer, j)).xreplace(model_defs)
+            model_defs[s.z[layer, j]] = z
+            a = net.activation(layer)(z)
+            model_defs[s.a[layer, j]] = with_activations(a, net) if concrete else a
+    cost = expand_sums(net.cost_definition()).xreplace(model_defs)
+    return cost, model_defs
+
+
+def _parameters(net: "Network") -> Iterator[tuple[str, int, sp.Indexed, dict]]:
+    s = net.symbols
+    for layer in range(1, net.L + 1):
+        for j in range(net.size(layer)):
+            for k in range(net.size(layer - 1)):
+                yield "weight", layer, s.w[layer, j, k], {s.j: j, s.k: k}
+            if net.bias:
+                yield "bias", layer, s.b[layer, j], {s.j: j}
+
+
+def _formula(net: "Network", kind: str, layer: int, form: str) -> sp.Expr:
+    d = net.derivation()
+    return d.gradient(layer, form) if kind == "weight" else d.bias_gradient(layer, form)
+
+
+def _primes_as_functions(expr: sp.Expr) -> sp.Expr:
+    """g'(E) as an opaque function gprime(E), whether written Derivative(g(z), z) or Subs(...)."""
+    def from_subs(e: sp.Subs) -> sp.Expr:
+        return prime_function(e.expr.expr.func)(e.point[0])
+
+    expr = expr.replace(
+        lambda e: isinstance(e, sp.Subs) and isinstance(e.expr, sp.Derivative) and isinstance(e.expr.expr, AppliedUndef),
+        from_subs)
+    return expr.replace(
+        lambda e: isinstance(e, sp.Derivative) and isinstance(e.expr, AppliedUndef),
+        lambda e: prime_function(e.expr.func)(e.expr.args[0]))
+
+
+def check_gradients(net: "Network", mode: str = "symbolic", seed: int = 0) -> list[Mismatch]:
+    """Every general formula at every concrete weight and bias against diff of the expanded cost."""
+    if mode not in ("symbolic", "numeric"):
+        raise ValueError(f"mode must be 'symbolic' or 'numeric', got {mode!r}")
+    s = net.symbols
+    cost, expansions = expanded_cost(net, concrete=(mode == "numeric"))
+    expansions = {**expansions, s.cost: cost}
+    model = Model(net, random.Random(seed)) if mode == "numeric" else None
+    forms = FORMS if mode == "numeric" else ("chain",)
+    failures = []
+    for kind, layer, param, assignment in _parameters(net):
+        truth = sp.diff(cost, param)
+        if mode == "symbolic":
+            truth = _primes_as_functions(truth)
+        else:
+            truth = _settle(truth.xreplace(model.point))
+        for form in forms:
+            formula = expand_sums(_formula(net, kind, layer, form).xreplace(assignment))
+            if mode == "symbolic":
+                formula = _primes_as_functions(formula).xreplace(expansions)
+                ok = sp.expand(formula - truth) == 0 or sp.cancel(sp.together(formula - truth)) == 0
+                value = formula
+            else:
+                value = model.value(formula)
+                ok = equal(value, truth)
+            if not ok:
+                failures.append(Mismatch(f"{kind} gradient, layer {layer}, {form} form",
+                                         tuple((str(k), int(v)) for k, v in assignment.items()), value, truth))
+    return failures

@@ -1,0 +1,73 @@
+"""Single-sample costs C_0 = sum_j term(a_j^{(L)}, y_j) as data, with derivative chains."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+from .errors import DeriveError
+from .steps import Rule, instantiate
+
+A, Y = sp.symbols("a y", real=True)
+"""Placeholders for one output node's activation and target."""
+
+
+@dataclass(frozen=True)
+class Cost:
+    """A cost whose per-node term and derivative chain are expressions in A and Y."""
+
+    name: str
+    title: str
+    term: sp.Expr
+    derivative_chain: tuple[tuple[sp.Expr, Rule, str], ...]
+    description: str = ""
+
+    def term_at(self, a: sp.Expr, y: sp.Expr) -> sp.Expr:
+        return instantiate(self.term, {A: a, Y: y})
+
+    def derivative_at(self, a: sp.Expr, y: sp.Expr) -> sp.Expr:
+        """dC_0/da_j in its final (simplest) form."""
+        return instantiate(self.derivative_chain[-1][0], {A: a, Y: y})
+
+
+def _mul(*factors: sp.Expr) -> sp.Expr:
+    return sp.Mul(*factors, evaluate=False)
+
+
+COSTS: dict[str, Cost] = {
+    "quadratic": Cost(
+        name="quadratic", title="quadratic cost", term=(A - Y) ** 2,
+        derivative_chain=((_mul(2, A - Y), Rule.POWER_RULE, "Power rule; the inner derivative is 1."),),
+        description="sum of squared errors",
+    ),
+    "half-quadratic": Cost(
+        name="half-quadratic", title="half quadratic cost", term=sp.Rational(1, 2) * (A - Y) ** 2,
+        derivative_chain=((A - Y, Rule.POWER_RULE, "Power rule; the 2 cancels the one half."),),
+        description="one half of the sum of squared errors",
+    ),
+    "cross-entropy": Cost(
+        name="cross-entropy", title="binary cross-entropy",
+        term=-(Y * sp.log(A) + (1 - Y) * sp.log(1 - A)),
+        derivative_chain=(
+            (-Y / A + (1 - Y) / (1 - A), Rule.LOGARITHM_RULE,
+             "The derivative of ln u is u'/u; the inner derivative of 1 - a is -1."),
+            ((A - Y) / _mul(A, 1 - A), Rule.SIMPLIFICATION, "Bring both terms over a common denominator."),
+        ),
+        description="binary cross-entropy for outputs in (0, 1)",
+    ),
+}
+ALIASES = {"mse": "quadratic", "squared": "quadratic", "half_quadratic": "half-quadratic",
+           "bce": "cross-entropy", "binary-cross-entropy": "cross-entropy", "cross_entropy": "cross-entropy"}
+
+
+def cost_named(spec: str | Cost) -> Cost:
+    """Resolve a cost name (or alias) to a Cost."""
+    if isinstance(spec, Cost):
+        return spec
+    from .spec import closest_hint
+
+    name = str(spec).strip().lower()
+    name = ALIASES.get(name, name)
+    if name not in COSTS:
+        raise DeriveError(f"unknown cost {spec!r}{closest_hint(name, tuple(COSTS) + tuple(ALIASES))}")
+    return COSTS[name]
