@@ -42,7 +42,7 @@ def _cmd_steps(args: argparse.Namespace) -> int:
         derivation.steps(layer)  # validates the layer number
     print(render_steps(derivation, layer))
     if args.check:
-        from .checks import check_steps
+        from .expansion import check_steps
 
         failures = check_steps(net)
         count = len(derivation.steps())

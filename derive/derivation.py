@@ -64,6 +64,22 @@ class Derivation:
         """delta_j^{(layer)} through the recursion: in terms of delta^{(layer+1)} (or the cost at L)."""
         return self._layer_block(layer).result("delta_recursive")
 
+    def concrete_gradient(self, layer: int, j: int, k: int | None = None, form: Form = "chain") -> sp.Expr:
+        """dC_0/dw_{jk}^{(layer)} (or dC_0/db_j when k is None) for concrete nodes, in x, y, w and b."""
+        from .expansion import written_out
+
+        s, net = self.network.symbols, self.network
+        self._layer_block(layer)
+        _check_node(j, net.size(layer), "j")
+        if k is None:
+            if not net.bias:
+                from .errors import DeriveError
+
+                raise DeriveError("this network has no biases")
+            return written_out(self.bias_gradient(layer, form), net, {s.j: j})
+        _check_node(k, net.size(layer - 1), "k")
+        return written_out(self.gradient(layer, form), net, {s.j: j, s.k: k})
+
     def steps(self, layer: int | None = None) -> tuple[Step, ...]:
         """The ordered steps leading to the layer's gradient (all layers when None), each block once."""
         keys = [f"layer:{layer}"] if layer is not None else [b.key for b in self.blocks]
@@ -88,6 +104,13 @@ class Derivation:
         """The blocks that ``steps(layer)`` walks through, in the same order."""
         wanted = set(id(s) for s in self.steps(layer))
         return tuple(b for b in self.blocks if any(id(s) in wanted for s in b.steps))
+
+
+def _check_node(index: object, size: int, letter: str) -> None:
+    if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < size:
+        from .errors import DeriveError
+
+        raise DeriveError(f"node index {letter} must be an integer in 0..{size - 1}, got {index!r}")
 
 
 def _form(form: str) -> str:

@@ -77,7 +77,10 @@ class Block:
 
 def instantiate(expr: sp.Expr, mapping: dict) -> sp.Expr:
     """Replace placeholders while keeping the written form (no re-evaluation, so 2(a - y) stays)."""
-    with sp.evaluate(False):
+    try:
+        with sp.evaluate(False):
+            return expr.xreplace(mapping)
+    except (ArithmeticError, TypeError):  # SymPy cannot build some unevaluated forms (Piecewise)
         return expr.xreplace(mapping)
 
 
