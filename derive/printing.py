@@ -29,6 +29,10 @@ def _is_quantity(expr: sp.Expr) -> bool:
 class _NotationMixin:
     notation: Notation
 
+    def _as_ordered_terms(self, expr, order=None):
+        """Sums in SymPy's usual order (a - y, 1 - a); products keep the order they were written in."""
+        return expr.as_ordered_terms()
+
     def _index_parts(self, expr: sp.Indexed) -> tuple[str, list[str], str | None]:
         s = self.notation.symbols
         indices = [self._print(i) for i in expr.indices]
@@ -84,7 +88,7 @@ class NotationLatexPrinter(_NotationMixin, LatexPrinter):
 
 
 class NotationTextPrinter(_NotationMixin, StrPrinter):
-    """Readable one-line Unicode text in the project's notation."""
+    """Readable one-line Unicode text in the project's notation (products in chain-rule order)."""
 
     printmethod = "_derive_text"  # bypass Indexed._sympystr
 
