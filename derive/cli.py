@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Sequence
 
 from . import __version__
@@ -10,14 +11,16 @@ from .errors import DeriveError
 from .network import Network
 from .notation import PRESETS
 
+EXAMPLES = Path(__file__).resolve().parent / "examples"
+
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, no usage dump
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
-def _network_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--layers", nargs="+", required=True, metavar="N",
+def _network_options(parser: argparse.ArgumentParser, required: bool = True) -> None:
+    parser.add_argument("--layers", nargs="+", required=required, metavar="N",
                         help="layer sizes, input first, e.g. --layers 2 3 1")
     parser.add_argument("--activation", nargs="+", default=None, metavar="NAME",
                         help="one activation for every layer or one per weight layer: sigmoid, tanh, relu, "
@@ -54,6 +57,45 @@ def _cmd_steps(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_sheet(args: argparse.Namespace) -> int:
+    from .sheet import write_sheet
+    from .spec import load_spec
+
+    if args.spec is not None:
+        given = [f"--{name}" for name in ("layers", "activation", "cost") if getattr(args, name) is not None]
+        if given:
+            raise DeriveError(f"give either a SPEC file or {', '.join(given)}, not both")
+        spec = load_spec(args.spec)
+        net, title, values = spec.network(), args.title or spec.title, spec.values
+    elif args.layers is None:
+        raise DeriveError("give a SPEC file or --layers (e.g. derive sheet --layers 2 3 1)")
+    else:
+        net, title, values = network_from(args), args.title, None
+    files = write_sheet(net, Path(args.out_dir), name=args.out, title=title, values=values,
+                        templates=args.templates, tex_only=args.tex_only)
+    print(f"wrote {files.tex}")
+    if files.pdf is not None:
+        print(f"wrote {files.pdf}")
+    if files.note:
+        print(f"derive: {files.note}", file=sys.stderr)
+    return 0
+
+
+def _cmd_examples(args: argparse.Namespace) -> int:
+    from .sheet import write_sheet
+    from .spec import load_spec
+
+    for path in sorted(EXAMPLES.glob("*.toml")):
+        spec = load_spec(path)
+        files = write_sheet(spec.network(), Path(args.out_dir), name=path.stem, title=spec.title,
+                            values=spec.values, tex_only=args.tex_only)
+        print(f"wrote {files.tex}" + (f" and {files.pdf}" if files.pdf else ""))
+        if files.note:
+            print(f"derive: {files.note}", file=sys.stderr)
+            return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="derive", description="Step-by-step backpropagation derivations.")
     parser.add_argument("--version", action="version", version=f"derive {__version__}")
@@ -63,6 +105,25 @@ def build_parser() -> argparse.ArgumentParser:
     steps.add_argument("--layer", type=int, default=None, help="only the steps leading to this weight layer")
     steps.add_argument("--check", action="store_true", help="also verify every step against SymPy")
     steps.set_defaults(run=_cmd_steps)
+
+    sheet = sub.add_parser("sheet", help="write a LaTeX derivation sheet and typeset it to PDF",
+                           description="Write OUT_DIR/NAME.tex and OUT_DIR/NAME.pdf for a network given by "
+                                       "options or by a SPEC file (TOML or JSON, may carry numbers for a "
+                                       "worked example).")
+    sheet.add_argument("spec", nargs="?", default=None, metavar="SPEC", help="network spec file (.toml or .json)")
+    _network_options(sheet, required=False)
+    sheet.add_argument("--out", default=None, metavar="NAME", help="file name without extension "
+                                                                    "(default: derived from the network)")
+    sheet.add_argument("--out-dir", default="outputs", metavar="DIR", help="where to write (default: outputs)")
+    sheet.add_argument("--title", default=None, help="the sheet's title")
+    sheet.add_argument("--templates", default=None, metavar="DIR", help="use your own templates from DIR first")
+    sheet.add_argument("--tex-only", action="store_true", help="write the .tex only, do not run TeX")
+    sheet.set_defaults(run=_cmd_sheet)
+
+    examples = sub.add_parser("examples", help="regenerate the canonical example sheets")
+    examples.add_argument("--out-dir", default="outputs", metavar="DIR")
+    examples.add_argument("--tex-only", action="store_true")
+    examples.set_defaults(run=_cmd_examples)
     return parser
 
 

@@ -39,6 +39,12 @@ class Derivation:
     network: "Network"
     blocks: tuple[Block, ...]
 
+    def _repr_latex_(self) -> str:
+        """Jupyter shows the whole derivation inline."""
+        from .latex_render import derivation_latex
+
+        return derivation_latex(self)
+
     def block(self, key: str) -> Block:
         for block in self.blocks:
             if block.key == key:
@@ -233,6 +239,7 @@ class _Deriver:
             ("weight_chain", weight_chain), ("weight_classic", weight_classic),
             ("delta_chain", self.delta(layer, j, layer, "chain")), ("delta_classic", delta_classic),
             ("delta_recursive", self.delta_recursive(layer, j)),
+            ("weight_from_delta", _mul(s.delta[layer, j], prev)),
         )
         return Block(f"layer:{layer}", f"Weights into {where}: layer {layer}", tuple(steps), results)
 
@@ -328,6 +335,38 @@ class _Deriver:
         ]
 
 
+def layer_matrix(kind: str, layer: sp.Expr, rows: sp.Expr, cols: sp.Expr = 1) -> sp.MatrixSymbol:
+    """A layer's vector or matrix (W^{(l)}, delta^{(l)}, a^{(l-1)}, g'^{(l)}(z^{(l)}), ...).
+
+    The kind and layer travel in the name ("W:l+1"); the printers turn them into notation.
+    """
+    return sp.MatrixSymbol(f"{kind}:{layer}", rows, cols)
+
+
+def matrix_summary(net: "Network", layer: int | None = None) -> Block:
+    """The four backpropagation equations in vector form (the general case of every layer block).
+
+    With ``layer`` the general l is replaced by that layer (the checks use this).
+    """
+    s = net.symbols
+    l, L = (s.l if layer is None else sp.Integer(layer)), sp.Integer(net.L)
+    n = lambda layer: s.n[layer]  # noqa: E731
+    delta = lambda layer: layer_matrix("delta", layer, n(layer))  # noqa: E731
+    gprime = lambda layer: layer_matrix("gprime", layer, n(layer))  # noqa: E731
+    steps = (
+        Step(delta(L), sp.HadamardProduct(layer_matrix("gradC", L, n(L)), gprime(L)), Rule.CHAIN_RULE,
+             "Output error: the cost's gradient with respect to the outputs, times the activation's derivative, "
+             "element by element."),
+        Step(delta(l), sp.HadamardProduct(layer_matrix("W", l + 1, n(l + 1), n(l)).T * delta(l + 1), gprime(l)),
+             Rule.CHAIN_RULE, "Error recursion: the errors of layer l+1 flow back through the transposed weights."),
+        Step(layer_matrix("dCdb", l, n(l)), delta(l), Rule.SUBSTITUTION,
+             "Bias gradient: the error itself."),
+        Step(layer_matrix("dCdW", l, n(l), n(l - 1)), delta(l) * layer_matrix("a", l - 1, n(l - 1)).T,
+             Rule.SUBSTITUTION, "Weight gradient: error times incoming activation, an outer product."),
+    )
+    return Block("summary", "Summary in matrix form", steps if net.bias else steps[:2] + steps[3:])
+
+
 def derive(net: "Network") -> Derivation:
     """Build the full derivation of a network (index form; cost independent of layer widths)."""
     d = _Deriver(net)
@@ -338,4 +377,5 @@ def derive(net: "Network") -> Derivation:
             seen.add(d.act_key(layer))
             blocks.append(d.activation_block(layer))
     blocks += [d.layer_block(layer) for layer in range(net.L, 0, -1)]
+    blocks.append(matrix_summary(net))
     return Derivation(net, tuple(blocks))

@@ -79,9 +79,9 @@ class Model:
     point's values are in.
     """
 
-    def __init__(self, net: "Network", rng: random.Random) -> None:
+    def __init__(self, net: "Network", rng: random.Random | None = None, point: dict | None = None) -> None:
         self.net, self.s = net, net.symbols
-        self.point = random_point(net, rng)
+        self.point = point if point is not None else random_point(net, rng or random.Random(0))
         self.values = self._forward_values()
         self.functions = function_values(net)
         self._definitions: dict = {}
@@ -267,8 +267,71 @@ def check_steps(net: "Network", seed: int = 0, limit: int = 24) -> list[Mismatch
     model = Model(net, rng)
     failures = []
     for step in net.derivation().steps():
+        if isinstance(step.lhs, sp.MatrixExpr):
+            continue
         failures += check_step(step, model, limit, rng)
+    return failures + check_summary(net, model)
+
+
+def explicit_matrix(symbol: sp.MatrixSymbol, net: "Network") -> sp.Matrix:
+    """The entries of a summary vector or matrix ("W:2", "delta:1", ...) as index-form quantities."""
+    s = net.symbols
+    kind, layer = symbol.name.split(":")
+    m = int(layer)
+    C = s.cost
+    rows, cols = symbol.shape
+    entry = {
+        "delta": lambda j, k: s.delta[m, j],
+        "gprime": lambda j, k: net.activation(m).prime(s.z[m, j]),
+        "gradC": lambda j, k: sp.Derivative(C, s.a[m, j]),
+        "W": lambda j, k: s.w[m, j, k],
+        "a": lambda j, k: net.previous_activation(m + 1, j),
+        "dCdb": lambda j, k: sp.Derivative(C, s.b[m, j]),
+        "dCdW": lambda j, k: sp.Derivative(C, s.w[m, j, k]),
+    }[kind]
+    return sp.Matrix(int(rows), int(cols), lambda j, k: entry(j, k))
+
+
+def check_summary(net: "Network", model: Model) -> list[Mismatch]:
+    """The matrix-form equations, for every layer they speak of, entry by entry."""
+    from .derivation import matrix_summary
+
+    failures = []
+    for layer in range(1, net.L + 1):
+        for step in matrix_summary(net, layer).steps:
+            if layer == net.L and any(m.name.startswith("W:") for m in step.rhs.atoms(sp.MatrixSymbol)):
+                continue  # the recursion speaks of hidden layers only
+            lhs, rhs = (_explicit(_sized(side, net), net) for side in (step.lhs, step.rhs))
+            for j, k in itertools.product(range(lhs.rows), range(lhs.cols)):
+                if not equal(model.value(lhs[j, k]), model.value(rhs[j, k])):
+                    failures.append(Mismatch(f"summary: {step.text}", (("layer", layer), ("j", j), ("k", k)),
+                                             lhs[j, k], rhs[j, k]))
     return failures
+
+
+def _explicit(expr: sp.Expr, net: "Network") -> sp.Matrix:
+    """Entries of a matrix expression built from summary symbols, products, transposes, Hadamard products."""
+    if isinstance(expr, sp.MatrixSymbol):
+        return explicit_matrix(expr, net)
+    if isinstance(expr, sp.Transpose):
+        return _explicit(expr.arg, net).T
+    if isinstance(expr, sp.HadamardProduct):
+        first, *rest = (_explicit(arg, net) for arg in expr.args)
+        for other in rest:
+            first = first.multiply_elementwise(other)
+        return first
+    if isinstance(expr, sp.MatMul):
+        result = sp.Integer(1)
+        for arg in expr.args:
+            result = result * (_explicit(arg, net) if isinstance(arg, sp.MatrixExpr) else arg)
+        return result
+    raise TypeError(f"unexpected matrix expression {expr!r}")
+
+
+def _sized(expr: sp.Expr, net: "Network") -> sp.Expr:
+    """Replace the symbolic sizes n^{(l)} of summary matrices by the network's sizes."""
+    s = net.symbols
+    return expr.xreplace({s.n[m]: sp.Integer(net.size(m)) for m in range(net.L + 1)})
 
 
 def expanded_cost(net: "Network", concrete: bool) -> sp.Expr:

@@ -104,7 +104,7 @@ class Symbols:
     @property
     def layered(self) -> frozenset[sp.IndexedBase]:
         """Bases whose first index is the layer (printed as a superscript)."""
-        return frozenset({self.w, self.b, self.z, self.a, self.delta})
+        return frozenset({self.w, self.b, self.z, self.a, self.delta, self.n})
 
     def downstream_letter(self, offset: int) -> sp.Symbol:
         """Index letter for nodes of layer l + offset (offset >= 1)."""

@@ -45,6 +45,12 @@ class _NotationMixin:
         return "".join(indices) if all(len(i) == 1 for i in indices) else ",".join(indices)
 
 
+def summary_parts(symbol: sp.MatrixSymbol) -> tuple[str, str]:
+    """("W", "l+1") from a summary matrix named "W:l + 1"."""
+    kind, _, layer = symbol.name.partition(":")
+    return kind, layer.replace(" ", "")
+
+
 class NotationLatexPrinter(_NotationMixin, LatexPrinter):
     """LaTeX in the project's notation."""
 
@@ -53,11 +59,18 @@ class NotationLatexPrinter(_NotationMixin, LatexPrinter):
         super().__init__(settings)
         self.notation = notation
 
+    def _print_Pow(self, expr: sp.Pow) -> str:
+        if isinstance(expr.base, sp.Indexed) and expr.exp.is_Integer and expr.exp > 0:
+            return rf"\left({self._print(expr.base)}\right)^{{{self._print(expr.exp)}}}"  # no double superscript
+        return super()._print_Pow(expr)
+
     def _print_Indexed(self, expr: sp.Indexed) -> str:
         base, subs, layer = self._index_parts(expr)
         if layer is None:
             return f"{base}_{{{self._joined(subs)}}}"
         sup = f"({layer})" if self.notation.superscript == "paren" else layer
+        if not subs:
+            return f"{base}^{{{sup}}}"
         return f"{base}_{{{self._joined(subs)}}}^{{{sup}}}"
 
     def _print_Derivative(self, expr: sp.Derivative) -> str:
@@ -78,6 +91,31 @@ class NotationLatexPrinter(_NotationMixin, LatexPrinter):
 
     def _print_Heaviside(self, expr, exp=None) -> str:
         return rf"H\left({self._print(expr.args[0])}\right)"
+
+    def _layer_sup(self, layer: str) -> str:
+        return f"^{{({layer})}}" if self.notation.superscript == "paren" else f"^{{{layer}}}"
+
+    def _print_MatrixSymbol(self, expr: sp.MatrixSymbol) -> str:
+        kind, layer = summary_parts(expr)
+        nt, sup = self.notation, self._layer_sup(layer)
+        cost = self._print(nt.symbols.cost)
+        names = {
+            "delta": rf"\delta{sup}" if nt.delta == "delta" else f"{nt.delta}{sup}",
+            "gprime": rf"{nt.activation if nt.activation != 'sigma' else chr(92) + 'sigma'}'{sup}\!\left({nt.preactivation}{sup}\right)",
+            "gradC": rf"\nabla_{{{nt.activation_value}{sup}}} {cost}",
+            "W": f"{nt.weight.upper()}{sup}",
+            "a": f"{nt.activation_value}{sup}",
+            "dCdb": rf"\frac{{\partial {cost}}}{{\partial {nt.bias}{sup}}}",
+            "dCdW": rf"\frac{{\partial {cost}}}{{\partial {nt.weight.upper()}{sup}}}",
+        }
+        return names.get(kind, expr.name)
+
+    def _print_Transpose(self, expr) -> str:
+        return rf"\left({self._print(expr.arg)}\right)^{{\mathsf{{T}}}}"
+
+    def _print_HadamardProduct(self, expr) -> str:
+        return r" \odot ".join(rf"\left({self._print(a)}\right)" if isinstance(a, sp.MatMul) else self._print(a)
+                                for a in expr.args)
 
     def _print_Sum(self, expr: sp.Sum) -> str:
         (var, lo, hi), = expr.limits
@@ -107,7 +145,7 @@ class NotationTextPrinter(_NotationMixin, StrPrinter):
         if layer is None:
             return f"{base}_{sub}"
         sup = f"({layer})" if self.notation.superscript == "paren" else layer
-        return f"{base}_{sub}^{sup}"
+        return f"{base}_{sub}^{sup}" if sub else f"{base}^{sup}"
 
     def _print_Function(self, expr) -> str:
         name = _GREEK_TEXT.get(expr.func.__name__, expr.func.__name__)
@@ -131,6 +169,28 @@ class NotationTextPrinter(_NotationMixin, StrPrinter):
 
     def _print_Heaviside(self, expr) -> str:
         return f"H({self._print(expr.args[0])})"
+
+    def _print_MatrixSymbol(self, expr: sp.MatrixSymbol) -> str:
+        kind, layer = summary_parts(expr)
+        nt = self.notation
+        sup = f"^({layer})" if nt.superscript == "paren" else f"^{layer}"
+        g = _GREEK_TEXT.get(nt.activation, nt.activation)
+        names = {
+            "delta": f"δ{sup}", "gprime": f"{g}'{sup}({nt.preactivation}{sup})",
+            "gradC": f"∇_{nt.activation_value}{sup} {nt.cost}", "W": f"{nt.weight.upper()}{sup}",
+            "a": f"{nt.activation_value}{sup}", "dCdb": f"∂{nt.cost}/∂{nt.bias}{sup}",
+            "dCdW": f"∂{nt.cost}/∂{nt.weight.upper()}{sup}",
+        }
+        return names.get(kind, expr.name)
+
+    def _print_Transpose(self, expr) -> str:
+        return f"({self._print(expr.arg)})ᵀ"
+
+    def _print_HadamardProduct(self, expr) -> str:
+        return " ⊙ ".join(f"({self._print(a)})" if isinstance(a, sp.MatMul) else self._print(a) for a in expr.args)
+
+    def _print_MatMul(self, expr) -> str:
+        return " ".join(self._print(arg) for arg in expr.args)
 
     def _print_Pow(self, expr, rational=False) -> str:
         return super()._print_Pow(expr, rational).replace("**", "^")

@@ -106,3 +106,24 @@ def test_expansion_check_catches_a_wrong_formula(monkeypatch, mode):
     monkeypatch.setattr(type(d), "gradient", transposed)
     failures = check_gradients(net, mode=mode)
     assert failures and all("layer 1" in f.what for f in failures)
+
+
+def test_matrix_summary_square_layers_catch_missing_transpose(monkeypatch):
+    """With square weight matrices W delta has the right shape, so only the values can tell."""
+    import derive.derivation as derivation
+    from derive.expansion import check_summary
+
+    real = derivation.matrix_summary
+
+    def without_transpose(net, layer=None):
+        block = real(net, layer)
+        steps = tuple(Step(st.lhs, st.rhs.replace(lambda e: isinstance(e, sp.Transpose), lambda e: e.arg),
+                           st.rule, st.text) if isinstance(st.rhs, sp.HadamardProduct) else st for st in block.steps)
+        return type(block)(block.key, block.title, steps)
+
+    net = Network([2, 2, 2], activation="sigmoid")
+    model = Model(net, random.Random(4))
+    assert check_summary(net, model) == []
+    monkeypatch.setattr(derivation, "matrix_summary", without_transpose)
+    failures = check_summary(net, model)
+    assert failures and all("recursion" in f.what for f in failures)

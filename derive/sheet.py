@@ -1,0 +1,136 @@
+"""Derivation sheets: Jinja2 LaTeX templates filled with rendered derivation data, then typeset."""
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+
+from . import latex_render as lr
+from .errors import DeriveError
+from .network import Network
+from .spec import Values
+from .tex import TexUnavailable, compile_pdf
+from .worked import worked_example
+
+TEMPLATE = "sheet.tex.j2"
+
+
+def template_dirs(extra: str | Path | None = None) -> list[Path]:
+    """Where templates are looked up: the user's directory first, then the project's templates/."""
+    here = Path(__file__).resolve().parent
+    candidates = [here.parent / "templates", Path(sys.prefix) / "share" / "derive" / "templates"]
+    dirs = [Path(extra)] if extra is not None else []
+    if extra is not None and not Path(extra).is_dir():
+        raise DeriveError(f"templates directory not found: {extra}")
+    return dirs + [d for d in candidates if d.is_dir()]
+
+
+def _finalize(value: object) -> str:
+    """Autoescape for TeX: anything not produced as LaTeX by derive is escaped."""
+    if value is None:
+        return ""
+    if isinstance(value, (lr.Tex, int)) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    return lr.escape(value)
+
+
+def template_environment(extra: str | Path | None = None) -> jinja2.Environment:
+    """Jinja2 with LaTeX-friendly delimiters: \\VAR{...}, \\BLOCK{...}, \\#{...}."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(d) for d in template_dirs(extra)]),
+        block_start_string=r"\BLOCK{", block_end_string="}",
+        variable_start_string=r"\VAR{", variable_end_string="}",
+        comment_start_string=r"\#{", comment_end_string="}",
+        line_statement_prefix="%%", line_comment_prefix="%#",
+        trim_blocks=True, lstrip_blocks=True, autoescape=False,
+        undefined=jinja2.StrictUndefined, finalize=_finalize, keep_trailing_newline=True,
+    )
+    # A macro's output was escaped piece by piece inside the macro: mark it as LaTeX.
+    env.filters["tex"] = lambda text: lr.Tex(text)
+    return env
+
+
+def default_name(net: Network) -> str:
+    """outputs/<name>: sizes, activations, cost, biases, e.g. 2-3-1-sigmoid-quadratic."""
+    acts = [a.name for a in dict.fromkeys(net.activations)]
+    parts = ["-".join(map(str, net.sizes)), *acts, net.cost.name] + (["bias"] if net.bias else [])
+    name = "-".join(parts)
+    return "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in name).strip("-.")
+
+
+def sheet_context(net: Network, title: str | None = None, values: Values | None = None) -> dict:
+    d = net.derivation()
+    blocks = lr.render_blocks(d)
+    example = worked_example(net, values) if values is not None else None
+    return {
+        "title": title or f"Backpropagation for a {'-'.join(map(str, net.sizes))} network",
+        "description": net.describe(),
+        "L": net.L,
+        "notation_rows": lr.notation_rows(net),
+        "drawing": lr.network_drawing(net),
+        "forward": blocks["forward"],
+        "cost": blocks["cost"],
+        "activations": [blocks[k] for k in blocks if k.startswith("activation:")],
+        "output_layer": blocks[f"layer:{net.L}"],
+        "hidden_layers": [blocks[f"layer:{layer}"] for layer in range(net.L - 1, 0, -1)],
+        "summary": blocks["summary"],
+        "delta_recursion": [blocks[f"layer:{layer}"] for layer in range(net.L - 1, 0, -1)],
+        "example": lr.worked_tables(net, example) if example is not None else None,
+        "bias": net.bias,
+        "cost_symbol": lr.math(net.symbols.cost, net),
+    }
+
+
+def render_sheet(net: Network, title: str | None = None, values: Values | None = None,
+                 templates: str | Path | None = None) -> str:
+    """The sheet's LaTeX source."""
+    env = template_environment(templates)
+    try:
+        template = env.get_template(TEMPLATE)
+    except jinja2.TemplateNotFound:
+        raise DeriveError(f"template {TEMPLATE} not found in {', '.join(map(str, template_dirs(templates)))}") from None
+    except jinja2.TemplateSyntaxError as error:
+        raise DeriveError(f"template {error.filename}:{error.lineno}: {error.message}") from None
+    try:
+        return template.render(**sheet_context(net, title, values))
+    except jinja2.TemplateError as error:
+        raise DeriveError(f"template error: {error}") from None
+
+
+@dataclass(frozen=True)
+class SheetFiles:
+    tex: Path
+    pdf: Path | None
+    note: str | None = None
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write via a temporary file and rename, so no half-written file is ever left at ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)
+
+
+def write_sheet(net: Network, out_dir: Path, name: str | None = None, title: str | None = None,
+                values: Values | None = None, templates: str | Path | None = None,
+                tex_only: bool = False) -> SheetFiles:
+    """Write outputs/<name>.tex and, unless tex_only, typeset outputs/<name>.pdf."""
+    name = name or default_name(net)
+    if not name or "/" in name or name.startswith("."):
+        raise DeriveError(f"invalid output name {name!r}: use a plain file name without directories")
+    source = render_sheet(net, title, values, templates)
+    tex_path = out_dir / f"{name}.tex"
+    write_atomic(tex_path, source)
+    if tex_only:
+        return SheetFiles(tex_path, None)
+    try:
+        pdf = compile_pdf(source, out_dir / f"{name}.pdf")
+    except TexUnavailable as missing:
+        return SheetFiles(tex_path, None, str(missing))
+    return SheetFiles(tex_path, pdf)
