@@ -5,8 +5,9 @@
   network's quantities take their values at random points.
 * ``check_gradients``: every general formula, instantiated at every concrete
   weight and bias, equals ``sympy.diff`` of the fully expanded cost. Exactly, with
-  the activations left as undefined functions (``mode="symbolic"``: the difference
-  expands to 0), and at random points with the real activations
+  the activations left as undefined functions (``mode="symbolic"``: the difference,
+  a rational function of the g(...) and g'(...) values, has numerator 0), and at
+  random points with the real activations
   (``mode="numeric"``: exact rationals where the activation is piecewise linear,
   otherwise to 60 of 120 working digits).
 """
@@ -66,9 +67,7 @@ def activation_definitions(net: "Network") -> dict:
 
 def with_activations(expr: sp.Expr, net: "Network") -> sp.Expr:
     """Replace every activation function symbol by its explicit definition."""
-    for fn, lam in activation_definitions(net).items():
-        expr = expr.replace(fn, lam)
-    return expr
+    return with_function_values(expr, activation_definitions(net))
 
 
 class Model:
@@ -334,8 +333,8 @@ def _sized(expr: sp.Expr, net: "Network") -> sp.Expr:
     return expr.xreplace({s.n[m]: sp.Integer(net.size(m)) for m in range(net.L + 1)})
 
 
-def expanded_cost(net: "Network", concrete: bool) -> sp.Expr:
-    """C_0 written out in inputs, targets, weights and biases only."""
+def expanded_cost(net: "Network", concrete: bool) -> tuple[sp.Expr, dict]:
+    """C_0 written out in inputs, targets, weights and biases only, and every z and a likewise."""
     s = net.symbols
     model_defs = {}
     for layer in range(1, net.L + 1):
