@@ -34,6 +34,7 @@ class Activation:
     kinks: tuple[sp.Expr, ...] = ()
     analytic: bool = True
     description: str = ""
+    numpy_forward: str = ""  # stable NumPy code for g({z}); empty: print the definition
 
     def __call__(self, z: sp.Expr) -> sp.Expr:
         return self.function(z)
@@ -92,6 +93,8 @@ def sigmoid(gain: sp.Expr = sp.Integer(1)) -> Activation:
         derivative_chain=chain,
         derivative_in_output=sp.Lambda(Z, _mul(Z, 1 - Z) if gain == 1 else _mul(gain, Z, 1 - Z)),
         description="logistic sigmoid" + ("" if gain == 1 else f" with gain {gain}"),
+        numpy_forward="numpy.exp(-numpy.logaddexp(0.0, -{z}))" if gain == 1
+        else f"numpy.exp(-numpy.logaddexp(0.0, -({gain}) * {{z}}))",
     )
 
 
@@ -109,6 +112,7 @@ def tanh() -> Activation:
     return Activation(
         name="tanh", function=fn, definition=sp.Lambda(Z, p / q), derivative_chain=chain,
         derivative_in_output=sp.Lambda(Z, 1 - Z**2), description="hyperbolic tangent",
+        numpy_forward="numpy.tanh({z})",
     )
 
 
@@ -127,7 +131,7 @@ def relu() -> Activation:
         name="relu", function=fn, definition=sp.Lambda(Z, sp.Piecewise((Z, Z > 0), (0, True))),
         derivative_chain=chain, derivative_in_output=sp.Lambda(Z, sp.Heaviside(Z, 0)),
         convention="ReLU'(0) = 0", kinks=(sp.Integer(0),), analytic=False,
-        description="rectified linear unit",
+        description="rectified linear unit", numpy_forward="numpy.maximum({z}, 0.0)",
     )
 
 
@@ -149,6 +153,7 @@ def leaky_relu(slope: sp.Expr = sp.Rational(1, 100)) -> Activation:
         derivative_in_output=sp.Lambda(Z, sp.Piecewise((1, Z > 0), (slope, True))),
         convention=f"LeakyReLU'(0) = {slope}", kinks=(sp.Integer(0),), analytic=False,
         description=f"leaky ReLU with slope {slope} for negative inputs",
+        numpy_forward=f"numpy.where({{z}} > 0, {{z}}, ({slope}) * {{z}})",
     )
 
 
@@ -167,7 +172,7 @@ def softplus() -> Activation:
     return Activation(
         name="softplus", function=fn, definition=sp.Lambda(Z, sp.log(inner)), derivative_chain=chain,
         derivative_in_output=sp.Lambda(Z, 1 - sp.exp(-Z)), helpers=((SIGMA, _SIGMA_DEFINITION),),
-        description="softplus",
+        description="softplus", numpy_forward="numpy.logaddexp(0.0, {z})",
     )
 
 
@@ -178,7 +183,7 @@ def identity() -> Activation:
              (sp.Integer(1), Rule.POWER_RULE, "The derivative of z is 1."))
     return Activation(
         name="identity", function=fn, definition=sp.Lambda(Z, Z), derivative_chain=chain,
-        derivative_in_output=sp.Lambda(Z, sp.Integer(1)), description="identity",
+        derivative_in_output=sp.Lambda(Z, sp.Integer(1)), description="identity", numpy_forward="{z}",
     )
 
 

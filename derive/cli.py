@@ -96,6 +96,66 @@ def _cmd_examples(args: argparse.Namespace) -> int:
     return 0
 
 
+def _network_from_spec_or_options(args: argparse.Namespace) -> tuple[Network, object]:
+    from .spec import load_spec
+
+    if getattr(args, "spec", None) is not None:
+        spec = load_spec(args.spec)
+        return spec.network(), spec
+    if args.layers is None:
+        raise DeriveError("give a SPEC file or --layers")
+    return network_from(args), None
+
+
+def _cmd_code(args: argparse.Namespace) -> int:
+    from .codegen import generate_source
+    from .sheet import write_atomic
+
+    net, _ = _network_from_spec_or_options(args)
+    source = generate_source(net)
+    if args.out is None:
+        print(source, end="")
+    else:
+        write_atomic(Path(args.out), source)
+        print(f"wrote {args.out}")
+    return 0
+
+
+def _cmd_grad(args: argparse.Namespace) -> int:
+    import json
+
+    from .spec import load_spec
+
+    spec = load_spec(args.spec)
+    net = spec.network()
+    weights, biases, X, Y = spec.arrays()
+    numeric = net.numeric()
+    grad_w, grad_b = numeric.gradient(weights, biases, X, Y)
+    result = {"cost": float(numeric.cost(weights, biases, X, Y)),
+              "weights": [g.tolist() for g in grad_w],
+              "biases": [g.tolist() for g in grad_b] if grad_b is not None else None}
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(f"cost {result['cost']:.12g}")
+        for layer, g in enumerate(grad_w, start=1):
+            print(f"dC/dw^({layer}) =\n{g}")
+        for layer, g in enumerate(grad_b or [], start=1):
+            print(f"dC/db^({layer}) = {g}")
+    return 0
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from .gradcheck import check_gradient
+    from .spec import load_spec
+
+    spec = load_spec(args.spec)
+    net = spec.network()
+    report = check_gradient(net, *spec.arrays())
+    print(report.table())
+    return 0 if report.passed else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="derive", description="Step-by-step backpropagation derivations.")
     parser.add_argument("--version", action="version", version=f"derive {__version__}")
@@ -119,6 +179,21 @@ def build_parser() -> argparse.ArgumentParser:
     sheet.add_argument("--templates", default=None, metavar="DIR", help="use your own templates from DIR first")
     sheet.add_argument("--tex-only", action="store_true", help="write the .tex only, do not run TeX")
     sheet.set_defaults(run=_cmd_sheet)
+
+    code = sub.add_parser("code", help="write the generated NumPy forward/cost/gradient code")
+    code.add_argument("spec", nargs="?", default=None, metavar="SPEC", help="network spec file (or use --layers)")
+    _network_options(code, required=False)
+    code.add_argument("--out", default=None, metavar="FILE", help="write to FILE (default: print)")
+    code.set_defaults(run=_cmd_code)
+
+    grad = sub.add_parser("grad", help="cost and every gradient for the numbers in a spec file")
+    grad.add_argument("spec", metavar="SPEC")
+    grad.add_argument("--json", action="store_true", help='print {"cost": ..., "weights": [...], "biases": [...]}')
+    grad.set_defaults(run=_cmd_grad)
+
+    check = sub.add_parser("check", help="check every generated gradient against finite differences")
+    check.add_argument("spec", metavar="SPEC")
+    check.set_defaults(run=_cmd_check)
 
     examples = sub.add_parser("examples", help="regenerate the canonical example sheets")
     examples.add_argument("--out-dir", default="outputs", metavar="DIR")

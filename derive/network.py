@@ -134,3 +134,13 @@ class Network:
     def derivation(self):
         """The step-by-step derivation of dC_0/dw (and dC_0/db) for every layer."""
         return self._derivation
+
+    @cached_property
+    def _numeric(self):
+        from .codegen import compile_numeric
+
+        return compile_numeric(self)
+
+    def numeric(self):
+        """Generated NumPy functions: ``cost(weights, biases, X, Y)`` and ``gradient(...)``."""
+        return self._numeric

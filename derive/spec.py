@@ -102,6 +102,18 @@ class Spec:
     title: str | None = None
     values: Values | None = None
 
+    def arrays(self) -> tuple[list, list | None, object, object]:
+        """(weights, biases, X, Y) as float64 NumPy arrays, one sample as a batch of one."""
+        import numpy as np
+
+        if self.values is None:
+            raise DeriveError("this spec has no [values]; add x, y and weights to compute numbers")
+        v = self.values
+        as_array = lambda nested: np.array(nested, dtype=float)  # noqa: E731
+        weights = [as_array([[float(w) for w in row] for row in m]) for m in v.weights]
+        biases = [as_array([float(b) for b in vec]) for vec in v.biases] if v.biases is not None else None
+        return weights, biases, as_array([[float(x) for x in v.x]]), as_array([[float(y) for y in v.y]])
+
     def network(self):
         from .network import Network
 
