@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
 import sympy as sp
+from sympy.codegen.rewriting import expm1_opt, log1p_opt, optimize
 from sympy.printing.numpy import NumPyPrinter
 
 from .errors import DeriveError
@@ -39,8 +40,12 @@ class _ArrayPrinter(NumPyPrinter):
 
 
 def array_code(expr: sp.Expr, names: dict) -> str:
-    """NumPy code for an elementwise formula, with quantities renamed to array variables."""
-    expr = sp.sympify(expr).xreplace(names).doit()
+    """NumPy code for an elementwise formula, with quantities renamed to array variables.
+
+    exp(x) - 1 and log(1 + x) become expm1/log1p: softplus' = 1 - e^(-a) lost its relative
+    accuracy for small a, which the complex-step check caught.
+    """
+    expr = optimize(sp.sympify(expr).xreplace(names).doit(), [expm1_opt, log1p_opt])
     return _ArrayPrinter({"fully_qualified_modules": True}).doprint(expr)
 
 
@@ -82,8 +87,11 @@ def _cost_line(net: "Network", analytic: bool) -> Line:
     s, L = net.symbols, net.L
     names = {s.a[L, s.j_sum]: sp.Symbol(f"A{L}"), s.y[s.j_sum]: sp.Symbol("Y")}
     term = net.cost.term_at(s.a[L, s.j_sum], s.y[s.j_sum])
-    if _fused_logits(net) and not analytic:
-        code = f"numpy.logaddexp(0.0, Z{L}) - Y * Z{L}"
+    if _fused_logits(net):
+        # analytic: each branch is analytic and the branch is chosen by Re z, so the complex
+        # step stays valid; log(1 - σ(z)) in complex arithmetic lost digits near σ(z) = 1.
+        code = (f"numpy.where(Z{L}.real > 0, Z{L}, 0.0) + numpy.log1p(numpy.exp(numpy.where(Z{L}.real > 0, "
+                f"-Z{L}, Z{L}))) - Y * Z{L}" if analytic else f"numpy.logaddexp(0.0, Z{L}) - Y * Z{L}")
         note = " (from z: -[y ln σ(z) + (1-y) ln(1-σ(z))] = ln(1+e^z) - y z)"
     else:
         code, note = array_code(term, names), ""

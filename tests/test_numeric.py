@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from derive import DeriveError, Network
@@ -210,6 +210,7 @@ def test_property_numeric_gradient_equals_exact_formula(net, seed):
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(net=networks(), seed=st.integers(0, 2**32 - 1), batch=st.integers(1, 4))
+@example(net=Network([3, 4, 4], activation=["tanh", "relu"], cost="quadratic", bias=True), seed=120, batch=1)
 def test_property_gradient_check_passes(net, seed, batch):
     rng = np.random.default_rng(seed)
     weights = [rng.normal(size=(net.sizes[l], net.sizes[l - 1])) for l in range(1, net.L + 1)]
