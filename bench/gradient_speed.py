@@ -5,7 +5,7 @@ One run, side by side: batch 64 on [784, 100, 10] and batch 1 on [2, 3, 1], sigm
 quadratic cost, biases. Prints the median time per gradient and the ratio to hand-written NumPy.
 Goals: within 1.15x of hand-written NumPy on the large net; faster than PyTorch on the small one.
 
-Run: python bench/gradient_speed.py [--repeat 200]
+Run: python bench/gradient_speed.py [--repeat 500]
 """
 from __future__ import annotations
 
@@ -85,43 +85,51 @@ def jax_gradient():
     return run, prepare
 
 
-def median_us(fn, args, repeat: int) -> float:
-    for _ in range(max(5, repeat // 10)):
-        fn(*args)
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn(*args)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e6
+def race(contestants: dict[str, tuple], repeat: int, blocks: int = 5) -> dict[str, float]:
+    """Median microseconds per call. The contestants take turns in blocks (A B C D A B C D ...),
+    so drift in the machine's speed hits all alike; each block starts with untimed calls, so
+    one library's idle worker threads (PyTorch's OpenMP pool spins) do not slow the next one."""
+    times: dict[str, list[float]] = {name: [] for name in contestants}
+    for _ in range(blocks):
+        for name, (fn, args) in contestants.items():
+            for _ in range(20):
+                fn(*args)
+            for _ in range(repeat // blocks):
+                start = time.perf_counter()
+                fn(*args)
+                times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(samples) * 1e6 for name, samples in times.items()}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=300)
+    parser.add_argument("--repeat", type=int, default=500)
     args = parser.parse_args()
     rng = np.random.default_rng(0)
-    print(f"gradient of the batch cost, median of {args.repeat} runs (microseconds); NumPy {np.__version__}")
+    print(f"gradient of the batch cost, median of {args.repeat} runs in interleaved blocks (microseconds); "
+          f"NumPy {np.__version__}")
     print(f"{'network':<16}{'batch':>6}  {'implementation':<26}{'median us':>12}{'vs hand NumPy':>15}")
     for sizes, batch in CASES:
         net = Network(sizes, activation="sigmoid", cost="quadratic", bias=True)
         weights = [rng.normal(scale=0.1, size=(sizes[l], sizes[l - 1])) for l in range(1, len(sizes))]
         biases = [rng.normal(scale=0.1, size=sizes[l]) for l in range(1, len(sizes))]
         X, Y = rng.normal(size=(batch, sizes[0])), rng.uniform(size=(batch, sizes[-1]))
-        reference = median_us(handwritten, (weights, biases, X, Y), args.repeat)
         generated = net.numeric().gradient
         ours, theirs = generated(weights, biases, X, Y), handwritten(weights, biases, X, Y)
         assert all(np.allclose(a, b, rtol=1e-10, atol=1e-14) for a, b in zip(ours[0] + ours[1], theirs[0] + theirs[1]))
-        rows = [("hand-written NumPy", reference), ("derive generated NumPy", median_us(generated, (weights, biases, X, Y),
-                                                                                       args.repeat))]
+        contestants = {"hand-written NumPy": (handwritten, (weights, biases, X, Y)),
+                       "derive generated NumPy": (generated, (weights, biases, X, Y))}
+        missing = []
         for name, factory in (("PyTorch autograd (CPU)", torch_gradient), ("JAX jit grad (CPU)", jax_gradient)):
             made = factory()
             if made is None:
-                rows.append((f"{name.split(' ')[0]} (not installed)", None))
+                missing.append(f"{name.split(' ')[0]} (not installed)")
                 continue
             run, prepare = made
-            rows.append((name, median_us(run, prepare(weights, biases, X, Y), args.repeat)))
-        for name, us in rows:
+            contestants[name] = (run, prepare(weights, biases, X, Y))
+        medians = race(contestants, args.repeat)
+        reference = medians["hand-written NumPy"]
+        for name, us in [*medians.items(), *((name, None) for name in missing)]:
             shown = f"{us:>12.1f}{us / reference:>14.2f}x" if us is not None else f"{'-':>12}{'-':>15}"
             print(f"{str(sizes):<16}{batch:>6}  {name:<26}{shown}")
 

@@ -20,6 +20,13 @@ Z = sp.Symbol("z", real=True)
 """The variable of every activation's own derivation."""
 
 
+STABLE_SIGMOID = '''def _sigmoid(z):
+    """σ(z) = 1/(1 + e^(-z)) without overflow: e^(-|z|) <= 1; one exp, full relative accuracy."""
+    e = numpy.exp(-numpy.abs(z))
+    return numpy.where(z >= 0, 1.0, e) / (1.0 + e)
+'''
+
+
 @dataclass(frozen=True)
 class Activation:
     """An activation g, its derivative chain, and g' written with a = g(z)."""
@@ -28,13 +35,14 @@ class Activation:
     function: sp.FunctionClass
     definition: sp.Lambda
     derivative_chain: tuple[tuple[sp.Expr, Rule, str], ...]
-    derivative_in_output: sp.Lambda
+    derivative_in_output: sp.Lambda | None  # None: g' is not written with a = g(z) (user definitions)
     helpers: tuple[tuple[sp.FunctionClass, sp.Lambda], ...] = ()
     convention: str = ""
     kinks: tuple[sp.Expr, ...] = ()
     analytic: bool = True
     description: str = ""
     numpy_forward: str = ""  # stable NumPy code for g({z}); empty: print the definition
+    numpy_helpers: tuple[str, ...] = ()  # source of helper functions numpy_forward calls
 
     def __call__(self, z: sp.Expr) -> sp.Expr:
         return self.function(z)
@@ -46,6 +54,10 @@ class Activation:
     def classic(self, z: sp.Expr) -> sp.Expr:
         """g'(z) in its classic form, in terms of g(z) itself (e.g. sigma(z)(1 - sigma(z)))."""
         return instantiate(self.derivative_chain[-1][0], {Z: z})
+
+    def classic_at(self, z: sp.Expr, a: sp.Expr) -> sp.Expr:
+        """g' at a node in its classic form: with the output a = g(z) where the activation allows it."""
+        return self.classic(z) if self.derivative_in_output is None else self.classic_in_output(a)
 
     def classic_in_output(self, a: sp.Expr) -> sp.Expr:
         """g'(z) written with the node's output a = g(z) (e.g. a(1 - a))."""
@@ -93,8 +105,8 @@ def sigmoid(gain: sp.Expr = sp.Integer(1)) -> Activation:
         derivative_chain=chain,
         derivative_in_output=sp.Lambda(Z, _mul(Z, 1 - Z) if gain == 1 else _mul(gain, Z, 1 - Z)),
         description="logistic sigmoid" + ("" if gain == 1 else f" with gain {gain}"),
-        numpy_forward="numpy.exp(-numpy.logaddexp(0.0, -{z}))" if gain == 1
-        else f"numpy.exp(-numpy.logaddexp(0.0, -({gain}) * {{z}}))",
+        numpy_forward="_sigmoid({z})" if gain == 1 else f"_sigmoid(({gain}) * {{z}})",
+        numpy_helpers=(STABLE_SIGMOID,),
     )
 
 
@@ -187,6 +199,31 @@ def identity() -> Activation:
     )
 
 
+_NON_ANALYTIC = (sp.Abs, sp.Max, sp.Min, sp.Piecewise, sp.Heaviside, sp.sign)
+
+
+def defined_activation(name: str, rhs: sp.Expr, source: str) -> Activation:
+    """An activation g(z) = rhs given by a user (in LaTeX): derived by SymPy, checked like any other.
+
+    sigma inside the definition is written out (the generated code needs explicit functions).
+    """
+    rhs = rhs.replace(SIGMA, lambda arg: _SIGMA_DEFINITION(arg))
+    fn = sp.Function(name)
+    derivative = sp.diff(rhs, Z)
+    chain = [(sp.Derivative(rhs, Z), Rule.DEFINITION, "Start from the definition."),
+             (derivative, Rule.DIFFERENTIATION, "Differentiate term by term (sum, product, quotient and chain rules).")]
+    simpler = sp.simplify(derivative)
+    if simpler != derivative and sp.count_ops(simpler) < sp.count_ops(derivative):
+        chain.append((simpler, Rule.SIMPLIFICATION, "Simplify."))
+    analytic = not rhs.has(*_NON_ANALYTIC)
+    return Activation(
+        name=name, function=fn, definition=sp.Lambda(Z, rhs), derivative_chain=tuple(chain),
+        derivative_in_output=None, analytic=analytic, kinks=() if analytic else (sp.Integer(0),),
+        description=f"activation {name} defined by the user", convention="" if analytic else
+        "SymPy's derivative is used where the definition switches",
+    )
+
+
 _BUILDERS: dict[str, tuple[Callable[..., Activation], str | None]] = {
     "sigmoid": (sigmoid, "gain"),
     "tanh": (tanh, None),
@@ -199,6 +236,7 @@ ALIASES = {"logistic": "sigmoid", "linear": "identity", "leaky_relu": "leaky-rel
 NAMES = tuple(_BUILDERS)
 
 _SPEC = re.compile(r"^\s*([A-Za-z_-]+)\s*(?:\(\s*([A-Za-z_]+)\s*=\s*([^()]{1,40})\s*\))?\s*$")
+_DEFINITION = re.compile(r"^\s*[A-Za-z]\s*\(\s*z\s*\)\s*=")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)(/\d+)?$")
 _IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,20}$")
 
@@ -220,8 +258,13 @@ def activation_named(spec: str | Activation) -> Activation:
     from .spec import closest_hint
 
     match = _SPEC.match(str(spec))
+    if not match and _DEFINITION.match(str(spec)):  # a definition in LaTeX, g(z) = ...
+        from .latex_in import parse_activation
+
+        return parse_activation(str(spec))
     if not match:
-        raise DeriveError(f"cannot read activation {spec!r}; write a name such as 'sigmoid' or 'sigmoid(gain=2)'")
+        raise DeriveError(f"cannot read activation {spec!r}; write a name such as 'sigmoid' or 'sigmoid(gain=2)', "
+                          "or a definition such as 'g(z) = \\frac{z}{1+|z|}'")
     name, key, value = match.groups()
     name = ALIASES.get(name.lower(), name.lower())
     if name not in _BUILDERS:

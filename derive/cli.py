@@ -156,6 +156,37 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return 0 if report.passed else 1
 
 
+def _cmd_homework(args: argparse.Namespace) -> int:
+    from .homework import KINDS
+    from .homework_sheet import generate
+
+    kinds = tuple(args.kinds) if args.kinds else KINDS
+    results = generate(args.seed, args.count, Path(args.out), kinds, args.questions, args.title, args.tex_only,
+                       args.jobs, progress=True)
+    for result in results:
+        print(f"version {result.number}: " + ", ".join(str(f) for f in result.files))
+    print(f"Moodle quiz: {Path(args.out) / 'moodle.xml'}")
+    notes = {r.note for r in results if r.note}
+    for note in notes:
+        print(note, file=sys.stderr)
+    return 0
+
+
+def _cmd_check_answer(args: argparse.Namespace) -> int:
+    from .answers import judge
+    from .homework import load_key
+
+    questions = load_key(args.key)
+    if args.question not in questions:
+        wanted = f"q{args.question}" if args.question.isdigit() else args.question
+        if wanted not in questions:
+            raise DeriveError(f"no question {args.question!r} in {args.key}; it has {', '.join(questions)}")
+        args.question = wanted
+    verdict = judge(args.latex, questions[args.question].expected())
+    print(verdict.message, file=sys.stdout if verdict.status != "unreadable" else sys.stderr)
+    return verdict.exit_code
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="derive", description="Step-by-step backpropagation derivations.")
     parser.add_argument("--version", action="version", version=f"derive {__version__}")
@@ -194,6 +225,30 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="check every generated gradient against finite differences")
     check.add_argument("spec", metavar="SPEC")
     check.set_defaults(run=_cmd_check)
+
+    homework = sub.add_parser("homework", help="write exercise and solution sheets, answer keys and a Moodle quiz",
+                              description="Write OUT/version-N/{exercises,solutions}.{tex,pdf} and key.json for "
+                                          "each version, and OUT/moodle.xml. The same seed gives the same versions.")
+    homework.add_argument("--seed", type=int, required=True)
+    homework.add_argument("--count", type=int, default=1, help="how many versions (default 1)")
+    homework.add_argument("--out", default="outputs/homework", metavar="DIR")
+    homework.add_argument("--kinds", nargs="+", default=None, metavar="KIND",
+                          help="exercise kinds (default: one of each): activation-derivative, weight-gradient, "
+                               "numeric-gradient, missing-factor")
+    homework.add_argument("--questions", type=int, default=None, metavar="N",
+                          help="questions per version, cycling through the kinds (default: one per kind)")
+    homework.add_argument("--title", default="Backpropagation homework")
+    homework.add_argument("--tex-only", action="store_true", help="write the .tex only, do not run TeX")
+    homework.add_argument("--jobs", type=int, default=None, help="parallel processes (default: all cores)")
+    homework.set_defaults(run=_cmd_homework)
+
+    answer = sub.add_parser("check-answer", help="check a LaTeX answer against a homework key",
+                            description="Exit 0 when the answer is correct, 1 when it is wrong, 2 when it "
+                                        "cannot be read.")
+    answer.add_argument("key", metavar="KEY", help="a version's key.json")
+    answer.add_argument("question", metavar="QUESTION", help="question id (q2, or just 2)")
+    answer.add_argument("latex", metavar="LATEX", help="the answer in LaTeX, e.g. '2(a_j^{(L)} - y_j) a_k^{(L-1)}'")
+    answer.set_defaults(run=_cmd_check_answer)
 
     examples = sub.add_parser("examples", help="regenerate the canonical example sheets")
     examples.add_argument("--out-dir", default="outputs", metavar="DIR")

@@ -60,10 +60,25 @@ ALIASES = {"mse": "quadratic", "squared": "quadratic", "half_quadratic": "half-q
            "bce": "cross-entropy", "binary-cross-entropy": "cross-entropy", "cross_entropy": "cross-entropy"}
 
 
+def defined_cost(term: sp.Expr, source: str) -> Cost:
+    """A cost C_0 = sum_j term(a_j, y_j) given by a user (in LaTeX); its derivative by SymPy."""
+    derivative = sp.diff(term, A)
+    chain = [(derivative, Rule.DIFFERENTIATION, "Differentiate the term of node j with respect to its output.")]
+    simpler = sp.factor(sp.simplify(derivative))
+    if simpler != derivative and sp.count_ops(simpler) < sp.count_ops(derivative):
+        chain.append((simpler, Rule.SIMPLIFICATION, "Simplify."))
+    return Cost(name="user-defined", title="cost defined by the user", term=term, derivative_chain=tuple(chain),
+                description="defined by the user")
+
+
 def cost_named(spec: str | Cost) -> Cost:
-    """Resolve a cost name (or alias) to a Cost."""
+    """Resolve a cost name (or alias), or a LaTeX definition 'C_0 = ...', to a Cost."""
     if isinstance(spec, Cost):
         return spec
+    if "=" in str(spec):
+        from .latex_in import parse_cost
+
+        return parse_cost(str(spec))
     from .spec import closest_hint
 
     name = str(spec).strip().lower()

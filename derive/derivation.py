@@ -143,7 +143,7 @@ class _Deriver:
         act = self.net.activation(layer)
         if form == "chain":
             return act.prime(self.s.z[layer, node])
-        return act.classic_in_output(self.s.a[layer, node])
+        return act.classic_at(self.s.z[layer, node], self.s.a[layer, node])
 
     def cost_factor(self, node: sp.Expr) -> sp.Expr:
         return self.net.cost.derivative_at(self.s.a[self.L, node], self.s.y[node])

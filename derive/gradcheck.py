@@ -1,9 +1,12 @@
 """Gradient check: every generated gradient entry against finite differences of the cost.
 
 Central differences of fourth order, [C(p-2h) - 8C(p-h) + 8C(p+h) - C(p+2h)] / 12h, with the
-step scaled to each parameter, h = eps^(1/5) * max(1, |p|) (round-off eps*|C|/h and truncation
-h^4 balance there; the two-point formula's eps^(2/3) floor missed 1e-7 on nets with large
-intermediate sums), and the complex step, h = 1e-20 (exact to rounding), wherever the network is
+step scaled to each parameter, h = eps^(1/5) * max(1, |p|) / max(1, |a_k|) (round-off
+eps*|C|/h and truncation h^4 balance near eps^(1/5); the two-point formula's eps^(2/3) floor
+missed 1e-7 on nets with large intermediate sums). |a_k| is the largest input over the batch
+that the weight w_jk multiplies (1 for a bias): the step is scaled so that the change it makes
+in z_j is the same for every parameter (an input of 8.5 otherwise made the step 8.5 times too
+coarse for the curvature of the sigmoid after it), and the complex step, h = 1e-20 (exact to rounding), wherever the network is
 analytic. An entry whose stencil crosses a kink (ReLU at 0) is reported as a kink, not as a
 failure, and it is never silently dropped.
 
@@ -21,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .codegen import NumericNetwork, compile_numeric
+from .codegen import NumericNetwork, compile_numeric, forward_code, forward_namespace
 
 if TYPE_CHECKING:
     from .network import Network
@@ -86,21 +89,32 @@ def _relative(a: np.ndarray, b: np.ndarray, floor: float) -> np.ndarray:
     return np.abs(a - b) / np.maximum(np.maximum(np.abs(a), np.abs(b)), floor)
 
 
+def _forward_pass(net: "Network", weights, biases, X) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """(z^(1..L), a^(0..L)) for the batch, from the activations' NumPy code."""
+    zs, activations = [], [X]
+    for layer in range(1, net.L + 1):
+        zs.append(activations[-1] @ weights[layer - 1].T + (biases[layer - 1] if net.bias else 0.0))
+        activations.append(_forward_activation(net, layer, zs[-1]))
+    return zs, activations
+
+
 def _kink_signature(net: "Network", weights, biases, X) -> tuple:
     """Sign pattern of z in every layer with a kinked activation."""
-    signs = []
-    A = X
-    for layer in range(1, net.L + 1):
-        Z = A @ weights[layer - 1].T + (biases[layer - 1] if net.bias else 0.0)
-        if net.activation(layer).kinks:
-            signs.append(np.sign(Z).tobytes())
-        A = _forward_activation(net, layer, Z)
-    return tuple(signs)
+    zs, _ = _forward_pass(net, weights, biases, X)
+    return tuple(np.sign(Z).tobytes() for layer, Z in enumerate(zs, start=1) if net.activation(layer).kinks)
+
+
+def _input_scale(kind: str, layer: int, shape: tuple, activations: list[np.ndarray]) -> np.ndarray:
+    """max(1, largest |a_k^(l-1)| over the batch) for each weight; 1 for each bias."""
+    if kind == "b":
+        return np.ones(shape)
+    largest = np.max(np.abs(activations[layer - 1]), axis=0)
+    return np.broadcast_to(np.maximum(1.0, largest), shape)
 
 
 def _forward_activation(net: "Network", layer: int, Z: np.ndarray) -> np.ndarray:
-    code = net.activation(layer).numpy_forward.format(z="Z")
-    return eval(code, {"numpy": np, "Z": Z})  # noqa: S307 - our own code template, never user text
+    code = forward_code(net.activation(layer), "Z")
+    return eval(code, {**forward_namespace([net.activation(layer)]), "Z": Z})  # noqa: S307 - code printed by SymPy/derive, never raw text
 
 
 def check_gradient(net: "Network", weights, biases, X, Y, numeric: NumericNetwork | None = None) -> CheckReport:
@@ -111,18 +125,20 @@ def check_gradient(net: "Network", weights, biases, X, Y, numeric: NumericNetwor
     X, Y = np.atleast_2d(np.asarray(X, dtype=float)), np.atleast_2d(np.asarray(Y, dtype=float))
     grad_w, grad_b = numeric.gradient(weights, biases, X, Y)
     analytic = all(act.analytic for act in net.activations)
+    inputs = _forward_pass(net, weights, biases, X)[1]
     floor = RELATIVE_FLOOR * max(1.0, *(float(np.max(np.abs(g))) for g in grad_w + (grad_b or [])))
     groups = []
     for kind, params, grads in (("w", weights, grad_w), ("b", biases, grad_b)):
         if params is None:
             continue
         for layer, (param, grad) in enumerate(zip(params, grads), start=1):
+            scale = _input_scale(kind, layer, param.shape, inputs)
             groups.append(_check_group(net, numeric, f"{kind}^({layer})", param, grad, weights, biases, X, Y,
-                                       analytic, floor))
+                                       analytic, floor, scale))
     return CheckReport(net.describe(), float(numeric.cost(weights, biases, X, Y)), groups, analytic, floor)
 
 
-def _check_group(net, numeric, name, param, grad, weights, biases, X, Y, analytic, floor) -> GroupReport:
+def _check_group(net, numeric, name, param, grad, weights, biases, X, Y, analytic, floor, scale) -> GroupReport:
     report = GroupReport(name, param.shape)
     eps = np.finfo(float).eps
     central, complex_fd = np.zeros_like(param), np.zeros_like(param)
@@ -130,7 +146,7 @@ def _check_group(net, numeric, name, param, grad, weights, biases, X, Y, analyti
     base_kinks = _kink_signature(net, weights, biases, X)
     for index in np.ndindex(param.shape):
         original = param[index]
-        h = eps ** 0.2 * max(1.0, abs(original))
+        h = eps ** 0.2 * max(1.0, abs(original)) / scale[index]
         values, crossed = {}, False
         for shift in (-2, -1, 1, 2):
             param[index] = original + shift * h

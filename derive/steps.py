@@ -26,6 +26,7 @@ class Rule(Enum):
     COST_DERIVATIVE = "derivative of the cost"
     SUBSTITUTION = "substitution"
     SIMPLIFICATION = "simplification"
+    DIFFERENTIATION = "differentiation"
 
     @property
     def title(self) -> str:

@@ -76,8 +76,9 @@ def point_from_values(net: "Network", values: "Values") -> dict:
     return point
 
 
-def worked_example(net: "Network", values: "Values") -> WorkedExample:
-    """Evaluate the derivation at concrete numbers, layer by layer backwards, as a student would."""
+def worked_example(net: "Network", values: "Values", differences: bool = True) -> WorkedExample:
+    """Evaluate the derivation at concrete numbers, layer by layer backwards, as a student would;
+    with ``differences``, each gradient beside a 120-digit central difference."""
     s, d = net.symbols, net.derivation()
     point = point_from_values(net, values)
     model = Model(net, point=point)
@@ -95,7 +96,8 @@ def worked_example(net: "Network", values: "Values") -> WorkedExample:
             nodes.append(NodeValues(layer, j, model.values[s.z[layer, j]], model.values[s.a[layer, j]],
                                     gprime, dC_da, delta))
     nodes.sort(key=lambda n: (n.layer, n.j))
-    count = sum(net.size(l) * (net.size(l - 1) + net.bias) for l in range(1, net.L + 1))
+    count = sum(net.size(l) * (net.size(l - 1) + net.bias) for l in range(1, net.L + 1)) if differences \
+        else FD_LIMIT + 1
     gradients = []
     for layer in range(1, net.L + 1):
         for j in range(net.size(layer)):

@@ -211,6 +211,9 @@ def test_property_numeric_gradient_equals_exact_formula(net, seed):
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(net=networks(), seed=st.integers(0, 2**32 - 1), batch=st.integers(1, 4))
 @example(net=Network([3, 4, 4], activation=["tanh", "relu"], cost="quadratic", bias=True), seed=120, batch=1)
+@example(net=Network([3, 1, 4, 4], activation=["leaky-relu", "leaky-relu", "sigmoid(gain=2)"], cost="half-quadratic",
+                     bias=True), seed=3, batch=4)  # an input of 8.5 into w^(2): the step must shrink with it
+@example(net=Network([2, 4, 4], activation=["tanh", "softplus"], cost="quadratic", bias=False), seed=1372783, batch=1)
 def test_property_gradient_check_passes(net, seed, batch):
     rng = np.random.default_rng(seed)
     weights = [rng.normal(size=(net.sizes[l], net.sizes[l - 1])) for l in range(1, net.L + 1)]

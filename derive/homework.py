@@ -1,0 +1,268 @@
+"""Homework: randomised exercises whose answers and solutions come from the engine.
+
+A version is a list of questions drawn from a seeded random generator, so the same seed gives
+the same questions (and the same answer key, byte for byte). Every question knows how to
+rebuild its network, its expected answer and the likely mistakes from its parameters alone:
+the answer key stores parameters, and ``derive check-answer`` recomputes from them instead of
+trusting (or evaluating) an expression read from a file.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import random
+import re
+from dataclasses import asdict, dataclass, field
+from fractions import Fraction
+
+import sympy as sp
+
+from .activations import Z, activation_named
+from .answers import Expected, mutations, numeric_value
+from .errors import DeriveError
+from .latex_in import Context
+from .network import Network
+from .printing import latex
+from .spec import Values
+
+KINDS = ("activation-derivative", "weight-gradient", "numeric-gradient", "missing-factor")
+ACTIVATION_CHOICES = ("tanh", "softplus", "sigmoid", "sigmoid(gain=2)", "sigmoid(gain=3)")
+NETWORK_ACTIVATIONS = ("sigmoid", "tanh", "relu", "softplus")
+COSTS = ("quadratic", "half-quadratic", "cross-entropy")
+G = sp.Function("g")
+FACTORS = ("the derivative of the cost", "the derivative of the activation",
+           "the derivative of $z_j^{(L)}$ with respect to the weight")  # LaTeX: shown in sheets
+
+
+@dataclass(frozen=True)
+class Question:
+    """One exercise, by its parameters only (JSON-friendly)."""
+
+    id: str
+    kind: str
+    layers: tuple[int, ...] = ()
+    activation: tuple[str, ...] = ()
+    cost: str = "quadratic"
+    bias: bool = False
+    layer: int | None = None
+    node: tuple[int, int] | None = None  # (j, k) of the weight a numeric question asks for
+    factor: int | None = None  # the missing chain-rule factor: 0 cost, 1 activation, 2 dz/dw
+    values: dict | None = None  # exact decimals as strings: x, y, weights, biases
+
+    # Rebuilding ------------------------------------------------------------------------
+    def network(self) -> Network:
+        """The question's network (shared between calls: its derivation is computed once)."""
+        if self.kind == "activation-derivative":
+            return _network((1, 1), self.activation[:1], "quadratic", False)
+        return _network(tuple(self.layers), tuple(self.activation), self.cost, self.bias)
+
+    def point(self) -> dict | None:
+        if self.values is None:
+            return None
+        from .worked import point_from_values
+
+        return point_from_values(self.network(), self.spec_values())
+
+    def spec_values(self) -> Values:
+        v = self.values
+        exact = lambda text: sp.Rational(text)  # noqa: E731 - our own decimal strings
+        return Values(
+            x=tuple(map(exact, v["x"])), y=tuple(map(exact, v["y"])),
+            weights=tuple(tuple(tuple(map(exact, row)) for row in m) for m in v["weights"]),
+            biases=tuple(tuple(map(exact, b)) for b in v["biases"]) if v.get("biases") else None)
+
+    def answer(self) -> sp.Expr:
+        """The key, from the engine."""
+        net = self.network()
+        s = net.symbols
+        if self.kind == "activation-derivative":
+            return net.activations[0].classic(Z)
+        if self.kind == "weight-gradient":
+            return net.derivation().gradient(self.layer)
+        if self.kind == "numeric-gradient":
+            j, k = self.node
+            return net.derivation().gradient(self.layer).xreplace({s.j: j, s.k: k})
+        return chain_factors(net)[self.factor][1]
+
+    def expected(self) -> Expected:
+        net = self.network()
+        key = self.answer()
+        if self.kind == "activation-derivative":
+            slips = [("a sign error", -key)]
+            gain = re.search(r"gain=(\d+)", self.activation[0])
+            if gain:
+                slips.append((f"the inner derivative forgotten: the chain rule brings down the gain {gain.group(1)}",
+                              key / int(gain.group(1))))
+            return Expected(key, Context(net, variable_z=True), mutations=tuple(slips))
+        ctx = Context(net, layer=self.layer)
+        if self.kind == "numeric-gradient":
+            s = net.symbols
+            j, k = self.node
+            general = mutations(net.derivation().gradient(self.layer), net, self.layer)
+            concrete = tuple((m, e.xreplace({s.j: j, s.k: k})) for m, e in general)
+            return Expected(key, ctx, numeric=True, point=self.point(), mutations=concrete)
+        return Expected(key, ctx, mutations=mutations(key, net, self.layer))
+
+    # Presentation ----------------------------------------------------------------------
+    def answer_latex(self) -> str:
+        """The key as LaTeX that ``check-answer`` itself reads (an activation is written g)."""
+        net = self.network()
+        if self.kind == "activation-derivative":
+            return latex(self.answer().replace(net.activations[0].function, G), net.notation)
+        if self.kind == "numeric-gradient":
+            return _decimal(numeric_value(self.answer(), Context(net, layer=self.layer), self.point()))
+        return latex(self.answer(), net.notation)
+
+    def to_json(self) -> dict:
+        data = {k: v for k, v in asdict(self).items() if v is not None}
+        data["answer_latex"] = self.answer_latex()
+        data["answer_sympy"] = sp.srepr(self.answer())
+        if self.kind == "numeric-gradient":
+            value = numeric_value(self.answer(), Context(self.network(), layer=self.layer), self.point())
+            data["answer_value"] = float(value)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Question":
+        fields = {f for f in cls.__dataclass_fields__}
+        known = {k: v for k, v in data.items() if k in fields}
+        if known.get("kind") not in KINDS:
+            raise DeriveError(f"unknown question kind {known.get('kind')!r} in the key")
+        for name in ("layers", "activation", "node"):
+            if name in known and known[name] is not None:
+                known[name] = tuple(known[name])
+        return cls(**known)
+
+
+@functools.lru_cache(maxsize=256)
+def _network(layers: tuple[int, ...], activation: tuple[str, ...], cost: str, bias: bool) -> Network:
+    return Network(list(layers), activation=list(activation), cost=cost, bias=bias)
+
+
+def chain_factors(net: Network) -> list[tuple[sp.Expr, sp.Expr]]:
+    """The three factors of dC_0/dw_jk^(L), each as (the derivative written, its value)."""
+    s, L = net.symbols, net.L
+    a, z = s.a[L, s.j], s.z[L, s.j]
+    return [
+        (sp.Derivative(s.cost, a), net.cost.derivative_at(a, s.y[s.j])),
+        (sp.Derivative(a, z), net.activation(L).prime(z)),
+        (sp.Derivative(z, s.w[L, s.j, s.k]), net.previous_activation(L, s.k)),
+    ]
+
+
+def _decimal(value: sp.Expr, digits: int = 6) -> str:
+    return f"{float(value):.{digits}g}"
+
+
+# Drawing questions ------------------------------------------------------------------------
+def _short(rng: random.Random, low: int, high: int, scale: int = 10) -> str:
+    """A one-decimal number, never 0: short enough to compute by hand."""
+    value = 0
+    while value == 0:
+        value = rng.randint(low, high)
+    return str(Fraction(value, scale).__float__())
+
+
+def _network_choice(rng: random.Random, depth: int = 2) -> tuple[tuple[int, ...], tuple[str, ...], str, bool]:
+    layers = tuple(rng.randint(2, 3) for _ in range(depth)) + (rng.randint(1, 2),)
+    acts = [rng.choice(NETWORK_ACTIVATIONS) for _ in range(depth)]
+    cost = rng.choice(COSTS)
+    if cost == "cross-entropy":
+        acts[-1] = "sigmoid"
+    if acts[-1] == "relu":
+        acts[-1] = "sigmoid"  # an output ReLU makes many numeric versions dead
+    return layers, tuple(acts), cost, rng.random() < 0.5
+
+
+def _draw(kind: str, rng: random.Random, qid: str) -> Question:
+    if kind == "activation-derivative":
+        return Question(qid, kind, activation=(rng.choice(ACTIVATION_CHOICES),))
+    layers, acts, cost, bias = _network_choice(rng)
+    if kind == "weight-gradient":
+        return Question(qid, kind, layers, acts, cost, bias, layer=rng.choice([len(layers) - 1, 1]))
+    if kind == "missing-factor":
+        return Question(qid, kind, layers, acts, cost, bias, layer=len(layers) - 1, factor=rng.randrange(3))
+    return _numeric_question(rng, qid)
+
+
+def _numeric_question(rng: random.Random, qid: str) -> Question:
+    """Small numbers; redrawn until no ReLU layer is dead and the answer is not tiny."""
+    for _ in range(200):
+        layers = (2, 2, rng.randint(1, 2))
+        acts = (rng.choice(("sigmoid", "relu", "tanh")), "sigmoid")
+        cost, bias = rng.choice(("quadratic", "half-quadratic")), rng.random() < 0.5
+        values = {
+            "x": [_short(rng, -10, 10) for _ in range(layers[0])],
+            "y": [_short(rng, 1, 9) for _ in range(layers[-1])],
+            "weights": [[[_short(rng, -10, 10) for _ in range(layers[l - 1])] for _ in range(layers[l])]
+                        for l in range(1, len(layers))],
+        }
+        if bias:
+            values["biases"] = [[_short(rng, -5, 5) for _ in range(layers[l])] for l in range(1, len(layers))]
+        layer = rng.choice([1, 2])
+        node = (rng.randrange(layers[layer]), rng.randrange(layers[layer - 1]))
+        question = Question(qid, "numeric-gradient", layers, acts, cost, bias, layer=layer, node=node, values=values)
+        if _worth_doing(question):
+            return question
+    raise DeriveError("could not draw a numeric question worth doing (this should not happen)")
+
+
+def _worth_doing(question: Question) -> bool:
+    from .expansion import Model
+
+    net = question.network()
+    model = Model(net, point=question.point())
+    s = net.symbols
+    for layer in range(1, net.L + 1):
+        if net.activation(layer).kinks:
+            zs = [model.values[s.z[layer, j]] for j in range(net.size(layer))]
+            if all(z <= 0 for z in zs) or any(z == 0 for z in zs):
+                return False
+    value = numeric_value(question.answer(), Context(net, layer=question.layer), question.point())
+    return abs(value) >= sp.Rational(1, 1000)
+
+
+@dataclass(frozen=True)
+class Version:
+    """One version of the homework: its number, seed and questions."""
+
+    number: int
+    seed: int
+    questions: tuple[Question, ...] = field(default_factory=tuple)
+
+    def key_json(self) -> str:
+        """The answer key: deterministic text (sorted keys, no timestamps)."""
+        data = {"format": "derive-homework-key/1", "seed": self.seed, "version": self.number,
+                "questions": [q.to_json() for q in self.questions]}
+        return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def make_version(seed: int, number: int, kinds: tuple[str, ...] = KINDS, count: int | None = None) -> Version:
+    """Version ``number`` of the homework for ``seed``: one question of each kind (or ``count``, mixed)."""
+    unknown = [k for k in kinds if k not in KINDS]
+    if unknown:
+        from .spec import closest_hint
+
+        raise DeriveError(f"unknown exercise kind {unknown[0]!r}{closest_hint(unknown[0], KINDS)}")
+    rng = random.Random(f"derive-homework/{seed}/{number}")
+    chosen = list(kinds) if count is None else [kinds[i % len(kinds)] for i in range(count)]
+    questions = tuple(_draw(kind, rng, f"q{i}") for i, kind in enumerate(chosen, 1))
+    return Version(number, seed, questions)
+
+
+def load_key(path) -> dict[str, Question]:
+    """Questions by id from an answer key file (parameters only; nothing in it is evaluated)."""
+    from pathlib import Path
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DeriveError(f"answer key not found: {path}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise DeriveError(f"answer key {path} is not valid JSON: {error}") from None
+    if not isinstance(data, dict) or data.get("format") != "derive-homework-key/1":
+        raise DeriveError(f"{path} is not a derive answer key (format derive-homework-key/1)")
+    try:
+        return {q["id"]: Question.from_json(q) for q in data["questions"]}
+    except (KeyError, TypeError) as error:
+        raise DeriveError(f"answer key {path} is malformed: {error}") from None
