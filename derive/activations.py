@@ -202,7 +202,7 @@ def identity() -> Activation:
 _NON_ANALYTIC = (sp.Abs, sp.Max, sp.Min, sp.Piecewise, sp.Heaviside, sp.sign)
 
 
-def defined_activation(name: str, rhs: sp.Expr, source: str) -> Activation:
+def defined_activation(name: str, rhs: sp.Expr) -> Activation:
     """An activation g(z) = rhs given by a user (in LaTeX): derived by SymPy, checked like any other.
 
     sigma inside the definition is written out (the generated code needs explicit functions).

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import sympy as sp
 
@@ -71,29 +71,29 @@ def _models(ctx: Context, point: dict | None) -> list[Model]:
     return models
 
 
-def _values(expr: sp.Expr, model: Model, assignment: dict) -> sp.Expr:
-    return model.value(expr.xreplace(assignment))
+def equivalent(student: sp.Expr, key: sp.Expr, ctx: Context, models: list[Model] | None = None) -> bool:
+    """Equal as formulas of the network (index form), or as functions of z (activation questions).
 
-
-def equivalent(student: sp.Expr, key: sp.Expr, ctx: Context, point: dict | None = None) -> bool:
-    """Equal as formulas of the network (index form), or as functions of z (activation questions)."""
+    ``models``: the random points to compare at (made once per judgement and shared by the
+    key and every mutation); by default POINTS fresh ones.
+    """
     try:
         if sp.expand(student - key) == 0:
             return True
     except Exception:  # noqa: BLE001 - symbolic shortcut only; the evaluation below decides
         pass
+    models = models if models is not None else _models(ctx, None)
     if ctx.variable_z:
-        return _equivalent_in_z(student, key, ctx)
+        return _equivalent_in_z(student, key, ctx, models[0])
     claim = student + key
-    for model in _models(ctx, point):
+    for model in models:
         for assignment in assignments(claim, ctx.net, 24, random.Random(0)):
-            if not equal(_values(student, model, assignment), _values(key, model, assignment)):
+            if not equal(model.value(student.xreplace(assignment)), model.value(key.xreplace(assignment))):
                 return False
     return True
 
 
-def _equivalent_in_z(student: sp.Expr, key: sp.Expr, ctx: Context) -> bool:
-    model = _models(ctx, None)[0]
+def _equivalent_in_z(student: sp.Expr, key: sp.Expr, ctx: Context, model: Model) -> bool:
     rng = random.Random(0)
     for _ in range(5):
         z = sp.Rational(rng.choice([-1, 1]) * rng.randint(1, 40), rng.choice([7, 10, 13]))
@@ -103,9 +103,14 @@ def _equivalent_in_z(student: sp.Expr, key: sp.Expr, ctx: Context) -> bool:
     return True
 
 
-def numeric_value(expr: sp.Expr, ctx: Context, point: dict) -> sp.Expr:
+def numeric_value(expr: sp.Expr, ctx: Context, point: dict, model: Model | None = None) -> sp.Expr:
     """The exact (or 120-digit) value of a concrete formula at the question's numbers."""
-    return _models(ctx, point)[0].value(expr)
+    return (model or _models(ctx, point)[0]).value(expr)
+
+
+def _close(value: sp.Expr, target: sp.Expr) -> bool:
+    """Agreement of a hand-computed number within NUMERIC_TOLERANCE."""
+    return bool(abs(value - target) <= NUMERIC_TOLERANCE * max(abs(target), sp.Float("1e-6")))
 
 
 # Common mistakes ----------------------------------------------------------------------------
@@ -127,7 +132,7 @@ def mutations(key: sp.Expr, net: "Network", layer: int | None) -> tuple[tuple[st
     if weights:
         out.append(("a transposed weight: w_{jk} connects node k below to node j above, not w_{kj}",
                     key.xreplace(weights)))
-    sums = [t for t in key.atoms(sp.Sum)]
+    sums = list(key.atoms(sp.Sum))
     if sums:
         out.append(("the downstream sum forgotten: node j feeds every node i of the next layer",
                     key.xreplace({t: t.function.xreplace({t.limits[0][0]: s.j}) for t in sums})))
@@ -140,34 +145,38 @@ def _judge(latex: str, expected: Expected) -> Verdict:
         student = _parse(latex, expected.context)
     except LatexInputError as error:
         return Verdict("unreadable", str(error))
+    models = _models(expected.context, expected.point)
     if expected.numeric:
-        return _judge_number(student, expected)
-    extra = _free_indices(student) - _free_indices(expected.key)
-    if extra:
-        names = ", ".join(sorted(map(str, extra)))
-        forgot = expected.key.has(sp.Sum)
-        return Verdict("wrong", f"the index {names} is free in your answer but not in the question"
-                       + (f"; it looks like the downstream sum forgotten (sum over {names})" if forgot else ""),
-                       "the downstream sum forgotten" if forgot else "a free index")
-    if equivalent(student, expected.key, expected.context):
-        return Verdict("correct", "correct")
-    for mistake, wrong in expected.mutations:
-        if equivalent(student, wrong, expected.context):
-            return Verdict("wrong", f"not quite; it looks like {mistake}", mistake)
-    return Verdict("wrong", "not equal to the expected answer (checked at random values of every quantity)")
+        if student.free_symbols:
+            return Verdict("wrong", "a number is expected here, not a formula")
+        value = sp.N(student, 30)
 
+        def matches(target: sp.Expr) -> bool:
+            return _close(value, numeric_value(target, expected.context, expected.point, models[0]))
 
-def _judge_number(student: sp.Expr, expected: Expected) -> Verdict:
-    if student.free_symbols:
-        return Verdict("wrong", "a number is expected here, not a formula")
-    value, key = sp.N(student, 30), numeric_value(expected.key, expected.context, expected.point)
-    if abs(value - key) <= NUMERIC_TOLERANCE * max(abs(key), sp.Float("1e-6")):
-        return Verdict("correct", f"correct (expected {sp.N(key, 6)})")
+        key = numeric_value(expected.key, expected.context, expected.point, models[0])
+        right = f"correct (expected {sp.N(key, 6)})"
+        otherwise = "not the expected value (to 3 significant digits)"
+    else:
+        extra = _free_indices(student) - _free_indices(expected.key)
+        if extra:
+            names = ", ".join(sorted(map(str, extra)))
+            forgot = expected.key.has(sp.Sum)
+            return Verdict("wrong", f"the index {names} is free in your answer but not in the question"
+                           + (f"; it looks like the downstream sum forgotten (sum over {names})" if forgot else ""),
+                           "the downstream sum forgotten" if forgot else "a free index")
+
+        def matches(target: sp.Expr) -> bool:
+            return equivalent(student, target, expected.context, models)
+
+        right = "correct"
+        otherwise = "not equal to the expected answer (checked at random values of every quantity)"
+    if matches(expected.key):
+        return Verdict("correct", right)
     for mistake, wrong in expected.mutations:
-        other = numeric_value(wrong, expected.context, expected.point)
-        if abs(value - other) <= NUMERIC_TOLERANCE * max(abs(other), sp.Float("1e-6")):
+        if matches(wrong):
             return Verdict("wrong", f"not quite; it looks like {mistake}", mistake)
-    return Verdict("wrong", "not the expected value (to 3 significant digits)")
+    return Verdict("wrong", otherwise)
 
 
 def judge(latex: str, expected: Expected, seconds: float = JUDGE_SECONDS) -> Verdict:

@@ -187,14 +187,6 @@ def helper_sources(activations) -> list[str]:
     return list(dict.fromkeys(source for act in activations for source in act.numpy_helpers))
 
 
-def forward_namespace(activations) -> dict:
-    """NumPy plus the helpers: where an activation's numpy_forward code can be evaluated."""
-    namespace: dict = {"numpy": __import__("numpy")}
-    for source in helper_sources(activations):
-        exec(source, namespace)  # noqa: S102 - our own helper source, never user text
-    return namespace
-
-
 @dataclass(frozen=True)
 class NumericNetwork:
     """Generated numeric functions of one network (see ``generate_source`` for the code)."""
@@ -204,6 +196,7 @@ class NumericNetwork:
     cost: Callable
     gradient: Callable
     cost_analytic: Callable
+    forward: Callable  # (weights, biases, X) -> (Z1..ZL, A0..AL)
 
 
 def compile_numeric(net: "Network") -> NumericNetwork:
@@ -211,4 +204,5 @@ def compile_numeric(net: "Network") -> NumericNetwork:
     source = generate_source(net)
     namespace: dict = {"__name__": "derive_generated"}
     exec(compile(source, f"<derive generated: {net.describe()}>", "exec"), namespace)  # noqa: S102
-    return NumericNetwork(net, source, namespace["cost"], namespace["gradient"], namespace["cost_analytic"])
+    return NumericNetwork(net, source, namespace["cost"], namespace["gradient"], namespace["cost_analytic"],
+                          namespace["_forward"])

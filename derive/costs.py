@@ -60,7 +60,7 @@ ALIASES = {"mse": "quadratic", "squared": "quadratic", "half_quadratic": "half-q
            "bce": "cross-entropy", "binary-cross-entropy": "cross-entropy", "cross_entropy": "cross-entropy"}
 
 
-def defined_cost(term: sp.Expr, source: str) -> Cost:
+def defined_cost(term: sp.Expr) -> Cost:
     """A cost C_0 = sum_j term(a_j, y_j) given by a user (in LaTeX); its derivative by SymPy."""
     derivative = sp.diff(term, A)
     chain = [(derivative, Rule.DIFFERENTIATION, "Differentiate the term of node j with respect to its output.")]

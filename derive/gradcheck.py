@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .codegen import NumericNetwork, compile_numeric, forward_code, forward_namespace
+from .codegen import NumericNetwork, compile_numeric
 
 if TYPE_CHECKING:
     from .network import Network
@@ -89,18 +89,17 @@ def _relative(a: np.ndarray, b: np.ndarray, floor: float) -> np.ndarray:
     return np.abs(a - b) / np.maximum(np.maximum(np.abs(a), np.abs(b)), floor)
 
 
-def _forward_pass(net: "Network", weights, biases, X) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """(z^(1..L), a^(0..L)) for the batch, from the activations' NumPy code."""
-    zs, activations = [], [X]
-    for layer in range(1, net.L + 1):
-        zs.append(activations[-1] @ weights[layer - 1].T + (biases[layer - 1] if net.bias else 0.0))
-        activations.append(_forward_activation(net, layer, zs[-1]))
-    return zs, activations
+def _forward_pass(numeric: NumericNetwork, weights, biases, X) -> tuple[tuple, tuple]:
+    """(z^(1..L), a^(0..L)) for the batch, from the generated forward pass."""
+    values = numeric.forward(weights, biases, X)
+    L = numeric.network.L
+    return values[:L], values[L:]
 
 
-def _kink_signature(net: "Network", weights, biases, X) -> tuple:
+def _kink_signature(numeric: NumericNetwork, weights, biases, X) -> tuple:
     """Sign pattern of z in every layer with a kinked activation."""
-    zs, _ = _forward_pass(net, weights, biases, X)
+    zs, _ = _forward_pass(numeric, weights, biases, X)
+    net = numeric.network
     return tuple(np.sign(Z).tobytes() for layer, Z in enumerate(zs, start=1) if net.activation(layer).kinks)
 
 
@@ -112,11 +111,6 @@ def _input_scale(kind: str, layer: int, shape: tuple, activations: list[np.ndarr
     return np.broadcast_to(np.maximum(1.0, largest), shape)
 
 
-def _forward_activation(net: "Network", layer: int, Z: np.ndarray) -> np.ndarray:
-    code = forward_code(net.activation(layer), "Z")
-    return eval(code, {**forward_namespace([net.activation(layer)]), "Z": Z})  # noqa: S307 - code printed by SymPy/derive, never raw text
-
-
 def check_gradient(net: "Network", weights, biases, X, Y, numeric: NumericNetwork | None = None) -> CheckReport:
     """Compare every gradient entry with central differences and, where analytic, the complex step."""
     numeric = numeric or compile_numeric(net)
@@ -125,7 +119,7 @@ def check_gradient(net: "Network", weights, biases, X, Y, numeric: NumericNetwor
     X, Y = np.atleast_2d(np.asarray(X, dtype=float)), np.atleast_2d(np.asarray(Y, dtype=float))
     grad_w, grad_b = numeric.gradient(weights, biases, X, Y)
     analytic = all(act.analytic for act in net.activations)
-    inputs = _forward_pass(net, weights, biases, X)[1]
+    inputs = _forward_pass(numeric, weights, biases, X)[1]
     floor = RELATIVE_FLOOR * max(1.0, *(float(np.max(np.abs(g))) for g in grad_w + (grad_b or [])))
     groups = []
     for kind, params, grads in (("w", weights, grad_w), ("b", biases, grad_b)):
@@ -133,17 +127,17 @@ def check_gradient(net: "Network", weights, biases, X, Y, numeric: NumericNetwor
             continue
         for layer, (param, grad) in enumerate(zip(params, grads), start=1):
             scale = _input_scale(kind, layer, param.shape, inputs)
-            groups.append(_check_group(net, numeric, f"{kind}^({layer})", param, grad, weights, biases, X, Y,
+            groups.append(_check_group(numeric, f"{kind}^({layer})", param, grad, weights, biases, X, Y,
                                        analytic, floor, scale))
     return CheckReport(net.describe(), float(numeric.cost(weights, biases, X, Y)), groups, analytic, floor)
 
 
-def _check_group(net, numeric, name, param, grad, weights, biases, X, Y, analytic, floor, scale) -> GroupReport:
+def _check_group(numeric, name, param, grad, weights, biases, X, Y, analytic, floor, scale) -> GroupReport:
     report = GroupReport(name, param.shape)
     eps = np.finfo(float).eps
     central, complex_fd = np.zeros_like(param), np.zeros_like(param)
     compared = np.ones(param.shape, dtype=bool)
-    base_kinks = _kink_signature(net, weights, biases, X)
+    base_kinks = _kink_signature(numeric, weights, biases, X)
     for index in np.ndindex(param.shape):
         original = param[index]
         h = eps ** 0.2 * max(1.0, abs(original)) / scale[index]
@@ -151,7 +145,7 @@ def _check_group(net, numeric, name, param, grad, weights, biases, X, Y, analyti
         for shift in (-2, -1, 1, 2):
             param[index] = original + shift * h
             values[shift] = numeric.cost(weights, biases, X, Y)
-            crossed |= _kink_signature(net, weights, biases, X) != base_kinks
+            crossed |= _kink_signature(numeric, weights, biases, X) != base_kinks
         param[index] = original
         central[index] = (values[-2] - 8 * values[-1] + 8 * values[1] - values[2]) / (12 * h)
         if crossed:

@@ -103,6 +103,11 @@ class Question:
             return Expected(key, ctx, numeric=True, point=self.point(), mutations=concrete)
         return Expected(key, ctx, mutations=mutations(key, net, self.layer))
 
+    @functools.cached_property
+    def answer_value(self) -> sp.Expr:
+        """A numeric question's answer, exact or to 120 digits, at the question's numbers."""
+        return numeric_value(self.answer(), Context(self.network(), layer=self.layer), self.point())
+
     # Presentation ----------------------------------------------------------------------
     def answer_latex(self) -> str:
         """The key as LaTeX that ``check-answer`` itself reads (an activation is written g)."""
@@ -110,7 +115,7 @@ class Question:
         if self.kind == "activation-derivative":
             return latex(self.answer().replace(net.activations[0].function, G), net.notation)
         if self.kind == "numeric-gradient":
-            return _decimal(numeric_value(self.answer(), Context(net, layer=self.layer), self.point()))
+            return _decimal(self.answer_value)
         return latex(self.answer(), net.notation)
 
     def to_json(self) -> dict:
@@ -118,8 +123,7 @@ class Question:
         data["answer_latex"] = self.answer_latex()
         data["answer_sympy"] = sp.srepr(self.answer())
         if self.kind == "numeric-gradient":
-            value = numeric_value(self.answer(), Context(self.network(), layer=self.layer), self.point())
-            data["answer_value"] = float(value)
+            data["answer_value"] = float(self.answer_value)
         return data
 
     @classmethod
@@ -218,8 +222,7 @@ def _worth_doing(question: Question) -> bool:
             zs = [model.values[s.z[layer, j]] for j in range(net.size(layer))]
             if all(z <= 0 for z in zs) or any(z == 0 for z in zs):
                 return False
-    value = numeric_value(question.answer(), Context(net, layer=question.layer), question.point())
-    return abs(value) >= sp.Rational(1, 1000)
+    return abs(question.answer_value) >= sp.Rational(1, 1000)
 
 
 @dataclass(frozen=True)
@@ -237,13 +240,18 @@ class Version:
         return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def make_version(seed: int, number: int, kinds: tuple[str, ...] = KINDS, count: int | None = None) -> Version:
-    """Version ``number`` of the homework for ``seed``: one question of each kind (or ``count``, mixed)."""
+def check_kinds(kinds: tuple[str, ...]) -> None:
+    """Refuse an unknown exercise kind, suggesting the closest known one."""
     unknown = [k for k in kinds if k not in KINDS]
     if unknown:
         from .spec import closest_hint
 
         raise DeriveError(f"unknown exercise kind {unknown[0]!r}{closest_hint(unknown[0], KINDS)}")
+
+
+def make_version(seed: int, number: int, kinds: tuple[str, ...] = KINDS, count: int | None = None) -> Version:
+    """Version ``number`` of the homework for ``seed``: one question of each kind (or ``count``, mixed)."""
+    check_kinds(kinds)
     rng = random.Random(f"derive-homework/{seed}/{number}")
     chosen = list(kinds) if count is None else [kinds[i % len(kinds)] for i in range(count)]
     questions = tuple(_draw(kind, rng, f"q{i}") for i, kind in enumerate(chosen, 1))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from . import latex_render as lr
 from .activations import Z
-from .homework import FACTORS, KINDS, Question, Version, chain_factors, make_version
+from .homework import FACTORS, KINDS, Question, Version, chain_factors, check_kinds, make_version
 from .sheet import template_environment, write_atomic
 from .tex import TexUnavailable, compile_pdf
 from .worked import worked_example
@@ -139,7 +139,7 @@ def moodle_questions(version: Version, contexts: list[dict]) -> list[ET.Element]
         text = ET.SubElement(item, "questiontext", format="html")
         ET.SubElement(text, "text").text = f"<p>{_html(str(context['network']))}</p><p>{_html(body)}</p>"
         if kind == "numerical":
-            value = q.to_json()["answer_value"]
+            value = float(q.answer_value)
             answer = ET.SubElement(item, "answer", fraction="100")
             ET.SubElement(answer, "text").text = repr(value)
             ET.SubElement(answer, "tolerance").text = f"{abs(value) * 1e-3:.3g}"
@@ -174,7 +174,7 @@ def generate(seed: int, count: int, out_dir: Path, kinds: tuple[str, ...] = KIND
 
     if count < 1:
         raise DeriveError("--count must be at least 1")
-    make_version(seed, 1, kinds, questions)  # validates the kinds before any process starts
+    check_kinds(kinds)  # before any process starts
     jobs = max(1, min(jobs or os.cpu_count() or 1, count))
     results: list[VersionFiles] = []
     bar = _progress(progress, count)

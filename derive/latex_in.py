@@ -42,9 +42,8 @@ class Context:
 
 @dataclass
 class _Scan:
-    """The text with placeholders, and what each placeholder stands for."""
+    """What each placeholder stands for, and the user's text it replaced."""
 
-    text: str
     symbols: dict[str, sp.Expr] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)  # the user's text each placeholder replaced
 
@@ -66,6 +65,7 @@ _FUNCTION = re.compile(
 _PARTIAL = re.compile(r"\\frac\s*\{\s*\\partial\s*\\Upsilon_\{(\d+)\}\s*\}\s*\{\s*\\partial\s*\\Upsilon_\{(\d+)\}\s*\}")
 _OPEN_SUM = re.compile(r"\\sum\s*_(?:\{\s*([A-Za-z]'?)\s*\}|([A-Za-z]))(?!\s*=)")
 _SCIENTIFIC = re.compile(r"(\d)[eE]([+-]?\d+)")
+_KNOWN_FUNCTIONS = r"known: \sigma, \tanh, g, \operatorname{ReLU}, \operatorname{softplus}"
 _HEADS = {"sigma": "sigmoid", "tanh": "tanh", "relu": "relu", "softplus": "softplus",
           "leakyrelu": "leaky-relu", "g": "g", "id": "identity"}
 
@@ -200,8 +200,7 @@ def _prepare(text: str, scan: _Scan, ctx: Context) -> str:
     while (m := _FUNCTION.search(t, pos)) is not None:
         head = (m.group("named") or m.group("head")).lstrip("\\").lower()
         if head not in _HEADS:
-            raise LatexInputError(f"unknown function '{head}'; known: \\sigma, \\tanh, g, "
-                                  r"\operatorname{ReLU}, \operatorname{softplus}")
+            raise LatexInputError(f"unknown function '{head}'; {_KNOWN_FUNCTIONS}")
         primed = m.group("prime") is not None
         layer = _layer_number(m.group("layer"), ctx, m.group(0).strip()) if m.group("layer") else None
         close = _closing_paren(t, m.end())
@@ -209,7 +208,8 @@ def _prepare(text: str, scan: _Scan, ctx: Context) -> str:
         if head == "tanh" and not primed:
             value = sp.tanh(argument)
         else:
-            value = _function((_HEADS[head], primed, layer), (argument,), ctx)
+            act = _activation_for(_HEADS[head], layer, argument, ctx)
+            value = act.prime(argument) if primed else act(argument)
         out.append(t[pos:m.start()] + scan.symbol(value, t[m.start():close + 1]))
         pos = close + 1
     t = "".join(out) + t[pos:]
@@ -264,7 +264,7 @@ def _grammar(text: str, scan: _Scan) -> sp.Expr:
 
 def _parse(text: str, ctx: Context) -> sp.Expr:
     _check_text(text)
-    return _to_expr(text, _Scan(text), ctx)
+    return _to_expr(text, _Scan(), ctx)
 
 
 def _restore(expr: sp.Expr, scan: _Scan, ctx: Context) -> sp.Expr:
@@ -275,10 +275,9 @@ def _restore(expr: sp.Expr, scan: _Scan, ctx: Context) -> sp.Expr:
     undefined = expr.atoms(sp.core.function.AppliedUndef)  # the grammar's own f(x): not in the notation
     if undefined:
         names = sorted({type(f).__name__.lstrip("\\") for f in undefined})
-        raise LatexInputError(f"unknown function {', '.join(names)}; known: \\sigma, \\tanh, g, "
-                              r"\operatorname{ReLU}, \operatorname{softplus}")
+        raise LatexInputError(f"unknown function {', '.join(names)}; {_KNOWN_FUNCTIONS}")
     placeholders = {}
-    for sym in expr.free_symbols | {a for a in expr.atoms(sp.Symbol)}:
+    for sym in expr.atoms(sp.Symbol):
         name = re.sub(r"[{}]", "", sym.name)
         if name in scan.symbols:
             placeholders[sym] = scan.symbols[name]
@@ -315,15 +314,6 @@ def _allowed(expr: sp.Expr, ctx: Context) -> set:
     if ctx.variable_z:
         allowed.add(Z)
     return allowed
-
-
-def _function(entry: tuple[str, bool, int | None], args: tuple, ctx: Context) -> sp.Expr:
-    head, primed, layer = entry
-    if len(args) != 1:
-        raise LatexInputError(f"{head} takes one argument, got {len(args)}")
-    (arg,) = args
-    act = _activation_for(head, layer, arg, ctx)
-    return act.prime(arg) if primed else act(arg)
 
 
 def _activation_for(head: str, layer: int | None, arg: sp.Expr, ctx: Context):
@@ -376,7 +366,6 @@ def parse_answer(text: str, ctx: Context, seconds: float = PARSE_SECONDS) -> sp.
 
 # Definitions --------------------------------------------------------------------------------
 _ACTIVATION_LHS = re.compile(r"^\s*([A-Za-z])\s*\(\s*z\s*\)\s*$")
-_COST_LHS = re.compile(r"^\s*C(?:_\{?\s*0\s*\}?)?\s*$")
 
 
 def _split_definition(text: str, what: str, example: str) -> tuple[str, str]:
@@ -395,12 +384,12 @@ def _parse_activation(text: str):
     if not match:
         raise LatexInputError(f"the left-hand side must be g(z) (any one letter), got '{lhs.strip()}'")
     _check_text(rhs)
-    expr = _to_expr(rhs, _Scan(rhs), Context(Network([1, 1], activation="identity"), variable_z=True))
+    expr = _to_expr(rhs, _Scan(), Context(Network([1, 1], activation="identity"), variable_z=True))
     if expr.free_symbols - {Z}:
         raise LatexInputError("an activation may use only z")
     if not expr.has(Z):
         raise LatexInputError("the activation does not depend on z")
-    return defined_activation(match.group(1), expr, text)
+    return defined_activation(match.group(1), expr)
 
 
 def _parse_cost(text: str):
@@ -408,12 +397,12 @@ def _parse_cost(text: str):
     from .network import Network
 
     lhs, rhs = _split_definition(text, "cost", "'C_0 = \\frac{1}{2}\\sum_j (a_j^{(L)} - y_j)^2'")
-    if not _COST_LHS.match(lhs):
+    if not _COST.fullmatch(lhs.strip()):
         raise LatexInputError(f"the left-hand side must be C_0, got '{lhs.strip()}'")
     _check_text(rhs)
     net = Network([1, 1], activation="identity")
     s = net.symbols
-    expr = _to_expr(rhs, _Scan(rhs), Context(net))
+    expr = _to_expr(rhs, _Scan(), Context(net))
     factors = sp.Mul.make_args(expr)
     sums = [f for f in factors if isinstance(f, sp.Sum)]
     coefficient = sp.Mul(*(f for f in factors if not isinstance(f, sp.Sum)))
@@ -425,7 +414,7 @@ def _parse_cost(text: str):
     term = coefficient * total.function.xreplace({s.a[1, index]: A, s.y[index]: Y})
     if term.free_symbols - {A, Y}:
         raise LatexInputError("the summed term may use only a_j^{(L)} and y_j")
-    return defined_cost(term, text)
+    return defined_cost(term)
 
 
 def parse_activation(text: str, seconds: float = PARSE_SECONDS):
