@@ -42,7 +42,7 @@ def question_context(q: Question) -> dict:
     """Everything the template shows for one question, as LaTeX or plain strings."""
     net = q.network()
     s, math = net.symbols, (lambda e: lr.math(e, net))  # noqa: E731
-    ctx = {"id": q.id, "title": TITLES[q.kind], "numbers": None, "display": None, "tables": None,
+    ctx = {"id": q.id, "title": TITLES[q.kind], "numbers": None, "display": None, "tables": None, "cost": None,
            "answer": lr.Tex(q.answer_latex())}
     if q.kind == "activation-derivative":
         act = net.activations[0]
@@ -52,8 +52,8 @@ def question_context(q: Question) -> dict:
         ctx["display"] = lr.Tex(f"g(z) = {lr.math(act.definition(Z), net)}")
         ctx["blocks"] = _blocks(q, [f"activation:{act.name}"])
         return ctx
-    ctx["network"] = lr.Tex(rf"Network: {lr.escape(net.describe())}; cost "
-                            rf"${math(s.cost)} = {math(net.cost_definition())}$.")
+    ctx["network"] = lr.Tex(rf"Network: {lr.escape(net.describe())}; the cost is")
+    ctx["cost"] = lr.Tex(rf"{math(s.cost)} = {math(net.cost_definition())}")
     d = net.derivation()
     if q.kind == "weight-gradient":
         where = "hidden-to-output" if q.layer == net.L else "input-to-hidden"
@@ -137,7 +137,8 @@ def moodle_questions(version: Version, contexts: list[dict]) -> list[ET.Element]
         if context["display"]:
             body += rf" \[{context['display']}\]"
         text = ET.SubElement(item, "questiontext", format="html")
-        ET.SubElement(text, "text").text = f"<p>{_html(str(context['network']))}</p><p>{_html(body)}</p>"
+        network = str(context["network"]) + (rf" \({context['cost']}\)." if context["cost"] else "")
+        ET.SubElement(text, "text").text = f"<p>{_html(network)}</p><p>{_html(body)}</p>"
         if kind == "numerical":
             value = float(q.answer_value)
             answer = ET.SubElement(item, "answer", fraction="100")
