@@ -55,7 +55,7 @@ def main() -> None:
         ("wrong, mistake named", r"g'(z_j^{(1)}) x_k \sum_i 2(a_i^{(2)} - y_i) g'(z_i^{(2)}) w_{ji}^{(2)}"),
         ("unreadable", r"g'(z_j^{(1)} x_k"),
     ]
-    print(f"\njudging one answer (input-to-hidden gradient of [2, 3, 2]), median of 7")
+    print("\njudging one answer (input-to-hidden gradient of [2, 3, 2]), median of 7")
     print(f"{'answer':<24}{'ms':>10}")
     for name, answer in cases:
         print(f"{name:<24}{judge_ms(answer, hidden):>10.0f}")

@@ -43,6 +43,7 @@ class Activation:
     description: str = ""
     numpy_forward: str = ""  # stable NumPy code for g({z}); empty: print the definition
     numpy_helpers: tuple[str, ...] = ()  # source of helper functions numpy_forward calls
+    logistic_gain: sp.Expr | None = None  # g(z) = σ(gain·z): a cost on (0, 1) can be computed from gain·z
 
     def __call__(self, z: sp.Expr) -> sp.Expr:
         return self.function(z)
@@ -107,6 +108,7 @@ def sigmoid(gain: sp.Expr = sp.Integer(1)) -> Activation:
         description="logistic sigmoid" + ("" if gain == 1 else f" with gain {gain}"),
         numpy_forward="_sigmoid({z})" if gain == 1 else f"_sigmoid(({gain}) * {{z}})",
         numpy_helpers=(STABLE_SIGMOID,),
+        logistic_gain=gain,
     )
 
 

@@ -1,15 +1,22 @@
-"""The `derive` command: a thin layer over the library. Errors are one line, exit status 2."""
+"""The `derive` command: a thin layer over the library.
+
+Exit status: 0 success (a correct answer), 1 a verdict against the input (a wrong answer, a
+failed check), 2 bad input or usage (one line), 3 an internal error (one line, please report).
+Each command imports what it needs when it runs, so that `derive --help` and `derive
+check-answer` load neither NumPy nor Jinja2, rich or the sheet renderer.
+"""
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from . import __version__
 from .errors import DeriveError
-from .network import Network
-from .notation import PRESETS
+
+if TYPE_CHECKING:
+    from .network import Network
 
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 
@@ -20,6 +27,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _network_options(parser: argparse.ArgumentParser, required: bool = True) -> None:
+    from .notation import PRESETS  # loaded with the package anyway
+
     parser.add_argument("--layers", nargs="+", required=required, metavar="N",
                         help="layer sizes, input first, e.g. --layers 2 3 1")
     parser.add_argument("--activation", nargs="+", default=None, metavar="NAME",
@@ -30,7 +39,9 @@ def _network_options(parser: argparse.ArgumentParser, required: bool = True) -> 
     parser.add_argument("--notation", default="default", choices=sorted(PRESETS), help="notation preset")
 
 
-def network_from(args: argparse.Namespace) -> Network:
+def network_from(args: argparse.Namespace) -> "Network":
+    from .network import Network
+
     activation = args.activation if args.activation is None or len(args.activation) > 1 else args.activation[0]
     return Network(args.layers, activation=activation, cost=args.cost, bias=args.bias, notation=args.notation)
 
@@ -96,7 +107,7 @@ def _cmd_examples(args: argparse.Namespace) -> int:
     return 0
 
 
-def _network_from_spec_or_options(args: argparse.Namespace) -> tuple[Network, object]:
+def _network_from_spec_or_options(args: argparse.Namespace) -> tuple["Network", object]:
     from .spec import load_spec
 
     if getattr(args, "spec", None) is not None:
@@ -183,8 +194,15 @@ def _cmd_check_answer(args: argparse.Namespace) -> int:
             raise DeriveError(f"no question {args.question!r} in {args.key}; it has {', '.join(questions)}")
         args.question = wanted
     verdict = judge(args.latex, questions[args.question].expected())
-    print(verdict.message, file=sys.stdout if verdict.status != "unreadable" else sys.stderr)
+    status = getattr(verdict.status, "value", verdict.status)
+    print(verdict.message, file=sys.stdout if status in ("correct", "wrong") else sys.stderr)
     return verdict.exit_code
+
+
+def _cmd_grade(args: argparse.Namespace) -> int:
+    from .grading import main_grade
+
+    return main_grade(args.key, args.answers, args.out, args.jobs, args.quiet)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -250,6 +268,21 @@ def build_parser() -> argparse.ArgumentParser:
     answer.add_argument("latex", metavar="LATEX", help="the answer in LaTeX, e.g. '2(a_j^{(L)} - y_j) a_k^{(L-1)}'")
     answer.set_defaults(run=_cmd_check_answer)
 
+    grade = sub.add_parser("grade", help="grade a class's answers (CSV) against the homework keys, in parallel",
+                           description="Judge every row of ANSWERS (CSV with a header row naming the columns "
+                                       "student, version, question, answer) against KEY_OR_DIR (one key.json, "
+                                       "or the directory `derive homework` wrote) and write OUT with the columns "
+                                       "student, version, question, answer, verdict, feedback, score. Exit 0 "
+                                       "when every row got a verdict, 2 when the files cannot be read, 3 when "
+                                       "a row hit an internal error.")
+    grade.add_argument("key", metavar="KEY_OR_DIR", help="a key.json, or a homework directory with version-N/key.json")
+    grade.add_argument("answers", metavar="ANSWERS", help="the answers, CSV: student,version,question,answer")
+    grade.add_argument("--out", required=True, metavar="FILE", help="where to write the grades (CSV)")
+    grade.add_argument("--jobs", type=int, default=None, metavar="N",
+                       help="answers judged at once, one process each (default: all cores)")
+    grade.add_argument("--quiet", action="store_true", help="no progress bar and no summary line")
+    grade.set_defaults(run=_cmd_grade)
+
     examples = sub.add_parser("examples", help="regenerate the canonical example sheets")
     examples.add_argument("--out-dir", default="outputs", metavar="DIR")
     examples.add_argument("--tex-only", action="store_true")
@@ -258,20 +291,45 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    argv = sys.argv[1:] if argv is None else list(argv)
-    if not argv:
-        parser.print_help()
-        return 2
-    args = parser.parse_args(argv)
     try:
+        parser = build_parser()
+        argv = sys.argv[1:] if argv is None else list(argv)
+        if not argv:
+            parser.print_help()
+            return 2
+        args = parser.parse_args(argv)
         return args.run(args)
     except DeriveError as error:
-        print(f"derive: error: {error}", file=sys.stderr)
+        print(f"derive: error: {_one_line(error)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("derive: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `derive steps ... | head`: the reader left; not an error of ours
+        _silence_stdout()
+        return 141
+    except Exception as error:  # noqa: BLE001 - a bug: one line, never a traceback
+        from .limits import InternalError
+
+        what = _one_line(error) if isinstance(error, InternalError) else f"{type(error).__name__}: {_one_line(error)}"
+        print(f"derive: internal error: {what} (please report)", file=sys.stderr)
+        return 3
+
+
+def _one_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
+def _silence_stdout() -> None:
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":

@@ -64,9 +64,15 @@ def _numbers_only(net: "Network") -> None:
                               "numeric code needs a number, e.g. sigmoid(gain=2)")
 
 
-def _fused_logits(net: "Network") -> bool:
-    """Cross-entropy on a standard sigmoid output is computed from z (no log(0) at saturation)."""
-    return net.cost.name == "cross-entropy" and net.activation(net.L).name == "sigmoid"
+def _logit_gain(net: "Network") -> sp.Expr | None:
+    """The gain α when the cost is cross-entropy on a sigmoid-type output a = σ(α z), else None.
+
+    Such a cost is computed from u = α z, never from a: ln(1 - a) is -inf once a rounds to 1
+    (α z > 37), and loses digits long before (9 of them at α z = 20).
+    """
+    if net.cost.name != "cross-entropy":
+        return None
+    return net.activation(net.L).logistic_gain
 
 
 @dataclass(frozen=True)
@@ -77,32 +83,42 @@ class Line:
 
 def _forward_lines(net: "Network", analytic: bool) -> list[Line]:
     s, nt = net.symbols, net.notation
-    lines = [Line("A0 = X", f"a_k^(0) = x_k")]
+    lines = [Line("A0 = X", "a_k^(0) = x_k")]
     for layer in range(1, net.L + 1):
         z_text = text(net.z_definition(layer, s.j), nt)
         bias = f" + biases[{layer - 1}]" if net.bias else ""
         lines.append(Line(f"Z{layer} = A{layer - 1} @ weights[{layer - 1}].T{bias}", f"z_j^({layer}) = {z_text}"))
         act = net.activation(layer)
-        z = sp.Symbol(f"Z{layer}")
         code = forward_code(act, f"Z{layer}", analytic)
         lines.append(Line(f"A{layer} = {code}", f"a_j^({layer}) = {text(act(s.z[layer, s.j]), nt)}"))
     return lines
 
 
-def _cost_line(net: "Network", analytic: bool) -> Line:
+def _cost_lines(net: "Network", analytic: bool) -> list[Line]:
     s, L = net.symbols, net.L
     names = {s.a[L, s.j_sum]: sp.Symbol(f"A{L}"), s.y[s.j_sum]: sp.Symbol("Y")}
     term = net.cost.term_at(s.a[L, s.j_sum], s.y[s.j_sum])
-    if _fused_logits(net):
-        # analytic: each branch is analytic and the branch is chosen by Re z, so the complex
-        # step stays valid; log(1 - σ(z)) in complex arithmetic lost digits near σ(z) = 1.
-        code = (f"numpy.where(Z{L}.real > 0, Z{L}, 0.0) + numpy.log1p(numpy.exp(numpy.where(Z{L}.real > 0, "
-                f"-Z{L}, Z{L}))) - Y * Z{L}" if analytic else f"numpy.logaddexp(0.0, Z{L}) - Y * Z{L}")
-        note = " (from z: -[y ln σ(z) + (1-y) ln(1-σ(z))] = ln(1+e^z) - y z)"
+    lines, note = [], ""
+    gain = _logit_gain(net)
+    if gain is not None:
+        # -[y ln σ(u) + (1-y) ln(1-σ(u))] = ln(1 + e^u) - y u = max(u, 0) - y u + ln(1 + e^-|u|):
+        # for 0 <= y <= 1 both parts are >= 0 ((1-y) u for u > 0, -y u otherwise), so nothing
+        # cancels (logaddexp(0, u) - y u lost every digit at y = 1), and e^-|u| <= 1 never overflows.
+        # analytic: each branch is analytic and chosen by Re u, so the complex step stays valid
+        # (log(1 - σ(z)) in complex arithmetic lost digits near σ(z) = 1).
+        u = array_code(gain * sp.Symbol(f"Z{L}"), {})
+        positive = "U.real > 0" if analytic else "U > 0"
+        small = "numpy.where(U.real > 0, -U, U)" if analytic else "-numpy.abs(U)"
+        lines.append(Line(f"U = {u}", f"u_j = {'' if gain == 1 else f'{gain}·'}z_j^({L}), "
+                                      f"so a_j^({L}) = σ(u_j)"))
+        code = f"numpy.where({positive}, (1.0 - Y) * U, -Y * U) + numpy.log1p(numpy.exp({small}))"
+        note = " (from u: ln(1+e^u) - y u = max(u,0) - y u + ln(1+e^-|u|))"
     else:
-        code, note = array_code(term, names), ""
-    return Line(f"return numpy.mean(numpy.sum({code}, axis=1))",
-                f"mean over the batch of {text(s.cost, net.notation)} = {text(net.cost_definition(), net.notation)}{note}")
+        code = array_code(term, names)
+    lines.append(Line(f"return numpy.mean(numpy.sum({code}, axis=1))",
+                      f"mean over the batch of {text(s.cost, net.notation)} = "
+                      f"{text(net.cost_definition(), net.notation)}{note}"))
+    return lines
 
 
 def _gradient_lines(net: "Network") -> list[Line]:
@@ -121,7 +137,8 @@ def _gradient_lines(net: "Network") -> list[Line]:
         if layer > 1:
             below = layer - 1
             gprime = net.activation(below).classic_at(s.z[below, s.j], s.a[below, s.j])
-            g_code = array_code(gprime, {s.a[below, s.j]: sp.Symbol(f"A{below}"), s.z[below, s.j]: sp.Symbol(f"Z{below}")})
+            g_code = array_code(gprime, {s.a[below, s.j]: sp.Symbol(f"A{below}"),
+                                         s.z[below, s.j]: sp.Symbol(f"Z{below}")})
             factor = "" if g_code in ("1", "1.0") else f" * ({g_code})"
             lines.append(Line(f"D{below} = (D{layer} @ weights[{layer - 1}]){factor}",
                               f"δ_j^({below}) = {text(d.delta(below), nt)} with "
@@ -135,11 +152,18 @@ def _emit(lines: list[Line], indent: str = "    ") -> str:
                      for line in lines)
 
 
+def _emit_each(lines: list[Line]) -> str:
+    """Lines whose comments are not aligned with each other (one long line would push the rest)."""
+    return "\n".join(_emit([line]) for line in lines)
+
+
 def generate_source(net: "Network") -> str:
     """Standalone Python source (imports NumPy only) for the network's forward pass, cost and gradient."""
     _numbers_only(net)
     L = net.L
     fwd, fwd_analytic = _forward_lines(net, False), _forward_lines(net, True)
+    if _logit_gain(net) is not None:
+        fwd_analytic.pop()  # the cost is computed from Z{L}; a^(L) from the definition overflows for z << 0
     bias_doc = f"biases: list of {L} arrays, biases[l-1][j] = b_j^(l)" if net.bias else "biases: None (no biases)"
     keep = ", ".join(f"Z{l}" for l in range(1, L + 1)) + ", " + ", ".join(f"A{l}" for l in range(L + 1))
     grad_b = f"grad_b = [None] * {L}" if net.bias else "grad_b = None"
@@ -163,7 +187,7 @@ def cost(weights, biases, X, Y):
     """Mean single-sample cost over the batch (numerically stable forms)."""
     {", ".join(f"Z{l}" for l in range(1, L + 1))}, *A = _forward(weights, biases, X)
     A{L} = A[-1]
-{_emit([_cost_line(net, False)])}
+{_emit_each(_cost_lines(net, False))}
 
 
 def gradient(weights, biases, X, Y):
@@ -178,7 +202,7 @@ def gradient(weights, biases, X, Y):
 def cost_analytic(weights, biases, X, Y):
     """The same cost from the plain definitions: analytic, so it accepts complex inputs (complex step)."""
 {_emit(fwd_analytic)}
-{_emit([_cost_line(net, True)])}
+{_emit_each(_cost_lines(net, True))}
 '''
 
 

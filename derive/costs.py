@@ -60,6 +60,29 @@ ALIASES = {"mse": "quadratic", "squared": "quadratic", "half_quadratic": "half-q
            "bce": "cross-entropy", "binary-cross-entropy": "cross-entropy", "cross_entropy": "cross-entropy"}
 
 
+_RANGES = {"tanh": "gives values in (-1, 1)", "relu": "gives values in [0, inf)", "leaky-relu": "gives any real value",
+           "softplus": "gives values in (0, inf)", "identity": "gives any real value"}
+
+
+def check_output_domain(cost: Cost, output) -> None:
+    """Refuse a cost whose domain the output activation cannot meet.
+
+    Cross-entropy takes ln a and ln(1 - a), so it needs every output in (0, 1): a sigmoid-type
+    output (any gain). Any other built-in activation leaves (0, 1), and for an activation defined
+    by the user derive cannot establish its range, so both are refused here rather than giving
+    nan (or a confident wrong number) later.
+    """
+    if cost.name != "cross-entropy" or getattr(output, "logistic_gain", None) is not None:
+        return
+    fix = "use a sigmoid output layer (e.g. 'sigmoid' or 'sigmoid(gain=2)') or another cost"
+    known = _RANGES.get(output.name.split("(")[0])
+    if known:
+        raise DeriveError(f"cross-entropy needs outputs in (0, 1), but the output activation {output.name} {known}; "
+                          f"{fix}")
+    raise DeriveError(f"cross-entropy needs outputs in (0, 1), and derive cannot confirm that for the output "
+                      f"activation {output.name} defined by the user; {fix}")
+
+
 def defined_cost(term: sp.Expr) -> Cost:
     """A cost C_0 = sum_j term(a_j, y_j) given by a user (in LaTeX); its derivative by SymPy."""
     derivative = sp.diff(term, A)

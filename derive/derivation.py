@@ -39,11 +39,34 @@ class Derivation:
     network: "Network"
     blocks: tuple[Block, ...]
 
+    def __post_init__(self) -> None:
+        from .display import remember
+
+        remember(self)  # so a block or step taken out of it still displays in its notation
+
+    def _repr_markdown_(self) -> str:
+        """Jupyter (JupyterLab, VS Code): each block a heading, each step its reason and one display."""
+        from .display import derivation_markdown
+
+        return derivation_markdown(self)
+
     def _repr_latex_(self) -> str:
-        """Jupyter shows the whole derivation inline."""
-        from .latex_render import derivation_latex
+        """One ``gathered`` environment (for front ends that prefer LaTeX, nbconvert --to latex): no top-level \\\\."""
+        from .display import derivation_latex
 
         return derivation_latex(self)
+
+    def _repr_pretty_(self, p, cycle: bool) -> None:
+        """IPython's plain text: the terminal rendering, not the dataclass repr."""
+        from .terminal import render_steps
+
+        p.text(render_steps(self))
+
+    def show(self, obj: object):
+        """``obj`` (e.g. ``d.gradient(2)``) displayed in Jupyter in this derivation's notation."""
+        from .display import show
+
+        return show(obj, self.network.notation)
 
     def block(self, key: str) -> Block:
         for block in self.blocks:

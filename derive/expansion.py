@@ -45,6 +45,19 @@ class Mismatch:
         where = ", ".join(f"{k}={v}" for k, v in self.assignment)
         return f"{self.what} [{where}]: {self.lhs} != {self.rhs}"
 
+    def _repr_markdown_(self) -> str:
+        from .display import mismatch_markdown, notation_of
+
+        return mismatch_markdown(self, notation_of(self))
+
+    def _repr_latex_(self) -> str:
+        from .display import mismatch_latex, notation_of
+
+        return mismatch_latex(self, notation_of(self))
+
+    def _repr_pretty_(self, p, cycle: bool) -> None:
+        p.text(str(self))
+
 
 # Expression plumbing -----------------------------------------------------------------
 def expand_sums(expr: sp.Expr) -> sp.Expr:
@@ -368,7 +381,8 @@ def _primes_as_functions(expr: sp.Expr) -> sp.Expr:
         return prime_function(e.expr.expr.func)(e.point[0])
 
     expr = expr.replace(
-        lambda e: isinstance(e, sp.Subs) and isinstance(e.expr, sp.Derivative) and isinstance(e.expr.expr, AppliedUndef),
+        lambda e: (isinstance(e, sp.Subs) and isinstance(e.expr, sp.Derivative)
+                   and isinstance(e.expr.expr, AppliedUndef)),
         from_subs)
     return expr.replace(
         lambda e: isinstance(e, sp.Derivative) and isinstance(e.expr, AppliedUndef),
@@ -403,7 +417,6 @@ def check_gradients(net: "Network", mode: str = "symbolic", seed: int = 0) -> li
     """
     if mode not in ("symbolic", "numeric"):
         raise ValueError(f"mode must be 'symbolic' or 'numeric', got {mode!r}")
-    s = net.symbols
     cost, expansions = expanded_cost(net, concrete=False)
     model = Model(net, random.Random(seed)) if mode == "numeric" else None
     forms = FORMS if mode == "numeric" else ("chain",)

@@ -6,8 +6,8 @@ eps*|C|/h and truncation h^4 balance near eps^(1/5); the two-point formula's eps
 missed 1e-7 on nets with large intermediate sums). |a_k| is the largest input over the batch
 that the weight w_jk multiplies (1 for a bias): the step is scaled so that the change it makes
 in z_j is the same for every parameter (an input of 8.5 otherwise made the step 8.5 times too
-coarse for the curvature of the sigmoid after it), and the complex step, h = 1e-20 (exact to rounding), wherever the network is
-analytic. An entry whose stencil crosses a kink (ReLU at 0) is reported as a kink, not as a
+coarse for the curvature of the sigmoid after it), and the complex step, h = 1e-20 (exact to rounding),
+wherever the network is analytic. An entry whose stencil crosses a kink (ReLU at 0) is reported as a kink, not as a
 failure, and it is never silently dropped.
 
 Relative error is |g - fd| / max(|g|, |fd|, floor) with floor = 0.01 * max(1, max |gradient|):

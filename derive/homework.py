@@ -17,15 +17,19 @@ from fractions import Fraction
 
 import sympy as sp
 
-from .activations import Z, activation_named
-from .answers import Expected, mutations, numeric_value
+from .activations import Z
+from .answers import DIGITS, Expected, Mistake, Slip, concrete, slips
 from .errors import DeriveError
+from .evaluate import PointValues
+from .expansion import Model, prime_function
 from .latex_in import Context
 from .network import Network
 from .printing import latex
 from .spec import Values
 
 KINDS = ("activation-derivative", "weight-gradient", "numeric-gradient", "missing-factor")
+KEY_FORMAT = "derive-homework-key/2"
+KEY_FORMATS = ("derive-homework-key/1", KEY_FORMAT)  # /1: written before digits and δ were stated
 ACTIVATION_CHOICES = ("tanh", "softplus", "sigmoid", "sigmoid(gain=2)", "sigmoid(gain=3)")
 NETWORK_ACTIVATIONS = ("sigmoid", "tanh", "relu", "softplus")
 COSTS = ("quadratic", "half-quadratic", "cross-entropy")
@@ -48,6 +52,15 @@ class Question:
     node: tuple[int, int] | None = None  # (j, k) of the weight a numeric question asks for
     factor: int | None = None  # the missing chain-rule factor: 0 cost, 1 activation, 2 dz/dw
     values: dict | None = None  # exact decimals as strings: x, y, weights, biases
+    digits: int = DIGITS  # significant digits a numeric answer must give
+    delta_allowed: bool | None = None  # δ of downstream layers may be used; None: the kind decides
+
+    @property
+    def allows_delta(self) -> bool:
+        """δ of the layers downstream may be used: by default in input-to-hidden weight gradients."""
+        if self.delta_allowed is not None:
+            return self.delta_allowed
+        return self.kind == "weight-gradient" and self.layer is not None and self.layer < len(self.layers) - 1
 
     # Rebuilding ------------------------------------------------------------------------
     def network(self) -> Network:
@@ -85,28 +98,48 @@ class Question:
         return chain_factors(net)[self.factor][1]
 
     def expected(self) -> Expected:
+        """How answers to this question are judged (rebuilt from the parameters, cached)."""
+        return self._judged_by
+
+    @functools.cached_property
+    def _judged_by(self) -> Expected:
         net = self.network()
+        s = net.symbols
         key = self.answer()
         if self.kind == "activation-derivative":
-            slips = [("a sign error", -key)]
+            act = net.activations[0]
+            found = []
             gain = re.search(r"gain=(\d+)", self.activation[0])
-            if gain:
-                slips.append((f"the inner derivative forgotten: the chain rule brings down the gain {gain.group(1)}",
-                              key / int(gain.group(1))))
-            return Expected(key, Context(net, variable_z=True), mutations=tuple(slips))
+            if gain:  # before the factor 2, so a gain of 2 left out is named for what it is
+                found.append(Slip(Mistake.FORGOTTEN_INNER, "the inner derivative forgotten: the chain rule brings "
+                                  f"down the gain {gain.group(1)}", key / int(gain.group(1))))
+            found += [Slip(Mistake.SIGN, "a sign error", -key),
+                      Slip(Mistake.MISSING_TWO, "a missing factor 2", key / 2),
+                      Slip(Mistake.EXTRA_TWO, "an extra factor 2", key * 2)]
+            asked = (prime_function(act.function)(Z), sp.Derivative(act.function(Z), Z))
+            return Expected(key, Context(net, variable_z=True, bare_a=act(Z)), asked=asked,
+                            restated=(act.function,), slips=tuple(found))
         ctx = Context(net, layer=self.layer)
+        if self.kind == "missing-factor":
+            written = chain_factors(net)[self.factor][0]
+            return Expected(key, ctx, asked=(written,), slips=slips(key, net, net.L))
+        general = sp.Derivative(s.cost, s.w[self.layer, s.j, s.k])
+        delta_from = self.layer + 1 if self.allows_delta else None
         if self.kind == "numeric-gradient":
-            s = net.symbols
             j, k = self.node
-            general = mutations(net.derivation().gradient(self.layer), net, self.layer)
-            concrete = tuple((m, e.xreplace({s.j: j, s.k: k})) for m, e in general)
-            return Expected(key, ctx, numeric=True, point=self.point(), mutations=concrete)
-        return Expected(key, ctx, mutations=mutations(key, net, self.layer))
+            at_point = PointValues(net, self.point())
+            at_node = {s.j: sp.Integer(j), s.k: sp.Integer(k)}
+            found = concrete(slips(net.derivation().gradient(self.layer), net, self.layer),
+                             lambda e: sp.Float(at_point(e.xreplace(at_node)), 60))
+            asked = (sp.Derivative(s.cost, s.w[self.layer, j, k]), general)
+            return Expected(key, ctx, asked=asked, numeric=True, value=self.answer_value, digits=self.digits,
+                            slips=found, point=self.point())
+        return Expected(key, ctx, asked=(general,), delta_from=delta_from, slips=slips(key, net, self.layer))
 
     @functools.cached_property
     def answer_value(self) -> sp.Expr:
         """A numeric question's answer, exact or to 120 digits, at the question's numbers."""
-        return numeric_value(self.answer(), Context(self.network(), layer=self.layer), self.point())
+        return Model(self.network(), point=self.point()).value(self.answer())
 
     # Presentation ----------------------------------------------------------------------
     def answer_latex(self) -> str:
@@ -120,6 +153,7 @@ class Question:
 
     def to_json(self) -> dict:
         data = {k: v for k, v in asdict(self).items() if v is not None}
+        data["delta_allowed"] = self.allows_delta
         data["answer_latex"] = self.answer_latex()
         data["answer_sympy"] = sp.srepr(self.answer())
         if self.kind == "numeric-gradient":
@@ -154,8 +188,10 @@ def chain_factors(net: Network) -> list[tuple[sp.Expr, sp.Expr]]:
     ]
 
 
-def _decimal(value: sp.Expr, digits: int = 6) -> str:
-    return f"{float(value):.{digits}g}"
+def _decimal(value: sp.Expr, digits: int = DIGITS) -> str:
+    """The value to ``digits`` significant digits, trailing zeros kept (0.01210, not 0.0121)."""
+    text = f"{float(value):#.{digits}g}"
+    return text[:-1] if text.endswith(".") else text
 
 
 # Drawing questions ------------------------------------------------------------------------
@@ -235,7 +271,7 @@ class Version:
 
     def key_json(self) -> str:
         """The answer key: deterministic text (sorted keys, no timestamps)."""
-        data = {"format": "derive-homework-key/1", "seed": self.seed, "version": self.number,
+        data = {"format": KEY_FORMAT, "seed": self.seed, "version": self.number,
                 "questions": [q.to_json() for q in self.questions]}
         return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
@@ -268,8 +304,8 @@ def load_key(path) -> dict[str, Question]:
         raise DeriveError(f"answer key not found: {path}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise DeriveError(f"answer key {path} is not valid JSON: {error}") from None
-    if not isinstance(data, dict) or data.get("format") != "derive-homework-key/1":
-        raise DeriveError(f"{path} is not a derive answer key (format derive-homework-key/1)")
+    if not isinstance(data, dict) or data.get("format") not in KEY_FORMATS:
+        raise DeriveError(f"{path} is not a derive answer key (format {KEY_FORMAT})")
     try:
         return {q["id"]: Question.from_json(q) for q in data["questions"]}
     except (KeyError, TypeError) as error:

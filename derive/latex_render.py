@@ -83,13 +83,14 @@ def math(expr: sp.Expr, net: "Network") -> Tex:
 def notation_rows(net: "Network") -> list[tuple[Tex, str]]:
     """(symbol, meaning) rows for the sheet's notation table."""
     s, nt = net.symbols, net.notation
-    l, j, k, i = s.l, s.j, s.k, s.downstream[0]
+    l, j, k = s.l, s.j, s.k
     rows = [
         (Tex(rf"{nt.layer} = 0, \dots, {net.L}"), f"layers: 0 is the input, {net.L} = L the output"),
         (math(s.n[l], net), f"number of nodes in layer {nt.layer}: " + ", ".join(map(str, net.sizes))),
         (Tex(f"{nt.node},\\ {nt.prev},\\ {nt.downstream[0]}"),
          f"a node of layer {nt.layer}, of layer {nt.layer}-1, of layer {nt.layer}+1 (numbered from 0)"),
-        (math(s.w[l, j, k], net), f"weight from node {nt.prev} of layer {nt.layer}-1 to node {nt.node} of layer {nt.layer}"),
+        (math(s.w[l, j, k], net),
+         f"weight from node {nt.prev} of layer {nt.layer}-1 to node {nt.node} of layer {nt.layer}"),
     ]
     if net.bias:
         rows.append((math(s.b[l, j], net), f"bias of node {nt.node} in layer {nt.layer}"))
@@ -105,7 +106,8 @@ def notation_rows(net: "Network") -> list[tuple[Tex, str]]:
         if layer == 1 or act != net.activations[layer - 2]:
             span = f"layer {layer}" if net.activations.count(act) == 1 else "layers " + ", ".join(
                 str(m) for m, a in enumerate(net.activations, 1) if a == act)
-            rows.append((Tex(latex(act.function(sp.Symbol(nt.preactivation)), nt)), f"activation of {span}: {act.description}"
+            rows.append((Tex(latex(act.function(sp.Symbol(nt.preactivation)), nt)),
+                         f"activation of {span}: {act.description}"
                          + (f" ({act.convention})" if act.convention else "")))
     return rows
 
@@ -209,13 +211,7 @@ def worked_tables(net: "Network", example: "WorkedExample") -> WorkedTables:
 
 
 def derivation_latex(derivation: "Derivation") -> str:
-    """The whole derivation as display math, for Jupyter (MathJax understands aligned)."""
-    parts = []
-    for block in derivation.blocks:
-        rendered = render_block(block, derivation)
-        rows = [rf"&\textbf{{{escape(block.title)}}}"]
-        for line in rendered.lines:
-            lhs = "" if line.continued else line.lhs
-            rows.append(rf"{lhs} &= {line.rhs} && \text{{{escape(line.rule)}}}")
-        parts.append(r"\begin{aligned}" + r"\\ ".join(rows) + r"\end{aligned}")
-    return "$$" + r"\\[1em] ".join(parts) + "$$"
+    """The whole derivation as one display for Jupyter (see ``derive.display``)."""
+    from .display import derivation_latex as one_environment
+
+    return one_environment(derivation)

@@ -12,7 +12,7 @@ from typing import Sequence
 import sympy as sp
 
 from .activations import Activation, activation_named
-from .costs import Cost, cost_named
+from .costs import Cost, check_output_domain, cost_named
 from .notation import Notation, Symbols, notation_named
 from .spec import parse_layer_sizes, per_layer
 from .steps import product
@@ -40,6 +40,7 @@ class Network:
         )
         self._check_function_names()
         self.cost: Cost = cost_named(cost if cost is not None else self.notation.default_cost)
+        check_output_domain(self.cost, self.activation(self.L))
         self.bias = bool(bias)
 
     def _check_function_names(self) -> None:
@@ -71,8 +72,10 @@ class Network:
         return tuple(dict.fromkeys(self.activations))
 
     def describe(self) -> str:
-        acts = self.activations[0].name if len(set(self.activations)) == 1 else "/".join(a.name for a in self.activations)
-        return f"[{', '.join(map(str, self.sizes))}] {acts}, {self.cost.name} cost, {'with' if self.bias else 'no'} biases"
+        acts = (self.activations[0].name if len(set(self.activations)) == 1
+                else "/".join(a.name for a in self.activations))
+        biases = "with" if self.bias else "no"
+        return f"[{', '.join(map(str, self.sizes))}] {acts}, {self.cost.name} cost, {biases} biases"
 
     def __repr__(self) -> str:
         return (f"Network({list(self.sizes)}, activation={[a.name for a in self.activations]!r}, "
@@ -87,7 +90,8 @@ class Network:
     def z_definition(self, layer: int, node: sp.Expr) -> sp.Expr:
         """z_node^{(l)} = sum_k' w_{node k'}^{(l)} a_k'^{(l-1)} (+ b_node^{(l)})."""
         s = self.symbols
-        total = sp.Sum(product(s.w[layer, node, s.k_sum], self.previous_activation(layer, s.k_sum)), (s.k_sum, 0, self.size(layer - 1) - 1))
+        total = sp.Sum(product(s.w[layer, node, s.k_sum], self.previous_activation(layer, s.k_sum)),
+                       (s.k_sum, 0, self.size(layer - 1) - 1))
         return total + s.b[layer, node] if self.bias else total
 
     def a_definition(self, layer: int, node: sp.Expr) -> sp.Expr:
@@ -140,6 +144,12 @@ class Network:
         from .codegen import compile_numeric
 
         return compile_numeric(self)
+
+    def show(self, obj: object):
+        """``obj`` (``d.gradient(2)``, a step, a block, ...) displayed in Jupyter in this network's notation."""
+        from .display import show
+
+        return show(obj, self.notation)
 
     def numeric(self):
         """Generated NumPy functions: ``cost(weights, biases, X, Y)`` and ``gradient(...)``."""

@@ -101,7 +101,8 @@ class NotationLatexPrinter(_NotationMixin, LatexPrinter):
         cost = self._print(nt.symbols.cost)
         names = {
             "delta": rf"\delta{sup}" if nt.delta == "delta" else f"{nt.delta}{sup}",
-            "gprime": rf"{nt.activation if nt.activation != 'sigma' else chr(92) + 'sigma'}'{sup}\!\left({nt.preactivation}{sup}\right)",
+            "gprime": (rf"{nt.activation if nt.activation != 'sigma' else chr(92) + 'sigma'}'{sup}"
+                       rf"\!\left({nt.preactivation}{sup}\right)"),
             "gradC": rf"\nabla_{{{nt.activation_value}{sup}}} {cost}",
             "W": f"{nt.weight.upper()}{sup}",
             "a": f"{nt.activation_value}{sup}",

@@ -1,15 +1,16 @@
 """Derivation sheets: Jinja2 LaTeX templates filled with rendered derivation data, then typeset."""
 from __future__ import annotations
 
-import os
-import sys
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 import jinja2
+from jinja2.loaders import split_template_path
 
 from . import latex_render as lr
 from .errors import DeriveError
+from .files import write_atomic
 from .network import Network
 from .spec import Values
 from .tex import TexUnavailable, compile_pdf
@@ -18,14 +19,45 @@ from .worked import worked_example
 TEMPLATE = "sheet.tex.j2"
 
 
-def template_dirs(extra: str | Path | None = None) -> list[Path]:
-    """Where templates are looked up: the user's directory first, then the project's templates/."""
-    here = Path(__file__).resolve().parent
-    candidates = [here.parent / "templates", Path(sys.prefix) / "share" / "derive" / "templates"]
-    dirs = [Path(extra)] if extra is not None else []
+def package_templates():
+    """The templates shipped inside the package (derive/templates), as an importlib.resources Traversable."""
+    return resources.files("derive").joinpath("templates")
+
+
+def example_specs() -> list:
+    """The example spec files shipped inside the package (derive/examples/*.toml), sorted by name."""
+    folder = resources.files("derive").joinpath("examples")
+    return sorted((entry for entry in folder.iterdir() if entry.name.endswith(".toml")), key=lambda e: e.name)
+
+
+class PackageTemplateLoader(jinja2.BaseLoader):
+    """Jinja2 loader for the package's own templates, read through importlib.resources
+    (works from a wheel, a zip or a checkout alike)."""
+
+    def get_source(self, environment: jinja2.Environment, template: str):
+        resource = package_templates()
+        for part in split_template_path(template):  # refuses '..'
+            resource = resource.joinpath(part)
+        if not resource.is_file():
+            raise jinja2.TemplateNotFound(template)
+        return resource.read_text(encoding="utf-8"), str(resource), lambda: True
+
+    def list_templates(self) -> list[str]:
+        return sorted(entry.name for entry in package_templates().iterdir() if entry.name.endswith(".j2"))
+
+
+def template_dirs(extra: str | Path | None = None) -> list[str]:
+    """Where templates are looked up, for messages: the user's directory first, then the package's."""
     if extra is not None and not Path(extra).is_dir():
         raise DeriveError(f"templates directory not found: {extra}")
-    return dirs + [d for d in candidates if d.is_dir()]
+    return ([str(extra)] if extra is not None else []) + [str(package_templates())]
+
+
+def template_loader(extra: str | Path | None = None) -> jinja2.BaseLoader:
+    """The user's directory (when given) first, the package's templates as fallback."""
+    template_dirs(extra)  # checks that the directory exists
+    ours = PackageTemplateLoader()
+    return ours if extra is None else jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(extra)), ours])
 
 
 def _finalize(value: object) -> str:
@@ -42,7 +74,7 @@ def _finalize(value: object) -> str:
 def template_environment(extra: str | Path | None = None) -> jinja2.Environment:
     """Jinja2 with LaTeX-friendly delimiters: \\VAR{...}, \\BLOCK{...}, \\#{...}."""
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(d) for d in template_dirs(extra)]),
+        loader=template_loader(extra),
         block_start_string=r"\BLOCK{", block_end_string="}",
         variable_start_string=r"\VAR{", variable_end_string="}",
         comment_start_string=r"\#{", comment_end_string="}",
@@ -107,14 +139,6 @@ class SheetFiles:
     tex: Path
     pdf: Path | None
     note: str | None = None
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write via a temporary file and rename, so no half-written file is ever left at ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(text, encoding="utf-8")
-    os.replace(partial, path)
 
 
 def write_sheet(net: Network, out_dir: Path, name: str | None = None, title: str | None = None,

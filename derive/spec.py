@@ -3,13 +3,18 @@ from __future__ import annotations
 
 import difflib
 import json
-import tomllib
+import sys
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Iterable, Sequence
 
 from .errors import DeriveError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10: the same parser, published as tomli
+    import tomli as tomllib
 
 MAX_LAYER_SIZE = 100_000
 MAX_LAYERS = 64
@@ -138,7 +143,8 @@ def _parse_spec_text(text: str, path: Path) -> dict:
         try:
             data = json.loads(text, parse_float=Decimal)
         except json.JSONDecodeError as error:
-            raise DeriveError(f"{path}: invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}") from None
+            raise DeriveError(f"{path}: invalid JSON at line {error.lineno}, column {error.colno}: "
+                              f"{error.msg}") from None
     else:
         try:
             data = tomllib.loads(text, parse_float=Decimal)

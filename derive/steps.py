@@ -50,6 +50,21 @@ class Step:
     def claim(self) -> sp.Eq:
         return sp.Eq(self.lhs, self.rhs, evaluate=False)
 
+    def _repr_markdown_(self) -> str:
+        from .display import notation_of, step_markdown
+
+        return step_markdown(self, notation_of(self))
+
+    def _repr_latex_(self) -> str:
+        from .display import notation_of, step_latex
+
+        return step_latex(self, notation_of(self))
+
+    def _repr_pretty_(self, p, cycle: bool) -> None:
+        from .display import notation_of, step_text
+
+        p.text(step_text(self, notation_of(self)))
+
 
 @dataclass(frozen=True)
 class Block:
@@ -68,6 +83,21 @@ class Block:
                 if ref != self.key:
                     seen.setdefault(ref)
         return tuple(seen)
+
+    def _repr_markdown_(self) -> str:
+        from .display import block_markdown, notation_of
+
+        return block_markdown(self, notation_of(self))
+
+    def _repr_latex_(self) -> str:
+        from .display import block_latex, notation_of
+
+        return block_latex(self, notation_of(self))
+
+    def _repr_pretty_(self, p, cycle: bool) -> None:
+        from .display import block_text, notation_of
+
+        p.text(block_text(self, notation_of(self)))
 
     def result(self, name: str) -> sp.Expr:
         for key, value in self.results:

@@ -1,14 +1,18 @@
-"""Running TeX safely: no shell escape, in a scratch directory, PDF moved into place only on success."""
+"""Running TeX safely: no shell escape, in a scratch directory, PDF moved into place only on success.
+
+TeX runs in its own process group; the group is killed and the scratch directory removed on every
+exit, SIGINT and SIGTERM included (see derive.files).
+"""
 from __future__ import annotations
 
 import os
 import re
 import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
 from .errors import DeriveError
+from .files import cleanup_on_signals, copy_atomic, run_process_group, scratch_directory
 
 TEX_TIMEOUT = 240
 HOW_TO_GET_TEX = ("no TeX engine found (pdflatex/latexmk); install it with 'bash .ci/setup' or "
@@ -39,25 +43,22 @@ def compile_pdf(source: str, target: Path, timeout: int = TEX_TIMEOUT) -> Path:
     if not tex_available():
         raise TexUnavailable(HOW_TO_GET_TEX)
     env = dict(os.environ, shell_escape="f", openout_any="p", openin_any="p")
-    with tempfile.TemporaryDirectory(prefix="derive-tex-") as scratch:
-        work = Path(scratch)
+    with cleanup_on_signals(), scratch_directory("derive-tex-") as work:
         (work / "sheet.tex").write_text(source, encoding="utf-8")
         runs = 1 if shutil.which("latexmk") else 2  # plain pdflatex twice for references
         for _ in range(runs):
             try:
-                result = subprocess.run(_command("sheet.tex"), cwd=work, env=env, capture_output=True, text=True,
-                                        timeout=timeout, stdin=subprocess.DEVNULL)
+                result = run_process_group(_command("sheet.tex"), cwd=work, env=env, timeout=timeout)
             except subprocess.TimeoutExpired:
                 raise TexFailed(f"TeX did not finish within {timeout} s") from None
             if result.returncode != 0:
-                raise TexFailed("TeX failed:\n" + relevant_log_lines(work / "sheet.log", result.stdout))
+                details = relevant_log_lines(work / "sheet.log", result.stdout)
+                # The first line names the first error (a one-line report shows it); the context follows.
+                raise TexFailed(f"TeX failed: {details.splitlines()[0].strip() if details else 'no log'}\n{details}")
         produced = work / "sheet.pdf"
         if not produced.is_file():
             raise TexFailed("TeX reported success but wrote no PDF")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(f".{target.name}.partial")
-        shutil.copyfile(produced, partial)
-        os.replace(partial, target)
+        copy_atomic(produced, target)
     return target
 
 

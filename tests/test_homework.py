@@ -3,16 +3,12 @@ import json
 import subprocess
 import xml.etree.ElementTree as ET
 
-import numpy as np
 import pytest
-import sympy as sp
 
 from derive import DeriveError
-from derive.answers import judge
-from derive.homework import KINDS, Question, load_key, make_version
+from derive.answers import Status, judge
+from derive.homework import KINDS, load_key, make_version
 
-HIDDEN = Question("q1", "weight-gradient", (2, 3, 2), ("sigmoid", "sigmoid"), "quadratic", False, layer=1)
-OUTPUT = Question("q2", "weight-gradient", (2, 3, 2), ("tanh", "sigmoid"), "quadratic", True, layer=2)
 
 
 # Keys ------------------------------------------------------------------------------------------
@@ -20,7 +16,7 @@ OUTPUT = Question("q2", "weight-gradient", (2, 3, 2), ("tanh", "sigmoid"), "quad
 def test_every_key_answer_is_judged_correct_by_the_checker(seed):
     for question in make_version(seed, 1, KINDS, 6).questions:
         verdict = judge(question.answer_latex(), question.expected())
-        assert verdict.status == "correct", (question, verdict)
+        assert verdict.status == Status.CORRECT, (question, verdict)
 
 
 def test_same_seed_same_key_bytes_different_seed_different_versions():
@@ -54,60 +50,6 @@ def test_numeric_questions_are_worth_doing_and_match_finite_differences():
         assert value == pytest.approx(fd, rel=1e-6)
 
 
-# Judging --------------------------------------------------------------------------------------
-@pytest.mark.parametrize("question, answer", [
-    (OUTPUT, r"2(a_j^{(L)} - y_j)\sigma'(z_j^{(L)}) a_k^{(L-1)}"),
-    (OUTPUT, r"2\left(a_j^{(2)} - y_j\right) a_j^{(2)}\left(1 - a_j^{(2)}\right) a_k^{(1)}"),
-    (OUTPUT, r"\frac{\partial C_0}{\partial a_j^{(2)}} \sigma(z_j^{(2)})(1-\sigma(z_j^{(2)})) a_k^{(1)}"),
-    (HIDDEN, r"\sigma'(z_j^{(1)}) x_k \sum_i 2(a_i^{(2)} - y_i)\sigma'(z_i^{(2)}) w_{ij}^{(2)}"),
-    (HIDDEN, r"x_k a_j^{(1)}(1-a_j^{(1)}) \sum_{i=0}^{1} w_{ij}^{(2)} \delta_i^{(2)}"),
-])
-def test_equivalent_forms_are_correct(question, answer):
-    assert judge(answer, question.expected()).exit_code == 0
-
-
-@pytest.mark.parametrize("question, answer, mistake", [
-    (OUTPUT, r"(a_j^{(2)} - y_j)\sigma'(z_j^{(2)}) a_k^{(1)}", "missing factor 2"),
-    (OUTPUT, r"2(y_j - a_j^{(2)})\sigma'(z_j^{(2)}) a_k^{(1)}", "sign error"),
-    (OUTPUT, r"2(a_j^{(2)} - y_j) a_k^{(1)}", "missing activation derivative"),
-    (OUTPUT, r"2(a_j^{(2)} - y_j)\sigma'(z_j^{(2)}) a_j^{(1)}", "a_j where a_k belongs"),
-    (HIDDEN, r"\sigma'(z_j^{(1)}) x_k \sum_i 2(a_i^{(2)} - y_i)\sigma'(z_i^{(2)}) w_{ji}^{(2)}", "transposed"),
-    (HIDDEN, r"\sigma'(z_j^{(1)}) x_k 2(a_i^{(2)} - y_i)\sigma'(z_i^{(2)}) w_{ij}^{(2)}", "sum forgotten"),
-    (HIDDEN, r"\sigma'(z_j^{(1)}) x_k 2(a_j^{(2)} - y_j)\sigma'(z_j^{(2)}) w_{jj}^{(2)}", "sum forgotten"),
-])
-def test_common_mistakes_are_named(question, answer, mistake):
-    verdict = judge(answer, question.expected())
-    assert verdict.exit_code == 1 and mistake in verdict.message, verdict
-
-
-def test_a_wrong_answer_without_a_known_mistake_is_just_wrong():
-    verdict = judge(r"a_j^{(2)} a_k^{(1)}", OUTPUT.expected())
-    assert verdict.exit_code == 1 and "not equal" in verdict.message
-
-
-def test_numeric_answers_within_three_digits():
-    question = make_version(3, 1, ("numeric-gradient",)).questions[0]
-    value = question.to_json()["answer_value"]
-    assert judge(f"{value:.4g}", question.expected()).exit_code == 0
-    assert "sign error" in judge(f"{-value:.4g}", question.expected()).message
-    assert judge(f"{value * 1.01:.6g}", question.expected()).exit_code == 1
-    assert judge(r"a_j^{(2)}", question.expected()).message.startswith("a number is expected")
-
-
-def test_activation_question_accepts_any_correct_form_and_names_the_gain():
-    question = Question("q1", "activation-derivative", activation=("sigmoid(gain=3)",))
-    for answer in (r"3g(z)(1-g(z))", r"3\sigma(3z)(1-\sigma(3z))", r"\frac{3e^{-3z}}{(1+e^{-3z})^2}"):
-        assert judge(answer, question.expected()).exit_code == 0, answer
-    assert "gain 3" in judge(r"\sigma(3z)(1-\sigma(3z))", question.expected()).message
-
-
-def test_unreadable_answers_exit_2_in_bounded_time():
-    verdict = judge(r"2(a_j^{(2)} - y_j", OUTPUT.expected())
-    assert verdict.exit_code == 2 and "not closed" in verdict.message
-    slow = judge(r"x_k^{999} x_k^{997} x_k^{993} \sum_{i=0}^{1} w_{ij}^{(2)}", OUTPUT.expected(), seconds=1e-3)
-    assert slow.exit_code == 2 and "took longer" in slow.message
-
-
 # Files and the command line ---------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def homework(tmp_path_factory):
@@ -131,7 +73,7 @@ def test_homework_writes_sheets_keys_and_moodle(homework):
         assert "Question 4" in exercises and "Solution" not in exercises
         assert solutions.count("Solution") == 4 and "chain rule" in solutions and "Answer" in solutions
         numeric = next(q for q in key["questions"] if q["kind"] == "numeric-gradient")
-        assert f"{numeric['answer_value']:.6g}" in solutions
+        assert f"{numeric['answer_value']:.4g}" in solutions
     assert (homework / "version-1" / "key.json").read_text() != (homework / "version-2" / "key.json").read_text()
     quiz = ET.parse(homework / "moodle.xml").getroot()
     numerical = quiz.findall("question[@type='numerical']")

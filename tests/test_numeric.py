@@ -55,6 +55,12 @@ def test_generated_gradient_equals_exact_derivation(activation, cost):
     assert_matches_exact_derivation(net, exact_values(net, np.random.default_rng(1)))
 
 
+@pytest.mark.parametrize("gain", ["2", "1/10", "-3/2"])
+def test_cross_entropy_with_gain_equals_exact_derivation(gain):
+    net = Network([3, 4, 2], activation=["tanh", f"sigmoid(gain={gain})"], cost="cross-entropy", bias=True)
+    assert_matches_exact_derivation(net, exact_values(net, np.random.default_rng(1)))
+
+
 @pytest.mark.parametrize("cost", COSTS)
 @pytest.mark.parametrize("activation", NAMES)
 def test_gradient_check_passes(activation, cost):
@@ -123,6 +129,70 @@ def test_no_overflow_or_warnings_at_large_z():
     # cross-entropy from the logits: at z = 1000 with y = 0 the cost is 1000, not inf
     net = Network([1, 1], activation="sigmoid", cost="cross-entropy")
     assert net.numeric().cost([np.array([[1000.0]])], None, np.ones((1, 1)), np.zeros((1, 1))) == pytest.approx(1000.0)
+
+
+def _cross_entropy_reference(u: float, y: float):
+    """-[y ln σ(u) + (1-y) ln(1-σ(u))] from the definition, in 600-digit arithmetic (e^-800 ~ 1e-348)."""
+    import mpmath
+
+    with mpmath.workdps(600):
+        a = 1 / (1 + mpmath.exp(-mpmath.mpf(u)))
+        return -(mpmath.mpf(y) * mpmath.log(a) + (1 - mpmath.mpf(y)) * mpmath.log(1 - a)), a
+
+
+@pytest.mark.parametrize("y", [0.0, 0.3, 1.0])
+@pytest.mark.parametrize("u", [20, 40, 200, 800, -20, -40, -200, -800])
+def test_cross_entropy_on_a_sigmoid_with_gain_is_computed_from_z(u, y):
+    """u = gain·z: the cost is ln(1 + e^u) - y u, not -y ln a - (1-y) ln(1-a) (at u = 20 that lost
+    9 digits and failed the check, from u = 40 on it was inf)."""
+    net = Network([1, 1], activation="sigmoid(gain=2)", cost="cross-entropy")
+    weights, X, Y = [np.array([[u / 2]])], np.ones((1, 1)), np.array([[y]])
+    numeric = net.numeric()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            cost = numeric.cost(weights, None, X, Y)
+            (grad,), _ = numeric.gradient(weights, None, X, Y)
+            report = check_gradient(net, weights, None, X, Y)
+    reference, a = _cross_entropy_reference(u, y)
+    assert np.isfinite(cost)
+    assert cost == pytest.approx(float(reference), rel=1e-12, abs=1e-300)  # e^-800 underflows to 0
+    # δ = 2(a - y) from the derivation: a ≈ y ≈ 1 cancels, so a few ulps of 2 absolute, not relative
+    assert grad[0, 0] == pytest.approx(float(2 * (a - y)), rel=1e-12, abs=1e-15)
+    assert report.passed and report.analytic, report.table()
+    assert report.groups[0].central_rel <= 1e-7 and report.groups[0].complex_rel <= 1e-12
+
+
+@pytest.mark.parametrize("gain", ["1", "2", "1/10", "-3/2"])
+def test_cross_entropy_from_z_for_every_gain_in_a_batch(gain):
+    """Several outputs and samples, saturated either way: one fused line, accurate per element."""
+    net = Network([2, 3, 2], activation=["tanh", f"sigmoid(gain={gain})"], cost="cross-entropy", bias=True)
+    numeric = net.numeric()
+    assert "numpy.log1p(numpy.exp(-numpy.abs(U)))" in numeric.source and "log(A2" not in numeric.source
+    rng = np.random.default_rng(11)
+    weights = [rng.normal(size=(3, 2)), 300 * rng.normal(size=(2, 3))]
+    biases = [rng.normal(size=3), rng.normal(size=2)]
+    X, Y = rng.normal(size=(5, 2)), rng.choice([0.0, 0.25, 1.0], size=(5, 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            cost = numeric.cost(weights, biases, X, Y)
+            report = check_gradient(net, weights, biases, X, Y)
+    Z2 = numeric.forward(weights, biases, X)[1]
+    U = float(sp.Rational(gain)) * Z2
+    reference = sum(_cross_entropy_reference(u, y)[0] for u, y in zip(U.ravel(), Y.ravel())) / X.shape[0]
+    assert cost == pytest.approx(float(reference), rel=1e-12)
+    assert report.passed, report.table()
+
+
+def test_check_command_passes_a_correct_gradient_at_large_gain_times_z(cli, tmp_path):
+    for w in (10, 400):  # gain·z = 20 (formerly 9 digits lost, FAILED) and 800 (formerly inf)
+        spec = tmp_path / f"gain-{w}.toml"
+        spec.write_text('layers = [1, 1]\nactivation = "sigmoid(gain=2)"\ncost = "cross-entropy"\n'
+                        f"[values]\nx = [1]\ny = [0.3]\nweights = [[[{w}]]]\n")
+        result = cli("check", str(spec))
+        assert result.returncode == 0 and "PASSED" in result.stdout, result.stdout + result.stderr
+        assert "inf" not in result.stdout and "nan" not in result.stdout
 
 
 def test_batch_cost_is_the_mean_of_sample_costs():
@@ -199,7 +269,7 @@ def networks(draw):
     cost = draw(st.sampled_from(COSTS))
     acts = [draw(ACTIVATIONS) for _ in range(depth)]
     if cost == "cross-entropy":
-        acts[-1] = "sigmoid"
+        acts[-1] = draw(st.sampled_from(["sigmoid", "sigmoid(gain=2)"]))  # outputs in (0, 1)
     return Network(sizes, activation=acts, cost=cost, bias=draw(st.booleans()))
 
 
