@@ -28,6 +28,7 @@ import sympy as sp
 
 from .activations import Z
 from .errors import DeriveError
+from .evaluate import DIGITS as EVALUATION_DIGITS
 from .evaluate import NotFinite, OutOfRange, PointValues, TooLarge, close, prepared
 from .expansion import _primes_as_functions, index_ranges, prime_function
 from .latex_in import Context, LatexInputError, Member, read_chain
@@ -375,6 +376,12 @@ def _judge_formula(members: list[Member], expected: Expected, rng: random.Random
 def _diagnose(student: sp.Expr, values: list, key_values: list, evaluations: _Evaluations,
               expected: Expected) -> Verdict:
     """A specific, true reason: a named slip the answer equals, a constant factor, or values at a point."""
+    with mpmath.workdps(EVALUATION_DIGITS):  # ratios and differences at the precision of the values
+        return _diagnosis(student, values, key_values, evaluations, expected)
+
+
+def _diagnosis(student: sp.Expr, values: list, key_values: list, evaluations: _Evaluations,
+               expected: Expected) -> Verdict:
     for slip in expected.slips:
         try:
             slip_values = evaluations.of(slip.expr)
@@ -452,14 +459,27 @@ def _factor_message(student: sp.Expr, evaluations: _Evaluations, expected: Expec
     mine, right = factors(student), factors(_primes_as_functions(expected.key))
     if len(right) < 2 or not mine:
         return ""
-    missing = [f for f, v in right if not any(_same(v, w) for _, w in mine)]
-    extra = [f for f, v in mine if not any(_same(v, w) for _, w in right)]
-    if missing and not extra and len(missing) < len(right):
-        return f"a factor is missing: {shown(missing[0], net)} (the rest of your product is right)"
-    if extra and not missing:
-        return f"your factor {shown(extra[0], net)} does not belong (the rest of your product is right)"
-    if len(missing) == 1 and len(extra) == 1 and len(right) > 1:
-        return f"one factor is not right: {shown(extra[0], net)} (every other factor of your product is right)"
+    student_values, key_values = evaluations.of(student), evaluations.of(expected.key)
+    missing = [(f, v) for f, v in right if not any(_same(v, w) for _, w in mine)]
+    extra = [(f, v) for f, v in mine if not any(_same(v, w) for _, w in right)]
+
+    def restores(multiply: list, divide: list) -> bool:
+        """Is the key exactly the student's answer times ``multiply`` over ``divide`` (so the claim is true)?"""
+        fixed = list(student_values)
+        for _, values in multiply:
+            fixed = [a * b for a, b in zip(fixed, values)]
+        for _, values in divide:
+            if any(b == 0 for b in values):
+                return False
+            fixed = [a / b for a, b in zip(fixed, values)]
+        return _same(fixed, key_values)
+
+    if len(missing) == 1 and not extra and restores(missing, []):
+        return f"a factor is missing: {shown(missing[0][0], net)} (the rest of your product is right)"
+    if len(extra) == 1 and not missing and restores([], extra):
+        return f"your factor {shown(extra[0][0], net)} does not belong (the rest of your product is right)"
+    if len(missing) == 1 and len(extra) == 1 and restores(missing, extra):
+        return f"one factor is not right: {shown(extra[0][0], net)} (every other factor of your product is right)"
     return ""
 
 

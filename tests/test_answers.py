@@ -152,6 +152,10 @@ def test_unnamed_wrong_answers_get_a_specific_true_message():
     assert "by the constant 0.1" in shifted.message
     factor = verdict(OUTPUT, r"2(a_j^{(2)} - y_j)\sigma'(z_j^{(2)}) a_k^{(1)} w_{jk}^{(2)}")
     assert "does not belong" in factor.message and "w_jk^(2)" in factor.message
+    two_missing = verdict(HIDDEN, r"2 x_k")  # two factors missing and the 2 extra: no false "the rest is right"
+    assert two_missing.status == Status.WRONG and "the rest of your product is right" not in two_missing.message
+    missing = verdict(OUTPUT, r"2(a_j^{(2)} - y_j)\tanh(z_j^{(2)}) a_k^{(1)}")
+    assert "where the right one is" in missing.message or "not right" in missing.message
 
 
 def test_no_python_exception_text_ever_reaches_the_student():
