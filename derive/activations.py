@@ -247,7 +247,11 @@ def _parameter(text: str) -> sp.Expr:
     """A parameter value: a decimal or fraction (exact), or a symbol name. Never sympified."""
     text = text.strip()
     if _NUMBER.match(text):
+        if re.search(r"/0+$", text):
+            raise DeriveError(f"activation parameter {text!r} divides by zero")
         return sp.Rational(text)
+    if text.lower() in ("nan", "inf", "infinity", "oo", "zoo"):
+        raise DeriveError(f"activation parameter must be a finite number or a name, got {text!r}")
     if _IDENT.match(text):
         return sp.Symbol(text, positive=True)
     raise DeriveError(f"activation parameter must be a number or a name, got {text!r}")

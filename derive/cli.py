@@ -1,16 +1,20 @@
 """The `derive` command: a thin layer over the library.
 
 Exit status: 0 success (a correct answer), 1 a verdict against the input (a wrong answer, a
-failed check), 2 bad input or usage (one line), 3 an internal error (one line, please report).
+failed check), 2 bad input or usage (one line on stderr), 3 an internal error (one line,
+"please report"), 141 when the reader of the output went away (``derive steps | head``: quietly,
+like any program killed by SIGPIPE), 130 on Ctrl-C.
 Each command imports what it needs when it runs, so that `derive --help` and `derive
 check-answer` load neither NumPy nor Jinja2, rich or the sheet renderer.
 """
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from . import __version__
 from .errors import DeriveError
@@ -18,14 +22,25 @@ from .errors import DeriveError
 if TYPE_CHECKING:
     from .network import Network
 
-EXAMPLES = Path(__file__).resolve().parent / "examples"
+# Requests that cannot finish in reasonable time are refused unless --force (times measured on the
+# project machine, 2 cores; see the README's "Command line" section).
+MAX_WEIGHT_LAYERS = 16  # steps and sheet: deriving 16 weight layers takes about 20 s, 32 about 3 minutes
+CHECK_LIMIT = 150  # steps --check: weights x weight layers; 132 took 45 s, 192 took 103 s
+MAX_VERSIONS = 200  # homework --count
+MAX_QUESTIONS = 40  # homework --questions
+MAX_JOBS = 256  # --jobs: processes at once
+KEY_MAX_BYTES = 10_000_000
+KEY_MAX_WEIGHT_LAYERS = 6  # a key's question network (the generator draws 1 or 2 weight layers)
+KEY_MAX_NODES = 32  # nodes per layer of a key's question network (the generator draws at most 4)
+NAME_MAX_BYTES = 200  # one path component we create; the file system allows 255, temporary names add some
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, no usage dump
-        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+        self.exit(2, f"{self.prog}: error: {_shorten(message)} (see '{self.prog} --help')\n")
 
 
+# Options shared by several commands -----------------------------------------------------------
 def _network_options(parser: argparse.ArgumentParser, required: bool = True) -> None:
     from .notation import PRESETS  # loaded with the package anyway
 
@@ -39,6 +54,15 @@ def _network_options(parser: argparse.ArgumentParser, required: bool = True) -> 
     parser.add_argument("--notation", default="default", choices=sorted(PRESETS), help="notation preset")
 
 
+def _output_options(parser: argparse.ArgumentParser, json_help: str, quiet_help: str) -> None:
+    parser.add_argument("--json", action="store_true", help=json_help)
+    parser.add_argument("-q", "--quiet", action="store_true", help=quiet_help)
+
+
+def _force_option(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--force", action="store_true", help=f"run even when {what}")
+
+
 def network_from(args: argparse.Namespace) -> "Network":
     from .network import Network
 
@@ -46,107 +70,334 @@ def network_from(args: argparse.Namespace) -> "Network":
     return Network(args.layers, activation=activation, cost=args.cost, bias=args.bias, notation=args.notation)
 
 
+def _network_from_spec_or_options(args: argparse.Namespace) -> tuple["Network", Any]:
+    from .spec import load_spec
+
+    if getattr(args, "spec", None) is not None:
+        given = [f"--{name}" for name in ("layers", "activation", "cost") if getattr(args, name, None) is not None]
+        if given:
+            raise DeriveError(f"give either a SPEC file or {', '.join(given)}, not both")
+        spec = load_spec(args.spec)
+        return spec.network(), spec
+    if args.layers is None:
+        raise DeriveError(f"give a SPEC file (or - for standard input) or --layers "
+                          f"(e.g. derive {args.command} --layers 2 3 1)")
+    return network_from(args), None
+
+
+def _check_depth(net: "Network", args: argparse.Namespace) -> None:
+    if net.L > MAX_WEIGHT_LAYERS and not args.force:
+        raise DeriveError(
+            f"{net.L} weight layers: deriving more than {MAX_WEIGHT_LAYERS} takes minutes (16 take about 20 s, "
+            f"32 about 3 minutes) and the steps repeat layer after layer; use fewer layers, or --force to wait")
+
+
+def _say(args: argparse.Namespace, text: str, file=None) -> None:
+    """A line of output for people: silent with --quiet or --json (the JSON is the output then)."""
+    if not (getattr(args, "quiet", False) or getattr(args, "json", False)):
+        print(text, file=file or sys.stdout)
+
+
+def _print_json(data: object) -> None:
+    text = json.dumps(data, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a file name that is not UTF-8: escaped, so the JSON stays valid UTF-8
+        text = json.dumps(data)
+    print(text)
+
+
+def _paths(paths) -> list[str]:
+    return [str(p) for p in paths if p is not None]
+
+
+# Paths the user names for output ---------------------------------------------------------------
+def _check_path_text(text: str, option: str) -> None:
+    from .spec import shown_path
+
+    if text == "":
+        raise DeriveError(f"{option} is empty; give a path")
+    if "\x00" in text:
+        raise DeriveError(f"{option} {shown_path(text)!r} contains a NUL character")
+    raw = os.fsencode(text)
+    if len(raw) > 4000:
+        raise DeriveError(f"{option} is {len(raw)} bytes long; paths are limited to 4096 bytes on Linux")
+    for part in Path(text).parts:
+        if len(os.fsencode(part)) > NAME_MAX_BYTES:
+            raise DeriveError(f"{option}: the name {shown_path(part)!r} is {len(os.fsencode(part))} bytes long; "
+                              f"file systems allow 255 and derive needs room for temporary names: use at most "
+                              f"{NAME_MAX_BYTES}")
+
+
+def _first_existing(path: Path) -> Path | None:
+    for candidate in (path, *path.parents):
+        if os.path.lexists(candidate):
+            return candidate
+    return None
+
+
+def _output_dir(text: str, option: str) -> Path:
+    """A directory to write in: created when missing; one line when it is a file or not writable."""
+    from .spec import shown_path, describe_os_error
+
+    _check_path_text(text, option)
+    path = Path(text)
+    existing = _first_existing(path.absolute())
+    if existing is not None and not existing.is_dir():
+        if existing == path.absolute():
+            raise DeriveError(f"{option} {shown_path(text)} is a file, not a directory")
+        raise DeriveError(f"{option} {shown_path(text)}: {shown_path(existing)} is a file, not a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise DeriveError(f"cannot create {option} {shown_path(text)}: {describe_os_error(error)}") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise DeriveError(f"cannot write in {option} {shown_path(text)}: permission denied")
+    return path
+
+
+def _output_file(text: str, option: str) -> Path:
+    """A file to write: not a directory, in a directory that exists or can be made."""
+    from .spec import shown_path
+
+    _check_path_text(text, option)
+    path = Path(text)
+    if path.is_dir():
+        raise DeriveError(f"{option} {shown_path(text)} is a directory; give a file name, e.g. "
+                          f"{shown_path(path / 'out')}")
+    if text.endswith(os.sep):
+        raise DeriveError(f"{option} {shown_path(text)} ends with '/'; give a file name")
+    _output_dir(str(path.parent), option)
+    return path
+
+
+def _input_file(text: str, what: str) -> Path:
+    """A file to read: it exists and is a regular file, not a directory or a device."""
+    from .spec import shown_path
+
+    _check_path_text(text, what)
+    path = Path(text)
+    if path.is_dir():
+        raise DeriveError(f"{what} {shown_path(text)} is a directory, not a file")
+    if not path.exists():
+        raise DeriveError(f"{what} not found: {shown_path(text)}")
+    if not path.is_file():
+        raise DeriveError(f"{what} {shown_path(text)} is not a regular file")
+    return path
+
+
+def _title(text: str | None, option: str = "--title") -> str | None:
+    from .spec import check_text
+
+    return None if text is None else check_text(text, option)
+
+
+def _count(value: int | None, option: str, low: int, high: int | None, force: bool = False,
+           why: str = "") -> None:
+    if value is None:
+        return
+    if value < low:
+        raise DeriveError(f"{option} must be at least {low}, not {value}")
+    if high is not None and value > high and not force:
+        raise DeriveError(f"{option} {value} is more than {high}{why}")
+
+
+# Commands ---------------------------------------------------------------------------------------
 def _cmd_steps(args: argparse.Namespace) -> int:
-    from .terminal import render_steps
+    from .terminal import render_steps, steps_data
 
     net = network_from(args)
+    _check_depth(net, args)
+    if args.check:
+        _check_check_size(net, args)
     derivation = net.derivation()
     layer = args.layer
     if layer is not None:
         derivation.steps(layer)  # validates the layer number
-    print(render_steps(derivation, layer))
+    if not args.json:
+        print(render_steps(derivation, layer))
+        sys.stdout.flush()
+    result = 0
+    data = steps_data(derivation, layer) if args.json else None
     if args.check:
-        from .expansion import check_steps
-
-        failures = check_steps(net)
-        count = len(derivation.steps())
-        if failures:
+        failures, count = _check_steps_with_progress(net, derivation, quiet=args.quiet or args.json)
+        if args.json:
+            data["check"] = {"passed": not failures, "steps": count, "failures": [str(f) for f in failures]}
+        elif failures:
             for failure in failures:
-                print(f"FAILED {failure}", file=sys.stderr)
-            return 1
-        print(f"\nchecked: all {count} steps agree with SymPy's own derivatives at random points")
-    return 0
+                print(f"FAILED {failure}")
+        else:
+            print(f"\nchecked: all {count} steps agree with SymPy's own derivatives at random points")
+        result = 1 if failures else 0
+    if args.json:
+        _print_json(data)
+    if result:
+        print(f"derive: check failed: {len(failures)} step(s) disagree with SymPy", file=sys.stderr)
+    return result
+
+
+def check_size(net: "Network") -> tuple[int, int]:
+    """(weights, weights x weight layers): what `steps --check` costs grows with the second."""
+    weights = sum(net.size(layer) * net.size(layer - 1) for layer in range(1, net.L + 1))
+    return weights, weights * net.L
+
+
+def _check_check_size(net: "Network", args: argparse.Namespace) -> None:
+    weights, size = check_size(net)
+    if size > CHECK_LIMIT and not args.force:
+        narrow = " ".join(["2"] * (net.L + 1))
+        raise DeriveError(
+            f"--check expands the network symbolically, and {list(net.sizes)} is too big for that: {weights:,} "
+            f"weights x {net.L} weight layers = {size:,}, the limit is {CHECK_LIMIT} (about a minute; time grows "
+            f"with it); the steps are in index form, so check a narrow network of the same depth "
+            f"(--layers {narrow}) or add --force to wait")
+
+
+def _check_steps_with_progress(net: "Network", derivation, quiet: bool) -> tuple[list, int]:
+    """expansion.check_steps, one step at a time, with a progress bar on a terminal."""
+    import random
+
+    import sympy as sp
+
+    from .expansion import Model, check_step, check_summary
+    from .terminal import progress_bar
+
+    steps = [step for step in derivation.steps() if not isinstance(step.lhs, sp.MatrixExpr)]
+    rng = random.Random(0)  # the same points as expansion.check_steps(net)
+    failures: list = []
+    with progress_bar(len(steps) + 1, "checking steps", enabled=not quiet) as advance:
+        model = Model(net, rng)
+        for step in steps:
+            failures += check_step(step, model, 24, rng)
+            advance()
+        failures += check_summary(net, model)
+        advance()
+    return failures, len(derivation.steps())
 
 
 def _cmd_sheet(args: argparse.Namespace) -> int:
-    from .sheet import write_sheet
-    from .spec import load_spec
+    from .sheet import check_name, write_sheet
+    from .terminal import status
 
-    if args.spec is not None:
-        given = [f"--{name}" for name in ("layers", "activation", "cost") if getattr(args, name) is not None]
-        if given:
-            raise DeriveError(f"give either a SPEC file or {', '.join(given)}, not both")
-        spec = load_spec(args.spec)
-        net, title, values = spec.network(), args.title or spec.title, spec.values
-    elif args.layers is None:
-        raise DeriveError("give a SPEC file or --layers (e.g. derive sheet --layers 2 3 1)")
+    net, spec = _network_from_spec_or_options(args)
+    _check_depth(net, args)
+    title = _title(args.title) or (spec.title if spec is not None else None)
+    values = spec.values if spec is not None else None
+    if args.out is not None:
+        check_name(args.out)
+    templates = _templates(args.templates)
+    out_dir = _output_dir(args.out_dir, "--out-dir")
+    with status("writing the sheet", enabled=not (args.quiet or args.json)) as update:
+        files = write_sheet(net, out_dir, name=args.out, title=title, values=values,
+                            templates=templates, tex_only=args.tex_only, progress=update)
+    written = [files.tex, files.pdf]
+    if args.json:
+        _print_json({"files": _paths(written), "note": files.note})
     else:
-        net, title, values = network_from(args), args.title, None
-    files = write_sheet(net, Path(args.out_dir), name=args.out, title=title, values=values,
-                        templates=args.templates, tex_only=args.tex_only)
-    print(f"wrote {files.tex}")
-    if files.pdf is not None:
-        print(f"wrote {files.pdf}")
+        for path in written:
+            if path is not None:
+                _say(args, f"wrote {str(path)}")
     if files.note:
-        print(f"derive: {files.note}", file=sys.stderr)
+        print(f"derive: note: {files.note}", file=sys.stderr)
     return 0
+
+
+def _templates(text: str | None) -> Path | None:
+    from .spec import shown_path
+
+    if text is None:
+        return None
+    _check_path_text(text, "--templates")
+    path = Path(text)
+    if not path.exists():
+        raise DeriveError(f"--templates {shown_path(text)}: no such directory")
+    if not path.is_dir():
+        raise DeriveError(f"--templates {shown_path(text)} is a file; give the directory that holds your *.tex.j2")
+    return path
 
 
 def _cmd_examples(args: argparse.Namespace) -> int:
-    from .sheet import write_sheet
-    from .spec import load_spec
+    from .sheet import example_specs, write_sheet
+    from .spec import spec_from_text
+    from .terminal import progress_bar
 
-    for path in sorted(EXAMPLES.glob("*.toml")):
-        spec = load_spec(path)
-        files = write_sheet(spec.network(), Path(args.out_dir), name=path.stem, title=spec.title,
-                            values=spec.values, tex_only=args.tex_only)
-        print(f"wrote {files.tex}" + (f" and {files.pdf}" if files.pdf else ""))
-        if files.note:
-            print(f"derive: {files.note}", file=sys.stderr)
-            return 1
+    out_dir = _output_dir(args.out_dir, "--out-dir")
+    entries = example_specs()
+    written, notes = [], []
+    with progress_bar(len(entries), "writing the examples", enabled=not (args.quiet or args.json)) as advance:
+        for entry in entries:
+            spec = spec_from_text(entry.read_text(encoding="utf-8"), entry.name)
+            files = write_sheet(spec.network(), out_dir, name=entry.name.rsplit(".", 1)[0], title=spec.title,
+                                values=spec.values, tex_only=args.tex_only)
+            written += [files.tex, files.pdf]
+            if files.note:
+                notes.append(files.note)
+            advance()
+            _say(args, f"wrote {str(files.tex)}" + (f" and {str(files.pdf)}" if files.pdf else ""))
+    if args.json:
+        _print_json({"files": _paths(written), "note": notes[0] if notes else None})
+    if notes:  # the examples are PDFs: without TeX the command did not do its job
+        raise DeriveError(f"{notes[0]} (the .tex files were written)")
     return 0
-
-
-def _network_from_spec_or_options(args: argparse.Namespace) -> tuple["Network", object]:
-    from .spec import load_spec
-
-    if getattr(args, "spec", None) is not None:
-        spec = load_spec(args.spec)
-        return spec.network(), spec
-    if args.layers is None:
-        raise DeriveError("give a SPEC file or --layers")
-    return network_from(args), None
 
 
 def _cmd_code(args: argparse.Namespace) -> int:
     from .codegen import generate_source
-    from .sheet import write_atomic
+    from .files import write_atomic
 
+    out = _output_file(args.out, "--out") if args.out is not None else None
     net, _ = _network_from_spec_or_options(args)
+    _check_depth(net, args)
     source = generate_source(net)
-    if args.out is None:
-        print(source, end="")
+    if out is None:
+        if args.json:
+            _print_json({"source": source})
+        else:
+            print(source, end="")
+        return 0
+    write_atomic(out, source)
+    if args.json:
+        _print_json({"files": [str(out)]})
     else:
-        write_atomic(Path(args.out), source)
-        print(f"wrote {args.out}")
+        _say(args, f"wrote {str(out)}")
     return 0
 
 
-def _cmd_grad(args: argparse.Namespace) -> int:
-    import json
+def _finite(values: list, what: str) -> None:
+    import math
 
+    flat: list = []
+    stack = list(values)
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif item is not None:
+            flat.append(item)
+    if not all(math.isfinite(v) for v in flat):
+        raise DeriveError(f"the {what} overflows float64 (inf or nan) at these numbers; use smaller values")
+
+
+def _cmd_grad(args: argparse.Namespace) -> int:
     from .spec import load_spec
 
     spec = load_spec(args.spec)
     net = spec.network()
+    _check_depth(net, args)
     weights, biases, X, Y = spec.arrays()
     numeric = net.numeric()
-    grad_w, grad_b = numeric.gradient(weights, biases, X, Y)
-    result = {"cost": float(numeric.cost(weights, biases, X, Y)),
+    import numpy as np
+
+    with np.errstate(all="ignore"):
+        grad_w, grad_b = numeric.gradient(weights, biases, X, Y)
+        cost = float(numeric.cost(weights, biases, X, Y))
+    result = {"cost": cost,
               "weights": [g.tolist() for g in grad_w],
               "biases": [g.tolist() for g in grad_b] if grad_b is not None else None}
+    _finite([cost], "cost")
+    _finite(result["weights"] + (result["biases"] or []), "gradient")
     if args.json:
-        print(json.dumps(result))
+        _print_json(result)
     else:
         print(f"cost {result['cost']:.12g}")
         for layer, g in enumerate(grad_w, start=1):
@@ -157,29 +408,64 @@ def _cmd_grad(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
+    import numpy as np
+
     from .gradcheck import check_gradient
     from .spec import load_spec
+    from .terminal import status
 
     spec = load_spec(args.spec)
     net = spec.network()
-    report = check_gradient(net, *spec.arrays())
-    print(report.table())
+    _check_depth(net, args)
+    arrays = spec.arrays()
+    with np.errstate(all="ignore"):
+        cost = float(net.numeric().cost(*arrays))
+    _finite([cost], "cost")
+    with status(f"checking {sum(a.size for a in arrays[0]):,} weights", enabled=not (args.quiet or args.json)):
+        report = check_gradient(net, *arrays)
+    if args.json:
+        _print_json({"network": report.network, "cost": report.cost, "passed": report.passed,
+                     "rows": [{"parameters": g.name, "shape": list(g.shape), "central_abs": g.central_abs,
+                               "central_rel": g.central_rel, "complex_abs": g.complex_abs,
+                               "complex_rel": g.complex_rel, "kinks": [list(k) for k in g.kinks],
+                               "passed": g.passed} for g in report.groups]})
+    elif not args.quiet:
+        print(report.table())
+    if not report.passed:
+        print("derive: check failed: a gradient disagrees with finite differences", file=sys.stderr)
     return 0 if report.passed else 1
 
 
 def _cmd_homework(args: argparse.Namespace) -> int:
-    from .homework import KINDS
+    from .homework import KINDS, check_kinds
     from .homework_sheet import generate
 
+    _count(args.count, "--count", 1, MAX_VERSIONS, args.force,
+           " (each version takes a few seconds with PDFs); use --force to build them anyway")
+    _count(args.questions, "--questions", 1, MAX_QUESTIONS, args.force,
+           " (a sheet of more questions is no homework); use --force to build it anyway")
+    _count(args.jobs, "--jobs", 1, MAX_JOBS)
     kinds = tuple(args.kinds) if args.kinds else KINDS
-    results = generate(args.seed, args.count, Path(args.out), kinds, args.questions, args.title, args.tex_only,
-                       args.jobs, progress=True)
-    for result in results:
-        print(f"version {result.number}: " + ", ".join(str(f) for f in result.files))
-    print(f"Moodle quiz: {Path(args.out) / 'moodle.xml'}")
-    notes = {r.note for r in results if r.note}
+    check_kinds(kinds)
+    title = _title(args.title)
+    out = Path(args.out)
+    _check_path_text(args.out, "--out")
+    if out.exists() and not out.is_dir():
+        raise DeriveError(f"--out {str(out)} is a file; give a directory for the homework set")
+    _output_dir(str(out.parent) if str(out.parent) else ".", "--out (its parent)")
+    results = generate(args.seed, args.count, out, kinds, args.questions, title, args.tex_only,
+                       args.jobs, progress=not (args.quiet or args.json))
+    moodle = out / "moodle.xml"
+    notes = sorted({r.note for r in results if r.note})
+    if args.json:
+        _print_json({"versions": [{"number": r.number, "files": _paths(r.files)} for r in results],
+                     "moodle": str(moodle), "note": notes[0] if notes else None})
+    else:
+        for result in results:
+            _say(args, f"version {result.number}: " + ", ".join(str(f) for f in result.files))
+        _say(args, f"Moodle quiz: {str(moodle)}")
     for note in notes:
-        print(note, file=sys.stderr)
+        print(f"derive: note: {note}", file=sys.stderr)
     return 0
 
 
@@ -187,85 +473,258 @@ def _cmd_check_answer(args: argparse.Namespace) -> int:
     from .answers import judge
     from .homework import load_key
 
+    check_key_file(args.key)
     questions = load_key(args.key)
-    if args.question not in questions:
-        wanted = f"q{args.question}" if args.question.isdigit() else args.question
+    question = args.question.strip()
+    if question not in questions:
+        wanted = f"q{question}" if question.isascii() and question.isdigit() else question
         if wanted not in questions:
-            raise DeriveError(f"no question {args.question!r} in {args.key}; it has {', '.join(questions)}")
-        args.question = wanted
-    verdict = judge(args.latex, questions[args.question].expected())
+            from .spec import shown_path, shown_value
+
+            raise DeriveError(f"no question {shown_value(args.question)} in {shown_path(args.key)}; "
+                              f"it has {', '.join(questions)}")
+        question = wanted
+    verdict = judge(args.latex, questions[question].expected())
     status = getattr(verdict.status, "value", verdict.status)
-    print(verdict.message, file=sys.stdout if status in ("correct", "wrong") else sys.stderr)
+    if args.json:
+        mistake = getattr(verdict.mistake, "value", verdict.mistake)
+        _print_json({"verdict": status, "message": verdict.message, "mistake": mistake})
+    elif not args.quiet:
+        print(_shorten(verdict.message), file=sys.stdout if status in ("correct", "wrong") else sys.stderr)
     return verdict.exit_code
 
 
 def _cmd_grade(args: argparse.Namespace) -> int:
-    from .grading import main_grade
+    from .grading import grade, main_grade
 
-    return main_grade(args.key, args.answers, args.out, args.jobs, args.quiet)
+    _count(args.jobs, "--jobs", 1, MAX_JOBS)
+    key = Path(args.key)
+    if key.is_dir():
+        for path in sorted(key.glob("version-*/key.json")):
+            check_key_file(path)
+    else:
+        check_key_file(args.key)
+    _input_file(args.answers, "answers file")  # the reader says what is wrong inside it
+    _output_file(args.out, "--out")
+    if not args.json:
+        return main_grade(args.key, args.answers, args.out, args.jobs, args.quiet)
+    summary = grade(args.key, args.answers, args.out, args.jobs, progress=False)
+    for note in summary.notes:
+        print(f"derive: warning: {note} (please report)", file=sys.stderr)
+    _print_json({"answers": summary.answers, "distinct": summary.judged, "counts": dict(summary.counts),
+                 "seconds": round(summary.seconds, 3), "file": str(args.out),
+                 "internal_errors": list(summary.internal)})
+    return 3 if summary.counts.get("error") else 0
 
 
+def _cmd_completion(args: argparse.Namespace) -> int:
+    from .terminal import bash_completion
+
+    print(bash_completion(build_parser()), end="")
+    return 0
+
+
+# Answer keys: checked before anything in them is used -------------------------------------------
+def check_key_file(path: str | os.PathLike) -> dict:
+    """Read an answer key and check its structure and sizes; one DeriveError line for anything wrong.
+
+    A key is data (parameters of each question); this makes sure every field has the type and size
+    `derive homework` writes, so that a hand-edited or damaged key is refused as bad input instead of
+    failing deep inside the engine (or running for minutes on a huge network).
+    """
+    from .homework import KEY_FORMATS, KINDS
+    from .spec import shown_path, read_text_input
+
+    text, name = read_text_input(path, "answer key", KEY_MAX_BYTES, stdin=False)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise DeriveError(f"answer key {name} is not valid JSON (line {error.lineno}, column {error.colno}: "
+                          f"{error.msg})") from None
+    except (RecursionError, ValueError):
+        raise DeriveError(f"answer key {name} is nested too deeply or holds absurd numbers; it is not a key "
+                          "derive wrote") from None
+    if not isinstance(data, dict) or data.get("format") not in KEY_FORMATS:
+        raise DeriveError(f"{name} is not a derive answer key (its \"format\" should be {KEY_FORMATS[-1]})")
+    questions = data.get("questions")
+    if not isinstance(questions, list) or not questions:
+        raise DeriveError(f"answer key {name} has no list of questions")
+    seen: set[str] = set()
+    for number, question in enumerate(questions, 1):
+        where = f"answer key {shown_path(path)}, question {number}"
+        if not isinstance(question, dict):
+            raise DeriveError(f"{where} is not an object")
+        _check_question(question, where, KINDS)
+        if question["id"] in seen:
+            raise DeriveError(f"{where}: the id {question['id']!r} appears twice")
+        seen.add(question["id"])
+    return data
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_question(q: dict, where: str, kinds: tuple[str, ...]) -> None:
+    import re
+
+    def bad(field: str, what: str) -> DeriveError:
+        from .spec import shown_value
+
+        return DeriveError(f"{where}: {field!r} must be {what}, got {shown_value(q.get(field))}")
+
+    if not isinstance(q.get("id"), str) or not re.fullmatch(r"[A-Za-z0-9_-]{1,20}", q["id"]):
+        raise bad("id", "a short name such as \"q1\"")
+    if q.get("kind") not in kinds:
+        raise bad("kind", f"one of {', '.join(kinds)}")
+    kind = q["kind"]
+    layers = q.get("layers", [])
+    if not isinstance(layers, list) or not all(_is_int(n) and 1 <= n <= KEY_MAX_NODES for n in layers):
+        raise bad("layers", f"a list of layer sizes from 1 to {KEY_MAX_NODES}")
+    if kind != "activation-derivative" and not 2 <= len(layers) <= KEY_MAX_WEIGHT_LAYERS + 1:
+        raise bad("layers", f"a list of 2 to {KEY_MAX_WEIGHT_LAYERS + 1} layer sizes")
+    activation = q.get("activation", [])
+    if (not isinstance(activation, list) or not activation
+            or not all(isinstance(a, str) and 0 < len(a) <= 200 for a in activation)):
+        raise bad("activation", "a list of activation names")
+    if "cost" in q and not isinstance(q["cost"], str):
+        raise bad("cost", "a cost's name")
+    for flag in ("bias", "delta_allowed"):
+        if q.get(flag) is not None and not isinstance(q[flag], bool):
+            raise bad(flag, "true or false")
+    if "digits" in q and not (_is_int(q["digits"]) and 1 <= q["digits"] <= 15):
+        raise bad("digits", "a whole number from 1 to 15")
+    L = len(layers) - 1
+    if kind in ("weight-gradient", "numeric-gradient") and not (_is_int(q.get("layer")) and 1 <= q["layer"] <= L):
+        raise bad("layer", f"a weight layer from 1 to {L}")
+    if kind == "missing-factor" and not (_is_int(q.get("factor")) and 0 <= q["factor"] <= 2):
+        raise bad("factor", "0, 1 or 2")
+    if kind == "numeric-gradient":
+        node = q.get("node")
+        layer = q["layer"]
+        if not (isinstance(node, list) and len(node) == 2 and all(_is_int(i) for i in node)
+                and 0 <= node[0] < layers[layer] and 0 <= node[1] < layers[layer - 1]):
+            raise bad("node", f"[j, k] of a weight of layer {layer}")
+        _check_key_values(q.get("values"), layers, bool(q.get("bias")), where)
+
+
+_DECIMAL = r"[+-]?(\d{1,20}(\.\d{0,30})?|\.\d{1,30})([eE][+-]?\d{1,3})?(/\d{1,20})?"
+
+
+def _check_key_values(values: object, layers: list, bias: bool, where: str) -> None:
+    import re
+
+    def vector(value: object, count: int, name: str) -> None:
+        if not (isinstance(value, list) and len(value) == count
+                and all(isinstance(v, str) and re.fullmatch(_DECIMAL, v) and not re.search(r"/0+$", v)
+                        for v in value)):
+            raise DeriveError(f"{where}: values.{name} must be a list of {count} numbers written as strings")
+
+    if not isinstance(values, dict):
+        raise DeriveError(f"{where}: a numeric question needs its 'values' (x, y, weights)")
+    vector(values.get("x"), layers[0], "x")
+    vector(values.get("y"), layers[-1], "y")
+    weights = values.get("weights")
+    if not isinstance(weights, list) or len(weights) != len(layers) - 1:
+        raise DeriveError(f"{where}: values.weights must hold {len(layers) - 1} matrices")
+    for l, matrix in enumerate(weights, 1):
+        if not isinstance(matrix, list) or len(matrix) != layers[l]:
+            raise DeriveError(f"{where}: values.weights[{l - 1}] must have {layers[l]} rows")
+        for j, row in enumerate(matrix):
+            vector(row, layers[l - 1], f"weights[{l - 1}][{j}]")
+    biases = values.get("biases")
+    if bias and biases is not None:
+        if not isinstance(biases, list) or len(biases) != len(layers) - 1:
+            raise DeriveError(f"{where}: values.biases must hold {len(layers) - 1} vectors")
+        for l, vec in enumerate(biases, 1):
+            vector(vec, layers[l], f"biases[{l - 1}]")
+
+
+# The parser ---------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="derive", description="Step-by-step backpropagation derivations.")
     parser.add_argument("--version", action="version", version=f"derive {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="COMMAND")
     steps = sub.add_parser("steps", help="print the chain-rule steps for every weight layer")
     _network_options(steps)
     steps.add_argument("--layer", type=int, default=None, help="only the steps leading to this weight layer")
-    steps.add_argument("--check", action="store_true", help="also verify every step against SymPy")
+    steps.add_argument("--check", action="store_true",
+                       help=f"also verify every step against SymPy (up to {CHECK_LIMIT} = weights x weight layers)")
+    _force_option(steps, f"--check or more than {MAX_WEIGHT_LAYERS} weight layers would take minutes")
+    _output_options(steps, "print the steps as JSON (LaTeX and text of each side, rule, sentence)",
+                    "no progress bar")
     steps.set_defaults(run=_cmd_steps)
 
     sheet = sub.add_parser("sheet", help="write a LaTeX derivation sheet and typeset it to PDF",
                            description="Write OUT_DIR/NAME.tex and OUT_DIR/NAME.pdf for a network given by "
                                        "options or by a SPEC file (TOML or JSON, may carry numbers for a "
-                                       "worked example).")
-    sheet.add_argument("spec", nargs="?", default=None, metavar="SPEC", help="network spec file (.toml or .json)")
+                                       "worked example; - reads it from standard input).")
+    sheet.add_argument("spec", nargs="?", default=None, metavar="SPEC",
+                       help="network spec file (.toml or .json), or - for standard input")
     _network_options(sheet, required=False)
     sheet.add_argument("--out", default=None, metavar="NAME", help="file name without extension "
                                                                     "(default: derived from the network)")
     sheet.add_argument("--out-dir", default="outputs", metavar="DIR", help="where to write (default: outputs)")
-    sheet.add_argument("--title", default=None, help="the sheet's title")
-    sheet.add_argument("--templates", default=None, metavar="DIR", help="use your own templates from DIR first")
+    sheet.add_argument("--title", default=None, help="the sheet's title (any script: Greek, CJK, emoji, ...)")
+    sheet.add_argument("--templates", default=None, metavar="DIR",
+                       help="use your own templates from DIR first (rendered in Jinja2's sandbox)")
     sheet.add_argument("--tex-only", action="store_true", help="write the .tex only, do not run TeX")
+    _force_option(sheet, f"more than {MAX_WEIGHT_LAYERS} weight layers would take minutes")
+    _output_options(sheet, 'print {"files": [...], "note": ...}', "no progress and no 'wrote' lines")
     sheet.set_defaults(run=_cmd_sheet)
 
     code = sub.add_parser("code", help="write the generated NumPy forward/cost/gradient code")
-    code.add_argument("spec", nargs="?", default=None, metavar="SPEC", help="network spec file (or use --layers)")
+    code.add_argument("spec", nargs="?", default=None, metavar="SPEC",
+                      help="network spec file, or - for standard input (or use --layers)")
     _network_options(code, required=False)
     code.add_argument("--out", default=None, metavar="FILE", help="write to FILE (default: print)")
+    _force_option(code, f"more than {MAX_WEIGHT_LAYERS} weight layers would take minutes")
+    _output_options(code, 'print {"source": ...} (or {"files": [FILE]} with --out)', "no 'wrote' line")
     code.set_defaults(run=_cmd_code)
 
     grad = sub.add_parser("grad", help="cost and every gradient for the numbers in a spec file")
-    grad.add_argument("spec", metavar="SPEC")
-    grad.add_argument("--json", action="store_true", help='print {"cost": ..., "weights": [...], "biases": [...]}')
+    grad.add_argument("spec", metavar="SPEC", help="spec file with [values], or - for standard input")
+    _force_option(grad, f"more than {MAX_WEIGHT_LAYERS} weight layers would take minutes")
+    _output_options(grad, 'print {"cost": ..., "weights": [...], "biases": [...]}', "(nothing to silence)")
     grad.set_defaults(run=_cmd_grad)
 
-    check = sub.add_parser("check", help="check every generated gradient against finite differences")
-    check.add_argument("spec", metavar="SPEC")
+    check = sub.add_parser("check", help="check every generated gradient against finite differences",
+                           description="Exit 0 when every gradient agrees with finite differences, 1 when one "
+                                       "does not, 2 on bad input.")
+    check.add_argument("spec", metavar="SPEC", help="spec file with [values], or - for standard input")
+    _force_option(check, f"more than {MAX_WEIGHT_LAYERS} weight layers would take minutes")
+    _output_options(check, "print the table's rows as JSON", "no table and no spinner (the exit status tells)")
     check.set_defaults(run=_cmd_check)
 
     homework = sub.add_parser("homework", help="write exercise and solution sheets, answer keys and a Moodle quiz",
                               description="Write OUT/version-N/{exercises,solutions}.{tex,pdf} and key.json for "
                                           "each version, and OUT/moodle.xml. The same seed gives the same versions.")
     homework.add_argument("--seed", type=int, required=True)
-    homework.add_argument("--count", type=int, default=1, help="how many versions (default 1)")
+    homework.add_argument("--count", type=int, default=1, help=f"how many versions (default 1, at most "
+                                                              f"{MAX_VERSIONS} without --force)")
     homework.add_argument("--out", default="outputs/homework", metavar="DIR")
     homework.add_argument("--kinds", nargs="+", default=None, metavar="KIND",
                           help="exercise kinds (default: one of each): activation-derivative, weight-gradient, "
                                "numeric-gradient, missing-factor")
     homework.add_argument("--questions", type=int, default=None, metavar="N",
-                          help="questions per version, cycling through the kinds (default: one per kind)")
+                          help=f"questions per version, cycling through the kinds (default: one per kind; at most "
+                               f"{MAX_QUESTIONS} without --force)")
     homework.add_argument("--title", default="Backpropagation homework")
     homework.add_argument("--tex-only", action="store_true", help="write the .tex only, do not run TeX")
     homework.add_argument("--jobs", type=int, default=None, help="parallel processes (default: all cores)")
+    _force_option(homework, f"more than {MAX_VERSIONS} versions or {MAX_QUESTIONS} questions are asked for")
+    _output_options(homework, 'print {"versions": [{"number", "files"}], "moodle": ...}',
+                    "no progress bar and no list of files")
     homework.set_defaults(run=_cmd_homework)
 
     answer = sub.add_parser("check-answer", help="check a LaTeX answer against a homework key",
                             description="Exit 0 when the answer is correct, 1 when it is wrong, 2 when it "
-                                        "cannot be read.")
+                                        "cannot be read (or the key is bad), 3 on an internal error.")
     answer.add_argument("key", metavar="KEY", help="a version's key.json")
     answer.add_argument("question", metavar="QUESTION", help="question id (q2, or just 2)")
     answer.add_argument("latex", metavar="LATEX", help="the answer in LaTeX, e.g. '2(a_j^{(L)} - y_j) a_k^{(L-1)}'")
+    _output_options(answer, 'print {"verdict": ..., "message": ..., "mistake": ...}',
+                    "print nothing; only the exit status tells")
     answer.set_defaults(run=_cmd_check_answer)
 
     grade = sub.add_parser("grade", help="grade a class's answers (CSV) against the homework keys, in parallel",
@@ -280,25 +739,49 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--out", required=True, metavar="FILE", help="where to write the grades (CSV)")
     grade.add_argument("--jobs", type=int, default=None, metavar="N",
                        help="answers judged at once, one process each (default: all cores)")
-    grade.add_argument("--quiet", action="store_true", help="no progress bar and no summary line")
+    _output_options(grade, 'print the summary as JSON: {"answers", "distinct", "counts", ...}',
+                    "no progress bar and no summary line")
     grade.set_defaults(run=_cmd_grade)
 
     examples = sub.add_parser("examples", help="regenerate the canonical example sheets")
     examples.add_argument("--out-dir", default="outputs", metavar="DIR")
     examples.add_argument("--tex-only", action="store_true")
+    _output_options(examples, 'print {"files": [...]}', "no progress and no 'wrote' lines")
     examples.set_defaults(run=_cmd_examples)
+
+    completion = sub.add_parser("completion", help="print a shell completion script",
+                                description="Print a completion script for the shell. Bash: "
+                                            "eval \"$(derive completion bash)\" in ~/.bashrc, or save it as "
+                                            "~/.local/share/bash-completion/completions/derive.")
+    completion.add_argument("shell", choices=["bash"], help="the shell (bash)")
+    completion.set_defaults(run=_cmd_completion)
     return parser
 
 
+# Entry point --------------------------------------------------------------------------------------
 def main(argv: Sequence[str] | None = None) -> int:
+    if argv is None:  # the real command: file names that are not UTF-8 print back as the same bytes
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.reconfigure(errors="surrogateescape" if stream is sys.stdout else "backslashreplace")
+            except (AttributeError, ValueError):
+                pass
     try:
         parser = build_parser()
         argv = sys.argv[1:] if argv is None else list(argv)
         if not argv:
             parser.print_help()
+            print("derive: error: no command given; choose one of steps, sheet, code, grad, check, homework, "
+                  "check-answer, grade, examples, completion (see 'derive --help')", file=sys.stderr)
             return 2
-        args = parser.parse_args(argv)
-        return args.run(args)
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as stop:  # --help, --version, or a usage error (already one line on stderr)
+            sys.stdout.flush()
+            return stop.code if isinstance(stop.code, int) else 2
+        code = args.run(args)
+        sys.stdout.flush()  # a closed pipe shows here, inside the handlers below
+        return code
     except DeriveError as error:
         print(f"derive: error: {_one_line(error)}", file=sys.stderr)
         return 2
@@ -308,6 +791,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `derive steps ... | head`: the reader left; not an error of ours
         _silence_stdout()
         return 141
+    except OSError as error:  # the file system said no (permission, space, names): not a bug of ours
+        from .spec import shown_path, describe_os_error
+
+        where = f"{shown_path(error.filename)}: " if error.filename is not None else ""
+        print(f"derive: error: {where}{describe_os_error(error)}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print("derive: error: out of memory; the request is too big for this machine", file=sys.stderr)
+        return 2
     except Exception as error:  # noqa: BLE001 - a bug: one line, never a traceback
         from .limits import InternalError
 
@@ -316,14 +808,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 3
 
 
+def _shorten(text: str, limit: int = 400) -> str:
+    return text if len(text) <= limit else f"{text[:limit - 60]} ... {text[-40:]}"
+
+
 def _one_line(error: BaseException) -> str:
     lines = str(error).strip().splitlines()
-    return lines[0] if lines else type(error).__name__
+    return _shorten(lines[0]) if lines else type(error).__name__
 
 
 def _silence_stdout() -> None:
-    import os
-
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())

@@ -85,6 +85,8 @@ def check_output_domain(cost: Cost, output) -> None:
 
 def defined_cost(term: sp.Expr) -> Cost:
     """A cost C_0 = sum_j term(a_j, y_j) given by a user (in LaTeX); its derivative by SymPy."""
+    if term.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+        raise DeriveError("the cost is undefined (it divides by zero or is infinite); check the definition")
     derivative = sp.diff(term, A)
     chain = [(derivative, Rule.DIFFERENTIATION, "Differentiate the term of node j with respect to its output.")]
     simpler = sp.factor(sp.simplify(derivative))

@@ -13,6 +13,7 @@ import sympy as sp
 
 from .activations import Activation, activation_named
 from .costs import Cost, check_output_domain, cost_named
+from .errors import DeriveError
 from .notation import Notation, Symbols, notation_named
 from .spec import parse_layer_sizes, per_layer
 from .steps import product
@@ -49,7 +50,8 @@ class Network:
             for fn, definition in act.definitions.items():
                 other = by_function.setdefault(fn, act)
                 if other.definitions[fn] != definition:
-                    raise ValueError(f"two activations share the function name {fn}")
+                    raise DeriveError(f"two different activations are both called {fn}; give each definition "
+                                      "its own letter, e.g. g(z) = ... and h(z) = ...")
 
     @property
     def L(self) -> int:

@@ -4,19 +4,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Callable
 
 import jinja2
 from jinja2.loaders import split_template_path
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 from . import latex_render as lr
 from .errors import DeriveError
 from .files import write_atomic
 from .network import Network
 from .spec import Values
-from .tex import TexUnavailable, compile_pdf
+from .tex import TexUnavailable, typeset
 from .worked import worked_example
 
 TEMPLATE = "sheet.tex.j2"
+USER_TEMPLATE_SECONDS = 60  # rendering a user's templates: a forked child killed after this
+NAME_MAX_BYTES = 200
 
 
 def package_templates():
@@ -72,8 +76,14 @@ def _finalize(value: object) -> str:
 
 
 def template_environment(extra: str | Path | None = None) -> jinja2.Environment:
-    """Jinja2 with LaTeX-friendly delimiters: \\VAR{...}, \\BLOCK{...}, \\#{...}."""
-    env = jinja2.Environment(
+    """Jinja2 with LaTeX-friendly delimiters: \\VAR{...}, \\BLOCK{...}, \\#{...}.
+
+    Every template (the package's and a user's from ``--templates``) renders in Jinja2's sandbox:
+    no attribute starting with '_', no access to functions' globals or to Python's classes, no
+    unsafe str.format, ranges of at most 100,000 items. A template can lay out the data it is given
+    and nothing else.
+    """
+    env = SandboxedEnvironment(
         loader=template_loader(extra),
         block_start_string=r"\BLOCK{", block_end_string="}",
         variable_start_string=r"\VAR{", variable_end_string="}",
@@ -120,18 +130,63 @@ def sheet_context(net: Network, title: str | None = None, values: Values | None 
 
 def render_sheet(net: Network, title: str | None = None, values: Values | None = None,
                  templates: str | Path | None = None) -> str:
-    """The sheet's LaTeX source."""
+    """The sheet's LaTeX source. A user's templates (``templates``) render in the sandbox, in a forked
+    child that is stopped after USER_TEMPLATE_SECONDS (a template that loops for ever cannot hang us)."""
     env = template_environment(templates)
+    template = _load_template(env, templates)
+    context = sheet_context(net, title, values)
+    if templates is None:
+        return _render(template, context)
+    from .limits import run_limited
+
+    return run_limited(_render, template, context, seconds=USER_TEMPLATE_SECONDS, what="rendering the templates")
+
+
+def _load_template(env: jinja2.Environment, templates: str | Path | None) -> jinja2.Template:
     try:
-        template = env.get_template(TEMPLATE)
+        return env.get_template(TEMPLATE)
     except jinja2.TemplateNotFound:
         raise DeriveError(f"template {TEMPLATE} not found in {', '.join(map(str, template_dirs(templates)))}") from None
     except jinja2.TemplateSyntaxError as error:
         raise DeriveError(f"template {error.filename}:{error.lineno}: {error.message}") from None
+    except UnicodeDecodeError:
+        raise DeriveError(f"template {TEMPLATE} in {templates} is not UTF-8 text") from None
+
+
+def _render(template: jinja2.Template, context: dict) -> str:
+    """Render; every failure of a template (syntax, sandbox, undefined names, huge ranges) is one line."""
     try:
-        return template.render(**sheet_context(net, title, values))
+        return template.render(**context)
+    except SecurityError as error:
+        raise DeriveError(f"template refused by the sandbox: {error}") from None
+    except jinja2.TemplateSyntaxError as error:
+        raise DeriveError(f"template {error.filename}:{error.lineno}: {error.message}") from None
+    except UnicodeDecodeError:
+        raise DeriveError("an included template is not UTF-8 text") from None
     except jinja2.TemplateError as error:
         raise DeriveError(f"template error: {error}") from None
+    except OverflowError as error:  # the sandbox's range limit
+        raise DeriveError(f"template error: {error}") from None
+    except RecursionError:
+        raise DeriveError("template error: it recurses without end") from None
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError, ZeroDivisionError) as error:
+        raise DeriveError(f"template error: {str(error).splitlines()[0] if str(error) else 'invalid operation'}") \
+            from None
+
+
+def check_name(name: str) -> str:
+    """An output name (--out): a plain file name, no directories, not hidden, printable, not too long."""
+    import unicodedata
+
+    if not name or "/" in name or name.startswith(".") or "\x00" in name:
+        raise DeriveError(f"invalid output name {name!r}: use a plain file name without directories, e.g. sheet3")
+    if any(unicodedata.category(ch) == "Cc" for ch in name):
+        raise DeriveError(f"invalid output name {name!r}: it contains a control character")
+    size = len(name.encode("utf-8", "surrogateescape"))
+    if size > NAME_MAX_BYTES:
+        raise DeriveError(f"output name is {size} bytes long; file systems allow 255 and derive adds an extension "
+                          f"and temporary names: use at most {NAME_MAX_BYTES}")
+    return name
 
 
 @dataclass(frozen=True)
@@ -143,18 +198,22 @@ class SheetFiles:
 
 def write_sheet(net: Network, out_dir: Path, name: str | None = None, title: str | None = None,
                 values: Values | None = None, templates: str | Path | None = None,
-                tex_only: bool = False) -> SheetFiles:
-    """Write outputs/<name>.tex and, unless tex_only, typeset outputs/<name>.pdf."""
-    name = name or default_name(net)
-    if not name or "/" in name or name.startswith("."):
-        raise DeriveError(f"invalid output name {name!r}: use a plain file name without directories")
+                tex_only: bool = False, progress: Callable[[str], None] | None = None) -> SheetFiles:
+    """Write outputs/<name>.tex and, unless tex_only, typeset outputs/<name>.pdf.
+
+    ``progress(message)`` is told what is being done (deriving, typesetting), for a spinner.
+    """
+    say = progress or (lambda message: None)
+    name = check_name(default_name(net) if name is None else name)
+    say("deriving and writing the LaTeX")
     source = render_sheet(net, title, values, templates)
     tex_path = out_dir / f"{name}.tex"
     write_atomic(tex_path, source)
     if tex_only:
         return SheetFiles(tex_path, None)
+    say("typesetting the PDF with TeX")
     try:
-        pdf = compile_pdf(source, out_dir / f"{name}.pdf")
+        result = typeset(source, out_dir / f"{name}.pdf")
     except TexUnavailable as missing:
         return SheetFiles(tex_path, None, str(missing))
-    return SheetFiles(tex_path, pdf)
+    return SheetFiles(tex_path, result.pdf, result.note)

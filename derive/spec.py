@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import sys
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -45,21 +47,42 @@ def parse_layer_sizes(layers: Sequence[object]) -> tuple[int, ...]:
 def _positive_int(value: object, position: int) -> int:
     where = f"layer size {position}"
     if isinstance(value, bool):
-        raise DeriveError(f"{where} must be a positive integer, got {value!r}")
-    if isinstance(value, float) and value.is_integer():
+        raise DeriveError(f"{where} must be a positive integer, got {shown_value(value)}")
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
         value = int(value)
+    if isinstance(value, Decimal) and value.is_finite() and abs(value) < 10 ** 9 and value == value.to_integral_value():
+        value = int(value)  # 3.0 or 1e1 in a spec file
     if isinstance(value, str):
         text = value.strip()
-        if not text.isdigit():
-            raise DeriveError(f"{where} must be a positive integer, got {value!r}")
+        if not (text.isascii() and text.isdigit()):  # '²' is a digit to isdigit() but no number to int()
+            raise DeriveError(f"{where} must be a positive integer, got {shown_value(value)}")
+        if len(text.lstrip("0")) > len(str(MAX_LAYER_SIZE)):
+            raise DeriveError(f"{where} is {shown_value(text)}; at most {MAX_LAYER_SIZE} nodes per layer are supported")
         value = int(text)
     if not isinstance(value, int):
-        raise DeriveError(f"{where} must be a positive integer, got {value!r}")
+        raise DeriveError(f"{where} must be a positive integer, got {shown_value(value)}")
     if value < 1:
         raise DeriveError(f"{where} must be a positive integer, got {value}")
     if value > MAX_LAYER_SIZE:
         raise DeriveError(f"{where} is {value}; at most {MAX_LAYER_SIZE} nodes per layer are supported")
     return value
+
+
+def shown_value(value: object, limit: int = 60) -> str:
+    """A value as the user wrote it, for a message: numbers plainly (never Decimal('1E+1')), text quoted
+    and shortened."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float, Decimal)):
+        text = str(value)
+        return text if len(text) <= limit else f"a number of {len(text)} digits"
+    if isinstance(value, str):
+        return repr(value if len(value) <= limit else value[:limit] + "...")
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    return "null" if value is None else type(value).__name__
 
 
 def per_layer(value: object, count: int, what: str) -> tuple[object, ...]:
@@ -78,6 +101,7 @@ def per_layer(value: object, count: int, what: str) -> tuple[object, ...]:
 
 # Spec files (TOML or JSON) --------------------------------------------------------------
 MAX_SPEC_BYTES = 1_000_000
+MAX_TITLE = 200
 SPEC_KEYS = ("layers", "activation", "cost", "bias", "notation", "title", "values")
 VALUE_KEYS = ("x", "y", "weights", "biases")
 
@@ -126,33 +150,128 @@ class Spec:
                        notation=self.notation)
 
 
-def load_spec(path: str | Path) -> Spec:
-    """Read and validate a TOML or JSON spec file; every problem is a one-line DeriveError."""
-    path = Path(path)
-    if not path.is_file():
-        raise DeriveError(f"spec file not found: {path}")
-    if path.stat().st_size > MAX_SPEC_BYTES:
-        raise DeriveError(f"spec file {path} is larger than {MAX_SPEC_BYTES // 1000} kB")
-    text = path.read_text(encoding="utf-8", errors="replace")
-    data = _parse_spec_text(text, path)
-    return spec_from_dict(data, str(path))
+def read_text_input(path: str | Path, what: str, max_bytes: int, stdin: bool = True) -> tuple[str, str]:
+    """The text of a file the user named, as (text, name for messages); ``-`` reads standard input.
 
-
-def _parse_spec_text(text: str, path: Path) -> dict:
-    if path.suffix.lower() == ".json" or (path.suffix.lower() != ".toml" and text.lstrip().startswith("{")):
-        try:
-            data = json.loads(text, parse_float=Decimal)
-        except json.JSONDecodeError as error:
-            raise DeriveError(f"{path}: invalid JSON at line {error.lineno}, column {error.colno}: "
-                              f"{error.msg}") from None
+    Everything that can go wrong is one DeriveError line: an empty or impossible path, a missing
+    file, a directory or device, no permission, too large, binary, not UTF-8 (a byte-order mark
+    is accepted).
+    """
+    if stdin and str(path) == "-":
+        name = "<stdin>"
+        stream = getattr(sys.stdin, "buffer", None)
+        data = stream.read(max_bytes + 1) if stream is not None else sys.stdin.read(max_bytes + 1).encode(
+            "utf-8", "surrogateescape")
     else:
+        name = shown_path(path)
+        if not str(path):
+            raise DeriveError(f"the {what} path is empty")
+        if "\x00" in str(path):
+            raise DeriveError(f"the {what} path {name!r} contains a NUL character")
+        path = Path(path)
         try:
+            if path.is_dir():
+                raise DeriveError(f"{what} {name} is a directory, not a file")
+            if not path.exists():
+                raise DeriveError(f"{what} not found: {name}")
+            if not path.is_file():
+                raise DeriveError(f"{what} {name} is not a regular file")
+            if path.stat().st_size > max_bytes:
+                raise DeriveError(f"{what} {name} is larger than {_size(max_bytes)}")
+            data = path.read_bytes()
+        except OSError as error:
+            raise DeriveError(f"cannot read {what} {name}: {describe_os_error(error)}") from None
+    if len(data) > max_bytes:
+        raise DeriveError(f"{what} {name} is larger than {_size(max_bytes)}")
+    if b"\x00" in data:
+        raise DeriveError(f"{what} {name} is a binary file, not text")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise DeriveError(f"{what} {name} is not UTF-8 text (byte {error.start + 1} is 0x{data[error.start]:02x}); "
+                          "save it as UTF-8") from None
+    return text, name
+
+
+def shown_path(path: str | Path) -> str:
+    """A path for a message: non-UTF-8 bytes shown as \\xNN, never as lone surrogates; long ones shortened."""
+    text = str(path).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return text if len(text) <= 160 else f"{text[:60]}...{text[-60:]} ({len(text)} characters)"
+
+
+def _size(count: int) -> str:
+    return f"{count // 1_000_000} MB" if count >= 1_000_000 and count % 1_000_000 == 0 else f"{count // 1000} kB"
+
+
+def describe_os_error(error: OSError) -> str:
+    """An OSError as words, without the exception's class or errno: 'permission denied'."""
+    import errno
+
+    reason = {errno.ENAMETOOLONG: "the name is too long for the file system",
+              errno.ENOTDIR: "a part of the path is a file, not a directory",
+              errno.EISDIR: "it is a directory", errno.EACCES: "permission denied", errno.EPERM: "permission denied",
+              errno.EROFS: "the file system is read-only", errno.ENOSPC: "no space left on the device",
+              errno.EEXIST: "it already exists", errno.ENOENT: "no such file or directory",
+              errno.EBUSY: "it is busy (in use)", errno.ELOOP: "too many symbolic links",
+              errno.EDQUOT: "disk quota exceeded"}.get(error.errno or 0)
+    return reason or (error.strerror or "input/output error").lower()
+
+
+def load_spec(path: str | Path) -> Spec:
+    """Read and validate a TOML or JSON spec file (``-``: standard input); every problem is a one-line
+    DeriveError."""
+    text, name = read_text_input(path, "spec file", MAX_SPEC_BYTES)
+    data = _parse_spec_text(text, name)
+    return spec_from_dict(data, name)
+
+
+def spec_from_text(text: str, name: str = "spec") -> Spec:
+    """A spec from its TOML or JSON text (JSON when ``name`` ends in .json or the text starts with '{')."""
+    return spec_from_dict(_parse_spec_text(text, name), name)
+
+
+def _parse_spec_text(text: str, name: str) -> dict:
+    suffix = Path(name).suffix.lower() if name != "<stdin>" else ""
+    if not text.strip():
+        raise DeriveError(f"{name} is empty; a spec needs at least layers = [2, 3, 1]")
+    as_json = suffix == ".json" or (suffix != ".toml" and text.lstrip().startswith("{"))
+    try:
+        if as_json:
+            data = json.loads(text, parse_float=Decimal)
+        else:
             data = tomllib.loads(text, parse_float=Decimal)
-        except tomllib.TOMLDecodeError as error:
-            raise DeriveError(f"{path}: invalid TOML: {error}") from None
+    except json.JSONDecodeError as error:
+        raise DeriveError(f"{name}: invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}") from None
+    except tomllib.TOMLDecodeError as error:
+        hint = " (is it JSON? name it .json)" if suffix not in ("", ".json", ".toml") else ""
+        raise DeriveError(f"{name}: invalid TOML: {_one_line(error)}{hint}") from None
+    except (RecursionError, MemoryError):
+        raise DeriveError(f"{name}: nested too deeply to read (a spec needs a few levels at most)") from None
+    except ValueError:  # an integer literal of more than 4300 digits (Python's own limit)
+        raise DeriveError(f"{name}: a number in it has thousands of digits; no spec needs that") from None
     if not isinstance(data, dict):
-        raise DeriveError(f"{path}: the spec must be a table/object at the top level")
+        raise DeriveError(f"{name}: the spec must be a table/object at the top level, not {shown_value(data)}")
     return data
+
+
+def _one_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else "unreadable"
+
+
+def check_text(value: object, what: str, limit: int = MAX_TITLE) -> str:
+    """A title or name typed by a user: a string of at most ``limit`` characters, valid UTF-8 (no lone
+    surrogates from a non-UTF-8 argument), without control characters."""
+    if not isinstance(value, str):
+        raise DeriveError(f"{what} must be a string, got {shown_value(value)}")
+    if len(value) > limit:
+        raise DeriveError(f"{what} has {len(value)} characters; at most {limit} are allowed")
+    for position, ch in enumerate(value, 1):
+        if 0xD800 <= ord(ch) <= 0xDFFF:
+            raise DeriveError(f"{what} is not valid UTF-8 (at character {position}); check your terminal's encoding")
+        if unicodedata.category(ch) == "Cc" and ch != "\t":
+            raise DeriveError(f"{what} contains a control character (U+{ord(ch):04X} at character {position})")
+    return value
 
 
 def spec_from_dict(data: dict, where: str = "spec") -> Spec:
@@ -163,16 +282,16 @@ def spec_from_dict(data: dict, where: str = "spec") -> Spec:
     layers = parse_layer_sizes(data["layers"])
     bias = data.get("bias", False)
     if not isinstance(bias, bool):
-        raise DeriveError(f"{where}: 'bias' must be true or false, got {bias!r}")
+        raise DeriveError(f"{where}: 'bias' must be true or false, got {shown_value(bias)}")
     title = data.get("title")
-    if title is not None and (not isinstance(title, str) or len(title) > 200):
-        raise DeriveError(f"{where}: 'title' must be a string of at most 200 characters")
+    if title is not None:
+        check_text(title, f"{where}: 'title'")
     values = None
     if "values" in data:
         values = _values(data["values"], layers, bias, where)
     for key in ("cost", "notation"):
         if key in data and not isinstance(data[key], str):
-            raise DeriveError(f"{where}: {key!r} must be a name (a string), got {data[key]!r}")
+            raise DeriveError(f"{where}: {key!r} must be a name (a string), got {shown_value(data[key])}")
     activation = data.get("activation")
     if activation is not None and not (isinstance(activation, str) or
                                        (isinstance(activation, list) and all(isinstance(a, str) for a in activation))):
@@ -234,8 +353,8 @@ def _number(value: object, name: str, where: str):
     import sympy as sp
 
     if isinstance(value, bool) or not isinstance(value, (int, Decimal, float)):
-        raise DeriveError(f"{where}: {name} must be a number, got {value!r}")
+        raise DeriveError(f"{where}: {name} must be a number, got {shown_value(value)}")
     decimal = Decimal(str(value)) if not isinstance(value, Decimal) else value
     if not decimal.is_finite() or abs(decimal) > Decimal(10) ** 6:
-        raise DeriveError(f"{where}: {name} must be a finite number of size at most 1e6, got {value}")
+        raise DeriveError(f"{where}: {name} must be a finite number of size at most 1e6, got {shown_value(value)}")
     return sp.Rational(str(decimal))

@@ -67,3 +67,88 @@ def test_cli_errors_are_one_line_without_traceback(cli, args, message):
     assert len(lines) == 1, result.stderr
     assert message in lines[0]
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("activation, message", [
+    ("sigmoid(gain=1/0)", "divides by zero"),
+    ("sigmoid(gain=0/0)", "divides by zero"),
+    ("sigmoid(gain=nan)", "finite number"),
+    ("sigmoid(gain=inf)", "finite number"),
+    ("leaky-relu(slope=oo)", "finite number"),
+])
+def test_activation_parameters_must_be_finite(activation, message):
+    with pytest.raises(DeriveError, match=message):
+        Network([2, 1], activation=activation)
+
+
+def test_a_symbolic_parameter_is_still_a_name():
+    assert Network([2, 1], activation="sigmoid(gain=alpha)").activations[0].name
+
+
+def test_two_definitions_may_not_share_a_letter():
+    with pytest.raises(DeriveError, match="both called g"):
+        Network([2, 2, 1], activation=[r"g(z) = \frac{z}{1+|z|}", "g(z) = z^2"])
+    Network([2, 2, 1], activation=[r"g(z) = \frac{z}{1+|z|}", "h(z) = z^2"])  # two letters: fine
+
+
+def test_an_undefined_user_cost_is_refused():
+    with pytest.raises(DeriveError, match="cost is undefined"):
+        Network([2, 1], cost=r"C_0 = \frac{1}{0}\sum_j (a_j^{(L)} - y_j)^2")
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "is empty"),
+    (b"\x00\x01layers", "binary file"),
+    ('title = "\u00dc"\nlayers = [2, 1]\n'.encode("latin-1"), "not UTF-8 text"),
+    (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+    (b'{"layers": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "nested too deeply"),
+    (b"layers = [2, 1\n", "invalid TOML"),
+    (b'{"layers": [2, 1],}', "invalid JSON"),
+    (b'{"layers": [2, ' + b"9" * 5000 + b"]}", "thousands of digits"),
+    (b'{"layers": [2, 1e-1]}', "got 0.1"),
+    (b'{"layers": [2, 1e400]}', r"got 1E\+400"),
+    (b'{"layers": [2, 1], "title": "a\\u0007b"}', "control character"),
+])
+def test_spec_files_that_cannot_be_read(tmp_path, content, message):
+    from derive.spec import load_spec
+
+    path = tmp_path / ("spec.json" if content.lstrip(b"\xef\xbb\xbf").startswith((b"{", b"[")) else "spec.toml")
+    path.write_bytes(content)
+    with pytest.raises(DeriveError, match=message):
+        load_spec(path)
+
+
+def test_spec_paths_that_are_not_files(tmp_path):
+    from derive.spec import load_spec
+
+    with pytest.raises(DeriveError, match="is a directory"):
+        load_spec(tmp_path)
+    with pytest.raises(DeriveError, match="not found"):
+        load_spec(tmp_path / "missing.toml")
+    with pytest.raises(DeriveError, match="empty"):
+        load_spec("")
+    with pytest.raises(DeriveError, match="not a regular file"):
+        load_spec("/dev/null")
+
+
+def test_a_byte_order_mark_and_integral_numbers_are_fine(tmp_path):
+    from derive.spec import load_spec
+
+    path = tmp_path / "spec.json"
+    path.write_bytes(b'\xef\xbb\xbf{"layers": [2, 3.0, 1e0]}')
+    assert load_spec(path).layers == (2, 3, 1)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("x" * 201, "at most 200"),
+    ("a\x00b", "control character"),
+    ("a\nb", "control character"),
+    ("Heft \udcff", "not valid UTF-8"),
+    (5, "must be a string"),
+])
+def test_titles_are_checked(text, message):
+    from derive.spec import check_text
+
+    with pytest.raises(DeriveError, match=message):
+        check_text(text, "--title")
+    assert check_text("Übung 3 — σ-Netze 反向传播 🧠", "--title")
