@@ -11,8 +11,9 @@ grade` judges identical answers to a question once). Each run is the real comman
 interpreter (`python -m derive grade ...`): wall time, and CPU time of it and its children.
 
 Then the median wall time of 20 runs of `python -m derive check-answer KEY q2 '<the key's
-answer>'` against the median of `python -c "import sympy"` measured in the same run (the floor
-any check-answer pays: derive is built on SymPy).
+answer>'` against the median of `python -c "import sympy"` measured in turns with it (the floor
+any check-answer pays: derive is built on SymPy), both with bytecode cached as in an installed
+package (the runs use their own PYTHONPYCACHEPREFIX after a warm-up run).
 Goals (issue 8): >= 20 answers/s on 2 cores; check-answer < 0.6 s median.
 """
 from __future__ import annotations
@@ -78,25 +79,40 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def timed(command: list[str], check: bool = False) -> tuple[float, float]:
+def installed_environment(cache: Path) -> dict[str, str]:
+    """The environment of an installed package: bytecode cached (pip compiles it on install), which a
+    development shell with PYTHONDONTWRITEBYTECODE=1 would otherwise recompile on every run."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(cache)
+    return env
+
+
+def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
     """Wall seconds and CPU seconds (user + system, the command and every process it forked)."""
     cpu, start = _cpu(), time.perf_counter()
-    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=check)
+    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     return time.perf_counter() - start, _cpu() - cpu
 
 
-def grade_seconds(homework: Path, answers: Path, out: Path, jobs: int) -> tuple[float, float, str]:
+def grade_seconds(homework: Path, answers: Path, out: Path, jobs: int, env: dict[str, str]) -> tuple[float, float, str]:
     """Wall and CPU seconds of `derive grade`, and its summary line."""
     cpu, start = _cpu(), time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "derive", "grade", str(homework), str(answers), "--out", str(out),
-                           "--jobs", str(jobs)], capture_output=True, text=True, check=True)
+                           "--jobs", str(jobs)], capture_output=True, text=True, check=True, env=env)
     return time.perf_counter() - start, _cpu() - cpu, done.stdout.strip()
 
 
-def median_seconds(command: list[str], runs: int) -> tuple[float, float]:
-    """Median wall and median CPU seconds over ``runs`` runs."""
-    times = [timed(command) for _ in range(runs)]
-    return statistics.median(t[0] for t in times), statistics.median(t[1] for t in times)
+def median_seconds(commands: list[list[str]], runs: int, env: dict[str, str]) -> list[tuple[float, float]]:
+    """Median wall and median CPU seconds of each command over ``runs`` runs, taken in turns (so that
+    a change in the machine's load falls on all of them alike), after one warm-up run each."""
+    times: list[list[tuple[float, float]]] = [[] for _ in commands]
+    for command in commands:
+        timed(command, env)
+    for _ in range(runs):
+        for command, measured in zip(commands, times):
+            measured.append(timed(command, env))
+    return [(statistics.median(t[0] for t in measured), statistics.median(t[1] for t in measured))
+            for measured in times]
 
 
 def main() -> None:
@@ -112,14 +128,17 @@ def main() -> None:
         homework = homework_dir(scratch, args.keys)
         answers = scratch / "answers.csv"
         count = write_class(answers, homework, args.students, args.questions, random.Random(8))
-        seconds = {jobs: grade_seconds(homework, answers, scratch / f"grades-{jobs}.csv", jobs) for jobs in (1, 2)}
+        env = installed_environment(scratch / "bytecode")
+        timed([sys.executable, "-m", "derive", "--version"], env)  # compile once, as pip does on install
+        seconds = {jobs: grade_seconds(homework, answers, scratch / f"grades-{jobs}.csv", jobs, env) for jobs in (1, 2)}
         with (scratch / "grades-2.csv").open(encoding="utf-8", newline="") as grades:
             verdicts = [row["verdict"] for row in csv.DictReader(grades)]
         key = sorted(homework.glob("version-*/key.json"))[0]
         question = next(q for q in json.loads(key.read_text())["questions"] if q["kind"] == "weight-gradient")
-        check = median_seconds([sys.executable, "-m", "derive", "check-answer", str(key), question["id"],
-                                question["answer_latex"]], args.runs)
-        floor = median_seconds([sys.executable, "-c", "import sympy"], args.runs)
+        command = [sys.executable, "-m", "derive", "check-answer", str(key), question["id"]]
+        check, wrong, floor = median_seconds([command + [question["answer_latex"]],
+                                              command + [f"-({question['answer_latex']})"],
+                                              [sys.executable, "-c", "import sympy"]], args.runs, env)
     load = os.getloadavg()[0]
     print(f"derive grade: {count} symbolic answers, {args.students} students, all distinct "
           f"({', '.join(f'{verdicts.count(v)} {v}' for v in ('correct', 'wrong', 'unreadable', 'error'))}); "
@@ -135,7 +154,8 @@ def main() -> None:
           f"{2 / per_answer:.0f} answers/s; the wall times above are what this machine's load allowed")
     print(f"\ncheck-answer ({question['kind']} {question['id']}, correct), median of {args.runs}: "
           f"{check[0]:.2f} s wall, {check[1]:.2f} s CPU; python -c 'import sympy': {floor[0]:.2f} s wall, "
-          f"{floor[1]:.2f} s CPU (derive adds {check[0] - floor[0]:.2f} s wall)")
+          f"{floor[1]:.2f} s CPU (derive adds {check[0] - floor[0]:.2f} s wall); a wrong answer (a sign, named): "
+          f"{wrong[0]:.2f} s wall")
 
 if __name__ == "__main__":
     main()

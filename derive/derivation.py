@@ -247,11 +247,11 @@ class _Deriver:
                           "Write out the weighted input."))
         steps.append(Step(dzdw, prev, Rule.SUM_RULE,
                           "Only the term with k' = k contains the weight; its coefficient is the input from node k."))
-        weight_chain = _mul(self.dC_da(layer, j, layer, "chain"), self.gprime(layer, j, "chain"), prev)
+        weight_chain = self.weight_gradient(layer, "chain")
         steps.append(Step(dw, weight_chain, Rule.SUBSTITUTION, "Combine the three factors."))
         steps += self.delta_steps(layer)
         delta_classic = self.delta(layer, j, layer, "classic")
-        weight_classic = _mul(delta_classic, prev)
+        weight_classic = self.weight_gradient(layer, "classic")
         steps.append(Step(dw, weight_classic, Rule.SUBSTITUTION,
                           "Insert the classic form of every activation derivative.",
                           tuple(self.act_key(m) for m in range(layer, L + 1))))
@@ -265,6 +265,13 @@ class _Deriver:
             ("weight_from_delta", _mul(s.delta[layer, j], prev)),
         )
         return Block(f"layer:{layer}", f"Weights into {where}: layer {layer}", tuple(steps), results)
+
+    def weight_gradient(self, layer: int, form: Form) -> sp.Expr:
+        """dC_0/dw_{jk}^{(layer)} written out: dC_0/da_j, g'(z_j) and the incoming activation."""
+        if form == "classic":
+            return _mul(self.delta(layer, self.s.j, layer, "classic"), self.net.previous_activation(layer, self.s.k))
+        return _mul(self.dC_da(layer, self.s.j, layer, "chain"), self.gprime(layer, self.s.j, "chain"),
+                    self.net.previous_activation(layer, self.s.k))
 
     def dC_da_steps(self, layer: int) -> list[Step]:
         """How dC_0/da_j^{(layer)} is obtained: from the cost at L, by the downstream sum otherwise."""
@@ -388,6 +395,16 @@ def matrix_summary(net: "Network", layer: int | None = None) -> Block:
              Rule.SUBSTITUTION, "Weight gradient: error times incoming activation, an outer product."),
     )
     return Block("summary", "Summary in matrix form", steps if net.bias else steps[:2] + steps[3:])
+
+
+def weight_gradient(net: "Network", layer: int, form: Form = "chain") -> sp.Expr:
+    """One layer's dC_0/dw_{jk}^{(layer)} without the steps: equal to ``derive(net).gradient(layer, form)``
+    (the same method computes both), for callers that need only the formula (a homework key)."""
+    if not isinstance(layer, int) or isinstance(layer, bool) or not 1 <= layer <= net.L:
+        from .errors import DeriveError
+
+        raise DeriveError(f"layer must be a weight layer 1..{net.L}, got {layer!r}")
+    return _Deriver(net).weight_gradient(layer, _form(form))
 
 
 def derive(net: "Network") -> Derivation:

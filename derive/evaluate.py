@@ -44,14 +44,30 @@ class OutOfRange(LookupError):
 
 
 class Functions:
-    """Each function g by its explicit definition, and g' (SymPy's derivative of it) made on first use."""
+    """Each function g by its explicit definition, and g' (SymPy's derivative of it) made on first use.
+
+    The network's own functions come first; the other built-in activations (an answer may name one)
+    are built only when an answer does.
+    """
 
     def __init__(self, definitions: dict) -> None:
-        self.definitions = definitions
+        self.definitions = dict(definitions)
         self.primes = {prime_function(fn): fn for fn in definitions}
         self._made: dict = {}
+        self._with_builtins = False
 
     def get(self, fn):
+        found = self._get(fn)
+        if found is None and not self._with_builtins:
+            self._with_builtins = True
+            for builtin, lam in _builtin_definitions().items():
+                if builtin not in self.definitions:
+                    self.definitions[builtin] = lam
+                    self.primes[prime_function(builtin)] = builtin
+            found = self._get(fn)
+        return found
+
+    def _get(self, fn):
         if fn in self.definitions:
             return self.definitions[fn]
         if fn not in self.primes:
@@ -73,8 +89,9 @@ def _builtin_definitions() -> dict:
 
 @functools.lru_cache(maxsize=256)
 def network_functions(activations: tuple) -> Functions:
-    """σ, every built-in activation and the network's own: each g and g' as an explicit Lambda."""
-    definitions = dict(_builtin_definitions())
+    """σ and the network's own activations (each g and g' as an explicit Lambda); any other
+    built-in activation on first use."""
+    definitions = {SIGMA: _SIGMA_DEFINITION}
     for act in activations:
         definitions.update(act.definitions)
     return Functions(definitions)

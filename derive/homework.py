@@ -19,6 +19,7 @@ import sympy as sp
 
 from .activations import Z
 from .answers import DIGITS, Expected, Mistake, Slip, concrete, slips
+from .derivation import weight_gradient
 from .errors import DeriveError
 from .evaluate import PointValues
 from .expansion import Model, prime_function
@@ -91,10 +92,10 @@ class Question:
         if self.kind == "activation-derivative":
             return net.activations[0].classic(Z)
         if self.kind == "weight-gradient":
-            return net.derivation().gradient(self.layer)
+            return weight_gradient(net, self.layer)
         if self.kind == "numeric-gradient":
             j, k = self.node
-            return net.derivation().gradient(self.layer).xreplace({s.j: j, s.k: k})
+            return weight_gradient(net, self.layer).xreplace({s.j: j, s.k: k})
         return chain_factors(net)[self.factor][1]
 
     def expected(self) -> Expected:
@@ -129,7 +130,7 @@ class Question:
             j, k = self.node
             at_point = PointValues(net, self.point())
             at_node = {s.j: sp.Integer(j), s.k: sp.Integer(k)}
-            found = concrete(slips(net.derivation().gradient(self.layer), net, self.layer),
+            found = concrete(slips(weight_gradient(net, self.layer), net, self.layer),
                              lambda e: sp.Float(at_point(e.xreplace(at_node)), 60))
             asked = (sp.Derivative(s.cost, s.w[self.layer, j, k]), general)
             return Expected(key, ctx, asked=asked, numeric=True, value=self.answer_value, digits=self.digits,

@@ -1,4 +1,5 @@
 """The engine's formulas and step structure (what they say, not just that they exist)."""
+import pytest
 import sympy as sp
 
 from derive import Network, Rule
@@ -126,3 +127,29 @@ def test_derivation_does_not_depend_on_width():
     assert [st.rule for st in small.steps()] == [st.rule for st in wide.steps()]
     assert sp.count_ops(wide.gradient(1)) == sp.count_ops(small.gradient(1))
     assert max(sp.count_ops(st.rhs) for st in wide.steps()) < 60
+
+
+@pytest.mark.parametrize("sizes, activation, cost", [
+    ([2, 3, 1], "sigmoid", "quadratic"), ([3, 2, 2, 2], ["tanh", "relu", "sigmoid"], "cross-entropy"),
+    ([1, 1], "identity", "quadratic"), ([2, 2, 3, 2, 1], "softplus", "quadratic")])
+def test_one_layers_gradient_alone_is_the_derivations_gradient(sizes, activation, cost):
+    from derive.derivation import weight_gradient
+
+    net = Network(sizes, activation=activation, cost=cost)
+    d = net.derivation()
+    for layer in range(1, net.L + 1):
+        for form in ("chain", "classic"):
+            assert weight_gradient(net, layer, form) == d.gradient(layer, form)
+
+
+def test_public_names_load_on_first_use():
+    import subprocess
+    import sys
+
+    code = ("import sys, derive\nassert 'sympy' not in sys.modules\n"
+            "import derive as d\nnames = [getattr(d, n) for n in d.__all__]\n"
+            "assert sorted(d.__all__) == sorted(d._WHERE) and set(d.__all__) <= set(dir(d))\n"
+            "try:\n    d.nothing\nexcept AttributeError as e:\n    print(e)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "module 'derive' has no attribute 'nothing'\n"

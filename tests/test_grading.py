@@ -246,8 +246,9 @@ def test_check_answer_exit_codes_without_loading_numpy_jinja2_rich_or_the_render
              "sys.argv = ['derive'] + sys.argv[1:]\n"
              "try:\n    runpy.run_module('derive', run_name='__main__')\n"
              "except SystemExit as e:\n"
-             "    heavy = [m for m in ('numpy', 'jinja2', 'rich', 'derive.latex_render', 'derive.sheet') "
-             "if m in sys.modules]\n"
+             "    heavy = [m for m in ('numpy', 'jinja2', 'rich', 'derive.latex_render', 'derive.sheet', "
+             "'derive.display') if m in sys.modules]\n"
+
              "    print('HEAVY', heavy)\n    raise\n")
     for args, code in ((["check-answer", key, "q8", right], 0), (["check-answer", key, "8", "2 a_k^{(1)}"], 1),
                        (["check-answer", key, "q8", r"\frac{"], 2), (["--help"], 0)):
