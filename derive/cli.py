@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 
 # Requests that cannot finish in reasonable time are refused unless --force (times measured on the
 # project machine, 2 cores; see the README's "Command line" section).
-MAX_WEIGHT_LAYERS = 16  # steps and sheet: deriving 16 weight layers takes about 20 s, 32 about 3 minutes
 CHECK_LIMIT = 150  # steps --check: weights x weight layers; 132 took 45 s, 192 took 103 s
 MAX_VERSIONS = 200  # homework --count
 MAX_QUESTIONS = 40  # homework --questions
@@ -60,8 +59,12 @@ def _output_options(parser: argparse.ArgumentParser, json_help: str, quiet_help:
     parser.add_argument("-q", "--quiet", action="store_true", help=quiet_help)
 
 
-def _force_option(parser: argparse.ArgumentParser, what: str) -> None:
-    parser.add_argument("--force", action="store_true", help=f"run even when {what}")
+def _force_option(parser: argparse.ArgumentParser, what: str | None) -> None:
+    """--force: run a request refused as too long. Every depth the spec format allows (64 weight
+    layers) now derives in seconds; commands that no longer refuse anything keep the option, so
+    that scripts using it still run."""
+    parser.add_argument("--force", action="store_true",
+                        help=f"run even when {what}" if what else "accepted; nothing this command does needs it")
 
 
 def network_from(args: argparse.Namespace) -> "Network":
@@ -84,13 +87,6 @@ def _network_from_spec_or_options(args: argparse.Namespace) -> tuple["Network", 
         raise DeriveError(f"give a SPEC file (or - for standard input) or --layers "
                           f"(e.g. derive {args.command} --layers 2 3 1)")
     return network_from(args), None
-
-
-def _check_depth(net: "Network", args: argparse.Namespace) -> None:
-    if net.L > MAX_WEIGHT_LAYERS and not args.force:
-        raise DeriveError(
-            f"{net.L} weight layers: deriving more than {MAX_WEIGHT_LAYERS} takes minutes (16 take about 20 s, "
-            f"32 about 3 minutes) and the steps repeat layer after layer; use fewer layers, or --force to wait")
 
 
 def _say(args: argparse.Namespace, text: str, file=None) -> None:
@@ -208,7 +204,6 @@ def _cmd_steps(args: argparse.Namespace) -> int:
     from .terminal import render_steps, steps_data
 
     net = network_from(args)
-    _check_depth(net, args)
     if args.check:
         _check_check_size(net, args)
     derivation = net.derivation()
@@ -281,7 +276,6 @@ def _cmd_sheet(args: argparse.Namespace) -> int:
     from .terminal import status
 
     net, spec = _network_from_spec_or_options(args)
-    _check_depth(net, args)
     title = _title(args.title) or (spec.title if spec is not None else None)
     values = spec.values if spec is not None else None
     if args.out is not None:
@@ -348,7 +342,6 @@ def _cmd_code(args: argparse.Namespace) -> int:
 
     out = _output_file(args.out, "--out") if args.out is not None else None
     net, _ = _network_from_spec_or_options(args)
-    _check_depth(net, args)
     source = generate_source(net)
     if out is None:
         if args.json:
@@ -384,7 +377,6 @@ def _cmd_grad(args: argparse.Namespace) -> int:
 
     spec = load_spec(args.spec)
     net = spec.network()
-    _check_depth(net, args)
     weights, biases, X, Y = spec.arrays()
     numeric = net.numeric()
     import numpy as np
@@ -417,7 +409,6 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
     spec = load_spec(args.spec)
     net = spec.network()
-    _check_depth(net, args)
     arrays = spec.arrays()
     with np.errstate(all="ignore"):
         cost = float(net.numeric().cost(*arrays))
@@ -651,7 +642,7 @@ def build_parser() -> argparse.ArgumentParser:
     steps.add_argument("--layer", type=int, default=None, help="only the steps leading to this weight layer")
     steps.add_argument("--check", action="store_true",
                        help=f"also verify every step against SymPy (up to {CHECK_LIMIT} = weights x weight layers)")
-    _force_option(steps, f"--check or more than {MAX_WEIGHT_LAYERS} weight layers would take minutes")
+    _force_option(steps, "--check would take minutes")
     _output_options(steps, "print the steps as JSON (LaTeX and text of each side, rule, sentence)",
                     "no progress bar")
     steps.set_defaults(run=_cmd_steps)
@@ -670,7 +661,7 @@ def build_parser() -> argparse.ArgumentParser:
     sheet.add_argument("--templates", default=None, metavar="DIR",
                        help="use your own templates from DIR first (rendered in Jinja2's sandbox)")
     sheet.add_argument("--tex-only", action="store_true", help="write the .tex only, do not run TeX")
-    _force_option(sheet, f"more than {MAX_WEIGHT_LAYERS} weight layers would take minutes")
+    _force_option(sheet, None)
     _output_options(sheet, 'print {"files": [...], "note": ...}', "no progress and no 'wrote' lines")
     sheet.set_defaults(run=_cmd_sheet)
 
@@ -679,13 +670,13 @@ def build_parser() -> argparse.ArgumentParser:
                       help="network spec file, or - for standard input (or use --layers)")
     _network_options(code, required=False)
     code.add_argument("--out", default=None, metavar="FILE", help="write to FILE (default: print)")
-    _force_option(code, f"more than {MAX_WEIGHT_LAYERS} weight layers would take minutes")
+    _force_option(code, None)
     _output_options(code, 'print {"source": ...} (or {"files": [FILE]} with --out)', "no 'wrote' line")
     code.set_defaults(run=_cmd_code)
 
     grad = sub.add_parser("grad", help="cost and every gradient for the numbers in a spec file")
     grad.add_argument("spec", metavar="SPEC", help="spec file with [values], or - for standard input")
-    _force_option(grad, f"more than {MAX_WEIGHT_LAYERS} weight layers would take minutes")
+    _force_option(grad, None)
     _output_options(grad, 'print {"cost": ..., "weights": [...], "biases": [...]}', "(nothing to silence)")
     grad.set_defaults(run=_cmd_grad)
 
@@ -693,7 +684,7 @@ def build_parser() -> argparse.ArgumentParser:
                            description="Exit 0 when every gradient agrees with finite differences, 1 when one "
                                        "does not, 2 on bad input.")
     check.add_argument("spec", metavar="SPEC", help="spec file with [values], or - for standard input")
-    _force_option(check, f"more than {MAX_WEIGHT_LAYERS} weight layers would take minutes")
+    _force_option(check, None)
     _output_options(check, "print the table's rows as JSON", "no table and no spinner (the exit status tells)")
     check.set_defaults(run=_cmd_check)
 

@@ -17,6 +17,7 @@ from sympy.printing.numpy import NumPyPrinter
 
 from .errors import DeriveError
 from .printing import text
+from .steps import BlockKey, Result
 
 if TYPE_CHECKING:
     from .network import Network
@@ -123,15 +124,15 @@ def _cost_lines(net: "Network", analytic: bool) -> list[Line]:
 
 def _gradient_lines(net: "Network") -> list[Line]:
     s, nt, L, d = net.symbols, net.notation, net.L, net.derivation()
-    out = d.block(f"layer:{L}").result("delta_classic")
+    out = d.block(BlockKey.layer(L)).result(Result.DELTA_CLASSIC)
     names = {s.a[L, s.j]: sp.Symbol(f"A{L}"), s.y[s.j]: sp.Symbol("Y"), s.z[L, s.j]: sp.Symbol(f"Z{L}")}
     lines = [Line(f"D{L} = ({array_code(out, names)}) / X.shape[0]",
                   f"δ_j^({L}) = {text(out, nt)}, divided by the batch size (the cost is a mean)")]
     for layer in range(L, 0, -1):
         prev = f"A{layer - 1}"
+        from_delta = d.block(BlockKey.layer(layer)).result(Result.WEIGHT_FROM_DELTA)
         lines.append(Line(f"grad_w[{layer - 1}] = D{layer}.T @ {prev}",
-                          f"∂C/∂w_jk^({layer}) = {text(d.block(f'layer:{layer}').result('weight_from_delta'), nt)}, "
-                          "summed over the batch"))
+                          f"∂C/∂w_jk^({layer}) = {text(from_delta, nt)}, summed over the batch"))
         if net.bias:
             lines.append(Line(f"grad_b[{layer - 1}] = D{layer}.sum(axis=0)", f"∂C/∂b_j^({layer}) = δ_j^({layer})"))
         if layer > 1:

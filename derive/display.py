@@ -31,7 +31,7 @@ from .printing import latex, text
 
 if TYPE_CHECKING:
     from .derivation import Derivation
-    from .steps import Block, Step
+    from .steps import Block, BlockKey, Step
 
 #: Width, in ex of the page's math font, that one line of a display should not exceed (estimated
 #: before rendering; a page of JupyterLab or nbconvert HTML is about 120 ex wide).
@@ -55,7 +55,7 @@ def remember(derivation: "Derivation") -> None:
             _remember(step, nt, titles)
 
 
-def _remember(obj: object, nt: Notation, titles: dict[str, str]) -> None:
+def _remember(obj: object, nt: Notation, titles: dict[BlockKey, str]) -> None:
     key = id(obj)
     try:
         ref = weakref.ref(obj, lambda _, key=key: _OWNERS.pop(key, None))
@@ -431,7 +431,7 @@ def _step_tex(step: "Step", nt: Notation) -> tuple[str, str]:
 
 
 def step_markdown(step: "Step", nt: Notation, number: int | None = None,
-                  titles: dict[str, str] | None = None) -> str:
+                  titles: dict[BlockKey, str] | None = None) -> str:
     head = f"**({number})** " if number is not None else ""
     reason = f"{head}*{md_text(step.rule.title)}*: {md_text(step.text)}"
     if step.refs:
@@ -472,7 +472,7 @@ def block_aligned(block: "Block", nt: Notation) -> str:
     return r"\begin{aligned}" + r" \\ ".join(block_rows(block, nt)) + r"\end{aligned}"
 
 
-def block_markdown(block: "Block", nt: Notation, titles: dict[str, str] | None = None, level: int = 4,
+def block_markdown(block: "Block", nt: Notation, titles: dict[BlockKey, str] | None = None, level: int = 4,
                    number: int | None = None) -> str:
     head = "#" * level + " " + (f"{number}. " if number is not None else "") + md_text(block.title)
     titles = titles if titles is not None else titles_of(block)

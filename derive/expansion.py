@@ -23,6 +23,7 @@ from sympy.core.function import AppliedUndef
 
 from .activations import Z
 from .derivation import FORMS
+from .notation import MatrixKind, matrix_name
 
 if TYPE_CHECKING:
     from .network import Network
@@ -97,6 +98,7 @@ class Model:
         self.values = self._forward_values()
         self.functions = function_values(net)
         self._definitions: dict = {}
+        self._derivatives: dict = {}
 
     def definition(self, quantity: sp.Expr) -> sp.Expr:
         if quantity not in self._definitions:
@@ -136,8 +138,12 @@ class Model:
         return _settle(with_function_values(_primes_as_functions(expr).xreplace(self.values), self.functions))
 
     def _differentiate(self, d: sp.Derivative) -> sp.Expr:
-        (var, count), = d.variable_count
-        return sp.diff(self.local(d.expr, var), var, count)
+        """SymPy's derivative of the local definition; remembered, since the steps of a deep network
+        ask for the same dC_0/dz_i^(l) (an error delta_i^(l)) again and again."""
+        if d not in self._derivatives:
+            (var, count), = d.variable_count
+            self._derivatives[d] = sp.diff(self.local(d.expr, var), var, count)
+        return self._derivatives[d]
 
 
 def function_values(net: "Network") -> dict:
@@ -286,20 +292,20 @@ def check_steps(net: "Network", seed: int = 0, limit: int = 24) -> list[Mismatch
 
 
 def explicit_matrix(symbol: sp.MatrixSymbol, net: "Network") -> sp.Matrix:
-    """The entries of a summary vector or matrix ("W:2", "delta:1", ...) as index-form quantities."""
+    """The entries of a summary vector or matrix (W^(2), delta^(1), ...) as index-form quantities."""
     s = net.symbols
-    kind, layer = symbol.name.split(":")
-    m = int(layer)
+    name = matrix_name(symbol)
+    kind, m = name.kind, name.number
     C = s.cost
     rows, cols = symbol.shape
     entry = {
-        "delta": lambda j, k: s.delta[m, j],
-        "gprime": lambda j, k: net.activation(m).prime(s.z[m, j]),
-        "gradC": lambda j, k: sp.Derivative(C, s.a[m, j]),
-        "W": lambda j, k: s.w[m, j, k],
-        "a": lambda j, k: net.previous_activation(m + 1, j),
-        "dCdb": lambda j, k: sp.Derivative(C, s.b[m, j]),
-        "dCdW": lambda j, k: sp.Derivative(C, s.w[m, j, k]),
+        MatrixKind.DELTA: lambda j, k: s.delta[m, j],
+        MatrixKind.GPRIME: lambda j, k: net.activation(m).prime(s.z[m, j]),
+        MatrixKind.GRAD_C: lambda j, k: sp.Derivative(C, s.a[m, j]),
+        MatrixKind.W: lambda j, k: s.w[m, j, k],
+        MatrixKind.A: lambda j, k: net.previous_activation(m + 1, j),
+        MatrixKind.DC_DB: lambda j, k: sp.Derivative(C, s.b[m, j]),
+        MatrixKind.DC_DW: lambda j, k: sp.Derivative(C, s.w[m, j, k]),
     }[kind]
     return sp.Matrix(int(rows), int(cols), lambda j, k: entry(j, k))
 
@@ -311,7 +317,7 @@ def check_summary(net: "Network", model: Model) -> list[Mismatch]:
     failures = []
     for layer in range(1, net.L + 1):
         for step in matrix_summary(net, layer).steps:
-            if layer == net.L and any(m.name.startswith("W:") for m in step.rhs.atoms(sp.MatrixSymbol)):
+            if layer == net.L and any(matrix_name(m).kind is MatrixKind.W for m in step.rhs.atoms(sp.MatrixSymbol)):
                 continue  # the recursion speaks of hidden layers only
             lhs, rhs = (_explicit(_sized(side, net), net) for side in (step.lhs, step.rhs))
             for j, k in itertools.product(range(lhs.rows), range(lhs.cols)):

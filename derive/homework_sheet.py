@@ -22,6 +22,7 @@ from .homework import FACTORS, KINDS, Question, Version, chain_factors, check_ki
 from .files import (cleanup_on_signals, install_signal_handlers, output_lock, register_cleanup, staged_directory,
                     terminate_processes, unregister_cleanup, write_atomic)
 from .sheet import template_environment
+from .steps import FORWARD, BlockKey
 from .tex import TexUnavailable, compile_pdf
 from .worked import worked_example
 
@@ -40,7 +41,7 @@ def _relabel(block: lr.RenderedBlock, prefix: str) -> lr.RenderedBlock:
     return replace(block, label=f"{prefix}-{block.label}", lines=lines)
 
 
-def _blocks(question: Question, keys: list[str]) -> list[lr.RenderedBlock]:
+def _blocks(question: Question, keys: list[BlockKey]) -> list[lr.RenderedBlock]:
     d = question.network().derivation()
     return [_relabel(lr.render_block(d.block(key), d), question.id) for key in keys]
 
@@ -57,7 +58,7 @@ def question_context(q: Question) -> dict:
         ctx["prompt"] = [lr.Tex(r"Derive $g'(z)$ step by step from the definition below, and write it in terms "
                                 r"of $g(z)$ where you can.")]
         ctx["display"] = lr.Tex(f"g(z) = {lr.math(act.definition(Z), net)}")
-        ctx["blocks"] = _blocks(q, [f"activation:{act.name}"])
+        ctx["blocks"] = _blocks(q, [BlockKey.activation(act.name)])
         return ctx
     ctx["network"] = lr.Tex(rf"Network: {lr.escape(net.describe())}; the cost is")
     ctx["cost"] = lr.Tex(rf"{math(s.cost)} = {math(net.cost_definition())}")
@@ -69,7 +70,7 @@ def question_context(q: Question) -> dict:
         ctx["prompt"] = [lr.Tex(f"Derive the gradient for the {where} weights step by step by the chain rule, "
                                 r"in index form (keep $g'(z)$ or write it out). " + delta)]
         ctx["display"] = lr.Tex(rf"\frac{{\partial {math(s.cost)}}}{{\partial {math(s.w[q.layer, s.j, s.k])}}} = \;?")
-        ctx["blocks"] = _blocks(q, [b.key for b in d.blocks_for(q.layer) if b.key != "forward"])
+        ctx["blocks"] = _blocks(q, [b.key for b in d.blocks_for(q.layer) if b.key != FORWARD])
     elif q.kind == "missing-factor":
         factors = chain_factors(net)
         shown = [r"\boxed{\;?\;}" if i == q.factor else rf"\left({math(value)}\right)"
@@ -79,7 +80,7 @@ def question_context(q: Question) -> dict:
         ctx["display"] = lr.Tex(
             rf"\frac{{\partial {math(s.cost)}}}{{\partial {math(s.w[net.L, s.j, s.k])}}} = "
             + " ".join(math(written) for written, _ in factors) + " = " + r" \cdot ".join(shown))
-        ctx["blocks"] = _blocks(q, [b.key for b in d.blocks_for(net.L) if b.key != "forward"])
+        ctx["blocks"] = _blocks(q, [b.key for b in d.blocks_for(net.L) if b.key != FORWARD])
     else:
         j, k = q.node
         ctx["prompt"] = ["For the numbers below, run the forward pass, compute the local gradients and the "
@@ -89,7 +90,7 @@ def question_context(q: Question) -> dict:
         ctx["numbers"] = [(math(symbol), lr.number(value)) for symbol, value in point.items()]
         example = worked_example(net, q.spec_values(), differences=False)
         ctx["tables"] = lr.worked_tables(net, example)
-        ctx["blocks"] = _blocks(q, [b.key for b in d.blocks_for(q.layer) if b.key != "forward"])
+        ctx["blocks"] = _blocks(q, [b.key for b in d.blocks_for(q.layer) if b.key != FORWARD])
     return ctx
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import sympy as sp
 
 from .printing import latex
-from .steps import Block, product
+from .steps import Block, BlockKey, product
 
 if TYPE_CHECKING:
     from .derivation import Derivation
@@ -51,14 +51,14 @@ class StepLine:
 
 @dataclass(frozen=True)
 class RenderedBlock:
-    key: str
+    key: BlockKey
     label: str
     title: str
     lines: tuple[StepLine, ...]
 
 
-def label(key: str) -> str:
-    return "blk:" + "".join(ch if ch.isalnum() else "-" for ch in key)
+def label(key: BlockKey) -> str:
+    return "blk:" + "".join(ch if ch.isalnum() else "-" for ch in str(key))
 
 
 def render_block(block: Block, derivation: "Derivation") -> RenderedBlock:
@@ -72,7 +72,7 @@ def render_block(block: Block, derivation: "Derivation") -> RenderedBlock:
     return RenderedBlock(block.key, label(block.key), block.title, tuple(lines))
 
 
-def render_blocks(derivation: "Derivation") -> dict[str, RenderedBlock]:
+def render_blocks(derivation: "Derivation") -> dict[BlockKey, RenderedBlock]:
     return {b.key: render_block(b, derivation) for b in derivation.blocks}
 
 

@@ -7,6 +7,7 @@ w_{jk}^{(l)} is the weight from node k of layer l-1 to node j of layer l.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from functools import cached_property
 
 import sympy as sp
@@ -111,3 +112,39 @@ class Symbols:
         if offset <= len(self.downstream):
             return self.downstream[offset - 1]
         return sp.Symbol(f"{self.notation.downstream[0]}_{offset}", integer=True, nonnegative=True)
+
+
+class MatrixKind(Enum):
+    """The vectors and matrices of the matrix-form summary; a kind and a layer name each one."""
+
+    DELTA = "delta"  # the errors delta^(l)
+    GPRIME = "gprime"  # g'^(l)(z^(l))
+    GRAD_C = "gradC"  # the cost's gradient with respect to the outputs
+    W = "W"  # the weights W^(l)
+    A = "a"  # the activations a^(l)
+    DC_DB = "dCdb"  # dC/db^(l)
+    DC_DW = "dCdW"  # dC/dW^(l)
+
+
+def layer_matrix(kind: MatrixKind, layer: sp.Expr, rows: sp.Expr, cols: sp.Expr = 1) -> sp.MatrixSymbol:
+    """A layer's vector or matrix (W^{(l)}, delta^{(l)}, a^{(l-1)}, ...); ``matrix_parts`` reads it back."""
+    return sp.MatrixSymbol(f"{kind.value}:{layer}", rows, cols)
+
+
+@dataclass(frozen=True)
+class MatrixName:
+    """What a ``layer_matrix`` name says: its kind, and its layer as printed ("l+1", "2")."""
+
+    kind: MatrixKind
+    layer: str
+
+    @property
+    def number(self) -> int:
+        """The layer of a concrete matrix (the checks instantiate the summary at each layer)."""
+        return int(self.layer)
+
+
+def matrix_name(symbol: sp.MatrixSymbol) -> MatrixName:
+    """The kind and layer of a matrix made by ``layer_matrix``: the one place its name is read."""
+    kind, _, layer = symbol.name.partition(":")
+    return MatrixName(MatrixKind(kind), layer.replace(" ", ""))

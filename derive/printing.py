@@ -9,7 +9,7 @@ from sympy.core.function import AppliedUndef
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
-from .notation import Notation
+from .notation import MatrixKind, Notation, matrix_name
 
 _GREEK_TEXT = {"sigma": "σ", "delta": "δ", "alpha": "α", "beta": "β", "eta": "η", "gamma": "γ"}
 _SUBSCRIPT_DIGITS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
@@ -43,12 +43,6 @@ class _NotationMixin:
     @staticmethod
     def _joined(indices: list[str]) -> str:
         return "".join(indices) if all(len(i) == 1 for i in indices) else ",".join(indices)
-
-
-def summary_parts(symbol: sp.MatrixSymbol) -> tuple[str, str]:
-    """("W", "l+1") from a summary matrix named "W:l + 1"."""
-    kind, _, layer = symbol.name.partition(":")
-    return kind, layer.replace(" ", "")
 
 
 class NotationLatexPrinter(_NotationMixin, LatexPrinter):
@@ -96,20 +90,21 @@ class NotationLatexPrinter(_NotationMixin, LatexPrinter):
         return f"^{{({layer})}}" if self.notation.superscript == "paren" else f"^{{{layer}}}"
 
     def _print_MatrixSymbol(self, expr: sp.MatrixSymbol) -> str:
-        kind, layer = summary_parts(expr)
+        name = matrix_name(expr)
+        kind, layer = name.kind, name.layer
         nt, sup = self.notation, self._layer_sup(layer)
         cost = self._print(nt.symbols.cost)
         names = {
-            "delta": rf"\delta{sup}" if nt.delta == "delta" else f"{nt.delta}{sup}",
-            "gprime": (rf"{nt.activation if nt.activation != 'sigma' else chr(92) + 'sigma'}'{sup}"
+            MatrixKind.DELTA: rf"\delta{sup}" if nt.delta == "delta" else f"{nt.delta}{sup}",
+            MatrixKind.GPRIME: (rf"{nt.activation if nt.activation != 'sigma' else chr(92) + 'sigma'}'{sup}"
                        rf"\!\left({nt.preactivation}{sup}\right)"),
-            "gradC": rf"\nabla_{{{nt.activation_value}{sup}}} {cost}",
-            "W": f"{nt.weight.upper()}{sup}",
-            "a": f"{nt.activation_value}{sup}",
-            "dCdb": rf"\frac{{\partial {cost}}}{{\partial {nt.bias}{sup}}}",
-            "dCdW": rf"\frac{{\partial {cost}}}{{\partial {nt.weight.upper()}{sup}}}",
+            MatrixKind.GRAD_C: rf"\nabla_{{{nt.activation_value}{sup}}} {cost}",
+            MatrixKind.W: f"{nt.weight.upper()}{sup}",
+            MatrixKind.A: f"{nt.activation_value}{sup}",
+            MatrixKind.DC_DB: rf"\frac{{\partial {cost}}}{{\partial {nt.bias}{sup}}}",
+            MatrixKind.DC_DW: rf"\frac{{\partial {cost}}}{{\partial {nt.weight.upper()}{sup}}}",
         }
-        return names.get(kind, expr.name)
+        return names[kind]
 
     def _print_Transpose(self, expr) -> str:
         return rf"\left({self._print(expr.arg)}\right)^{{\mathsf{{T}}}}"
@@ -172,17 +167,18 @@ class NotationTextPrinter(_NotationMixin, StrPrinter):
         return f"H({self._print(expr.args[0])})"
 
     def _print_MatrixSymbol(self, expr: sp.MatrixSymbol) -> str:
-        kind, layer = summary_parts(expr)
+        name = matrix_name(expr)
+        kind, layer = name.kind, name.layer
         nt = self.notation
         sup = f"^({layer})" if nt.superscript == "paren" else f"^{layer}"
         g = _GREEK_TEXT.get(nt.activation, nt.activation)
         names = {
-            "delta": f"δ{sup}", "gprime": f"{g}'{sup}({nt.preactivation}{sup})",
-            "gradC": f"∇_{nt.activation_value}{sup} {nt.cost}", "W": f"{nt.weight.upper()}{sup}",
-            "a": f"{nt.activation_value}{sup}", "dCdb": f"∂{nt.cost}/∂{nt.bias}{sup}",
-            "dCdW": f"∂{nt.cost}/∂{nt.weight.upper()}{sup}",
+            MatrixKind.DELTA: f"δ{sup}", MatrixKind.GPRIME: f"{g}'{sup}({nt.preactivation}{sup})",
+            MatrixKind.GRAD_C: f"∇_{nt.activation_value}{sup} {nt.cost}", MatrixKind.W: f"{nt.weight.upper()}{sup}",
+            MatrixKind.A: f"{nt.activation_value}{sup}", MatrixKind.DC_DB: f"∂{nt.cost}/∂{nt.bias}{sup}",
+            MatrixKind.DC_DW: f"∂{nt.cost}/∂{nt.weight.upper()}{sup}",
         }
-        return names.get(kind, expr.name)
+        return names[kind]
 
     def _print_Transpose(self, expr) -> str:
         return f"({self._print(expr.arg)})ᵀ"

@@ -15,6 +15,7 @@ from .errors import DeriveError
 from .files import write_atomic
 from .network import Network
 from .spec import Values
+from .steps import COST, FORWARD, SUMMARY, BlockKey, Part
 from .tex import TexUnavailable, typeset
 from .worked import worked_example
 
@@ -115,13 +116,13 @@ def sheet_context(net: Network, title: str | None = None, values: Values | None 
         "L": net.L,
         "notation_rows": lr.notation_rows(net),
         "drawing": lr.network_drawing(net),
-        "forward": blocks["forward"],
-        "cost": blocks["cost"],
-        "activations": [blocks[k] for k in blocks if k.startswith("activation:")],
-        "output_layer": blocks[f"layer:{net.L}"],
-        "hidden_layers": [blocks[f"layer:{layer}"] for layer in range(net.L - 1, 0, -1)],
-        "summary": blocks["summary"],
-        "delta_recursion": [blocks[f"layer:{layer}"] for layer in range(net.L - 1, 0, -1)],
+        "forward": blocks[FORWARD],
+        "cost": blocks[COST],
+        "activations": [blocks[k] for k in blocks if k.part is Part.ACTIVATION],
+        "output_layer": blocks[BlockKey.layer(net.L)],
+        "hidden_layers": [blocks[BlockKey.layer(layer)] for layer in range(net.L - 1, 0, -1)],
+        "summary": blocks[SUMMARY],
+        "delta_recursion": [blocks[BlockKey.layer(layer)] for layer in range(net.L - 1, 0, -1)],
         "example": lr.worked_tables(net, example) if example is not None else None,
         "bias": net.bias,
         "cost_symbol": lr.math(net.symbols.cost, net),

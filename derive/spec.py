@@ -19,7 +19,7 @@ else:  # Python 3.10: the same parser, published as tomli
     import tomli as tomllib
 
 MAX_LAYER_SIZE = 100_000
-MAX_LAYERS = 64
+MAX_WEIGHT_LAYERS = 64  # the depth table in bench/derive_width.py goes this far
 
 
 def closest_hint(name: str, known: Iterable[str]) -> str:
@@ -39,8 +39,9 @@ def parse_layer_sizes(layers: Sequence[object]) -> tuple[int, ...]:
         sizes.append(_positive_int(value, position))
     if len(sizes) < 2:
         raise DeriveError(f"a network needs at least two layers (input and output), got {len(sizes)}")
-    if len(sizes) > MAX_LAYERS:
-        raise DeriveError(f"at most {MAX_LAYERS} layers are supported, got {len(sizes)}")
+    if len(sizes) > MAX_WEIGHT_LAYERS + 1:
+        raise DeriveError(f"at most {MAX_WEIGHT_LAYERS} weight layers ({MAX_WEIGHT_LAYERS + 1} layer sizes) are "
+                          f"supported, got {len(sizes) - 1}")
     return tuple(sizes)
 
 

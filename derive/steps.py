@@ -33,6 +33,66 @@ class Rule(Enum):
         return self.value
 
 
+class Part(Enum):
+    """What a block derives."""
+
+    FORWARD = "forward"
+    COST = "cost"
+    ACTIVATION = "activation"
+    LAYER = "layer"
+    SUMMARY = "summary"
+
+
+@dataclass(frozen=True)
+class BlockKey:
+    """Names a block: a part, with the layer (``Part.LAYER``) or the activation's name (``Part.ACTIVATION``).
+
+    Printed as "layer:2", "activation:tanh", "cost" (the JSON output and LaTeX labels use that form).
+    """
+
+    part: Part
+    detail: int | str | None = None
+
+    def __str__(self) -> str:
+        return self.part.value if self.detail is None else f"{self.part.value}:{self.detail}"
+
+    @classmethod
+    def layer(cls, layer: int) -> "BlockKey":
+        return cls(Part.LAYER, layer)
+
+    @classmethod
+    def activation(cls, name: str) -> "BlockKey":
+        return cls(Part.ACTIVATION, name)
+
+    @classmethod
+    def parse(cls, text: str) -> "BlockKey":
+        """The key printed as ``text`` (``Derivation.block("layer:2")``); KeyError when there is none."""
+        part, _, detail = str(text).partition(":")
+        try:
+            kind = Part(part)
+        except ValueError:
+            raise KeyError(f"no block {text!r}") from None
+        if kind is Part.LAYER and detail.isdigit():
+            return cls(kind, int(detail))
+        if (kind is Part.ACTIVATION) == bool(detail) and kind is not Part.LAYER:
+            return cls(kind, detail or None)
+        raise KeyError(f"no block {text!r}")
+
+
+FORWARD, COST, SUMMARY = BlockKey(Part.FORWARD), BlockKey(Part.COST), BlockKey(Part.SUMMARY)
+
+
+class Result(Enum):
+    """The named results a block offers to other blocks and to the numeric code."""
+
+    DC_DA = "dC_da"  # dC_0/da_j: from the cost at L, sum over the errors of layer l + 1 below it
+    CLASSIC = "classic"  # an activation's derivative in its classic form
+    WEIGHT_LOCAL = "weight_local"  # dC_0/dw_jk^(l) with dC_0/da_j in terms of delta^(l+1)
+    DELTA_RECURSIVE = "delta_recursive"  # delta_j^(l) through delta^(l+1) (the cost's derivative at L)
+    WEIGHT_FROM_DELTA = "weight_from_delta"  # delta_j^(l) a_k^(l-1)
+    DELTA_CLASSIC = "delta_classic"  # delta_j^(L), classic derivative, simplified (output layer only)
+
+
 @dataclass(frozen=True)
 class Step:
     """One line of a derivation: ``lhs = rhs`` justified by ``rule``.
@@ -44,7 +104,7 @@ class Step:
     rhs: sp.Expr
     rule: Rule
     text: str
-    refs: tuple[str, ...] = ()
+    refs: tuple[BlockKey, ...] = ()
 
     @property
     def claim(self) -> sp.Eq:
@@ -70,14 +130,14 @@ class Step:
 class Block:
     """A titled sub-derivation with named results other blocks may reference."""
 
-    key: str
+    key: BlockKey
     title: str
     steps: tuple[Step, ...]
-    results: tuple[tuple[str, sp.Expr], ...] = ()
+    results: tuple[tuple[Result, sp.Expr], ...] = ()
 
     @property
-    def refs(self) -> tuple[str, ...]:
-        seen: dict[str, None] = {}
+    def refs(self) -> tuple[BlockKey, ...]:
+        seen: dict[BlockKey, None] = {}
         for step in self.steps:
             for ref in step.refs:
                 if ref != self.key:
@@ -99,11 +159,11 @@ class Block:
 
         p.text(block_text(self, notation_of(self)))
 
-    def result(self, name: str) -> sp.Expr:
+    def result(self, name: Result) -> sp.Expr:
         for key, value in self.results:
-            if key == name:
+            if key is name:
                 return value
-        raise KeyError(f"block {self.key!r} has no result {name!r}")
+        raise KeyError(f"block {str(self.key)!r} has no result {getattr(name, 'value', name)!r}")
 
 
 def instantiate(expr: sp.Expr, mapping: dict) -> sp.Expr:
@@ -119,10 +179,16 @@ def product(*factors: sp.Expr) -> sp.Expr:
     """A product kept in the order written (chain-rule order), nested products flattened, 1s dropped."""
     flat: list[sp.Expr] = []
     for factor in factors:
-        splice = isinstance(factor, sp.Mul) and not factor.args[0].is_negative and not any(
-            arg.is_Pow and arg.exp.is_negative for arg in factor.args)
+        # A negative coefficient or a division keeps its product whole. Only numbers are asked:
+        # asking SymPy whether a nested sum is negative walks the whole tree, at every level.
+        splice = isinstance(factor, sp.Mul) and not _negative_number(factor.args[0]) and not any(
+            arg.is_Pow and _negative_number(arg.exp) for arg in factor.args)
         flat.extend(factor.args if splice else [factor])
     flat = [f for f in flat if f != 1]
     if not flat:
         return sp.Integer(1)
     return flat[0] if len(flat) == 1 else sp.Mul(*flat, evaluate=False)
+
+
+def _negative_number(expr: sp.Expr) -> bool:
+    return bool(expr.is_Number and expr.is_negative)

@@ -56,7 +56,7 @@ def steps_data(derivation: Derivation, layer: int | None = None) -> dict:
         "layers": list(net.sizes),
         "weight_layers": net.L,
         "blocks": [{
-            "key": block.key,
+            "key": str(block.key),
             "title": block.title,
             "steps": [{
                 "number": number,
@@ -64,7 +64,7 @@ def steps_data(derivation: Derivation, layer: int | None = None) -> dict:
                 "rhs": {"latex": latex(step.rhs, notation), "text": text(step.rhs, notation)},
                 "rule": step.rule.title,
                 "sentence": step.text,
-                "refs": list(step.refs),
+                "refs": [str(ref) for ref in step.refs],
             } for number, step in enumerate(block.steps, 1)],
         } for block in blocks],
     }

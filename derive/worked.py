@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 
 import sympy as sp
 
-from .expansion import Model
+from .expansion import Model, expand_sums
+from .steps import BlockKey, Result
 
 if TYPE_CHECKING:
     from .network import Network
@@ -87,12 +88,12 @@ def worked_example(net: "Network", values: "Values", differences: bool = True) -
     for layer in range(net.L, 0, -1):
         for j in range(net.size(layer)):
             at = {s.j: sp.Integer(j)}
-            recursion = d.delta(layer).xreplace(at).xreplace(deltas)
+            recursion = expand_sums(d.delta(layer).xreplace(at)).xreplace(deltas)
             delta = model.value(recursion)
             deltas[s.delta[layer, j]] = delta
             gprime = model.value(net.activation(layer).prime(s.z[layer, j]))
-            dC_da = model.value(d.block(f"layer:{layer}").result("dC_da").xreplace(at).xreplace(deltas)) \
-                if layer < net.L else model.value(d.block("cost").result("dC_da").xreplace(at))
+            dC_da = model.value(expand_sums(d.block(BlockKey.layer(layer)).result(Result.DC_DA).xreplace(at))
+                                .xreplace(deltas))
             nodes.append(NodeValues(layer, j, model.values[s.z[layer, j]], model.values[s.a[layer, j]],
                                     gprime, dC_da, delta))
     nodes.sort(key=lambda n: (n.layer, n.j))
@@ -103,7 +104,8 @@ def worked_example(net: "Network", values: "Values", differences: bool = True) -
         for j in range(net.size(layer)):
             for k in range(net.size(layer - 1)):
                 at = {s.j: sp.Integer(j), s.k: sp.Integer(k)}
-                grad = model.value(d.block(f"layer:{layer}").result("weight_from_delta").xreplace(at).xreplace(deltas))
+                grad = model.value(d.block(BlockKey.layer(layer)).result(Result.WEIGHT_FROM_DELTA)
+                                   .xreplace(at).xreplace(deltas))
                 gradients.append(ParameterGradient(layer, j, k, point[s.w[layer, j, k]], grad,
                                                    _central_difference(net, point, s.w[layer, j, k])
                                                    if count <= FD_LIMIT else None))

@@ -108,7 +108,7 @@ def test_steps_reference_sub_derivations_instead_of_repeating_them():
     layer1 = d.block("layer:1")
     assert all(st.rule is not Rule.POWER_RULE for st in layer1.steps)
     # steps(layer) lists every referenced block before the block that uses it, each once
-    order = [b.key for b in d.blocks_for(1)]
+    order = [str(b.key) for b in d.blocks_for(1)]
     assert order.index("cost") < order.index("layer:2") < order.index("layer:1")
     assert {"activation:tanh", "activation:relu", "activation:sigmoid"} <= set(order)
 
@@ -153,3 +153,22 @@ def test_public_names_load_on_first_use():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "module 'derive' has no attribute 'nothing'\n"
+
+
+def test_every_hidden_layer_block_has_the_same_size_whatever_the_depth():
+    """Linear in depth: a layer's block speaks of delta^(l+1), never writes out the layers below it
+    (except the layers within WRITTEN_OUT of the output, which get the two key equations in full)."""
+    from derive.derivation import WRITTEN_OUT
+
+    def size(net, layer):
+        block = net.derivation().block(f"layer:{layer}")
+        return len(block.steps), sum(sp.count_ops(st.rhs) for st in block.steps)
+
+    shallow, deep = Network([3] * 8, activation="tanh"), Network([3] * 30, activation="tanh")
+    deepest = 7 - WRITTEN_OUT - 1  # a layer below the written-out ones in the shallow network
+    assert size(shallow, deepest) == size(deep, deepest) == size(deep, 1) == size(deep, 20)
+    written = size(shallow, 7 - WRITTEN_OUT)
+    assert written[0] > size(shallow, deepest)[0]  # the written-out steps are there, near the output
+    # and the written-out formula, built on request, is still the chain rule all the way down
+    grad = deep.derivation().gradient(1)
+    assert len(grad.atoms(sp.Sum)) == 28
