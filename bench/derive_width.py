@@ -26,7 +26,7 @@ import time
 import sympy as sp
 
 from derive import Network
-from derive.expansion import expanded_cost
+from derive.evaluate.exact import expanded_cost
 
 SHAPES = [[2, 2, 1], [2, 3, 1], [3, 4, 2], [2, 3, 3, 2], [16, 32, 8], [784, 100, 10], [784, 300, 100, 10]]
 EXPAND_SHAPES = [[2, 2, 1], [4, 4, 2], [8, 8, 4], [16, 32, 8]]

@@ -14,9 +14,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from derive.answers import judge
-from derive.homework import Question
-from derive.homework_sheet import generate
+from derive.homework.answers import judge
+from derive.homework.questions import Question
+from derive.homework.sheets import generate
 
 
 def build_seconds(count: int, jobs: int, pdf: bool) -> float:

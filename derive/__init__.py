@@ -11,22 +11,22 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-_WHERE = {"Activation": "activations", "activation_named": "activations", "Cost": "costs", "cost_named": "costs",
-          "Derivation": "derivation", "init_printing": "display", "show": "display", "DeriveError": "errors",
-          "Network": "network", "PRESETS": "notation", "Notation": "notation", "Block": "steps", "Rule": "steps",
-          "Step": "steps"}
+_WHERE = {"Activation": "model.activations", "activation_named": "model.activations", "Cost": "model.costs",
+          "cost_named": "model.costs", "Derivation": "engine.derivation", "init_printing": "render.display",
+          "show": "render.display", "DeriveError": "errors", "Network": "model.network", "PRESETS": "notation.letters",
+          "Notation": "notation.letters", "Block": "model.steps", "Rule": "model.steps", "Step": "model.steps"}
 __all__ = ["Activation", "Block", "Cost", "Derivation", "DeriveError", "Network", "Notation", "PRESETS",
            "Rule", "Step", "activation_named", "cost_named", "init_printing", "show"]
 
 if TYPE_CHECKING:
-    from .activations import Activation, activation_named
-    from .costs import Cost, cost_named
-    from .derivation import Derivation
-    from .display import init_printing, show
-    from .errors import DeriveError
-    from .network import Network
-    from .notation import PRESETS, Notation
-    from .steps import Block, Rule, Step
+    from derive.model.activations import Activation, activation_named
+    from derive.model.costs import Cost, cost_named
+    from derive.engine.derivation import Derivation
+    from derive.render.display import init_printing, show
+    from derive.errors import DeriveError
+    from derive.model.network import Network
+    from derive.notation.letters import PRESETS, Notation
+    from derive.model.steps import Block, Rule, Step
 
 
 def __getattr__(name: str) -> Any:
@@ -42,6 +42,6 @@ def __dir__() -> list[str]:
 
 
 if "IPython" in sys.modules:  # inside IPython: gradient check reports display as tables
-    from .display import register_formatters
+    from derive.render.display import register_formatters
 
     register_formatters()

@@ -17,11 +17,11 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
-from . import __version__
-from .errors import DeriveError
+from derive import __version__
+from derive.errors import DeriveError
 
 if TYPE_CHECKING:
-    from .network import Network
+    from derive.model.network import Network
 
 # Requests that cannot finish in reasonable time are refused unless --force (times measured on the
 # project machine, 2 cores; see the README's "Command line" section).
@@ -42,7 +42,7 @@ class _Parser(argparse.ArgumentParser):
 
 # Options shared by several commands -----------------------------------------------------------
 def _network_options(parser: argparse.ArgumentParser, required: bool = True) -> None:
-    from .notation import PRESETS  # loaded with the package anyway
+    from derive.notation.letters import PRESETS  # loaded with the package anyway
 
     parser.add_argument("--layers", nargs="+", required=required, metavar="N",
                         help="layer sizes, input first, e.g. --layers 2 3 1")
@@ -68,14 +68,14 @@ def _force_option(parser: argparse.ArgumentParser, what: str | None) -> None:
 
 
 def network_from(args: argparse.Namespace) -> "Network":
-    from .network import Network
+    from derive.model.network import Network
 
     activation = args.activation if args.activation is None or len(args.activation) > 1 else args.activation[0]
     return Network(args.layers, activation=activation, cost=args.cost, bias=args.bias, notation=args.notation)
 
 
 def _network_from_spec_or_options(args: argparse.Namespace) -> tuple["Network", Any]:
-    from .spec import load_spec
+    from derive.read.spec_file import load_spec
 
     if getattr(args, "spec", None) is not None:
         given = [f"--{name}" for name in ("layers", "activation", "cost") if getattr(args, name, None) is not None]
@@ -110,7 +110,7 @@ def _paths(paths) -> list[str]:
 
 # Paths the user names for output ---------------------------------------------------------------
 def _check_path_text(text: str, option: str) -> None:
-    from .spec import shown_path
+    from derive.read.spec_file import shown_path
 
     if text == "":
         raise DeriveError(f"{option} is empty; give a path")
@@ -135,7 +135,7 @@ def _first_existing(path: Path) -> Path | None:
 
 def _output_dir(text: str, option: str) -> Path:
     """A directory to write in: created when missing; one line when it is a file or not writable."""
-    from .spec import shown_path, describe_os_error
+    from derive.read.spec_file import shown_path, describe_os_error
 
     _check_path_text(text, option)
     path = Path(text)
@@ -155,7 +155,7 @@ def _output_dir(text: str, option: str) -> Path:
 
 def _output_file(text: str, option: str) -> Path:
     """A file to write: not a directory, in a directory that exists or can be made."""
-    from .spec import shown_path
+    from derive.read.spec_file import shown_path
 
     _check_path_text(text, option)
     path = Path(text)
@@ -170,21 +170,14 @@ def _output_file(text: str, option: str) -> Path:
 
 def _input_file(text: str, what: str) -> Path:
     """A file to read: it exists and is a regular file, not a directory or a device."""
-    from .spec import shown_path
+    from derive.read.spec_file import check_regular_file
 
     _check_path_text(text, what)
-    path = Path(text)
-    if path.is_dir():
-        raise DeriveError(f"{what} {shown_path(text)} is a directory, not a file")
-    if not path.exists():
-        raise DeriveError(f"{what} not found: {shown_path(text)}")
-    if not path.is_file():
-        raise DeriveError(f"{what} {shown_path(text)} is not a regular file")
-    return path
+    return check_regular_file(text, what)
 
 
 def _title(text: str | None, option: str = "--title") -> str | None:
-    from .spec import check_text
+    from derive.read.spec_file import check_text
 
     return None if text is None else check_text(text, option)
 
@@ -201,7 +194,7 @@ def _count(value: int | None, option: str, low: int, high: int | None, force: bo
 
 # Commands ---------------------------------------------------------------------------------------
 def _cmd_steps(args: argparse.Namespace) -> int:
-    from .terminal import render_steps, steps_data
+    from derive.render.terminal import render_steps, steps_data
 
     net = network_from(args)
     if args.check:
@@ -255,8 +248,9 @@ def _check_steps_with_progress(net: "Network", derivation, quiet: bool) -> tuple
 
     import sympy as sp
 
-    from .expansion import Model, check_step, check_summary
-    from .terminal import progress_bar
+    from derive.evaluate.exact import Model
+    from derive.checks.steps import check_step, check_summary
+    from derive.render.terminal import progress_bar
 
     steps = [step for step in derivation.steps() if not isinstance(step.lhs, sp.MatrixExpr)]
     rng = random.Random(0)  # the same points as expansion.check_steps(net)
@@ -272,8 +266,8 @@ def _check_steps_with_progress(net: "Network", derivation, quiet: bool) -> tuple
 
 
 def _cmd_sheet(args: argparse.Namespace) -> int:
-    from .sheet import check_name, write_sheet
-    from .terminal import status
+    from derive.documents.sheet import check_name, write_sheet
+    from derive.render.terminal import status
 
     net, spec = _network_from_spec_or_options(args)
     title = _title(args.title) or (spec.title if spec is not None else None)
@@ -298,7 +292,7 @@ def _cmd_sheet(args: argparse.Namespace) -> int:
 
 
 def _templates(text: str | None) -> Path | None:
-    from .spec import shown_path
+    from derive.read.spec_file import shown_path
 
     if text is None:
         return None
@@ -312,9 +306,9 @@ def _templates(text: str | None) -> Path | None:
 
 
 def _cmd_examples(args: argparse.Namespace) -> int:
-    from .sheet import example_specs, write_sheet
-    from .spec import spec_from_text
-    from .terminal import progress_bar
+    from derive.documents.sheet import example_specs, write_sheet
+    from derive.read.spec_file import spec_from_text
+    from derive.render.terminal import progress_bar
 
     out_dir = _output_dir(args.out_dir, "--out-dir")
     entries = example_specs()
@@ -337,8 +331,8 @@ def _cmd_examples(args: argparse.Namespace) -> int:
 
 
 def _cmd_code(args: argparse.Namespace) -> int:
-    from .codegen import generate_source
-    from .files import write_atomic
+    from derive.numeric.codegen import generate_source
+    from derive.documents.files import write_atomic
 
     out = _output_file(args.out, "--out") if args.out is not None else None
     net, _ = _network_from_spec_or_options(args)
@@ -373,7 +367,7 @@ def _finite(values: list, what: str) -> None:
 
 
 def _cmd_grad(args: argparse.Namespace) -> int:
-    from .spec import load_spec
+    from derive.read.spec_file import load_spec
 
     spec = load_spec(args.spec)
     net = spec.network()
@@ -403,9 +397,9 @@ def _cmd_grad(args: argparse.Namespace) -> int:
 def _cmd_check(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from .gradcheck import check_gradient
-    from .spec import load_spec
-    from .terminal import status
+    from derive.checks.gradcheck import check_gradient
+    from derive.read.spec_file import load_spec
+    from derive.render.terminal import status
 
     spec = load_spec(args.spec)
     net = spec.network()
@@ -429,8 +423,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_homework(args: argparse.Namespace) -> int:
-    from .homework import KINDS, check_kinds
-    from .homework_sheet import generate
+    from derive.homework.questions import KINDS, check_kinds
+    from derive.homework.sheets import generate
 
     _count(args.count, "--count", 1, MAX_VERSIONS, args.force,
            " (each version takes a few seconds with PDFs); use --force to build them anyway")
@@ -462,8 +456,8 @@ def _cmd_homework(args: argparse.Namespace) -> int:
 
 
 def _cmd_check_answer(args: argparse.Namespace) -> int:
-    from .answers import judge
-    from .homework import load_key
+    from derive.homework.answers import judge
+    from derive.homework.questions import load_key
 
     check_key_file(args.key)
     questions = load_key(args.key)
@@ -471,7 +465,8 @@ def _cmd_check_answer(args: argparse.Namespace) -> int:
     if question not in questions:
         wanted = f"q{question}" if question.isascii() and question.isdigit() else question
         if wanted not in questions:
-            from .spec import shown_path, shown_value
+            from derive.read.spec_file import shown_path
+            from derive.errors import shown_value
 
             raise DeriveError(f"no question {shown_value(args.question)} in {shown_path(args.key)}; "
                               f"it has {', '.join(questions)}")
@@ -487,7 +482,7 @@ def _cmd_check_answer(args: argparse.Namespace) -> int:
 
 
 def _cmd_grade(args: argparse.Namespace) -> int:
-    from .grading import grade, main_grade
+    from derive.homework.grading import grade, main_grade
 
     _count(args.jobs, "--jobs", 1, MAX_JOBS)
     key = Path(args.key)
@@ -510,9 +505,14 @@ def _cmd_grade(args: argparse.Namespace) -> int:
 
 
 def _cmd_completion(args: argparse.Namespace) -> int:
-    from .terminal import bash_completion
+    from derive.homework.questions import KINDS
+    from derive.model.activations import NAMES
+    from derive.model.costs import COSTS
+    from derive.notation.letters import PRESETS
+    from derive.render.terminal import bash_completion
 
-    print(bash_completion(build_parser()), end="")
+    words = {"--activation": NAMES, "--cost": COSTS, "--kinds": KINDS, "--notation": PRESETS}
+    print(bash_completion(build_parser(), words), end="")
     return 0
 
 
@@ -524,8 +524,8 @@ def check_key_file(path: str | os.PathLike) -> dict:
     `derive homework` writes, so that a hand-edited or damaged key is refused as bad input instead of
     failing deep inside the engine (or running for minutes on a huge network).
     """
-    from .homework import KEY_FORMATS, KINDS
-    from .spec import shown_path, read_text_input
+    from derive.homework.questions import KEY_FORMATS, KINDS
+    from derive.read.spec_file import shown_path, read_text_input
 
     text, name = read_text_input(path, "answer key", KEY_MAX_BYTES, stdin=False)
     try:
@@ -561,7 +561,7 @@ def _check_question(q: dict, where: str, kinds: tuple[str, ...]) -> None:
     import re
 
     def bad(field: str, what: str) -> DeriveError:
-        from .spec import shown_value
+        from derive.errors import shown_value
 
         return DeriveError(f"{where}: {field!r} must be {what}, got {shown_value(q.get(field))}")
 
@@ -789,7 +789,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _silence_stdout()
         return 141
     except OSError as error:  # the file system said no (permission, space, names): not a bug of ours
-        from .spec import shown_path, describe_os_error
+        from derive.read.spec_file import shown_path, describe_os_error
 
         where = f"{shown_path(error.filename)}: " if error.filename is not None else ""
         print(f"derive: error: {where}{describe_os_error(error)}", file=sys.stderr)
@@ -798,7 +798,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("derive: error: out of memory; the request is too big for this machine", file=sys.stderr)
         return 2
     except Exception as error:  # noqa: BLE001 - a bug: one line, never a traceback
-        from .limits import InternalError
+        from derive.limits import InternalError
 
         what = _one_line(error) if isinstance(error, InternalError) else f"{type(error).__name__}: {_one_line(error)}"
         print(f"derive: internal error: {what} (please report)", file=sys.stderr)

@@ -27,7 +27,7 @@ import signal
 import time
 from typing import Any, Callable, Iterable, Iterator
 
-from .errors import DeriveError
+from derive.errors import DeriveError
 
 MiB = 2 ** 20
 DEFAULT_MEMORY = 1536 * MiB  # what a child may allocate beyond what it inherited

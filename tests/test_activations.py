@@ -4,8 +4,9 @@ import pytest
 import sympy as sp
 
 from derive import Network, activation_named
-from derive.activations import NAMES, Z
-from derive.expansion import Model, check_step, with_activations
+from derive.model.activations import NAMES, Z
+from derive.evaluate.exact import Model, with_activations
+from derive.checks.steps import check_step
 
 ALL = [*NAMES, "sigmoid(gain=2)", "sigmoid(gain=alpha)", "leaky-relu(slope=1/10)"]
 

@@ -32,8 +32,8 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     tomllib = pytest.importorskip("tomli")
 
-from derive.answers import judge_here
-from derive.homework import load_key
+from derive.homework.answers import judge_here
+from derive.homework.questions import load_key
 
 DATA = Path(__file__).parent / "data"
 CORPUS = DATA / "answer_corpus.toml"

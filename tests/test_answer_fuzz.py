@@ -1,4 +1,4 @@
-"""Fuzzing the answer judge (``derive.answers.judge_here``) with over 10,000 inputs.
+"""Fuzzing the answer judge (``derive.homework.answers.judge_here``) with over 10,000 inputs.
 
 Three families of input, thrown at every question of the v1 answer keys (tests/data/keys-v1):
 
@@ -14,7 +14,7 @@ Three families of input, thrown at every question of the v1 answer keys (tests/d
 Every verdict must be correct / wrong / unreadable (an "error" verdict, an exception or a call that
 takes over HANG_SECONDS counts as a crash) with a one-line message (at most 300 characters, no Python
 exception name, no traceback). Every "correct" verdict is checked again here,
-independently of the judge: the answer is read with ``derive.answers.parse_student`` and each member
+independently of the judge: the answer is read with ``derive.homework.answers.parse_student`` and each member
 of the chain is evaluated by this file's own evaluator (mpmath, 60 digits) at fresh random points and
 compared with the truth computed from this file's own model of the network: ``sympy.diff`` of the
 fully expanded cost (weight gradients), of the cost written from layer l on (dC/da, delta), of the
@@ -51,7 +51,7 @@ import pytest
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
-from derive.homework import load_key
+from derive.homework.questions import load_key
 
 KEY_DIR = Path(__file__).parent / "data" / "keys-v1"
 MAX_CHARS = 600
@@ -96,7 +96,7 @@ def expected(name: str):
 
 # The API under test ------------------------------------------------------------------------------
 def _api():
-    from derive.answers import judge_here, parse_student
+    from derive.homework.answers import judge_here, parse_student
 
     return judge_here, parse_student
 
@@ -144,7 +144,7 @@ def _underlying(text: str, exp) -> str:
     """For a verdict with status 'error': the exception behind it (diagnostics for the report only)."""
     import traceback
 
-    import derive.answers as answers
+    import derive.homework.answers as answers
 
     private = getattr(answers, "_judge", None)
     if private is None:

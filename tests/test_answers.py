@@ -9,8 +9,8 @@ import sympy as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from derive.answers import Mistake, Status, judge, judge_here, judge_point, slips
-from derive.homework import KINDS, Question, load_key, make_version
+from derive.homework.answers import Mistake, Status, judge, judge_here, judge_point, slips
+from derive.homework.questions import KINDS, Question, load_key, make_version
 
 HIDDEN = Question("q1", "weight-gradient", (2, 3, 2), ("sigmoid", "sigmoid"), "quadratic", False, layer=1)
 OUTPUT = Question("q2", "weight-gradient", (2, 3, 2), ("tanh", "sigmoid"), "quadratic", True, layer=2)
@@ -229,7 +229,7 @@ def test_property_the_key_is_correct_and_single_slips_are_wrong(seed, kind):
             assert judge_here(f"{wrong:.6g}", expected).status == Status.WRONG
         return
     net = question.network()
-    from derive.printing import latex
+    from derive.notation.printing import latex
 
     key = question.answer()
     rng = random.Random(seed)

@@ -223,7 +223,7 @@ def files(tmp_path_factory) -> dict[str, str]:
             path.write_bytes(content)
         else:
             path.write_text(content, encoding="utf-8")
-    from derive.homework import make_version
+    from derive.homework.questions import make_version
 
     (base / "key.json").write_text(make_version(1, 1).key_json(), encoding="utf-8")
     (base / "outdir-taken").mkdir()
@@ -939,7 +939,8 @@ def test_user_templates_cannot_escape_the_sandbox(body, tmp_path):
 
 
 def test_a_template_that_never_ends_is_stopped(tmp_path, monkeypatch):
-    from derive import Network, sheet
+    from derive import Network
+    from derive.documents import sheet
     from derive.errors import DeriveError
 
     monkeypatch.setattr(sheet, "USER_TEMPLATE_SECONDS", 2)
@@ -962,7 +963,7 @@ def test_a_user_template_still_renders(tmp_path):
 
 # --- Titles in any script --------------------------------------------------------------------------
 def _tex_ready(unicode: bool = False) -> bool:
-    from derive import tex
+    from derive.documents import tex
 
     return tex.tex_available() and (not unicode or tex.unicode_engine_available())
 
@@ -1003,8 +1004,9 @@ def test_homework_title_in_chinese(tmp_path):
 
 @needs_unicode_tex
 def test_a_character_no_font_has_is_written_as_its_name(tmp_path, monkeypatch):
-    from derive import Network, tex
-    from derive.sheet import write_sheet
+    from derive import Network
+    from derive.documents import tex
+    from derive.documents.sheet import write_sheet
 
     monkeypatch.setattr(tex, "_fallback_candidates", lambda: ("DejaVu Serif",))  # no emoji font
     files = write_sheet(Network([2, 1]), tmp_path, name="t", title="🧠 backprop σ")
@@ -1014,8 +1016,9 @@ def test_a_character_no_font_has_is_written_as_its_name(tmp_path, monkeypatch):
 
 @needs_tex
 def test_without_lualatex_the_title_still_typesets(tmp_path, monkeypatch):
-    from derive import Network, tex
-    from derive.sheet import write_sheet
+    from derive import Network
+    from derive.documents import tex
+    from derive.documents.sheet import write_sheet
 
     monkeypatch.setattr(tex, "unicode_engine_available", lambda: False)
     files = write_sheet(Network([2, 1]), tmp_path, name="t", title="Übung Ασκηση 反向 🧠 backprop")
@@ -1027,8 +1030,8 @@ def test_without_lualatex_the_title_still_typesets(tmp_path, monkeypatch):
 @needs_tex
 def test_latin_titles_stay_with_pdflatex(tmp_path):
     from derive import Network
-    from derive.sheet import write_sheet
-    from derive.tex import needs_unicode_engine
+    from derive.documents.sheet import write_sheet
+    from derive.documents.tex import needs_unicode_engine
 
     assert not needs_unicode_engine("Übung 3 — Netze, café, “quoted” …")
     assert needs_unicode_engine("σ") and needs_unicode_engine("反") and needs_unicode_engine("🧠")

@@ -4,7 +4,7 @@ import re
 import pytest
 
 from derive import DeriveError, Network
-from derive.activations import NAMES
+from derive.model.activations import NAMES
 
 OUTSIDE = {"tanh": r"\(-1, 1\)", "identity": "any real value", "relu": r"\[0, inf\)",
            "leaky-relu": "any real value", "leaky-relu(slope=1/10)": "any real value", "softplus": r"\(0, inf\)"}

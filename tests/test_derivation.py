@@ -133,7 +133,7 @@ def test_derivation_does_not_depend_on_width():
     ([2, 3, 1], "sigmoid", "quadratic"), ([3, 2, 2, 2], ["tanh", "relu", "sigmoid"], "cross-entropy"),
     ([1, 1], "identity", "quadratic"), ([2, 2, 3, 2, 1], "softplus", "quadratic")])
 def test_one_layers_gradient_alone_is_the_derivations_gradient(sizes, activation, cost):
-    from derive.derivation import weight_gradient
+    from derive.engine.derivation import weight_gradient
 
     net = Network(sizes, activation=activation, cost=cost)
     d = net.derivation()
@@ -158,7 +158,7 @@ def test_public_names_load_on_first_use():
 def test_every_hidden_layer_block_has_the_same_size_whatever_the_depth():
     """Linear in depth: a layer's block speaks of delta^(l+1), never writes out the layers below it
     (except the layers within WRITTEN_OUT of the output, which get the two key equations in full)."""
-    from derive.derivation import WRITTEN_OUT
+    from derive.engine.derivation import WRITTEN_OUT
 
     def size(net, layer):
         block = net.derivation().block(f"layer:{layer}")

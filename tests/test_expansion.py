@@ -5,8 +5,9 @@ import pytest
 import sympy as sp
 
 from derive import Network, Rule, Step
-from derive.activations import NAMES
-from derive.expansion import Model, check_gradients, check_step, check_steps
+from derive.model.activations import NAMES
+from derive.evaluate.exact import Model
+from derive.checks.steps import check_gradients, check_step, check_steps
 
 SHAPES = [[1, 1], [2, 2, 1], [2, 3, 1], [3, 4, 2], [2, 3, 3, 2], [2, 2, 2, 2, 1]]
 COSTS = ["quadratic", "half-quadratic", "cross-entropy"]
@@ -110,8 +111,8 @@ def test_expansion_check_catches_a_wrong_formula(monkeypatch, mode):
 
 def test_matrix_summary_square_layers_catch_missing_transpose(monkeypatch):
     """With square weight matrices W delta has the right shape, so only the values can tell."""
-    import derive.derivation as derivation
-    from derive.expansion import check_summary
+    import derive.engine.derivation as derivation
+    from derive.checks.steps import check_summary
 
     real = derivation.matrix_summary
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from derive import DeriveError
-from derive.files import lock_path_for, output_lock, staged_directory, write_atomic
-from derive.tex import tex_available
+from derive.documents.files import lock_path_for, output_lock, staged_directory, write_atomic
+from derive.documents.tex import tex_available
 
 needs_tex = pytest.mark.skipif(not tex_available() and not os.environ.get("CI"),
                                reason="no TeX on this machine (CI installs it and runs these)")
@@ -134,7 +134,7 @@ def test_concurrent_writers_never_tear_a_file_and_never_crash(tmp_path):
 # One run per output --------------------------------------------------------------------------------
 _HOLD = """
 import sys, time
-from derive.files import output_lock
+from derive.documents.files import output_lock
 with output_lock(sys.argv[1]):
     print("locked", flush=True)
     time.sleep(600)
@@ -192,8 +192,8 @@ def test_a_staged_directory_replaces_the_old_one_whole_or_not_at_all(tmp_path):
 
 
 def test_a_failing_version_leaves_the_previous_homework_set(tmp_path, monkeypatch):
-    from derive import homework_sheet
-    from derive.tex import TexFailed
+    from derive.homework import sheets as homework_sheet
+    from derive.documents.tex import TexFailed
 
     out = tmp_path / "hw"
     homework_sheet.generate(1, 2, out, tex_only=True, jobs=1, progress=False)

@@ -11,7 +11,7 @@ import pytest
 
 from derive.cli import main
 from derive.errors import DeriveError
-from derive.grading import INTERNAL, OUTPUT_COLUMNS, Keys, grade_rows, read_answers, write_grades
+from derive.homework.grading import INTERNAL, OUTPUT_COLUMNS, Keys, grade_rows, read_answers, write_grades
 from derive.limits import MiB
 
 KEYS = Path(__file__).parent / "data" / "keys-v1"
@@ -178,8 +178,8 @@ def homework_dir(tmp_path):
 
 
 def test_a_class_graded_end_to_end_agrees_with_the_judge(tmp_path, homework_dir):
-    from derive.answers import judge_here
-    from derive.homework import load_key
+    from derive.homework.answers import judge_here
+    from derive.homework.questions import load_key
 
     answers = _class_csv(tmp_path / "answers.csv")
     done = run_cli("grade", str(homework_dir), str(tmp_path / "answers.csv"), "--out", str(tmp_path / "g.csv"),
@@ -210,12 +210,12 @@ def test_cli_bad_files_exit_2_in_one_line(tmp_path, homework_dir):
 
 
 def test_an_internal_error_on_a_row_is_reported_and_exits_3(tmp_path, capsys, monkeypatch):
-    import derive.grading
+    import derive.homework.grading
 
     def broken(latex, expected):
         raise AttributeError("'NoneType' object has no attribute 'args'")
 
-    monkeypatch.setattr(derive.grading, "_judge_function", lambda: broken)
+    monkeypatch.setattr(derive.homework.grading, "_judge_function", lambda: broken)
     (tmp_path / "a.csv").write_text(HEADER + "ann,,q8,a_k^{(1)}\nbob,,q8,\n")
     code = main(["grade", str(KEYS / "seed1-v1.json"), str(tmp_path / "a.csv"), "--out", str(tmp_path / "g.csv"),
                  "--quiet"])
@@ -246,8 +246,8 @@ def test_check_answer_exit_codes_without_loading_numpy_jinja2_rich_or_the_render
              "sys.argv = ['derive'] + sys.argv[1:]\n"
              "try:\n    runpy.run_module('derive', run_name='__main__')\n"
              "except SystemExit as e:\n"
-             "    heavy = [m for m in ('numpy', 'jinja2', 'rich', 'derive.latex_render', 'derive.sheet', "
-             "'derive.display') if m in sys.modules]\n"
+             "    heavy = [m for m in ('numpy', 'jinja2', 'rich', 'derive.render.latex', 'derive.documents.sheet', "
+             "'derive.render.display') if m in sys.modules]\n"
 
              "    print('HEAVY', heavy)\n    raise\n")
     for args, code in ((["check-answer", key, "q8", right], 0), (["check-answer", key, "8", "2 a_k^{(1)}"], 1),

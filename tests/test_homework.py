@@ -6,8 +6,8 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from derive import DeriveError
-from derive.answers import Status, judge
-from derive.homework import KINDS, load_key, make_version
+from derive.homework.answers import Status, judge
+from derive.homework.questions import KINDS, load_key, make_version
 
 
 
@@ -26,8 +26,8 @@ def test_same_seed_same_key_bytes_different_seed_different_versions():
 
 
 def test_numeric_questions_are_worth_doing_and_match_finite_differences():
-    from derive.expansion import Model
-    from derive.spec import Spec
+    from derive.evaluate.exact import Model
+    from derive.read.spec_file import Spec
 
     for seed in range(12):
         question = make_version(seed, 1, ("numeric-gradient",)).questions[0]

@@ -110,7 +110,7 @@ def test_an_undefined_user_cost_is_refused():
     (b'{"layers": [2, 1], "title": "a\\u0007b"}', "control character"),
 ])
 def test_spec_files_that_cannot_be_read(tmp_path, content, message):
-    from derive.spec import load_spec
+    from derive.read.spec_file import load_spec
 
     path = tmp_path / ("spec.json" if content.lstrip(b"\xef\xbb\xbf").startswith((b"{", b"[")) else "spec.toml")
     path.write_bytes(content)
@@ -119,7 +119,7 @@ def test_spec_files_that_cannot_be_read(tmp_path, content, message):
 
 
 def test_spec_paths_that_are_not_files(tmp_path):
-    from derive.spec import load_spec
+    from derive.read.spec_file import load_spec
 
     with pytest.raises(DeriveError, match="is a directory"):
         load_spec(tmp_path)
@@ -132,7 +132,7 @@ def test_spec_paths_that_are_not_files(tmp_path):
 
 
 def test_a_byte_order_mark_and_integral_numbers_are_fine(tmp_path):
-    from derive.spec import load_spec
+    from derive.read.spec_file import load_spec
 
     path = tmp_path / "spec.json"
     path.write_bytes(b'\xef\xbb\xbf{"layers": [2, 3.0, 1e0]}')
@@ -147,7 +147,7 @@ def test_a_byte_order_mark_and_integral_numbers_are_fine(tmp_path):
     (5, "must be a string"),
 ])
 def test_titles_are_checked(text, message):
-    from derive.spec import check_text
+    from derive.read.spec_file import check_text
 
     with pytest.raises(DeriveError, match=message):
         check_text(text, "--title")

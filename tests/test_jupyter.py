@@ -35,7 +35,7 @@ import pytest
 
 from conftest import locked
 from derive import Network, show
-from derive.display import block_aligned, block_rows, iter_math, tokens
+from derive.render.display import block_aligned, block_rows, iter_math, tokens
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "examples" / "derive-tour.ipynb"

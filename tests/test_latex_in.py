@@ -6,9 +6,10 @@ import pytest
 import sympy as sp
 
 from derive import DeriveError, Network
-from derive.activations import SIGMA, Z
-from derive.expansion import check_gradients, check_steps, prime_function
-from derive.latex_in import Context, LatexInputError, parse_answer, read_chain, significant_digits
+from derive.model.activations import SIGMA, Z
+from derive.checks.steps import check_gradients, check_steps
+from derive.evaluate.exact import prime_function
+from derive.read.latex import Context, LatexInputError, parse_answer, read_chain, significant_digits
 from derive.limits import TimeLimitExceeded, run_limited
 
 NET = Network([2, 3, 2], activation=["tanh", "sigmoid"], bias=True)
@@ -223,7 +224,7 @@ def test_activation_defined_in_latex_is_derived_and_checked_like_a_builtin():
 def test_custom_activation_numbers_pass_the_gradient_check():
     import numpy as np
 
-    from derive.gradcheck import check_gradient
+    from derive.checks.gradcheck import check_gradient
 
     net = Network([3, 4, 2], activation=[r"g(z) = z\sigma(z)", "tanh"], cost=r"C_0 = \sum_j (a_j^{(L)} - y_j)^4")
     rng = np.random.default_rng(3)

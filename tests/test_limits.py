@@ -6,8 +6,7 @@ import time
 import pytest
 
 from derive.errors import DeriveError
-from derive.limits import (InternalError, MemoryLimitExceeded, MiB, TimeLimitExceeded, run_each,
-                           run_limited)
+from derive.limits import InternalError, MemoryLimitExceeded, MiB, TimeLimitExceeded, run_each, run_limited
 
 SMALL = 64 * MiB  # a memory cap the tests hit at once
 

@@ -1,7 +1,7 @@
 import sympy as sp
 
 from derive import Network, Notation
-from derive.printing import latex, text
+from derive.notation.printing import latex, text
 
 
 def test_weight_prints_with_layer_superscript_and_jk_subscript():

@@ -11,10 +11,10 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from derive import DeriveError, Network
-from derive.activations import NAMES
-from derive.gradcheck import check_gradient
-from derive.spec import Values
-from derive.worked import worked_example
+from derive.model.activations import NAMES
+from derive.checks.gradcheck import check_gradient
+from derive.model.values import Values
+from derive.numeric.worked import worked_example
 
 COSTS = ["quadratic", "half-quadratic", "cross-entropy"]
 

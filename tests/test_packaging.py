@@ -66,7 +66,8 @@ def test_the_wheel_holds_templates_and_examples(wheel):
     for name in ["sheet.tex.j2", "homework.tex.j2", "preamble.tex.j2", "macros.tex.j2"]:
         assert f"derive/templates/{name}" in names
     assert {f"derive/examples/{p.name}" for p in (ROOT / "derive" / "examples").glob("*.toml")} <= names
-    assert "derive/files.py" in names
+    modules = {p.relative_to(ROOT).as_posix() for p in (ROOT / "derive").rglob("*.py")}
+    assert "derive/documents/files.py" in modules and modules <= names  # every subpackage, every module
     metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
     headers = zipfile.ZipFile(wheel).read(metadata).decode().split("\n\n", 1)[0].splitlines()
     assert "Requires-Python: >=3.10" in headers

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from derive import Network
-from derive.printing import latex
-from derive.sheet import render_sheet
-from derive.tex import tex_available
+from derive.notation.printing import latex
+from derive.documents.sheet import render_sheet
+from derive.documents.tex import tex_available
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "derive" / "examples"
@@ -180,7 +180,7 @@ def test_jupyter_shows_the_derivation_inline():
 
 def test_committed_example_sheets_are_current():
     """outputs/ holds what `derive examples` writes today (regenerate with that command)."""
-    from derive.spec import load_spec
+    from derive.read.spec_file import load_spec
 
     for spec_path in sorted(EXAMPLES.glob("*.toml")):
         spec = load_spec(spec_path)

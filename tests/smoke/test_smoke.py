@@ -54,7 +54,7 @@ def test_numeric_code_and_gradient_check(tmp_path):
     import numpy as np
 
     from derive import Network
-    from derive.gradcheck import check_gradient
+    from derive.checks.gradcheck import check_gradient
 
     net = Network([3, 4, 2], activation=["tanh", "sigmoid"], cost="cross-entropy", bias=True)
     rng = np.random.default_rng(0)

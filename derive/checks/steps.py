@@ -1,0 +1,219 @@
+"""Checks that nothing the engine claims is false.
+
+* ``check_steps``: every step's two sides agree when each derivative is computed
+  by SymPy itself (``sympy.diff`` of the left-hand side's own definition) and the
+  network's quantities take their values at random points.
+* ``check_gradients``: every general formula, instantiated at every concrete
+  weight and bias, equals ``sympy.diff`` of the fully expanded cost. Exactly, with
+  the activations left as undefined functions (``mode="symbolic"``: the difference,
+  a rational function of the g(...) and g'(...) values, has numerator 0), and at
+  random points with the real activations
+  (``mode="numeric"``: exact rationals where the activation is piecewise linear,
+  otherwise to 60 of 120 working digits).
+"""
+from __future__ import annotations
+
+import itertools
+import random
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterator
+
+import sympy as sp
+
+from derive.model.activations import Z
+from derive.engine.derivation import FORMS
+from derive.errors import DeriveError
+from derive.evaluate.exact import (
+    Model,
+    assignments,
+    equal,
+    expand_sums,
+    expanded_cost,
+    primes_as_functions,
+    settle,
+    vanishes,
+    with_activations,
+    with_function_values,
+)
+from derive.notation.symbols import MatrixKind, matrix_name
+
+if TYPE_CHECKING:
+    from derive.model.network import Network
+    from derive.model.steps import Step
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """A claim that failed: where, and by how much."""
+
+    what: str
+    assignment: tuple[tuple[str, int], ...]
+    lhs: sp.Expr
+    rhs: sp.Expr
+
+    def __str__(self) -> str:
+        where = ", ".join(f"{k}={v}" for k, v in self.assignment)
+        return f"{self.what} [{where}]: {self.lhs} != {self.rhs}"
+
+    def _repr_markdown_(self) -> str:
+        from derive.render.display import mismatch_markdown, notation_of  # seam: display hook
+
+        return mismatch_markdown(self, notation_of(self))
+
+    def _repr_latex_(self) -> str:
+        from derive.render.display import mismatch_latex, notation_of  # seam: display hook
+
+        return mismatch_latex(self, notation_of(self))
+
+    def _repr_pretty_(self, p, cycle: bool) -> None:
+        p.text(str(self))
+
+
+# Public checks --------------------------------------------------------------------------
+def check_step(step: "Step", model: Model, limit: int = 24, rng: random.Random | None = None) -> list[Mismatch]:
+    """Compare both sides of a step for every (or ``limit`` sampled) index assignment."""
+    rng = rng or random.Random(0)
+    claim = sp.Add(step.lhs, step.rhs, evaluate=False)
+    failures = []
+    if step.lhs.has(Z) or step.rhs.has(Z):
+        return _check_in_z(step, model, rng)
+    for assignment in assignments(claim, model.net, limit, rng):
+        lhs = model.value(step.lhs.xreplace(assignment))
+        rhs = model.value(step.rhs.xreplace(assignment))
+        if not equal(lhs, rhs):
+            failures.append(Mismatch(f"{step.rule.title}: {step.text}",
+                                     tuple((str(k), int(v)) for k, v in assignment.items()), lhs, rhs))
+    return failures
+
+
+def _check_in_z(step: "Step", model: Model, rng: random.Random) -> list[Mismatch]:
+    """Activation derivations: exact symbolic equality in z, confirmed at random points."""
+    lhs = with_activations(step.lhs, model.net).doit()
+    rhs = with_activations(step.rhs, model.net).doit()
+    params = {p: v for p, v in model.point.items() if isinstance(p, sp.Symbol)}
+    failures = []
+    for _ in range(5):
+        z = sp.Rational(rng.choice([-1, 1]) * rng.randint(1, 60), rng.choice([7, 10, 13]))
+        values = {Z: z, **params}
+        if not equal(settle(lhs.xreplace(values)), settle(rhs.xreplace(values))):
+            failures.append(Mismatch(step.text, (("z", str(z)),), lhs, rhs))
+    return failures
+
+
+def check_steps(net: "Network", seed: int = 0, limit: int = 24) -> list[Mismatch]:
+    """Check every step of the network's derivation; returns the failures (empty when all hold)."""
+    rng = random.Random(seed)
+    model = Model(net, rng)
+    failures = []
+    for step in net.derivation().steps():
+        if isinstance(step.lhs, sp.MatrixExpr):
+            continue
+        failures += check_step(step, model, limit, rng)
+    return failures + check_summary(net, model)
+
+
+def explicit_matrix(symbol: sp.MatrixSymbol, net: "Network") -> sp.Matrix:
+    """The entries of a summary vector or matrix (W^(2), delta^(1), ...) as index-form quantities."""
+    s = net.symbols
+    name = matrix_name(symbol)
+    kind, m = name.kind, name.number
+    C = s.cost
+    rows, cols = symbol.shape
+    entry = {
+        MatrixKind.DELTA: lambda j, k: s.delta[m, j],
+        MatrixKind.GPRIME: lambda j, k: net.activation(m).prime(s.z[m, j]),
+        MatrixKind.GRAD_C: lambda j, k: sp.Derivative(C, s.a[m, j]),
+        MatrixKind.W: lambda j, k: s.w[m, j, k],
+        MatrixKind.A: lambda j, k: net.previous_activation(m + 1, j),
+        MatrixKind.DC_DB: lambda j, k: sp.Derivative(C, s.b[m, j]),
+        MatrixKind.DC_DW: lambda j, k: sp.Derivative(C, s.w[m, j, k]),
+    }[kind]
+    return sp.Matrix(int(rows), int(cols), lambda j, k: entry(j, k))
+
+
+def check_summary(net: "Network", model: Model) -> list[Mismatch]:
+    """The matrix-form equations, for every layer they speak of, entry by entry."""
+    from derive.engine.derivation import matrix_summary
+
+    failures = []
+    for layer in range(1, net.L + 1):
+        for step in matrix_summary(net, layer).steps:
+            if layer == net.L and any(matrix_name(m).kind is MatrixKind.W for m in step.rhs.atoms(sp.MatrixSymbol)):
+                continue  # the recursion speaks of hidden layers only
+            lhs, rhs = (_explicit(_sized(side, net), net) for side in (step.lhs, step.rhs))
+            for j, k in itertools.product(range(lhs.rows), range(lhs.cols)):
+                if not equal(model.value(lhs[j, k]), model.value(rhs[j, k])):
+                    failures.append(Mismatch(f"summary: {step.text}", (("layer", layer), ("j", j), ("k", k)),
+                                             lhs[j, k], rhs[j, k]))
+    return failures
+
+
+def _explicit(expr: sp.Expr, net: "Network") -> sp.Matrix:
+    """Entries of a matrix expression built from summary symbols, products, transposes, Hadamard products."""
+    if isinstance(expr, sp.MatrixSymbol):
+        return explicit_matrix(expr, net)
+    if isinstance(expr, sp.Transpose):
+        return _explicit(expr.arg, net).T
+    if isinstance(expr, sp.HadamardProduct):
+        first, *rest = (_explicit(arg, net) for arg in expr.args)
+        for other in rest:
+            first = first.multiply_elementwise(other)
+        return first
+    if isinstance(expr, sp.MatMul):
+        result = sp.Integer(1)
+        for arg in expr.args:
+            result = result * (_explicit(arg, net) if isinstance(arg, sp.MatrixExpr) else arg)
+        return result
+    raise TypeError(f"unexpected matrix expression {expr!r}")
+
+
+def _sized(expr: sp.Expr, net: "Network") -> sp.Expr:
+    """Replace the symbolic sizes n^{(l)} of summary matrices by the network's sizes."""
+    s = net.symbols
+    return expr.xreplace({s.n[m]: sp.Integer(net.size(m)) for m in range(net.L + 1)})
+
+
+def _parameters(net: "Network") -> Iterator[tuple[str, int, sp.Indexed, dict]]:
+    s = net.symbols
+    for layer in range(1, net.L + 1):
+        for j in range(net.size(layer)):
+            for k in range(net.size(layer - 1)):
+                yield "weight", layer, s.w[layer, j, k], {s.j: j, s.k: k}
+            if net.bias:
+                yield "bias", layer, s.b[layer, j], {s.j: j}
+
+
+def _formula(net: "Network", kind: str, layer: int, form: str) -> sp.Expr:
+    d = net.derivation()
+    return d.gradient(layer, form) if kind == "weight" else d.bias_gradient(layer, form)
+
+
+def check_gradients(net: "Network", mode: str = "symbolic", seed: int = 0) -> list[Mismatch]:
+    """Every general formula at every concrete weight and bias against diff of the expanded cost.
+
+    symbolic: activations stay undefined; formula - truth must vanish identically.
+    numeric: at a random point, g and g' take their real values (g' by sympy.diff of g's
+    definition); both forms (chain and classic) must agree with the truth.
+    """
+    if mode not in ("symbolic", "numeric"):
+        raise DeriveError(f"mode must be 'symbolic' or 'numeric', got {mode!r}")
+    cost, expansions = expanded_cost(net, concrete=False)
+    model = Model(net, random.Random(seed)) if mode == "numeric" else None
+    forms = FORMS if mode == "numeric" else ("chain",)
+    failures = []
+    for kind, layer, param, assignment in _parameters(net):
+        truth = primes_as_functions(sp.diff(cost, param))
+        if mode == "numeric":
+            truth = settle(with_function_values(truth.xreplace(model.point), model.functions))
+        for form in forms:
+            formula = expand_sums(_formula(net, kind, layer, form).xreplace(assignment))
+            if mode == "symbolic":
+                value = primes_as_functions(formula).xreplace(expansions)
+                ok = vanishes(value - truth)
+            else:
+                value = model.value(formula)
+                ok = equal(value, truth)
+            if not ok:
+                failures.append(Mismatch(f"{kind} gradient, layer {layer}, {form} form",
+                                         tuple((str(k), int(v)) for k, v in assignment.items()), value, truth))
+    return failures

@@ -1,0 +1,220 @@
+"""Derivation sheets: Jinja2 LaTeX templates filled with rendered derivation data, then typeset."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Callable
+
+import jinja2
+from jinja2.loaders import split_template_path
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
+
+from derive.render import latex as lr
+from derive.errors import DeriveError
+from derive.documents.files import write_atomic
+from derive.model.network import Network
+from derive.model.values import Values
+from derive.model.steps import COST, FORWARD, SUMMARY, BlockKey, Part
+from derive.documents.tex import TexUnavailable, typeset
+from derive.numeric.worked import worked_example
+
+TEMPLATE = "sheet.tex.j2"
+USER_TEMPLATE_SECONDS = 60  # rendering a user's templates: a forked child killed after this
+NAME_MAX_BYTES = 200
+
+
+def package_templates():
+    """The templates shipped inside the package (derive/templates), as an importlib.resources Traversable."""
+    return resources.files("derive").joinpath("templates")
+
+
+def example_specs() -> list:
+    """The example spec files shipped inside the package (derive/examples/*.toml), sorted by name."""
+    folder = resources.files("derive").joinpath("examples")
+    return sorted((entry for entry in folder.iterdir() if entry.name.endswith(".toml")), key=lambda e: e.name)
+
+
+class PackageTemplateLoader(jinja2.BaseLoader):
+    """Jinja2 loader for the package's own templates, read through importlib.resources
+    (works from a wheel, a zip or a checkout alike)."""
+
+    def get_source(self, environment: jinja2.Environment, template: str):
+        resource = package_templates()
+        for part in split_template_path(template):  # refuses '..'
+            resource = resource.joinpath(part)
+        if not resource.is_file():
+            raise jinja2.TemplateNotFound(template)
+        return resource.read_text(encoding="utf-8"), str(resource), lambda: True
+
+    def list_templates(self) -> list[str]:
+        return sorted(entry.name for entry in package_templates().iterdir() if entry.name.endswith(".j2"))
+
+
+def template_dirs(extra: str | Path | None = None) -> list[str]:
+    """Where templates are looked up, for messages: the user's directory first, then the package's."""
+    if extra is not None and not Path(extra).is_dir():
+        raise DeriveError(f"templates directory not found: {extra}")
+    return ([str(extra)] if extra is not None else []) + [str(package_templates())]
+
+
+def template_loader(extra: str | Path | None = None) -> jinja2.BaseLoader:
+    """The user's directory (when given) first, the package's templates as fallback."""
+    template_dirs(extra)  # checks that the directory exists
+    ours = PackageTemplateLoader()
+    return ours if extra is None else jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(extra)), ours])
+
+
+def _finalize(value: object) -> str:
+    """Autoescape for TeX: anything not produced as LaTeX by derive is escaped."""
+    if value is None:
+        return ""
+    if isinstance(value, (lr.Tex, int)) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    return lr.escape(value)
+
+
+def template_environment(extra: str | Path | None = None) -> jinja2.Environment:
+    """Jinja2 with LaTeX-friendly delimiters: \\VAR{...}, \\BLOCK{...}, \\#{...}.
+
+    Every template (the package's and a user's from ``--templates``) renders in Jinja2's sandbox:
+    no attribute starting with '_', no access to functions' globals or to Python's classes, no
+    unsafe str.format, ranges of at most 100,000 items. A template can lay out the data it is given
+    and nothing else.
+    """
+    env = SandboxedEnvironment(
+        loader=template_loader(extra),
+        block_start_string=r"\BLOCK{", block_end_string="}",
+        variable_start_string=r"\VAR{", variable_end_string="}",
+        comment_start_string=r"\#{", comment_end_string="}",
+        line_statement_prefix="%%", line_comment_prefix="%#",
+        trim_blocks=True, lstrip_blocks=True, autoescape=False,
+        undefined=jinja2.StrictUndefined, finalize=_finalize, keep_trailing_newline=True,
+    )
+    # A macro's output was escaped piece by piece inside the macro: mark it as LaTeX.
+    env.filters["tex"] = lambda text: lr.Tex(text)
+    return env
+
+
+def default_name(net: Network) -> str:
+    """outputs/<name>: sizes, activations, cost, biases, e.g. 2-3-1-sigmoid-quadratic."""
+    acts = [a.name for a in dict.fromkeys(net.activations)]
+    parts = ["-".join(map(str, net.sizes)), *acts, net.cost.name] + (["bias"] if net.bias else [])
+    name = "-".join(parts)
+    return "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in name).strip("-.")
+
+
+def sheet_context(net: Network, title: str | None = None, values: Values | None = None) -> dict:
+    d = net.derivation()
+    blocks = lr.render_blocks(d)
+    example = worked_example(net, values) if values is not None else None
+    return {
+        "title": title or f"Backpropagation for a {'-'.join(map(str, net.sizes))} network",
+        "description": net.describe(),
+        "L": net.L,
+        "notation_rows": lr.notation_rows(net),
+        "drawing": lr.network_drawing(net),
+        "forward": blocks[FORWARD],
+        "cost": blocks[COST],
+        "activations": [blocks[k] for k in blocks if k.part is Part.ACTIVATION],
+        "output_layer": blocks[BlockKey.layer(net.L)],
+        "hidden_layers": [blocks[BlockKey.layer(layer)] for layer in range(net.L - 1, 0, -1)],
+        "summary": blocks[SUMMARY],
+        "delta_recursion": [blocks[BlockKey.layer(layer)] for layer in range(net.L - 1, 0, -1)],
+        "example": lr.worked_tables(net, example) if example is not None else None,
+        "bias": net.bias,
+        "cost_symbol": lr.math(net.symbols.cost, net),
+    }
+
+
+def render_sheet(net: Network, title: str | None = None, values: Values | None = None,
+                 templates: str | Path | None = None) -> str:
+    """The sheet's LaTeX source. A user's templates (``templates``) render in the sandbox, in a forked
+    child that is stopped after USER_TEMPLATE_SECONDS (a template that loops for ever cannot hang us)."""
+    env = template_environment(templates)
+    template = _load_template(env, templates)
+    context = sheet_context(net, title, values)
+    if templates is None:
+        return _render(template, context)
+    from derive.limits import run_limited
+
+    return run_limited(_render, template, context, seconds=USER_TEMPLATE_SECONDS, what="rendering the templates")
+
+
+def _load_template(env: jinja2.Environment, templates: str | Path | None) -> jinja2.Template:
+    try:
+        return env.get_template(TEMPLATE)
+    except jinja2.TemplateNotFound:
+        raise DeriveError(f"template {TEMPLATE} not found in {', '.join(map(str, template_dirs(templates)))}") from None
+    except jinja2.TemplateSyntaxError as error:
+        raise DeriveError(f"template {error.filename}:{error.lineno}: {error.message}") from None
+    except UnicodeDecodeError:
+        raise DeriveError(f"template {TEMPLATE} in {templates} is not UTF-8 text") from None
+
+
+def _render(template: jinja2.Template, context: dict) -> str:
+    """Render; every failure of a template (syntax, sandbox, undefined names, huge ranges) is one line."""
+    try:
+        return template.render(**context)
+    except SecurityError as error:
+        raise DeriveError(f"template refused by the sandbox: {error}") from None
+    except jinja2.TemplateSyntaxError as error:
+        raise DeriveError(f"template {error.filename}:{error.lineno}: {error.message}") from None
+    except UnicodeDecodeError:
+        raise DeriveError("an included template is not UTF-8 text") from None
+    except jinja2.TemplateError as error:
+        raise DeriveError(f"template error: {error}") from None
+    except OverflowError as error:  # the sandbox's range limit
+        raise DeriveError(f"template error: {error}") from None
+    except RecursionError:
+        raise DeriveError("template error: it recurses without end") from None
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError, ZeroDivisionError) as error:
+        raise DeriveError(f"template error: {str(error).splitlines()[0] if str(error) else 'invalid operation'}") \
+            from None
+
+
+def check_name(name: str) -> str:
+    """An output name (--out): a plain file name, no directories, not hidden, printable, not too long."""
+    import unicodedata
+
+    if not name or "/" in name or name.startswith(".") or "\x00" in name:
+        raise DeriveError(f"invalid output name {name!r}: use a plain file name without directories, e.g. sheet3")
+    if any(unicodedata.category(ch) == "Cc" for ch in name):
+        raise DeriveError(f"invalid output name {name!r}: it contains a control character")
+    size = len(name.encode("utf-8", "surrogateescape"))
+    if size > NAME_MAX_BYTES:
+        raise DeriveError(f"output name is {size} bytes long; file systems allow 255 and derive adds an extension "
+                          f"and temporary names: use at most {NAME_MAX_BYTES}")
+    return name
+
+
+@dataclass(frozen=True)
+class SheetFiles:
+    tex: Path
+    pdf: Path | None
+    note: str | None = None
+
+
+def write_sheet(net: Network, out_dir: Path, name: str | None = None, title: str | None = None,
+                values: Values | None = None, templates: str | Path | None = None,
+                tex_only: bool = False, progress: Callable[[str], None] | None = None) -> SheetFiles:
+    """Write outputs/<name>.tex and, unless tex_only, typeset outputs/<name>.pdf.
+
+    ``progress(message)`` is told what is being done (deriving, typesetting), for a spinner.
+    """
+    say = progress or (lambda message: None)
+    name = check_name(default_name(net) if name is None else name)
+    say("deriving and writing the LaTeX")
+    source = render_sheet(net, title, values, templates)
+    tex_path = out_dir / f"{name}.tex"
+    write_atomic(tex_path, source)
+    if tex_only:
+        return SheetFiles(tex_path, None)
+    say("typesetting the PDF with TeX")
+    try:
+        result = typeset(source, out_dir / f"{name}.pdf")
+    except TexUnavailable as missing:
+        return SheetFiles(tex_path, None, str(missing))
+    return SheetFiles(tex_path, result.pdf, result.note)

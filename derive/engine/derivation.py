@@ -1,0 +1,460 @@
+"""The engine: dC_0/dw_{jk}^{(l)} and dC_0/db_j^{(l)} for every layer, step by step.
+
+Everything is derived in index form (node letters j, k, i, ...), never by
+expanding the network, so width costs nothing. One recursion serves every layer:
+the output layer gets dC_0/da_j^{(L)} from the cost, a hidden layer from the errors
+delta^{(l+1)} of the layer it feeds, so every layer's block has the same size and
+the work grows linearly with depth. Formulas written out to the output layer grow
+with the depth below them; they are built when asked for.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+import sympy as sp
+
+from derive.model.activations import Z
+from derive.model.costs import A, Y
+from derive.notation.symbols import MatrixKind, layer_matrix
+from derive.model.steps import (COST, FORWARD, SUMMARY, Block, BlockKey, Result, Rule, Step, instantiate,
+                                remember_owner)
+from derive.model.steps import product as _mul
+
+if TYPE_CHECKING:
+    from derive.model.network import Network
+
+Form = Literal["chain", "classic"]
+FORMS = ("chain", "classic")
+WRITTEN_OUT = 2  # layers at most this many weight layers above the output also get the gradient written out
+
+
+
+
+def _simpler(expr: sp.Expr) -> sp.Expr | None:
+    """A clearly simpler equal form of ``expr`` (e.g. a cancellation), or None."""
+    candidate = sp.factor(sp.cancel(expr))
+    return candidate if sp.count_ops(candidate) < sp.count_ops(expr) else None
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """Blocks of steps, in dependency order, with each layer's results.
+
+    Each layer's block speaks of the errors delta^{(l+1)} of the layer below it, so the derivation
+    costs the same for every layer and grows linearly with depth; the written-out formulas
+    (``gradient``, ``bias_gradient``) are built when asked for.
+    """
+
+    network: "Network"
+    blocks: tuple[Block, ...]
+    _written: dict = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        remember_owner(self.blocks, self.network.notation)  # a block or step taken out still displays in it
+
+    def _repr_markdown_(self) -> str:
+        """Jupyter (JupyterLab, VS Code): each block a heading, each step its reason and one display."""
+        from derive.render.display import derivation_markdown  # seam: display hook
+
+        return derivation_markdown(self)
+
+    def _repr_latex_(self) -> str:
+        """One ``gathered`` environment (for front ends that prefer LaTeX, nbconvert --to latex): no top-level \\\\."""
+        from derive.render.display import derivation_latex  # seam: display hook
+
+        return derivation_latex(self)
+
+    def _repr_pretty_(self, p, cycle: bool) -> None:
+        """IPython's plain text: the terminal rendering, not the dataclass repr."""
+        from derive.render.terminal import render_steps  # seam: display hook
+
+        p.text(render_steps(self))
+
+    def show(self, obj: object):
+        """``obj`` (e.g. ``d.gradient(2)``) displayed in Jupyter in this derivation's notation."""
+        from derive.render.display import show  # seam: display hook
+
+        return show(obj, self.network.notation)
+
+    def block(self, key: BlockKey | str) -> Block:
+        """The block named ``key`` (a BlockKey, or as printed: "layer:2", "cost", "activation:tanh")."""
+        wanted = key if isinstance(key, BlockKey) else BlockKey.parse(key)
+        for block in self.blocks:
+            if block.key == wanted:
+                return block
+        raise KeyError(f"no block {str(key)!r}; blocks are {[str(b.key) for b in self.blocks]}")
+
+    def _layer_block(self, layer: int) -> Block:
+        _check_layer(layer, self.network.L)
+        return self.block(BlockKey.layer(layer))
+
+    def gradient(self, layer: int, form: Form = "chain") -> sp.Expr:
+        """dC_0/dw_{jk}^{(layer)} written out in index form; 'chain' keeps g'(z), 'classic' writes it out."""
+        return self._written_out("weight", layer, form)
+
+    def bias_gradient(self, layer: int, form: Form = "chain") -> sp.Expr:
+        """dC_0/db_j^{(layer)} = delta_j^{(layer)} written out in index form."""
+        return self._written_out("bias", layer, form)
+
+    def _written_out(self, kind: str, layer: int, form: Form) -> sp.Expr:
+        _check_layer(layer, self.network.L)
+        key = (kind, layer, _form(form))
+        if key not in self._written:
+            deriver = _Deriver(self.network)
+            self._written[key] = (deriver.weight_gradient(layer, form) if kind == "weight"
+                                  else deriver.delta(layer, self.network.symbols.j, layer, form))
+        return self._written[key]
+
+    def delta(self, layer: int) -> sp.Expr:
+        """delta_j^{(layer)} through the recursion: in terms of delta^{(layer+1)} (or the cost at L)."""
+        return self._layer_block(layer).result(Result.DELTA_RECURSIVE)
+
+    def concrete_gradient(self, layer: int, j: int, k: int | None = None, form: Form = "chain") -> sp.Expr:
+        """dC_0/dw_{jk}^{(layer)} (or dC_0/db_j when k is None) for concrete nodes, in x, y, w and b."""
+        from derive.evaluate.exact import written_out
+
+        s, net = self.network.symbols, self.network
+        self._layer_block(layer)
+        _check_node(j, net.size(layer), "j")
+        if k is None:
+            if not net.bias:
+                from derive.errors import DeriveError
+
+                raise DeriveError("this network has no biases")
+            return written_out(self.bias_gradient(layer, form), net, {s.j: j})
+        _check_node(k, net.size(layer - 1), "k")
+        return written_out(self.gradient(layer, form), net, {s.j: j, s.k: k})
+
+    def steps(self, layer: int | None = None) -> tuple[Step, ...]:
+        """The ordered steps leading to the layer's gradient (all layers when None), each block once."""
+        keys = [BlockKey.layer(layer)] if layer is not None else [b.key for b in self.blocks]
+        if layer is not None:
+            self._layer_block(layer)
+        ordered: list[Block] = []
+
+        def visit(key: BlockKey) -> None:
+            block = self.block(key)
+            if block in ordered:
+                return
+            for ref in block.refs:
+                visit(ref)
+            ordered.append(block)
+
+        visit(FORWARD)
+        for key in keys:
+            visit(key)
+        return tuple(step for block in ordered for step in block.steps)
+
+    def blocks_for(self, layer: int) -> tuple[Block, ...]:
+        """The blocks that ``steps(layer)`` walks through, in the same order."""
+        wanted = set(id(s) for s in self.steps(layer))
+        return tuple(b for b in self.blocks if any(id(s) in wanted for s in b.steps))
+
+
+def _check_layer(layer: object, L: int) -> None:
+    if not isinstance(layer, int) or isinstance(layer, bool) or not 1 <= layer <= L:
+        from derive.errors import DeriveError
+
+        raise DeriveError(f"layer must be a weight layer 1..{L}, got {layer!r}")
+
+
+def _check_node(index: object, size: int, letter: str) -> None:
+    if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < size:
+        from derive.errors import DeriveError
+
+        raise DeriveError(f"node index {letter} must be an integer in 0..{size - 1}, got {index!r}")
+
+
+def _form(form: str) -> str:
+    if form not in FORMS:
+        from derive.errors import DeriveError
+
+        raise DeriveError(f"form must be one of {', '.join(FORMS)}, got {form!r}")
+    return form
+
+
+class _Deriver:
+    """Builds the blocks of one network. Small methods, one per kind of fact."""
+
+    def __init__(self, net: "Network") -> None:
+        self.net = net
+        self.s = net.symbols
+        self.L = net.L
+
+    # Factors -------------------------------------------------------------------------
+    def act_key(self, layer: int) -> BlockKey:
+        return BlockKey.activation(self.net.activation(layer).name)
+
+    def gprime(self, layer: int, node: sp.Expr, form: Form) -> sp.Expr:
+        act = self.net.activation(layer)
+        if form == "chain":
+            return act.prime(self.s.z[layer, node])
+        return act.classic_at(self.s.z[layer, node], self.s.a[layer, node])
+
+    def cost_factor(self, node: sp.Expr) -> sp.Expr:
+        return self.net.cost.derivative_at(self.s.a[self.L, node], self.s.y[node])
+
+    def letter(self, layer: int, base: int) -> sp.Symbol:
+        """Node letter for layer ``layer`` in a formula about layer ``base`` (j at base)."""
+        return self.s.j if layer == base else self.s.downstream_letter(layer - base)
+
+    def output_delta(self, node: sp.Expr, form: Form) -> sp.Expr:
+        product = _mul(self.cost_factor(node), self.gprime(self.L, node, form))
+        if form == "classic":
+            return _simpler(product) or product
+        return product
+
+    def downstream_sum(self, layer: int, node: sp.Expr, base: int, term) -> sp.Expr:
+        """Sum over the nodes i of layer + 1 of term(i) * w_{i,node}^{(layer+1)}."""
+        i = self.letter(layer + 1, base)
+        return sp.Sum(_mul(term(i), self.s.w[layer + 1, i, node]), (i, 0, self.net.size(layer + 1) - 1))
+
+    # Written out (built on request: their size grows with the depth below the layer) ---------
+    def dC_da(self, layer: int, node: sp.Expr, base: int, form: Form) -> sp.Expr:
+        """dC_0/da_node^{(layer)} written out, downstream letters chosen relative to ``base``."""
+        if layer == self.L:
+            return self.cost_factor(node)
+        return self.downstream_sum(layer, node, base, lambda i: self.delta(layer + 1, i, base, form))
+
+    def delta(self, layer: int, node: sp.Expr, base: int, form: Form) -> sp.Expr:
+        """delta_node^{(layer)} = dC_0/dz_node^{(layer)} written out."""
+        if layer == self.L:
+            return self.output_delta(node, form)
+        return _mul(self.dC_da(layer, node, base, form), self.gprime(layer, node, form))
+
+    def weight_gradient(self, layer: int, form: Form) -> sp.Expr:
+        """dC_0/dw_{jk}^{(layer)} written out: dC_0/da_j, g'(z_j) and the incoming activation."""
+        prev = self.net.previous_activation(layer, self.s.k)
+        if form == "classic":
+            return _mul(self.delta(layer, self.s.j, layer, "classic"), prev)
+        return _mul(self.dC_da(layer, self.s.j, layer, "chain"), self.gprime(layer, self.s.j, "chain"), prev)
+
+    # In terms of the layer below (constant size: what the blocks hold) ------------------------
+    def local_dC_da(self, layer: int) -> sp.Expr:
+        """dC_0/da_j^{(layer)}: the cost's derivative at L, the errors of layer + 1 otherwise."""
+        if layer == self.L:
+            return self.cost_factor(self.s.j)
+        return self.downstream_sum(layer, self.s.j, layer, lambda i: self.s.delta[layer + 1, i])
+
+    def local_gradient(self, layer: int, form: Form) -> sp.Expr:
+        return _mul(self.local_dC_da(layer), self.gprime(layer, self.s.j, form),
+                    self.net.previous_activation(layer, self.s.k))
+
+    def delta_recursive(self, layer: int, node: sp.Expr) -> sp.Expr:
+        s = self.s
+        if layer == self.L:
+            return self.output_delta(node, "chain")
+        i = self.letter(layer + 1, layer)
+        total = sp.Sum(_mul(s.w[layer + 1, i, node], s.delta[layer + 1, i]), (i, 0, self.net.size(layer + 1) - 1))
+        return _mul(total, self.gprime(layer, node, "chain"))
+
+    # Blocks ---------------------------------------------------------------------------
+    def forward_block(self) -> Block:
+        s, net = self.s, self.net
+        steps = []
+        for layer in range(1, self.L + 1):
+            steps.append(Step(s.z[layer, s.j], net.z_definition(layer, s.j), Rule.DEFINITION,
+                              f"Weighted input of node j in layer {layer}."))
+            steps.append(Step(s.a[layer, s.j], net.a_definition(layer, s.j), Rule.DEFINITION,
+                              f"Activation of node j in layer {layer}."))
+        steps.append(Step(s.cost, net.cost_definition(), Rule.DEFINITION,
+                          f"The single-sample cost: {net.cost.title}."))
+        return Block(FORWARD, "Forward equations and cost", tuple(steps))
+
+    def cost_block(self) -> Block:
+        s, L = self.s, self.L
+        a, y = s.a[L, s.j], s.y[s.j]
+        lhs = sp.Derivative(s.cost, a)
+        steps = [Step(s.cost, self.net.cost_definition(), Rule.DEFINITION, "Start from the cost."),
+                 Step(lhs, sp.Derivative(self.net.cost.term_at(a, y), a), Rule.SUM_RULE,
+                      "Only the j-th term of the sum contains this output.")]
+        for expr, rule, text in self.net.cost.derivative_chain:
+            steps.append(Step(lhs, instantiate(expr, {A: a, Y: y}), rule, text))
+        return Block(COST, f"Derivative of the {self.net.cost.title}", tuple(steps),
+                     results=((Result.DC_DA, steps[-1].rhs),))
+
+    def activation_block(self, layer: int) -> Block:
+        act = self.net.activation(layer)
+        lhs = act.prime(Z)
+        steps = [Step(act(Z), act.definition(Z), Rule.DEFINITION, f"The {act.description}.")]
+        steps += [Step(lhs, expr, rule, text) for expr, rule, text in act.derivative_chain]
+        return Block(self.act_key(layer), f"Derivative of the {act.description}", tuple(steps),
+                     results=((Result.CLASSIC, steps[-1].rhs),))
+
+    def layer_block(self, layer: int) -> Block:
+        s, net, L = self.s, self.net, self.L
+        j, k, C = s.j, s.k, s.cost
+        act_ref = (self.act_key(layer),)
+        dw = sp.Derivative(C, s.w[layer, j, k])
+        da = sp.Derivative(C, s.a[layer, j])
+        dadz = sp.Derivative(s.a[layer, j], s.z[layer, j])
+        dzdw = sp.Derivative(s.z[layer, j], s.w[layer, j, k])
+        prev = net.previous_activation(layer, k)
+        where = "the output layer" if layer == L else f"hidden layer {layer}"
+        steps = [Step(dw, _mul(da, dadz, dzdw), Rule.CHAIN_RULE,
+                      "The weight reaches the cost only through this node's weighted input, then its activation.")]
+        steps += self.dC_da_steps(layer)
+        steps.append(Step(dadz, self.gprime(layer, j, "chain"), Rule.ACTIVATION_DERIVATIVE,
+                          "The activation's derivative at this node's weighted input.", act_ref))
+        steps.append(Step(dzdw, sp.Derivative(net.z_definition(layer, j), s.w[layer, j, k]), Rule.DEFINITION,
+                          "Write out the weighted input."))
+        steps.append(Step(dzdw, prev, Rule.SUM_RULE,
+                          "Only the term with k' = k contains the weight; its coefficient is the input from node k."))
+        steps.append(Step(dw, self.local_gradient(layer, "chain"), Rule.SUBSTITUTION, "Combine the three factors."))
+        steps += self.delta_steps(layer)
+        steps += self.written_out_steps(layer)
+        if net.bias:
+            steps += self.bias_steps(layer)
+        results = [(Result.DC_DA, self.local_dC_da(layer)), (Result.WEIGHT_LOCAL, self.local_gradient(layer, "chain")),
+                   (Result.DELTA_RECURSIVE, self.delta_recursive(layer, j)),
+                   (Result.WEIGHT_FROM_DELTA, _mul(s.delta[layer, j], prev))]
+        if layer == L:
+            results.append((Result.DELTA_CLASSIC, self.output_delta(j, "classic")))
+        return Block(BlockKey.layer(layer), f"Weights into {where}: layer {layer}", tuple(steps), tuple(results))
+
+    def written_out_steps(self, layer: int) -> list[Step]:
+        """The gradient written out to the output layer, when at most WRITTEN_OUT weight layers deep
+        (the two key equations of a network with one hidden layer, and one more); deeper, the
+        written-out form repeats every downstream sum and the recursion says the same in one line."""
+        s, L = self.s, self.L
+        if L - layer > WRITTEN_OUT:
+            return []
+        dw = sp.Derivative(s.cost, s.w[layer, s.j, s.k])
+        classic_refs = tuple(dict.fromkeys(self.act_key(m) for m in range(layer, L + 1)))
+        steps = []
+        if layer < L:
+            steps.append(Step(dw, self.weight_gradient(layer, "chain"), Rule.SUBSTITUTION,
+                              "Written out: insert every error down to the output layer.",
+                              tuple(BlockKey.layer(m) for m in range(layer + 1, L + 1))))
+        steps.append(Step(dw, self.weight_gradient(layer, "classic"), Rule.SUBSTITUTION,
+                          "Insert the classic form of every activation derivative.", classic_refs))
+        return steps
+
+    def dC_da_steps(self, layer: int) -> list[Step]:
+        """How dC_0/da_j^{(layer)} is obtained: from the cost at L, from the errors of layer + 1 otherwise."""
+        s, net = self.s, self.net
+        j, C = s.j, s.cost
+        da = sp.Derivative(C, s.a[layer, j])
+        if layer == self.L:
+            return [Step(da, self.cost_factor(j), Rule.COST_DERIVATIVE,
+                         "The derivative of the cost with respect to this output.", (COST,))]
+        i = self.letter(layer + 1, layer)
+        nxt = layer + 1
+        n_next = net.size(nxt) - 1
+        dz_da = sp.Derivative(s.z[nxt, i], s.a[layer, j])
+        paths = _mul(sp.Derivative(C, s.z[nxt, i]), dz_da)
+        return [
+            Step(da, sp.Sum(paths, (i, 0, n_next)), Rule.CHAIN_RULE,
+                 f"This activation feeds the weighted input of every node i of layer {nxt}: add up the paths."),
+            Step(dz_da, sp.Derivative(net.z_definition(nxt, i), s.a[layer, j]), Rule.DEFINITION,
+                 "Write out the downstream weighted input."),
+            Step(dz_da, s.w[nxt, i, j], Rule.SUM_RULE, "Only the term for node j contains this activation."),
+            Step(da, self.local_dC_da(layer), Rule.SUBSTITUTION,
+                 f"The derivative with respect to a weighted input of layer {nxt} is the error of that node, "
+                 "derived above.", (BlockKey.layer(nxt),)),
+        ]
+
+    def delta_steps(self, layer: int) -> list[Step]:
+        """Name the repeated factor delta_j^{(l)} = dC_0/dz_j^{(l)} and give its recursion."""
+        s = self.s
+        j, k, C = s.j, s.k, s.cost
+        delta = s.delta[layer, j]
+        prev = self.net.previous_activation(layer, k)
+        steps = [
+            Step(delta, sp.Derivative(C, s.z[layer, j]), Rule.DEFINITION,
+                 "Name the error of node j: every weight into the node shares this factor."),
+            Step(delta, _mul(sp.Derivative(C, s.a[layer, j]), sp.Derivative(s.a[layer, j], s.z[layer, j])),
+                 Rule.CHAIN_RULE, "The weighted input reaches the cost through the activation."),
+        ]
+        if layer == self.L:
+            steps.append(Step(delta, self.output_delta(j, "chain"), Rule.SUBSTITUTION,
+                              "Insert both derivatives.", (COST, self.act_key(layer))))
+        else:
+            steps.append(Step(delta, self.delta_recursive(layer, j), Rule.SUBSTITUTION,
+                              f"The terms of the sum are the errors of layer {layer + 1}: the delta recursion.",
+                              (BlockKey.layer(layer + 1),)))
+        steps.append(Step(sp.Derivative(C, s.w[layer, j, k]), _mul(delta, prev), Rule.SUBSTITUTION,
+                          "The weight gradient is the node's error times the incoming activation."))
+        if layer == self.L:
+            steps += self.output_classic_steps()
+        return steps
+
+    def output_classic_steps(self) -> list[Step]:
+        """delta^{(L)} with the activation's classic derivative, simplified when something cancels."""
+        s, L = self.s, self.L
+        j = s.j
+        delta = s.delta[L, j]
+        act = self.net.activation(L)
+        product = _mul(self.cost_factor(j), self.gprime(L, j, "classic"))
+        steps = [
+            Step(act.prime(s.z[L, j]), self.gprime(L, j, "classic"), Rule.ACTIVATION_DERIVATIVE,
+                 "The classic form of the derivative, written with the node's own output.", (self.act_key(L),)),
+            Step(delta, product, Rule.SUBSTITUTION, "Insert it into the output error."),
+        ]
+        simpler = _simpler(product)
+        if simpler is not None:
+            steps.append(Step(delta, simpler, Rule.SIMPLIFICATION,
+                              "The activation's derivative cancels against the cost's derivative."))
+        return steps
+
+    def bias_steps(self, layer: int) -> list[Step]:
+        s = self.s
+        j, C = s.j, s.cost
+        db = sp.Derivative(C, s.b[layer, j])
+        dzdb = sp.Derivative(s.z[layer, j], s.b[layer, j])
+        steps = [
+            Step(db, _mul(sp.Derivative(C, s.z[layer, j]), dzdb), Rule.CHAIN_RULE,
+                 "The bias reaches the cost only through this node's weighted input."),
+            Step(dzdb, sp.Integer(1), Rule.SUM_RULE, "The bias enters the weighted input with coefficient 1."),
+            Step(db, s.delta[layer, j], Rule.SUBSTITUTION, "So the bias gradient is the node's error."),
+        ]
+        if self.L - layer <= WRITTEN_OUT:
+            steps.append(Step(db, self.delta(layer, j, layer, "chain"), Rule.SUBSTITUTION, "Written out."))
+        return steps
+
+
+def matrix_summary(net: "Network", layer: int | None = None) -> Block:
+    """The four backpropagation equations in vector form (the general case of every layer block).
+
+    With ``layer`` the general l is replaced by that layer (the checks use this).
+    """
+    s = net.symbols
+    l, L = (s.l if layer is None else sp.Integer(layer)), sp.Integer(net.L)
+    n = lambda layer: s.n[layer]  # noqa: E731
+    M = MatrixKind
+    delta = lambda layer: layer_matrix(MatrixKind.DELTA, layer, n(layer))  # noqa: E731
+    gprime = lambda layer: layer_matrix(MatrixKind.GPRIME, layer, n(layer))  # noqa: E731
+    steps = (
+        Step(delta(L), sp.HadamardProduct(layer_matrix(MatrixKind.GRAD_C, L, n(L)), gprime(L)), Rule.CHAIN_RULE,
+             "Output error: the cost's gradient with respect to the outputs, times the activation's derivative, "
+             "element by element."),
+        Step(delta(l), sp.HadamardProduct(layer_matrix(M.W, l + 1, n(l + 1), n(l)).T * delta(l + 1), gprime(l)),
+             Rule.CHAIN_RULE, "Error recursion: the errors of layer l+1 flow back through the transposed weights."),
+        Step(layer_matrix(MatrixKind.DC_DB, l, n(l)), delta(l), Rule.SUBSTITUTION,
+             "Bias gradient: the error itself."),
+        Step(layer_matrix(M.DC_DW, l, n(l), n(l - 1)), delta(l) * layer_matrix(M.A, l - 1, n(l - 1)).T,
+             Rule.SUBSTITUTION, "Weight gradient: error times incoming activation, an outer product."),
+    )
+    return Block(SUMMARY, "Summary in matrix form", steps if net.bias else steps[:2] + steps[3:])
+
+
+def weight_gradient(net: "Network", layer: int, form: Form = "chain") -> sp.Expr:
+    """One layer's dC_0/dw_{jk}^{(layer)} without the steps: equal to ``derive(net).gradient(layer, form)``
+    (the same method computes both), for callers that need only the formula (a homework key)."""
+    _check_layer(layer, net.L)
+    return _Deriver(net).weight_gradient(layer, _form(form))
+
+
+def derive(net: "Network") -> Derivation:
+    """Build the full derivation of a network (index form; cost independent of layer widths)."""
+    d = _Deriver(net)
+    blocks = [d.forward_block(), d.cost_block()]
+    seen: set[BlockKey] = set()
+    for layer in range(1, net.L + 1):
+        if d.act_key(layer) not in seen:
+            seen.add(d.act_key(layer))
+            blocks.append(d.activation_block(layer))
+    blocks += [d.layer_block(layer) for layer in range(net.L, 0, -1)]
+    blocks.append(matrix_summary(net))
+    return Derivation(net, tuple(blocks))

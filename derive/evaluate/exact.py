@@ -1,0 +1,273 @@
+"""Exact values of a concrete network: sums written out, a random point, the forward pass, SymPy's
+own derivatives of the local definitions, and formulas written out in x, y, w and b.
+
+The checks, the worked example, the homework keys and the judge all evaluate through this module.
+"""
+from __future__ import annotations
+
+import itertools
+import random
+from typing import TYPE_CHECKING, Iterator
+
+import sympy as sp
+from sympy.core.function import AppliedUndef
+
+from derive.model.activations import Z
+
+if TYPE_CHECKING:
+    from derive.model.network import Network
+
+
+DIGITS = 120
+
+
+TOLERANCE = sp.Float(10) ** -60
+
+
+# Expression plumbing -----------------------------------------------------------------
+def expand_sums(expr: sp.Expr) -> sp.Expr:
+    """Write every Sum with numeric limits out as its terms, without evaluating anything else."""
+    def write_out(s: sp.Sum) -> sp.Expr:
+        # A sum of a sum is one Sum with several limits, the innermost first: write out the
+        # outermost, and the inner ones on the next pass.
+        *inner, (var, lo, hi) = s.limits
+        body = sp.Sum(s.function, *inner) if inner else s.function
+        return sp.Add(*(body.xreplace({var: sp.Integer(v)}) for v in range(int(lo), int(hi) + 1)))
+
+    while expr.has(sp.Sum):
+        expr = expr.replace(lambda e: isinstance(e, sp.Sum), write_out)
+    return expr
+
+
+def activation_definitions(net: "Network") -> dict:
+    defs: dict = {}
+    for act in net.activations:
+        defs.update(act.definitions)
+    return defs
+
+
+def with_activations(expr: sp.Expr, net: "Network") -> sp.Expr:
+    """Replace every activation function symbol by its explicit definition."""
+    return with_function_values(expr, activation_definitions(net))
+
+
+class Model:
+    """A concrete network at one random point: values of every quantity, and local definitions.
+
+    Derivatives are taken by SymPy with the activations as undefined functions (small trees);
+    g and g' are replaced by their definitions, and SymPy's derivative of them, only once the
+    point's values are in.
+    """
+
+    def __init__(self, net: "Network", rng: random.Random | None = None, point: dict | None = None) -> None:
+        self.net, self.s = net, net.symbols
+        self.point = point if point is not None else random_point(net, rng or random.Random(0))
+        self.values = self._forward_values()
+        self.functions = function_values(net)
+        self._definitions: dict = {}
+        self._derivatives: dict = {}
+
+    def definition(self, quantity: sp.Expr) -> sp.Expr:
+        if quantity not in self._definitions:
+            self._definitions[quantity] = expand_sums(self.net.definition_of(quantity))
+        return self._definitions[quantity]
+
+    def local(self, expr: sp.Expr, variable: sp.Expr) -> sp.Expr:
+        """``expr`` as a function of the quantities at ``variable``'s level (the backprop meaning of d/dvariable)."""
+        cut = self.net.level(variable)
+        cut = -1 if cut is None else cut
+        while True:
+            above = {q: self.definition(q) for q in _quantities(expr, self.net)
+                     if (self.net.level(q) or 0) > cut and self.net.definition_of(q) is not None}
+            if not above:
+                return expr
+            expr = expr.xreplace(above)
+
+    def _forward_values(self) -> dict:
+        s, net = self.s, self.net
+        values = dict(self.point)
+        for layer in range(1, net.L + 1):
+            for j in range(net.size(layer)):
+                z = expand_sums(net.z_definition(layer, j)).xreplace(values)
+                values[s.z[layer, j]] = z
+                a = with_activations(net.activation(layer)(s.z[layer, j]), net).xreplace({s.z[layer, j]: z})
+                values[s.a[layer, j]] = settle(a)
+        values[s.cost] = settle(expand_sums(net.cost_definition()).xreplace(values))
+        return values
+
+    def value(self, expr: sp.Expr) -> sp.Expr:
+        """The value of a claim's side: derivatives by sympy.diff of local definitions, then numbers."""
+        s = self.s
+        expr = expand_sums(expr)
+        expr = expr.replace(lambda e: isinstance(e, sp.Indexed) and e.base == s.delta,
+                            lambda e: sp.Derivative(s.cost, s.z[e.indices]))
+        expr = expr.replace(lambda e: isinstance(e, sp.Derivative), self._differentiate)
+        return settle(with_function_values(primes_as_functions(expr).xreplace(self.values), self.functions))
+
+    def _differentiate(self, d: sp.Derivative) -> sp.Expr:
+        """SymPy's derivative of the local definition; remembered, since the steps of a deep network
+        ask for the same dC_0/dz_i^(l) (an error delta_i^(l)) again and again."""
+        if d not in self._derivatives:
+            (var, count), = d.variable_count
+            self._derivatives[d] = sp.diff(self.local(d.expr, var), var, count)
+        return self._derivatives[d]
+
+
+def function_values(net: "Network") -> dict:
+    """Each activation symbol g and its prime g' mapped to explicit Lambdas (g' by sympy.diff of g)."""
+    out = {}
+    for fn, lam in activation_definitions(net).items():
+        out[fn] = lam
+        out[prime_function(fn)] = sp.Lambda(Z, sp.diff(lam(Z), Z))
+    return out
+
+
+def prime_function(fn) -> sp.FunctionClass:
+    """The opaque function standing for g' in exact comparisons."""
+    return sp.Function(f"{fn.__name__}__prime")
+
+
+def _quantities(expr: sp.Expr, net: "Network") -> set:
+    found = {q for q in expr.atoms(sp.Indexed)}
+    if expr.has(net.symbols.cost):
+        found.add(net.symbols.cost)
+    return found
+
+
+def settle(value: sp.Expr) -> sp.Expr:
+    """Exact rationals stay exact; anything transcendental becomes a 120-digit float."""
+    value = sp.sympify(value)
+    if value.is_Rational:
+        return value
+    return value.evalf(DIGITS) if not value.free_symbols else value
+
+
+def equal(lhs: sp.Expr, rhs: sp.Expr) -> bool:
+    """Exact equality for rationals, else agreement to 60 digits relative to the size of the values."""
+    diff = sp.sympify(lhs - rhs)
+    if diff.is_Rational:
+        return diff == 0
+    diff = diff.evalf(DIGITS)
+    if not diff.is_number:
+        return sp.simplify(lhs - rhs) == 0
+    scale = max(sp.Float(1), abs(sp.sympify(lhs).evalf(DIGITS)))
+    return bool(abs(diff) <= TOLERANCE * scale)
+
+
+def random_point(net: "Network", rng: random.Random) -> dict:
+    """Random exact rationals in about [-3, 3] for inputs, weights, biases (so sigmoids do not
+    saturate to 1 - 1e-50); targets in (0, 1)."""
+    s = net.symbols
+
+    def r() -> sp.Rational:
+        return sp.Rational(rng.randint(-20, 20), rng.choice([7, 8, 9, 10, 11, 12, 16]))
+
+    point = {s.x[k]: r() for k in range(net.size(0))}
+    point.update({s.y[j]: sp.Rational(rng.randint(1, 19), 20) for j in range(net.size(net.L))})
+    for layer in range(1, net.L + 1):
+        for j in range(net.size(layer)):
+            if net.bias:
+                point[s.b[layer, j]] = r()
+            for k in range(net.size(layer - 1)):
+                point[s.w[layer, j, k]] = r()
+    # Parameters of activations (a symbolic gain, say) get a random positive value too.
+    for act in net.activations:
+        for sym in act.definition.expr.free_symbols - {Z}:
+            point[sym] = sp.Rational(rng.randint(5, 30), 10)
+    return point
+
+
+# Index assignments --------------------------------------------------------------------
+def index_ranges(expr: sp.Expr, net: "Network") -> dict[sp.Symbol, int]:
+    """For each free node index in ``expr``, how many nodes it may range over."""
+    s = net.symbols
+    bound = {limit[0] for summation in expr.atoms(sp.Sum) for limit in summation.limits}
+    ranges: dict[sp.Symbol, int] = {}
+    for atom in expr.atoms(sp.Indexed):
+        idx = atom.indices
+        if atom.base in s.layered:
+            layer = idx[0]
+            if not layer.is_Integer:
+                continue
+            layer = int(layer)
+            sizes = [net.size(layer)] + ([net.size(layer - 1)] if atom.base == s.w else [])
+            positions = idx[1:]
+        elif atom.base == s.x:
+            sizes, positions = [net.size(0)], idx
+        elif atom.base == s.y:
+            sizes, positions = [net.size(net.L)], idx
+        else:
+            continue
+        for pos, size in zip(positions, sizes):
+            if pos.is_Symbol and pos not in bound:
+                ranges[pos] = min(ranges.get(pos, size), size)
+    return ranges
+
+
+def assignments(expr: sp.Expr, net: "Network", limit: int, rng: random.Random) -> Iterator[dict]:
+    """Every assignment of the free node indices, or ``limit`` random ones when there are more."""
+    ranges = index_ranges(expr, net)
+    symbols = sorted(ranges, key=str)
+    every = list(itertools.product(*(range(ranges[s]) for s in symbols)))
+    if len(every) > limit:
+        every = rng.sample(every, limit)
+    for combo in every:
+        yield dict(zip(symbols, map(sp.Integer, combo)))
+
+
+def expanded_cost(net: "Network", concrete: bool) -> tuple[sp.Expr, dict]:
+    """C_0 written out in inputs, targets, weights and biases only, and every z and a likewise."""
+    s = net.symbols
+    model_defs = {}
+    for layer in range(1, net.L + 1):
+        for j in range(net.size(layer)):
+            z = expand_sums(net.z_definition(layer, j)).xreplace(model_defs)
+            model_defs[s.z[layer, j]] = z
+            a = net.activation(layer)(z)
+            model_defs[s.a[layer, j]] = with_activations(a, net) if concrete else a
+    cost = expand_sums(net.cost_definition()).xreplace(model_defs)
+    return cost, model_defs
+
+
+def primes_as_functions(expr: sp.Expr) -> sp.Expr:
+    """g'(E) as an opaque function gprime(E), whether written Derivative(g(z), z) or Subs(...)."""
+    def from_subs(e: sp.Subs) -> sp.Expr:
+        return prime_function(e.expr.expr.func)(e.point[0])
+
+    expr = expr.replace(
+        lambda e: (isinstance(e, sp.Subs) and isinstance(e.expr, sp.Derivative)
+                   and isinstance(e.expr.expr, AppliedUndef)),
+        from_subs)
+    return expr.replace(
+        lambda e: isinstance(e, sp.Derivative) and isinstance(e.expr, AppliedUndef),
+        lambda e: prime_function(e.expr.func)(e.expr.args[0]))
+
+
+def vanishes(expr: sp.Expr) -> bool:
+    """Exactly zero for every choice of the activation functions.
+
+    Each g(E) and g'(E) becomes an independent indeterminate, so ``expr`` is a rational
+    function; it vanishes when its numerator expands to 0.
+    """
+    applied = expr.atoms(AppliedUndef)
+    expr = expr.xreplace({f: sp.Dummy(f"f{n}") for n, f in enumerate(applied)})
+    numerator, _ = sp.together(expr).as_numer_denom()
+    return sp.expand(numerator) == 0
+
+
+def with_function_values(expr: sp.Expr, functions: dict) -> sp.Expr:
+    """Apply explicit definitions to every g(...) and g'(...); numeric arguments give numbers at once."""
+    for fn, lam in functions.items():
+        expr = expr.replace(fn, lambda *args, lam=lam: settle(lam(*args)))
+    return expr
+
+
+def written_out(expr: sp.Expr, net: "Network", indices: dict) -> sp.Expr:
+    """A general formula at concrete node indices, in inputs, targets, weights and biases only.
+
+    Sums are written out, activations and their derivatives replaced by explicit functions,
+    and every a and z by its forward expansion.
+    """
+    cost, expansions = expanded_cost(net, concrete=True)
+    expr = expand_sums(expr.xreplace({k: sp.Integer(v) for k, v in indices.items()}))
+    return with_function_values(primes_as_functions(expr).xreplace(expansions), function_values(net))

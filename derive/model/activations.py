@@ -1,0 +1,284 @@
+"""Activation functions as data: definition, step-by-step derivative, classic form.
+
+Each activation is an undefined SymPy function in the index-form derivation
+(so formulas read sigma'(z) rather than a page of exponentials) together with
+its explicit definition, which the checks substitute to verify every claim.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+import sympy as sp
+
+from derive.errors import DeriveError
+from derive.model.steps import Rule, instantiate
+from derive.model.steps import product as _mul
+
+Z = sp.Symbol("z", real=True)
+"""The variable of every activation's own derivation."""
+
+
+STABLE_SIGMOID = '''def _sigmoid(z):
+    """σ(z) = 1/(1 + e^(-z)) without overflow: e^(-|z|) <= 1; one exp, full relative accuracy."""
+    e = numpy.exp(-numpy.abs(z))
+    return numpy.where(z >= 0, 1.0, e) / (1.0 + e)
+'''
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An activation g, its derivative chain, and g' written with a = g(z)."""
+
+    name: str
+    function: sp.FunctionClass
+    definition: sp.Lambda
+    derivative_chain: tuple[tuple[sp.Expr, Rule, str], ...]
+    derivative_in_output: sp.Lambda | None  # None: g' is not written with a = g(z) (user definitions)
+    helpers: tuple[tuple[sp.FunctionClass, sp.Lambda], ...] = ()
+    convention: str = ""
+    kinks: tuple[sp.Expr, ...] = ()
+    analytic: bool = True
+    description: str = ""
+    numpy_forward: str = ""  # stable NumPy code for g({z}); empty: print the definition
+    numpy_helpers: tuple[str, ...] = ()  # source of helper functions numpy_forward calls
+    logistic_gain: sp.Expr | None = None  # g(z) = σ(gain·z): a cost on (0, 1) can be computed from gain·z
+
+    def __call__(self, z: sp.Expr) -> sp.Expr:
+        return self.function(z)
+
+    def prime(self, z: sp.Expr) -> sp.Derivative:
+        """g'(z) in the form the chain rule writes it."""
+        return sp.Derivative(self.function(z), z)
+
+    def classic(self, z: sp.Expr) -> sp.Expr:
+        """g'(z) in its classic form, in terms of g(z) itself (e.g. sigma(z)(1 - sigma(z)))."""
+        return instantiate(self.derivative_chain[-1][0], {Z: z})
+
+    def classic_at(self, z: sp.Expr, a: sp.Expr) -> sp.Expr:
+        """g' at a node in its classic form: with the output a = g(z) where the activation allows it."""
+        return self.classic(z) if self.derivative_in_output is None else self.classic_in_output(a)
+
+    def classic_in_output(self, a: sp.Expr) -> sp.Expr:
+        """g'(z) written with the node's output a = g(z) (e.g. a(1 - a))."""
+        return instantiate(self.derivative_in_output.expr, {self.derivative_in_output.variables[0]: a})
+
+    @property
+    def definitions(self) -> dict[sp.FunctionClass, sp.Lambda]:
+        """Every function symbol this activation uses, with its explicit definition."""
+        return {self.function: self.definition, **dict(self.helpers)}
+
+
+
+
+def _pow(base: sp.Expr, exp: int) -> sp.Expr:
+    return sp.Pow(base, exp, evaluate=False)
+
+
+SIGMA = sp.Function("sigma")
+_SIGMA_DEFINITION = sp.Lambda(Z, 1 / (1 + sp.exp(-Z)))
+
+
+def sigmoid(gain: sp.Expr = sp.Integer(1)) -> Activation:
+    """Logistic sigmoid 1/(1 + e^{-alpha z}); alpha = 1 is the standard sigma."""
+    gain = sp.sympify(gain)
+    fn = SIGMA if gain == 1 else sp.Function(f"sigma_{gain}")
+    e = sp.exp(-gain * Z)
+    d = 1 + e
+    classic = _mul(gain, fn(Z), 1 - fn(Z)) if gain != 1 else _mul(fn(Z), 1 - fn(Z))
+    chain = (
+        (sp.Derivative(_pow(d, -1), Z), Rule.DEFINITION, "Write the sigmoid as a power of its denominator."),
+        (_mul(-1, _pow(d, -2), sp.Derivative(d, Z)), Rule.POWER_RULE,
+         "Power rule on the outer power, chain rule for the inner function."),
+        (_mul(-1, _pow(d, -2), sp.UnevaluatedExpr(-gain * e)), Rule.EXPONENTIAL_RULE,
+         "The exponential is its own derivative, times the inner derivative."),
+        (gain * e / d**2, Rule.SIMPLIFICATION, "The two minus signs cancel."),
+        (sp.Mul(*([gain] if gain != 1 else []), sp.UnevaluatedExpr(1 / d), sp.UnevaluatedExpr(e / d),
+                evaluate=False), Rule.SIMPLIFICATION, "Split the fraction into two factors."),
+        (classic, Rule.SUBSTITUTION,
+         "The first factor is the sigmoid itself and the second is one minus the sigmoid."),
+    )
+    return Activation(
+        name="sigmoid" if gain == 1 else f"sigmoid(gain={gain})",
+        function=fn,
+        definition=sp.Lambda(Z, 1 / d),
+        derivative_chain=chain,
+        derivative_in_output=sp.Lambda(Z, _mul(Z, 1 - Z) if gain == 1 else _mul(gain, Z, 1 - Z)),
+        description="logistic sigmoid" + ("" if gain == 1 else f" with gain {gain}"),
+        numpy_forward="_sigmoid({z})" if gain == 1 else f"_sigmoid(({gain}) * {{z}})",
+        numpy_helpers=(STABLE_SIGMOID,),
+        logistic_gain=gain,
+    )
+
+
+def tanh() -> Activation:
+    """Hyperbolic tangent (e^z - e^{-z})/(e^z + e^{-z})."""
+    fn = sp.Function("tanh")
+    p, q = sp.exp(Z) - sp.exp(-Z), sp.exp(Z) + sp.exp(-Z)
+    chain = (
+        (sp.Derivative(p / q, Z), Rule.DEFINITION, "Write tanh as a quotient of exponentials."),
+        ((q * q - p * p) / q**2, Rule.QUOTIENT_RULE,
+         "Quotient rule; the numerator and denominator are each other's derivatives."),
+        (1 - _pow(p / q, 2), Rule.SIMPLIFICATION, "Divide both terms by the squared denominator."),
+        (1 - fn(Z) ** 2, Rule.SUBSTITUTION, "The quotient is tanh itself."),
+    )
+    return Activation(
+        name="tanh", function=fn, definition=sp.Lambda(Z, p / q), derivative_chain=chain,
+        derivative_in_output=sp.Lambda(Z, 1 - Z**2), description="hyperbolic tangent",
+        numpy_forward="numpy.tanh({z})",
+    )
+
+
+def relu() -> Activation:
+    """Rectified linear unit max(0, z), with ReLU'(0) = 0 by convention."""
+    fn = sp.Function("ReLU")
+    chain = (
+        (sp.Piecewise((sp.Derivative(Z, Z), Z > 0), (sp.Derivative(sp.Integer(0), Z), Z < 0)),
+         Rule.PIECEWISE_RULE, "Differentiate each piece away from the kink."),
+        (sp.Piecewise((1, Z > 0), (0, Z < 0)), Rule.POWER_RULE, "The slope is 1 on the right and 0 on the left."),
+        (sp.Piecewise((1, Z > 0), (0, True)), Rule.CONVENTION,
+         "ReLU has no derivative at 0; we use the left slope there, ReLU'(0) = 0."),
+        (sp.Heaviside(Z, 0), Rule.DEFINITION, "That is the Heaviside step with H(0) = 0."),
+    )
+    return Activation(
+        name="relu", function=fn, definition=sp.Lambda(Z, sp.Piecewise((Z, Z > 0), (0, True))),
+        derivative_chain=chain, derivative_in_output=sp.Lambda(Z, sp.Heaviside(Z, 0)),
+        convention="ReLU'(0) = 0", kinks=(sp.Integer(0),), analytic=False,
+        description="rectified linear unit", numpy_forward="numpy.maximum({z}, 0.0)",
+    )
+
+
+def leaky_relu(slope: sp.Expr = sp.Rational(1, 100)) -> Activation:
+    """Leaky ReLU: z for z > 0, slope * z otherwise; the left slope is used at 0."""
+    slope = sp.sympify(slope)
+    fn = sp.Function("LeakyReLU" if slope == sp.Rational(1, 100) else f"LeakyReLU_{slope}")
+    chain = (
+        (sp.Piecewise((sp.Derivative(Z, Z), Z > 0), (sp.Derivative(slope * Z, Z), Z < 0)),
+         Rule.PIECEWISE_RULE, "Differentiate each piece away from the kink."),
+        (sp.Piecewise((1, Z > 0), (slope, Z < 0)), Rule.POWER_RULE, "Each piece is linear."),
+        (sp.Piecewise((1, Z > 0), (slope, True)), Rule.CONVENTION,
+         f"No derivative at 0; we use the left slope there, {slope}."),
+    )
+    return Activation(
+        name="leaky-relu" if slope == sp.Rational(1, 100) else f"leaky-relu(slope={slope})",
+        function=fn, definition=sp.Lambda(Z, sp.Piecewise((Z, Z > 0), (slope * Z, True))),
+        derivative_chain=chain,
+        derivative_in_output=sp.Lambda(Z, sp.Piecewise((1, Z > 0), (slope, True))),
+        convention=f"LeakyReLU'(0) = {slope}", kinks=(sp.Integer(0),), analytic=False,
+        description=f"leaky ReLU with slope {slope} for negative inputs",
+        numpy_forward=f"numpy.where({{z}} > 0, {{z}}, ({slope}) * {{z}})",
+    )
+
+
+def softplus() -> Activation:
+    """Softplus ln(1 + e^z), whose derivative is the sigmoid."""
+    fn = sp.Function("softplus")
+    inner = 1 + sp.exp(Z)
+    chain = (
+        (sp.Derivative(sp.log(inner), Z), Rule.DEFINITION, "Start from the definition."),
+        (_mul(1 / inner, sp.Derivative(inner, Z)), Rule.LOGARITHM_RULE,
+         "The derivative of ln u is 1/u times the derivative of u."),
+        (sp.exp(Z) / inner, Rule.EXPONENTIAL_RULE, "The exponential is its own derivative."),
+        (1 / (1 + sp.exp(-Z)), Rule.SIMPLIFICATION, "Divide numerator and denominator by e^z."),
+        (SIGMA(Z), Rule.SUBSTITUTION, "That is the logistic sigmoid."),
+    )
+    return Activation(
+        name="softplus", function=fn, definition=sp.Lambda(Z, sp.log(inner)), derivative_chain=chain,
+        derivative_in_output=sp.Lambda(Z, 1 - sp.exp(-Z)), helpers=((SIGMA, _SIGMA_DEFINITION),),
+        description="softplus", numpy_forward="numpy.logaddexp(0.0, {z})",
+    )
+
+
+def identity() -> Activation:
+    """The identity g(z) = z (a linear output)."""
+    fn = sp.Function("id")
+    chain = ((sp.Derivative(Z, Z), Rule.DEFINITION, "Start from the definition."),
+             (sp.Integer(1), Rule.POWER_RULE, "The derivative of z is 1."))
+    return Activation(
+        name="identity", function=fn, definition=sp.Lambda(Z, Z), derivative_chain=chain,
+        derivative_in_output=sp.Lambda(Z, sp.Integer(1)), description="identity", numpy_forward="{z}",
+    )
+
+
+_NON_ANALYTIC = (sp.Abs, sp.Max, sp.Min, sp.Piecewise, sp.Heaviside, sp.sign)
+
+
+def defined_activation(name: str, rhs: sp.Expr) -> Activation:
+    """An activation g(z) = rhs given by a user (in LaTeX): derived by SymPy, checked like any other.
+
+    sigma inside the definition is written out (the generated code needs explicit functions).
+    """
+    rhs = rhs.replace(SIGMA, lambda arg: _SIGMA_DEFINITION(arg))
+    fn = sp.Function(name)
+    derivative = sp.diff(rhs, Z)
+    chain = [(sp.Derivative(rhs, Z), Rule.DEFINITION, "Start from the definition."),
+             (derivative, Rule.DIFFERENTIATION, "Differentiate term by term (sum, product, quotient and chain rules).")]
+    simpler = sp.simplify(derivative)
+    if simpler != derivative and sp.count_ops(simpler) < sp.count_ops(derivative):
+        chain.append((simpler, Rule.SIMPLIFICATION, "Simplify."))
+    analytic = not rhs.has(*_NON_ANALYTIC)
+    return Activation(
+        name=name, function=fn, definition=sp.Lambda(Z, rhs), derivative_chain=tuple(chain),
+        derivative_in_output=None, analytic=analytic, kinks=() if analytic else (sp.Integer(0),),
+        description=f"activation {name} defined by the user", convention="" if analytic else
+        "SymPy's derivative is used where the definition switches",
+    )
+
+
+_BUILDERS: dict[str, tuple[Callable[..., Activation], str | None]] = {
+    "sigmoid": (sigmoid, "gain"),
+    "tanh": (tanh, None),
+    "relu": (relu, None),
+    "leaky-relu": (leaky_relu, "slope"),
+    "softplus": (softplus, None),
+    "identity": (identity, None),
+}
+ALIASES = {"logistic": "sigmoid", "linear": "identity", "leaky_relu": "leaky-relu", "leakyrelu": "leaky-relu"}
+NAMES = tuple(_BUILDERS)
+
+_SPEC = re.compile(r"^\s*([A-Za-z_-]+)\s*(?:\(\s*([A-Za-z_]+)\s*=\s*([^()]{1,40})\s*\))?\s*$")
+_DEFINITION = re.compile(r"^\s*[A-Za-z]\s*\(\s*z\s*\)\s*=")
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)(/\d+)?$")
+_IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,20}$")
+
+
+def _parameter(text: str) -> sp.Expr:
+    """A parameter value: a decimal or fraction (exact), or a symbol name. Never sympified."""
+    text = text.strip()
+    if _NUMBER.match(text):
+        if re.search(r"/0+$", text):
+            raise DeriveError(f"activation parameter {text!r} divides by zero")
+        return sp.Rational(text)
+    if text.lower() in ("nan", "inf", "infinity", "oo", "zoo"):
+        raise DeriveError(f"activation parameter must be a finite number or a name, got {text!r}")
+    if _IDENT.match(text):
+        return sp.Symbol(text, positive=True)
+    raise DeriveError(f"activation parameter must be a number or a name, got {text!r}")
+
+
+def activation_named(spec: str | Activation) -> Activation:
+    """Resolve 'sigmoid', 'sigmoid(gain=2)', 'leaky-relu(slope=1/10)', ... to an Activation."""
+    if isinstance(spec, Activation):
+        return spec
+    from derive.errors import closest_hint
+
+    match = _SPEC.match(str(spec))
+    if not match and _DEFINITION.match(str(spec)):  # a definition in LaTeX, g(z) = ...
+        from derive.read.latex import parse_activation  # seam: a LaTeX definition is read by read.latex
+
+        return parse_activation(str(spec))
+    if not match:
+        raise DeriveError(f"cannot read activation {spec!r}; write a name such as 'sigmoid' or 'sigmoid(gain=2)', "
+                          "or a definition such as 'g(z) = \\frac{z}{1+|z|}'")
+    name, key, value = match.groups()
+    name = ALIASES.get(name.lower(), name.lower())
+    if name not in _BUILDERS:
+        raise DeriveError(f"unknown activation {spec!r}{closest_hint(name, NAMES + tuple(ALIASES))}")
+    builder, param = _BUILDERS[name]
+    if key is None:
+        return builder()
+    if key != param:
+        allowed = f"its parameter is '{param}'" if param else "it takes no parameter"
+        raise DeriveError(f"activation {name!r} has no parameter {key!r}; {allowed}")
+    return builder(_parameter(value))

@@ -1,0 +1,113 @@
+"""Single-sample costs C_0 = sum_j term(a_j^{(L)}, y_j) as data, with derivative chains."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+from derive.errors import DeriveError
+from derive.model.steps import Rule, instantiate
+
+A, Y = sp.symbols("a y", real=True)
+"""Placeholders for one output node's activation and target."""
+
+
+@dataclass(frozen=True)
+class Cost:
+    """A cost whose per-node term and derivative chain are expressions in A and Y."""
+
+    name: str
+    title: str
+    term: sp.Expr
+    derivative_chain: tuple[tuple[sp.Expr, Rule, str], ...]
+    description: str = ""
+
+    def term_at(self, a: sp.Expr, y: sp.Expr) -> sp.Expr:
+        return instantiate(self.term, {A: a, Y: y})
+
+    def derivative_at(self, a: sp.Expr, y: sp.Expr) -> sp.Expr:
+        """dC_0/da_j in its final (simplest) form."""
+        return instantiate(self.derivative_chain[-1][0], {A: a, Y: y})
+
+
+def _mul(*factors: sp.Expr) -> sp.Expr:
+    return sp.Mul(*factors, evaluate=False)
+
+
+COSTS: dict[str, Cost] = {
+    "quadratic": Cost(
+        name="quadratic", title="quadratic cost", term=(A - Y) ** 2,
+        derivative_chain=((_mul(2, A - Y), Rule.POWER_RULE, "Power rule; the inner derivative is 1."),),
+        description="sum of squared errors",
+    ),
+    "half-quadratic": Cost(
+        name="half-quadratic", title="half quadratic cost", term=sp.Rational(1, 2) * (A - Y) ** 2,
+        derivative_chain=((A - Y, Rule.POWER_RULE, "Power rule; the 2 cancels the one half."),),
+        description="one half of the sum of squared errors",
+    ),
+    "cross-entropy": Cost(
+        name="cross-entropy", title="binary cross-entropy",
+        term=-(Y * sp.log(A) + (1 - Y) * sp.log(1 - A)),
+        derivative_chain=(
+            (-Y / A + (1 - Y) / (1 - A), Rule.LOGARITHM_RULE,
+             "The derivative of ln u is u'/u; the inner derivative of 1 - a is -1."),
+            ((A - Y) / _mul(A, 1 - A), Rule.SIMPLIFICATION, "Bring both terms over a common denominator."),
+        ),
+        description="binary cross-entropy for outputs in (0, 1)",
+    ),
+}
+ALIASES = {"mse": "quadratic", "squared": "quadratic", "half_quadratic": "half-quadratic",
+           "bce": "cross-entropy", "binary-cross-entropy": "cross-entropy", "cross_entropy": "cross-entropy"}
+
+
+_RANGES = {"tanh": "gives values in (-1, 1)", "relu": "gives values in [0, inf)", "leaky-relu": "gives any real value",
+           "softplus": "gives values in (0, inf)", "identity": "gives any real value"}
+
+
+def check_output_domain(cost: Cost, output) -> None:
+    """Refuse a cost whose domain the output activation cannot meet.
+
+    Cross-entropy takes ln a and ln(1 - a), so it needs every output in (0, 1): a sigmoid-type
+    output (any gain). Any other built-in activation leaves (0, 1), and for an activation defined
+    by the user derive cannot establish its range, so both are refused here rather than giving
+    nan (or a confident wrong number) later.
+    """
+    if cost.name != "cross-entropy" or getattr(output, "logistic_gain", None) is not None:
+        return
+    fix = "use a sigmoid output layer (e.g. 'sigmoid' or 'sigmoid(gain=2)') or another cost"
+    known = _RANGES.get(output.name.split("(")[0])
+    if known:
+        raise DeriveError(f"cross-entropy needs outputs in (0, 1), but the output activation {output.name} {known}; "
+                          f"{fix}")
+    raise DeriveError(f"cross-entropy needs outputs in (0, 1), and derive cannot confirm that for the output "
+                      f"activation {output.name} defined by the user; {fix}")
+
+
+def defined_cost(term: sp.Expr) -> Cost:
+    """A cost C_0 = sum_j term(a_j, y_j) given by a user (in LaTeX); its derivative by SymPy."""
+    if term.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+        raise DeriveError("the cost is undefined (it divides by zero or is infinite); check the definition")
+    derivative = sp.diff(term, A)
+    chain = [(derivative, Rule.DIFFERENTIATION, "Differentiate the term of node j with respect to its output.")]
+    simpler = sp.factor(sp.simplify(derivative))
+    if simpler != derivative and sp.count_ops(simpler) < sp.count_ops(derivative):
+        chain.append((simpler, Rule.SIMPLIFICATION, "Simplify."))
+    return Cost(name="user-defined", title="cost defined by the user", term=term, derivative_chain=tuple(chain),
+                description="defined by the user")
+
+
+def cost_named(spec: str | Cost) -> Cost:
+    """Resolve a cost name (or alias), or a LaTeX definition 'C_0 = ...', to a Cost."""
+    if isinstance(spec, Cost):
+        return spec
+    if "=" in str(spec):
+        from derive.read.latex import parse_cost  # seam: a LaTeX definition is read by read.latex
+
+        return parse_cost(str(spec))
+    from derive.errors import closest_hint
+
+    name = str(spec).strip().lower()
+    name = ALIASES.get(name, name)
+    if name not in COSTS:
+        raise DeriveError(f"unknown cost {spec!r}{closest_hint(name, tuple(COSTS) + tuple(ALIASES))}")
+    return COSTS[name]

@@ -1,0 +1,227 @@
+"""SymPy printers for the notation: w_{jk}^{(l)}, dC_0/dw, g'(z), in LaTeX and plain text.
+
+Products keep the order the engine wrote them in (chain-rule order).
+"""
+from __future__ import annotations
+
+import sympy as sp
+from sympy.core.function import AppliedUndef
+from sympy.printing.latex import LatexPrinter
+from sympy.printing.str import StrPrinter
+
+from derive.notation.symbols import MatrixKind, matrix_name
+from derive.notation.letters import Notation
+
+_GREEK_TEXT = {"sigma": "σ", "delta": "δ", "alpha": "α", "beta": "β", "eta": "η", "gamma": "γ"}
+_SUBSCRIPT_DIGITS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def _is_activation_prime(expr: sp.Derivative) -> bool:
+    """Derivative(g(z), z) for an undefined g: printed g'(z)."""
+    inner = expr.expr
+    return (isinstance(inner, AppliedUndef) and len(inner.args) == 1 and len(expr.variable_count) == 1
+            and expr.variable_count[0][1] == 1 and inner.args[0] == expr.variable_count[0][0])
+
+
+def _is_quantity(expr: sp.Expr) -> bool:
+    return isinstance(expr, (sp.Indexed, sp.Symbol))
+
+
+class _NotationMixin:
+    notation: Notation
+
+    def _as_ordered_terms(self, expr, order=None):
+        """Sums in SymPy's usual order (a - y, 1 - a); products keep the order they were written in."""
+        return expr.as_ordered_terms()
+
+    def _index_parts(self, expr: sp.Indexed) -> tuple[str, list[str], str | None]:
+        s = self.notation.symbols
+        indices = [self._print(i) for i in expr.indices]
+        if expr.base in s.layered:
+            return self._print(expr.base.label), indices[1:], indices[0]
+        return self._print(expr.base.label), indices, None
+
+    @staticmethod
+    def _joined(indices: list[str]) -> str:
+        return "".join(indices) if all(len(i) == 1 for i in indices) else ",".join(indices)
+
+
+class NotationLatexPrinter(_NotationMixin, LatexPrinter):
+    """LaTeX in the project's notation."""
+
+    def __init__(self, notation: Notation, **settings) -> None:
+        settings.setdefault("order", "none")
+        super().__init__(settings)
+        self.notation = notation
+
+    def _print_Pow(self, expr: sp.Pow) -> str:
+        plain = expr.exp.is_Number and (expr.exp.is_negative or expr.exp == sp.S.Half)  # 1/a, sqrt(a): SymPy's
+        if isinstance(expr.base, sp.Indexed) and not plain:
+            return rf"\left({self._print(expr.base)}\right)^{{{self._print(expr.exp)}}}"  # no double superscript
+        return super()._print_Pow(expr)
+
+    def _print_Indexed(self, expr: sp.Indexed) -> str:
+        base, subs, layer = self._index_parts(expr)
+        if layer is None:
+            return f"{base}_{{{self._joined(subs)}}}"
+        sup = f"({layer})" if self.notation.superscript == "paren" else layer
+        if not subs:
+            return f"{base}^{{{sup}}}"
+        return f"{base}_{{{self._joined(subs)}}}^{{{sup}}}"
+
+    def _print_Derivative(self, expr: sp.Derivative) -> str:
+        if _is_activation_prime(expr):
+            return rf"{self._function_name(expr.expr)}'\!\left({self._print(expr.expr.args[0])}\right)"
+        (var, count), = expr.variable_count if len(expr.variable_count) == 1 else ((None, 0),)
+        if var is None or count != 1:
+            return super()._print_Derivative(expr)
+        d = r"\partial" if isinstance(var, sp.Indexed) else "d"
+        v = self._print(var)
+        if _is_quantity(expr.expr):
+            return rf"\frac{{{d} {self._print(expr.expr)}}}{{{d} {v}}}"
+        return rf"\frac{{{d}}}{{{d} {v}}}\left({self._print(expr.expr)}\right)"
+
+    def _function_name(self, applied: AppliedUndef) -> str:
+        full = self._print(applied)
+        return full.split(r"{\left(")[0]
+
+    def _print_Heaviside(self, expr, exp=None) -> str:
+        power = f"^{{{exp}}}" if exp is not None else ""
+        return rf"H{power}\left({self._print(expr.args[0])}\right)"
+
+    def _layer_sup(self, layer: str) -> str:
+        return f"^{{({layer})}}" if self.notation.superscript == "paren" else f"^{{{layer}}}"
+
+    def _print_MatrixSymbol(self, expr: sp.MatrixSymbol) -> str:
+        name = matrix_name(expr)
+        kind, layer = name.kind, name.layer
+        nt, sup = self.notation, self._layer_sup(layer)
+        cost = self._print(nt.symbols.cost)
+        names = {
+            MatrixKind.DELTA: f"{_tex_letter(nt.delta)}{sup}",
+            MatrixKind.GPRIME: (rf"{_tex_letter(nt.activation)}'{sup}"
+                                rf"\!\left({_tex_letter(nt.preactivation)}{sup}\right)"),
+            MatrixKind.GRAD_C: rf"\nabla_{{{_tex_letter(nt.activation_value)}{sup}}} {cost}",
+            MatrixKind.W: f"{nt.weight.upper()}{sup}",
+            MatrixKind.A: f"{_tex_letter(nt.activation_value)}{sup}",
+            MatrixKind.DC_DB: rf"\frac{{\partial {cost}}}{{\partial {nt.bias}{sup}}}",
+            MatrixKind.DC_DW: rf"\frac{{\partial {cost}}}{{\partial {nt.weight.upper()}{sup}}}",
+        }
+        return names[kind]
+
+    def _print_Transpose(self, expr) -> str:
+        return rf"\left({self._print(expr.arg)}\right)^{{\mathsf{{T}}}}"
+
+    def _print_HadamardProduct(self, expr) -> str:
+        return r" \odot ".join(rf"\left({self._print(a)}\right)" if isinstance(a, sp.MatMul) else self._print(a)
+                                for a in expr.args)
+
+    def _print_Sum(self, expr: sp.Sum) -> str:
+        (var, lo, hi), = expr.limits
+        body = self._print(expr.function)
+        if isinstance(expr.function, sp.Add):
+            body = rf"\left({body}\right)"
+        return rf"\sum_{{{self._print(var)}={self._print(lo)}}}^{{{self._print(hi)}}} {body}"
+
+
+class NotationTextPrinter(_NotationMixin, StrPrinter):
+    """Readable one-line Unicode text in the project's notation (products in chain-rule order)."""
+
+    printmethod = "_derive_text"  # bypass Indexed._sympystr
+
+    def __init__(self, notation: Notation) -> None:
+        super().__init__({"order": "none"})
+        self.notation = notation
+
+    def _print_Symbol(self, expr: sp.Symbol) -> str:
+        name = expr.name
+        return _GREEK_TEXT.get(name, name)
+
+    def _print_Indexed(self, expr: sp.Indexed) -> str:
+        base, subs, layer = self._index_parts(expr)
+        base = _GREEK_TEXT.get(base, base)
+        sub = self._joined(subs)
+        if layer is None:
+            return f"{base}_{sub}"
+        sup = f"({layer})" if self.notation.superscript == "paren" or not _simple(layer) else layer
+        return f"{base}_{sub}^{sup}" if sub else f"{base}^{sup}"
+
+    def _print_Function(self, expr) -> str:
+        name = _GREEK_TEXT.get(expr.func.__name__, expr.func.__name__)
+        return f"{name}({', '.join(self._print(a) for a in expr.args)})"
+
+    _print_AppliedUndef = _print_Function
+
+    def _print_Derivative(self, expr: sp.Derivative) -> str:
+        if _is_activation_prime(expr):
+            name = _GREEK_TEXT.get(expr.expr.func.__name__, expr.expr.func.__name__)
+            return f"{name}'({self._print(expr.expr.args[0])})"
+        (var, count), *more = expr.variable_count
+        d = "∂" if isinstance(var, sp.Indexed) else "d"
+        if more or count != 1:  # higher or mixed derivatives: each variable with its order
+            top = f"{d}^{sum(c for _, c in expr.variable_count)}"
+            below = " ".join(f"{d}{self._print(v)}" + (f"^{c}" if c != 1 else "") for v, c in expr.variable_count)
+            return f"{top}/{below} [{self._print(expr.expr)}]"
+        if _is_quantity(expr.expr):
+            return f"{d}{self._print(expr.expr)}/{d}{self._print(var)}"
+        return f"{d}/{d}{self._print(var)} [{self._print(expr.expr)}]"
+
+    def _print_Sum(self, expr: sp.Sum) -> str:
+        (var, lo, hi), = expr.limits
+        return f"Σ_{{{self._print(var)}={self._print(lo)}..{self._print(hi)}}} [{self._print(expr.function)}]"
+
+    def _print_Heaviside(self, expr) -> str:
+        return f"H({self._print(expr.args[0])})"
+
+    def _print_MatrixSymbol(self, expr: sp.MatrixSymbol) -> str:
+        name = matrix_name(expr)
+        kind, layer = name.kind, name.layer
+        nt = self.notation
+        sup = f"^({layer})" if nt.superscript == "paren" or not _simple(layer) else f"^{layer}"
+        g = _GREEK_TEXT.get(nt.activation, nt.activation)
+        names = {
+            MatrixKind.DELTA: f"{_GREEK_TEXT.get(nt.delta, nt.delta)}{sup}",
+            MatrixKind.GPRIME: f"{g}'{sup}({nt.preactivation}{sup})",
+            MatrixKind.GRAD_C: f"∇_{nt.activation_value}{sup} {nt.cost}", MatrixKind.W: f"{nt.weight.upper()}{sup}",
+            MatrixKind.A: f"{nt.activation_value}{sup}", MatrixKind.DC_DB: f"∂{nt.cost}/∂{nt.bias}{sup}",
+            MatrixKind.DC_DW: f"∂{nt.cost}/∂{nt.weight.upper()}{sup}",
+        }
+        return names[kind]
+
+    def _print_Transpose(self, expr) -> str:
+        return f"({self._print(expr.arg)})ᵀ"
+
+    def _print_HadamardProduct(self, expr) -> str:
+        return " ⊙ ".join(f"({self._print(a)})" if isinstance(a, sp.MatMul) else self._print(a) for a in expr.args)
+
+    def _print_MatMul(self, expr) -> str:
+        return " ".join(self._print(arg) for arg in expr.args)
+
+    def _print_Pow(self, expr, rational=False) -> str:
+        return super()._print_Pow(expr, rational).replace("**", "^")
+
+    def _print_Mul(self, expr) -> str:
+        return super()._print_Mul(expr).replace("*", "·")
+
+    def _print_Exp1(self, expr) -> str:
+        return "e"
+
+
+def latex(expr: sp.Expr, notation: Notation) -> str:
+    """LaTeX for an expression in the given notation."""
+    return NotationLatexPrinter(notation).doprint(expr)
+
+
+def text(expr: sp.Expr, notation: Notation) -> str:
+    """One line of Unicode text for an expression in the given notation."""
+    return NotationTextPrinter(notation).doprint(expr)
+
+
+def _simple(layer: str) -> bool:
+    """A layer printed as one token (l, 2, L): a plain superscript needs no parentheses."""
+    return layer.isalnum()
+
+
+def _tex_letter(name: str) -> str:
+    """A letter as LaTeX, the way SymPy writes the same symbol (sigma, phi, delta -> \\sigma ...)."""
+    return sp.latex(sp.Symbol(name))

@@ -1,0 +1,217 @@
+"""LaTeX renderer: turns derivation data into LaTeX fragments for sheets and Jupyter.
+
+Everything returned as ``Tex`` is trusted LaTeX made by our printers; plain ``str``
+(rule names, sentences, titles, anything a user typed) is escaped by the sheet's
+template environment.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import sympy as sp
+
+from derive.notation.printing import latex
+from derive.model.steps import Block, BlockKey, product
+
+if TYPE_CHECKING:
+    from derive.engine.derivation import Derivation
+    from derive.model.network import Network
+    from derive.numeric.worked import WorkedExample
+
+MAX_DRAWN_NODES = 6
+
+
+class Tex(str):
+    """A string of LaTeX that is safe to insert as is (made by derive, not typed by a user)."""
+
+
+_SPECIALS = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+             "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+             "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}", "\n": " ", "\r": " "}
+
+
+def escape(text: object) -> Tex:
+    """Plain text made safe for TeX: every special character neutralised."""
+    if isinstance(text, Tex):
+        return text
+    return Tex("".join(_SPECIALS.get(ch, ch) if ch.isprintable() or ch in "\n\r" else "?" for ch in str(text)))
+
+
+@dataclass(frozen=True)
+class StepLine:
+    number: int
+    lhs: Tex
+    rhs: Tex
+    continued: bool  # same left-hand side as the line before: print only "= rhs"
+    rule: str
+    text: str
+    refs: tuple[tuple[str, str], ...]  # (title, label)
+
+
+@dataclass(frozen=True)
+class RenderedBlock:
+    key: BlockKey
+    label: str
+    title: str
+    lines: tuple[StepLine, ...]
+
+
+def label(key: BlockKey) -> str:
+    return "blk:" + "".join(ch if ch.isalnum() else "-" for ch in str(key))
+
+
+def render_block(block: Block, derivation: "Derivation") -> RenderedBlock:
+    nt = derivation.network.notation
+    titles = {b.key: b.title for b in derivation.blocks}
+    lines, previous = [], None
+    for number, step in enumerate(block.steps, 1):
+        lines.append(StepLine(number, Tex(latex(step.lhs, nt)), Tex(latex(step.rhs, nt)), step.lhs == previous,
+                              step.rule.title, step.text, tuple((titles[r], label(r)) for r in step.refs)))
+        previous = step.lhs
+    return RenderedBlock(block.key, label(block.key), block.title, tuple(lines))
+
+
+def render_blocks(derivation: "Derivation") -> dict[BlockKey, RenderedBlock]:
+    return {b.key: render_block(b, derivation) for b in derivation.blocks}
+
+
+def math(expr: sp.Expr, net: "Network") -> Tex:
+    return Tex(latex(expr, net.notation))
+
+
+def notation_rows(net: "Network") -> list[tuple[Tex, str]]:
+    """(symbol, meaning) rows for the sheet's notation table."""
+    s, nt = net.symbols, net.notation
+    l, j, k = s.l, s.j, s.k
+    rows = [
+        (Tex(rf"{nt.layer} = 0, \dots, {net.L}"), f"layers: 0 is the input, {net.L} = L the output"),
+        (math(s.n[l], net), f"number of nodes in layer {nt.layer}: " + ", ".join(map(str, net.sizes))),
+        (Tex(f"{nt.node},\\ {nt.prev},\\ {nt.downstream[0]}"),
+         f"a node of layer {nt.layer}, of layer {nt.layer}-1, of layer {nt.layer}+1 (numbered from 0)"),
+        (math(s.w[l, j, k], net),
+         f"weight from node {nt.prev} of layer {nt.layer}-1 to node {nt.node} of layer {nt.layer}"),
+    ]
+    if net.bias:
+        rows.append((math(s.b[l, j], net), f"bias of node {nt.node} in layer {nt.layer}"))
+    rows += [
+        (math(s.z[l, j], net), "weighted input of the node"),
+        (math(s.a[l, j], net), "activation (output) of the node; the input layer's are the inputs x"),
+        (math(s.x[k], net), "input"),
+        (math(s.y[j], net), "target output"),
+        (math(s.cost, net), f"single-sample cost ({net.cost.title})"),
+        (math(s.delta[l, j], net), "error of the node: the derivative of the cost with respect to its weighted input"),
+    ]
+    for layer, act in enumerate(net.activations, start=1):
+        if act not in net.activations[:layer - 1]:  # each activation once, naming all its layers
+            span = f"layer {layer}" if net.activations.count(act) == 1 else "layers " + ", ".join(
+                str(m) for m, a in enumerate(net.activations, 1) if a == act)
+            rows.append((Tex(latex(act.function(sp.Symbol(nt.preactivation)), nt)),
+                         f"activation of {span}: {act.description}"
+                         + (f" ({act.convention})" if act.convention else "")))
+    return rows
+
+
+@dataclass(frozen=True)
+class DrawnNode:
+    name: str
+    x: float
+    y: float
+    label: Tex
+    highlight: bool = False
+
+
+@dataclass(frozen=True)
+class Drawing:
+    nodes: tuple[DrawnNode, ...]
+    edges: tuple[tuple[str, str], ...]
+    highlight_edge: tuple[str, str]
+    highlight_label: Tex
+    layer_labels: tuple[tuple[float, Tex], ...]
+    dots: tuple[tuple[float, float], ...]
+
+    @property
+    def bottom(self) -> float:
+        """Where the layer captions go: below the lowest node."""
+        return min(n.y for n in self.nodes) - 1.0
+
+
+def network_drawing(net: "Network") -> Drawing:
+    """Node positions for a TikZ picture; wide layers show their first and last nodes around a gap."""
+    s = net.symbols
+    nodes, dots, columns = [], [], []
+    spacing_x, spacing_y = 3.0, 1.1
+    for layer, size in enumerate(net.sizes):
+        shown = list(range(size)) if size <= MAX_DRAWN_NODES else [0, 1, 2, None, size - 2, size - 1]
+        column = []
+        top = (len(shown) - 1) * spacing_y / 2
+        for row, j in enumerate(shown):
+            x, y = layer * spacing_x, top - row * spacing_y
+            if j is None:
+                dots.append((x, y))
+                continue
+            value = s.x[j] if layer == 0 else s.a[layer, j]
+            name = f"n{layer}x{j}"
+            highlight = (layer == net.L and j == 0) or (layer == net.L - 1 and j == 0)
+            nodes.append(DrawnNode(name, x, y, math(value, net), highlight))
+            column.append(name)
+        columns.append(column)
+    edges = tuple((a, b) for left, right in zip(columns, columns[1:]) for a in left for b in right)
+    highlight = (columns[-2][0], columns[-1][0])
+    label = math(s.w[net.L, s.j, s.k], net)
+    layer_labels = tuple((layer * spacing_x, Tex(f"layer {layer}" if 0 < layer < net.L else
+                                                  ("input (0)" if layer == 0 else f"output ({net.L})")))
+                         for layer in range(net.L + 1))
+    return Drawing(tuple(nodes), edges, highlight, label, layer_labels, tuple(dots))
+
+
+def number(value: sp.Expr | None, digits: int = 6) -> Tex:
+    """A number for a table: exact short rationals as decimals, otherwise ``digits`` significant digits."""
+    if value is None:
+        return Tex("--")
+    value = sp.sympify(value)
+    f = float(value)
+    if f == 0:
+        return Tex("0")
+    text = f"{f:.{digits}g}"
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        power = rf"10^{{{int(exponent)}}}"
+        return Tex(power if mantissa in ("1", "1.") else rf"{mantissa}\times {power}")
+    return Tex(text)
+
+
+@dataclass(frozen=True)
+class WorkedTables:
+    inputs: tuple[tuple[Tex, Tex], ...]
+    forward: tuple[tuple[Tex, ...], ...]
+    backward: tuple[tuple[Tex, ...], ...]
+    gradients: tuple[tuple[Tex, ...], ...]
+    cost: Tex
+    fd_step: Tex
+    max_difference: Tex
+
+
+def worked_tables(net: "Network", example: "WorkedExample") -> WorkedTables:
+    s = net.symbols
+    inputs = tuple((math(s.x[k], net), number(v)) for k, v in enumerate(example.x)) + \
+        tuple((math(s.y[j], net), number(v)) for j, v in enumerate(example.y))
+    forward = tuple((Tex(str(n.layer)), Tex(str(n.j)), number(n.z, 9), number(n.a, 9)) for n in example.nodes)
+    backward = tuple((Tex(str(n.layer)), Tex(str(n.j)), number(n.dC_da, 9), number(n.gprime, 9), number(n.delta, 9))
+                     for n in sorted(example.nodes, key=lambda n: (-n.layer, n.j)))
+    gradients = []
+    for g in example.gradients:
+        symbol = s.w[g.layer, g.j, g.k] if g.k is not None else s.b[g.layer, g.j]
+        formula = product(s.delta[g.layer, g.j], net.previous_activation(g.layer, g.k) if g.k is not None else 1)
+        diff = None if g.finite_difference is None else abs(g.gradient - g.finite_difference)
+        gradients.append((math(symbol, net), number(g.value), math(formula, net), number(g.gradient, 9),
+                          number(g.finite_difference, 9), number(diff, 2)))
+    return WorkedTables(inputs, forward, backward, tuple(gradients), number(example.cost, 9),
+                        number(example.fd_step), number(example.max_fd_difference, 2))
+
+
+def derivation_latex(derivation: "Derivation") -> str:
+    """The whole derivation as one display for Jupyter (see ``derive.render.display``)."""
+    from derive.render.display import derivation_latex as one_environment
+
+    return one_environment(derivation)

@@ -1,0 +1,162 @@
+"""Plain-text renderer: a derivation's blocks and steps, readable in a terminal."""
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import textwrap
+from typing import Callable, Iterable, Iterator
+
+from derive.engine.derivation import Derivation
+from derive.notation.printing import text
+from derive.model.steps import Block
+
+
+def render_blocks(blocks: Iterable[Block], derivation: Derivation, width: int = 100) -> str:
+    """Each block as a titled list of numbered equalities with rule and reason under each."""
+    notation = derivation.network.notation
+    titles = {b.key: b.title for b in derivation.blocks}
+    out: list[str] = []
+    for block in blocks:
+        out += ["", block.title, "-" * len(block.title)]
+        previous_lhs = None
+        for number, step in enumerate(block.steps, 1):
+            rhs = text(step.rhs, notation)
+            if step.lhs == previous_lhs:
+                lead = " " * len(f"({number}) {text(step.lhs, notation)}") + " = "
+                line = f"({number})".ljust(len(f"({number}) ")) + lead[len(f"({number}) "):] + rhs
+            else:
+                line = f"({number}) {text(step.lhs, notation)} = {rhs}"
+            previous_lhs = step.lhs
+            out.append(line)
+            reason = f"{step.rule.title}: {step.text}"
+            if step.refs:
+                reason += " (see: " + "; ".join(titles.get(r, str(r)) for r in step.refs) + ")"
+            out += textwrap.wrap(reason, width=width, initial_indent="      ", subsequent_indent="      ")
+    return "\n".join(out).lstrip("\n")
+
+
+def render_steps(derivation: Derivation, layer: int | None = None, width: int = 100) -> str:
+    """The steps leading to one layer's gradient (or every layer's), with a header line."""
+    net = derivation.network
+    blocks = derivation.blocks_for(layer) if layer is not None else derivation.blocks
+    header = f"Network {net.describe()}: L = {net.L}, j in layer l, k in layer l-1, i in layer l+1"
+    return header + "\n" + render_blocks(blocks, derivation, width)
+
+
+def steps_data(derivation: Derivation, layer: int | None = None) -> dict:
+    """The steps as data for ``derive steps --json``: each side as LaTeX and as text, the rule, the sentence."""
+    from derive.notation.printing import latex
+
+    net = derivation.network
+    notation = net.notation
+    blocks = derivation.blocks_for(layer) if layer is not None else derivation.blocks
+    return {
+        "network": net.describe(),
+        "layers": list(net.sizes),
+        "weight_layers": net.L,
+        "blocks": [{
+            "key": str(block.key),
+            "title": block.title,
+            "steps": [{
+                "number": number,
+                "lhs": {"latex": latex(step.lhs, notation), "text": text(step.lhs, notation)},
+                "rhs": {"latex": latex(step.rhs, notation), "text": text(step.rhs, notation)},
+                "rule": step.rule.title,
+                "sentence": step.text,
+                "refs": [str(ref) for ref in step.refs],
+            } for number, step in enumerate(block.steps, 1)],
+        } for block in blocks],
+    }
+
+
+# Progress on a terminal -------------------------------------------------------------------------
+def _interactive(enabled: bool) -> bool:
+    return enabled and sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
+
+
+@contextlib.contextmanager
+def progress_bar(total: int, label: str, enabled: bool = True) -> Iterator[Callable[[], None]]:
+    """A rich progress bar on stderr (only on a terminal, and only when ``enabled``); yields advance()."""
+    if not _interactive(enabled) or total <= 0:
+        yield lambda: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
+        TimeRemainingColumn
+
+    bar = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
+                   console=Console(stderr=True), transient=True)
+    task = bar.add_task(label, total=total)
+    with bar:
+        yield lambda: bar.advance(task)
+
+
+@contextlib.contextmanager
+def status(label: str, enabled: bool = True) -> Iterator[Callable[[str], None]]:
+    """A rich spinner with a changing message on stderr (terminal only); yields update(message)."""
+    if not _interactive(enabled):
+        yield lambda message: None
+        return
+    from rich.console import Console
+
+    with Console(stderr=True).status(label) as spinner:
+        yield lambda message: spinner.update(message)
+
+
+# Shell completion -------------------------------------------------------------------------------
+def bash_completion(parser, values: dict[str, Iterable[str]]) -> str:
+    """A bash completion script for ``derive``, generated from the argument parser (never stale);
+    ``values``: the words each option takes (``{"--cost": COSTS, ...}``), given by the command line."""
+    import argparse
+
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    commands = list(sub.choices)
+    cases = []
+    for name, command in sub.choices.items():
+        options = sorted(s for a in command._actions for s in a.option_strings)
+        positional = [a for a in command._actions if not a.option_strings and a.dest != "help"]
+        files = "1" if any(a.dest in ("spec", "key", "answers") for a in positional) else "0"
+        choices = next((" ".join(a.choices) for a in positional if a.choices), "")
+        cases.append(f'        {name}) opts="{" ".join(options)}"; files={files}; words="{choices}" ;;')
+    words = {option: " ".join(choices) for option, choices in values.items()}
+    value_cases = "\n".join(f'        {option}) COMPREPLY=($(compgen -W "{values}" -- "$cur")); return ;;'
+                            for option, values in words.items())
+    return f"""# bash completion for derive; generated by `derive completion bash`.
+# Use: eval "$(derive completion bash)" in ~/.bashrc, or save the output as
+# ~/.local/share/bash-completion/completions/derive
+_derive() {{
+    local cur prev cmd i opts files words
+    cur="${{COMP_WORDS[COMP_CWORD]}}"
+    prev="${{COMP_WORDS[COMP_CWORD-1]}}"
+    cmd=""
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        case "${{COMP_WORDS[i]}}" in
+            -*) ;;
+            *) cmd="${{COMP_WORDS[i]}}"; break ;;
+        esac
+    done
+    if [[ -z "$cmd" ]]; then
+        COMPREPLY=($(compgen -W "{' '.join(commands)} --help --version" -- "$cur"))
+        return
+    fi
+    case "$prev" in
+{value_cases}
+        --out-dir|--templates) COMPREPLY=($(compgen -d -- "$cur")); return ;;
+        --out) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --layers|--layer|--seed|--count|--questions|--jobs|--title) return ;;
+    esac
+    case "$cmd" in
+{chr(10).join(cases)}
+        *) return ;;
+    esac
+    if [[ "$cur" == -* ]]; then
+        COMPREPLY=($(compgen -W "$opts --help" -- "$cur"))
+    elif [[ -n "$words" ]]; then
+        COMPREPLY=($(compgen -W "$words" -- "$cur"))
+    elif [[ "$files" == 1 ]]; then
+        COMPREPLY=($(compgen -f -- "$cur"))
+    fi
+}}
+complete -o filenames -o bashdefault -F _derive derive
+"""

@@ -1,0 +1,287 @@
+"""Unit tests for derive/model/steps.py: Rule titles, Part and BlockKey (printing and parsing), the frozen
+Step and Block with their refs and results, ``product``, ``instantiate``, and remember_owner/owner_of."""
+import dataclasses
+import gc
+import weakref
+
+import pytest
+import sympy as sp
+
+from derive.model import steps
+from derive.model.activations import NAMES, Z, relu
+from derive.model.steps import (COST, FORWARD, SUMMARY, Block, BlockKey, Part, Result, Rule, Step, instantiate,
+                                owner_of, product, remember_owner)
+from derive.notation.letters import PRESETS
+
+x, y, z, w = sp.symbols("x y z w")
+
+
+# Rule --------------------------------------------------------------------------------------------
+
+def test_rule_title_is_its_human_name():
+    assert Rule.CHAIN_RULE.title == "chain rule"
+    assert Rule.POWER_RULE.title == "power rule"
+    assert Rule.CONVENTION.title == "convention at the kink"
+    assert Rule.EXPONENTIAL_RULE.title == "derivative of the exponential"
+    for rule in Rule:
+        assert rule.title == rule.value
+
+
+def test_rule_titles_are_distinct_words():
+    titles = [rule.title for rule in Rule]
+    assert len(set(titles)) == len(titles)
+    assert all(t and t == t.strip() and "_" not in t for t in titles)
+
+
+# Part and BlockKey -------------------------------------------------------------------------------
+
+def test_block_keys_print_as_part_or_part_colon_detail():
+    assert str(BlockKey.layer(2)) == "layer:2"
+    assert str(BlockKey.activation("tanh")) == "activation:tanh"
+    assert str(COST) == "cost"
+    assert str(FORWARD) == "forward"
+    assert str(SUMMARY) == "summary"
+    assert BlockKey.layer(2) == BlockKey(Part.LAYER, 2)
+    assert BlockKey.activation("tanh") == BlockKey(Part.ACTIVATION, "tanh")
+    assert COST == BlockKey(Part.COST) and COST.detail is None
+
+
+def test_block_keys_are_values_usable_as_dict_keys():
+    table = {BlockKey.layer(1): "a", BlockKey.layer(2): "b", COST: "c"}
+    assert table[BlockKey(Part.LAYER, 2)] == "b"
+    assert table[BlockKey(Part.COST)] == "c"
+    assert BlockKey.layer(1) != BlockKey.layer(2)
+    assert BlockKey.layer(1) != BlockKey.activation("1")
+
+
+ROUND_TRIP = [FORWARD, COST, SUMMARY, BlockKey.layer(0), BlockKey.layer(1), BlockKey.layer(64),
+              *(BlockKey.activation(name) for name in NAMES),
+              BlockKey.activation("sigmoid(gain=2)"), BlockKey.activation("leaky-relu(slope=1/10)"),
+              BlockKey.activation("g")]
+
+
+def test_round_trip_list_covers_every_part():
+    assert {key.part for key in ROUND_TRIP} == set(Part)
+
+
+@pytest.mark.parametrize("key", ROUND_TRIP, ids=str)
+def test_parse_reads_back_what_str_printed(key):
+    parsed = BlockKey.parse(str(key))
+    assert parsed == key
+    assert type(parsed.detail) is type(key.detail)  # layer numbers come back as int, not "2"
+    assert str(parsed) == str(key)
+
+
+@pytest.mark.parametrize("text", ["layer:x", "layer:", "layer", "layer:-1", "layer:1.5", "layer: 2", "cost:3",
+                                  "summary:x", "forward:1", "activation", "activation:", "nothing", "", "Layer:2",
+                                  " cost", "cost "])
+def test_parse_refuses_malformed_text_with_key_error(text):
+    with pytest.raises(KeyError, match="no block"):
+        BlockKey.parse(text)
+
+
+def test_parse_refuses_a_non_ascii_digit_with_key_error():
+    with pytest.raises(KeyError):
+        BlockKey.parse("layer:²")
+
+
+@pytest.mark.parametrize("text", ["cost:", "forward:", "summary:"])
+def test_parse_refuses_an_empty_detail_after_a_colon(text):
+    with pytest.raises(KeyError):
+        BlockKey.parse(text)
+
+
+# Step and Block ----------------------------------------------------------------------------------
+
+def _step(*refs: BlockKey, lhs=x, rhs=y) -> Step:
+    return Step(lhs, rhs, Rule.SUBSTITUTION, "text", refs)
+
+
+def test_step_and_block_are_frozen():
+    step = _step()
+    block = Block(COST, "cost", (step,))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        step.rhs = z
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        block.steps = ()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        BlockKey.layer(1).detail = 2
+    assert step.rhs == y and block.steps == (step,)
+
+
+def test_step_claim_is_an_unevaluated_equation():
+    claim = _step(lhs=x, rhs=x).claim
+    assert isinstance(claim, sp.Eq)  # not sympy.true, although both sides are equal
+    assert (claim.lhs, claim.rhs) == (x, x)
+    assert _step().claim == sp.Eq(x, y)
+
+
+def test_block_refs_keep_order_exclude_own_key_and_list_duplicates_once():
+    own = BlockKey.layer(1)
+    tanh_key = BlockKey.activation("tanh")
+    block = Block(own, "layer 1", (
+        _step(BlockKey.layer(2), COST),
+        _step(own),
+        _step(),
+        _step(tanh_key, BlockKey.layer(2), own, COST),
+    ))
+    assert block.refs == (BlockKey.layer(2), COST, tanh_key)
+
+
+def test_block_without_references_has_no_refs():
+    assert Block(COST, "cost", (_step(COST), _step())).refs == ()
+
+
+def test_block_result_by_enum_and_key_error_for_a_missing_one():
+    dc_da, classic = sp.Symbol("dC"), sp.Symbol("g'")
+    block = Block(BlockKey.layer(2), "layer 2", (), ((Result.DC_DA, dc_da), (Result.CLASSIC, classic)))
+    assert block.result(Result.DC_DA) is dc_da
+    assert block.result(Result.CLASSIC) is classic
+    with pytest.raises(KeyError, match="block 'layer:2' has no result 'delta_classic'"):
+        block.result(Result.DELTA_CLASSIC)
+    with pytest.raises(KeyError, match="no result 'dC_da'"):
+        Block(COST, "cost", ()).result(Result.DC_DA)
+
+
+# product -----------------------------------------------------------------------------------------
+
+def test_product_keeps_the_written_order_without_evaluating():
+    assert product(z, y, x).args == (z, y, x)
+    assert product(x, x).args == (x, x)  # not x**2
+    assert product(sp.Integer(3), x, sp.Integer(2)).args == (3, x, 2)  # not 6*x
+
+
+def test_product_drops_ones():
+    assert product(1, x, sp.Integer(1), y, sp.S.One).args == (x, y)
+    assert product(sp.Integer(1), x) is x
+    assert product(1, sp.Integer(1)) == 1
+    assert product() == 1
+
+
+def test_product_splices_nested_products_in_place():
+    nested = sp.Mul(y, z, evaluate=False)
+    assert product(x, nested, w).args == (x, y, z, w)
+    assert product(sp.Mul(z, y, evaluate=False), x).args == (z, y, x)
+    assert product(x, 2 * y).args == (x, 2, y)  # a positive coefficient is spliced too
+    assert product(x, sp.Mul(1, y, evaluate=False)).args == (x, y)  # and its 1 dropped
+
+
+@pytest.mark.parametrize("factor", [-y * z, sp.Mul(-1, y, evaluate=False), sp.Rational(-1, 2) * y,
+                                    sp.Float(-2.5) * y * z], ids=str)
+def test_product_keeps_a_negative_coefficient_whole(factor):
+    assert isinstance(factor, sp.Mul) and factor.args[0].is_negative
+    assert product(x, factor).args == (x, factor)
+
+
+@pytest.mark.parametrize("factor", [y / z, y / z**2, y / sp.sqrt(z), sp.Mul(2, y, sp.Pow(z, -1), evaluate=False)],
+                         ids=str)
+def test_product_keeps_a_division_whole(factor):
+    assert isinstance(factor, sp.Mul)
+    assert product(x, factor).args == (x, factor)
+
+
+class _Trap(sp.Function):
+    """An applied function that fails the test whenever SymPy asks about its sign."""
+
+    def _eval_is_extended_negative(self):
+        raise AssertionError("an assumption was queried")
+
+    _eval_is_negative = _eval_is_extended_positive = _eval_is_positive = _eval_is_zero = _eval_is_extended_negative
+
+
+def _deep_sum(depth: int) -> sp.Sum:
+    """A Sum nested ``depth`` times (each level adds its index, so SymPy cannot merge the levels into one Sum),
+    with a _Trap at the bottom."""
+    indices = sp.symbols(f"k0:{depth}", integer=True)
+    expr = _Trap(*indices)
+    for index in indices:
+        expr = sp.Sum(expr + index, (index, 0, 3))
+    return expr
+
+
+def test_the_trap_fires_on_a_sign_query_through_a_deep_sum():
+    deep = _deep_sum(40)
+    with pytest.raises(AssertionError, match="assumption"):
+        _ = sp.Mul(2, deep, evaluate=False).is_negative
+
+
+def test_product_of_a_40_deep_nested_sum_asks_no_assumptions():
+    deep = _deep_sum(40)
+    result = product(x, sp.Mul(2, deep, evaluate=False), sp.Mul(-1, deep, evaluate=False), deep / z,
+                     sp.Mul(deep, y, evaluate=False), deep)
+    assert result.args == (x, 2, deep, sp.Mul(-1, deep, evaluate=False), deep / z, deep, y, deep)
+    depth, inner = 0, result.args[2]
+    while isinstance(inner, sp.Sum):
+        assert len(inner.limits) == 1
+        (inner,) = [term for term in inner.function.args if not term.is_Symbol]  # Sum(inner + k, (k, 0, 3))
+        depth += 1
+    assert depth == 40 and isinstance(inner, _Trap)
+
+
+# instantiate -------------------------------------------------------------------------------------
+
+def test_instantiate_keeps_the_written_form():
+    a, t = sp.symbols("a t")
+    written = sp.Mul(2, sp.Symbol("A") - sp.Symbol("Y"), evaluate=False)
+    mapping = {sp.Symbol("A"): a, sp.Symbol("Y"): t}
+    result = instantiate(written, mapping)
+    assert result.func is sp.Mul and result.args == (2, a - t)  # 2(a - t), not 2a - 2t
+    assert written.xreplace(mapping) == 2 * a - 2 * t  # what an evaluating replacement would give
+    assert sp.expand(result) == 2 * a - 2 * t
+
+
+def test_instantiate_does_not_cancel_or_fold():
+    u, v, a = sp.symbols("u v a")
+    result = instantiate(u - v, {u: a, v: a})
+    assert result != 0 and result.func is sp.Add and sp.simplify(result) == 0
+    folded = instantiate(sp.Mul(u, v, evaluate=False), {u: sp.Integer(2), v: sp.Integer(3)})
+    assert folded.args == (2, 3) and folded.doit() == 6
+
+
+def test_instantiate_replaces_inside_a_piecewise():
+    t = sp.Symbol("t", real=True)
+    convention = relu().derivative_chain[2][0]  # Piecewise((1, z > 0), (0, True))
+    result = instantiate(convention, {Z: t})
+    assert result == sp.Piecewise((1, t > 0), (0, True))
+    assert Z not in result.free_symbols
+
+
+# remember_owner / owner_of -----------------------------------------------------------------------
+
+def _block(key: BlockKey, title: str) -> Block:
+    return Block(key, title, (_step(COST), _step(lhs=z, rhs=w)))
+
+
+def test_owner_of_maps_a_block_and_its_steps_to_the_notation_and_titles():
+    notation = PRESETS["nielsen"]
+    first, second = _block(BlockKey.layer(1), "Layer one"), _block(COST, "The cost")
+    remember_owner(iter([first, second]), notation)  # any iterable
+    titles = {BlockKey.layer(1): "Layer one", COST: "The cost"}
+    for obj in (first, second, *first.steps, *second.steps):
+        found = owner_of(obj)
+        assert found is not None
+        assert found[0] is notation
+        assert found[1] == titles
+
+
+def test_owner_of_unknown_objects_is_none():
+    block = _block(COST, "cost")
+    remember_owner([block], PRESETS["default"])
+    assert owner_of(object()) is None
+    assert owner_of(_step()) is None
+    twin = _block(COST, "cost")
+    assert twin == block and twin is not block
+    assert owner_of(twin) is None  # noted by identity, not by equality
+    assert owner_of(block) is not None
+
+
+def test_entries_disappear_when_the_object_is_collected():
+    block = _block(BlockKey.layer(3), "gone")
+    ids = [id(block), *(id(s) for s in block.steps)]
+    refs = [weakref.ref(block), *(weakref.ref(s) for s in block.steps)]
+    remember_owner([block], PRESETS["default"])
+    assert all(i in steps._OWNERS for i in ids)
+    del block
+    gc.collect()
+    assert all(ref() is None for ref in refs)
+    assert not any(i in steps._OWNERS for i in ids)
