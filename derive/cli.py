@@ -59,6 +59,11 @@ def _output_options(parser: argparse.ArgumentParser, json_help: str, quiet_help:
     parser.add_argument("-q", "--quiet", action="store_true", help=quiet_help)
 
 
+def _learning_rate_option(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--learning-rate", default=None, metavar="ETA",
+                        help=f"the learning rate eta (overrides values.learning_rate in the spec): {what}")
+
+
 def _force_option(parser: argparse.ArgumentParser, what: str | None) -> None:
     """--force: run a request refused as too long. Every depth the spec format allows (64 weight
     layers) now derives in seconds; commands that no longer refuse anything keep the option, so
@@ -271,7 +276,7 @@ def _cmd_sheet(args: argparse.Namespace) -> int:
 
     net, spec = _network_from_spec_or_options(args)
     title = _title(args.title) or (spec.title if spec is not None else None)
-    values = spec.values if spec is not None else None
+    values = _with_learning_rate(spec.values if spec is not None else None, args.learning_rate)
     if args.out is not None:
         check_name(args.out)
     templates = _templates(args.templates)
@@ -289,6 +294,24 @@ def _cmd_sheet(args: argparse.Namespace) -> int:
     if files.note:
         print(f"derive: note: {files.note}", file=sys.stderr)
     return 0
+
+
+def _with_learning_rate(values, text: str | None):
+    """The spec's values, with --learning-rate (when given) as their learning rate."""
+    if text is None:
+        return values
+    if values is None:
+        raise DeriveError("--learning-rate needs numbers to update: give a spec with [values] (x, y, weights)")
+    import dataclasses
+    from decimal import Decimal, InvalidOperation
+
+    from derive.read.spec_file import learning_rate
+
+    try:
+        number = Decimal(text.strip())
+    except InvalidOperation:
+        raise DeriveError(f"--learning-rate must be a number, got {text!r}") from None
+    return dataclasses.replace(values, learning_rate=learning_rate(number, "--learning-rate", "command line"))
 
 
 def _templates(text: str | None) -> Path | None:
@@ -371,6 +394,7 @@ def _cmd_grad(args: argparse.Namespace) -> int:
 
     spec = load_spec(args.spec)
     net = spec.network()
+    values = _with_learning_rate(spec.values, args.learning_rate) if spec.values is not None else None
     weights, biases, X, Y = spec.arrays()
     numeric = net.numeric()
     import numpy as np
@@ -383,6 +407,12 @@ def _cmd_grad(args: argparse.Namespace) -> int:
               "biases": [g.tolist() for g in grad_b] if grad_b is not None else None}
     _finite([cost], "cost")
     _finite(result["weights"] + (result["biases"] or []), "gradient")
+    eta = float(values.learning_rate) if values is not None and values.learning_rate is not None else None
+    if eta is not None:  # one step of gradient descent: w - eta dC/dw, shaped like the weights
+        result["learning_rate"] = eta
+        result["updated_weights"] = [(w - eta * g).tolist() for w, g in zip(weights, grad_w)]
+        result["updated_biases"] = ([(b - eta * g).tolist() for b, g in zip(biases, grad_b)]
+                                    if grad_b is not None else None)
     if args.json:
         _print_json(result)
     else:
@@ -391,6 +421,12 @@ def _cmd_grad(args: argparse.Namespace) -> int:
             print(f"dC/dw^({layer}) =\n{g}")
         for layer, g in enumerate(grad_b or [], start=1):
             print(f"dC/db^({layer}) = {g}")
+        if eta is not None:
+            print(f"after one step of gradient descent, learning rate {eta:g}:")
+            for layer, w in enumerate(result["updated_weights"], start=1):
+                print(f"w^({layer}) =\n{np.array(w)}")
+            for layer, b in enumerate(result["updated_biases"] or [], start=1):
+                print(f"b^({layer}) = {np.array(b)}")
     return 0
 
 
@@ -658,6 +694,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                                     "(default: derived from the network)")
     sheet.add_argument("--out-dir", default="outputs", metavar="DIR", help="where to write (default: outputs)")
     sheet.add_argument("--title", default=None, help="the sheet's title (any script: Greek, CJK, emoji, ...)")
+    _learning_rate_option(sheet, "add a table of one step of gradient descent to the worked example")
     sheet.add_argument("--templates", default=None, metavar="DIR",
                        help="use your own templates from DIR first (rendered in Jinja2's sandbox)")
     sheet.add_argument("--tex-only", action="store_true", help="write the .tex only, do not run TeX")
@@ -676,6 +713,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     grad = sub.add_parser("grad", help="cost and every gradient for the numbers in a spec file")
     grad.add_argument("spec", metavar="SPEC", help="spec file with [values], or - for standard input")
+    _learning_rate_option(grad, 'also print the weights after one step of gradient descent ("updated_weights", '
+                                '"updated_biases" with --json)')
     _force_option(grad, None)
     _output_options(grad, 'print {"cost": ..., "weights": [...], "biases": [...]}', "(nothing to silence)")
     grad.set_defaults(run=_cmd_grad)

@@ -239,7 +239,7 @@ def test_grad_json_has_the_spec_shapes_and_the_published_numbers(cli, tmp_path):
     result = cli("grad", str(spec), "--json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert set(data) == {"cost", "weights", "biases"}
+    assert set(data) == {"cost", "weights", "biases", "learning_rate", "updated_weights", "updated_biases"}
     assert data["cost"] == pytest.approx(0.298371109, abs=1e-9)
     assert np.array(data["weights"][1]).shape == (2, 2) and np.array(data["biases"][0]).shape == (2,)
     assert data["weights"][1][0][0] == pytest.approx(0.082167041, abs=1e-9)

@@ -143,7 +143,7 @@ def test_json_and_toml_specs_give_the_same_sheet(tmp_path, cli):
             "title": "A 2-2-2 network with biases, worked with numbers",
             "values": {"x": [0.05, 0.10], "y": [0.01, 0.99],
                        "weights": [[[0.15, 0.20], [0.25, 0.30]], [[0.40, 0.45], [0.50, 0.55]]],
-                       "biases": [[0.35, 0.35], [0.60, 0.60]]}}
+                       "biases": [[0.35, 0.35], [0.60, 0.60]], "learning_rate": 0.5}}
     (tmp_path / "s.json").write_text(json.dumps(spec))
     assert cli("sheet", str(tmp_path / "s.json"), "--tex-only", "--out", "j", cwd=tmp_path).returncode == 0
     assert cli("sheet", str(EXAMPLES / "two-two-two-biases.toml"), "--tex-only", "--out", "t",

@@ -17,7 +17,7 @@ import sympy as sp
 from derive.model.activations import Z
 from derive.model.costs import A, Y
 from derive.notation.symbols import MatrixKind, layer_matrix
-from derive.model.steps import (COST, FORWARD, SUMMARY, Block, BlockKey, Result, Rule, Step, instantiate,
+from derive.model.steps import (COST, FORWARD, SUMMARY, UPDATE, Block, BlockKey, Result, Rule, Step, instantiate,
                                 remember_owner)
 from derive.model.steps import product as _mul
 
@@ -157,6 +157,16 @@ def _check_layer(layer: object, L: int) -> None:
         from derive.errors import DeriveError
 
         raise DeriveError(f"layer must be a weight layer 1..{L}, got {layer!r}")
+
+
+def _descent(eta: sp.Symbol, *factors: sp.Expr) -> sp.Expr:
+    """-eta times the factors, written as a teacher would: -eta dC/dw, -2 eta (a - y) ..., never -1 eta 2."""
+    flat = _mul(*factors)
+    parts = list(flat.args) if isinstance(flat, sp.Mul) else [flat]
+    coefficient = sp.S.NegativeOne
+    if parts and parts[0].is_Number:
+        coefficient, parts = -parts[0], parts[1:]
+    return _mul(coefficient, eta, *parts)
 
 
 def _check_node(index: object, size: int, letter: str) -> None:
@@ -398,6 +408,32 @@ class _Deriver:
                               "The activation's derivative cancels against the cost's derivative."))
         return steps
 
+    def update_block(self) -> Block:
+        """The weight changes of gradient descent, Delta w = -eta dC_0/dw, for every layer from the
+        output back (the hidden-to-output weights first, the input-to-hidden weights last)."""
+        s, L, eta = self.s, self.L, self.s.eta
+        j, k, C = s.j, s.k, s.cost
+        steps = []
+        for layer in range(L, 0, -1):
+            named = ("hidden-to-output weights" if layer == L and L > 1 else "input-to-hidden weights"
+                     if layer == 1 and L > 1 else "input-to-output weights" if L == 1 else None)
+            which = f"the {named} (layer {layer})" if named else f"the weights into hidden layer {layer}"
+            dw, prev, ref = s.dw[layer, j, k], self.net.previous_activation(layer, k), (BlockKey.layer(layer),)
+            steps.append(Step(dw, _descent(eta, sp.Derivative(C, s.w[layer, j, k])), Rule.DEFINITION,
+                              f"Gradient descent: {which} move against the gradient, scaled by the learning rate."))
+            steps.append(Step(dw, _descent(eta, s.delta[layer, j], prev), Rule.SUBSTITUTION,
+                              "The gradient is the node's error times the incoming activation.", ref))
+            if L - layer <= WRITTEN_OUT:
+                steps.append(Step(dw, _descent(eta, self.weight_gradient(layer, "classic")), Rule.SUBSTITUTION,
+                                  "Written out: the weight change of these connections.", ref))
+            if self.net.bias:
+                db = s.db[layer, j]
+                steps.append(Step(db, _descent(eta, sp.Derivative(C, s.b[layer, j])), Rule.DEFINITION,
+                                  "The biases move the same way."))
+                steps.append(Step(db, _descent(eta, s.delta[layer, j]), Rule.SUBSTITUTION,
+                                  "The bias gradient is the node's error.", ref))
+        return Block(UPDATE, "Weight changes: gradient descent", tuple(steps))
+
     def bias_steps(self, layer: int) -> list[Step]:
         s = self.s
         j, C = s.j, s.cost
@@ -456,5 +492,6 @@ def derive(net: "Network") -> Derivation:
             seen.add(d.act_key(layer))
             blocks.append(d.activation_block(layer))
     blocks += [d.layer_block(layer) for layer in range(net.L, 0, -1)]
+    blocks.append(d.update_block())
     blocks.append(matrix_summary(net))
     return Derivation(net, tuple(blocks))

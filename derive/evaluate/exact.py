@@ -101,6 +101,9 @@ class Model:
         expr = expand_sums(expr)
         expr = expr.replace(lambda e: isinstance(e, sp.Indexed) and e.base == s.delta,
                             lambda e: sp.Derivative(s.cost, s.z[e.indices]))
+        # a weight's or bias's change by gradient descent, by its definition: -eta dC_0/dw
+        expr = expr.replace(lambda e: isinstance(e, sp.Indexed) and e.base in (s.dw, s.db),
+                            lambda e: -s.eta * sp.Derivative(s.cost, (s.w if e.base == s.dw else s.b)[e.indices]))
         expr = expr.replace(lambda e: isinstance(e, sp.Derivative), self._differentiate)
         return settle(with_function_values(primes_as_functions(expr).xreplace(self.values), self.functions))
 
@@ -170,6 +173,7 @@ def random_point(net: "Network", rng: random.Random) -> dict:
                 point[s.b[layer, j]] = r()
             for k in range(net.size(layer - 1)):
                 point[s.w[layer, j, k]] = r()
+    point[s.eta] = sp.Rational(rng.randint(1, 20), 10)  # the learning rate, for the weight changes
     # Parameters of activations (a symbolic gain, say) get a random positive value too.
     for act in net.activations:
         for sym in act.definition.expr.free_symbols - {Z}:
@@ -190,7 +194,7 @@ def index_ranges(expr: sp.Expr, net: "Network") -> dict[sp.Symbol, int]:
             if not layer.is_Integer:
                 continue
             layer = int(layer)
-            sizes = [net.size(layer)] + ([net.size(layer - 1)] if atom.base == s.w else [])
+            sizes = [net.size(layer)] + ([net.size(layer - 1)] if atom.base in (s.w, s.dw) else [])
             positions = idx[1:]
         elif atom.base == s.x:
             sizes, positions = [net.size(0)], idx

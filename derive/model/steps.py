@@ -46,6 +46,7 @@ class Part(Enum):
     ACTIVATION = "activation"
     LAYER = "layer"
     SUMMARY = "summary"
+    UPDATE = "update"
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ class BlockKey:
 
 
 FORWARD, COST, SUMMARY = BlockKey(Part.FORWARD), BlockKey(Part.COST), BlockKey(Part.SUMMARY)
+UPDATE = BlockKey(Part.UPDATE)
 
 
 class Result(Enum):

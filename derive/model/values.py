@@ -84,3 +84,4 @@ class Values:
     y: tuple
     weights: tuple
     biases: tuple | None
+    learning_rate: object = None  # eta, a positive rational, when the example continues with one step of descent

@@ -34,6 +34,7 @@ class Notation:
     delta: str = "delta"
     size: str = "n"
     cost: str = "C_0"
+    learning_rate: str = "eta"
     activation: str = "g"
     superscript: str = "paren"  # "paren": w^{(l)}; "plain": w^{l}
     default_cost: str = "quadratic"

@@ -29,6 +29,7 @@ def _is_quantity(expr: sp.Expr) -> bool:
 
 class _NotationMixin:
     notation: Notation
+    _change_prefix = "Δ"
 
     def _as_ordered_terms(self, expr, order=None):
         """Sums in SymPy's usual order (a - y, 1 - a); products keep the order they were written in."""
@@ -37,6 +38,9 @@ class _NotationMixin:
     def _index_parts(self, expr: sp.Indexed) -> tuple[str, list[str], str | None]:
         s = self.notation.symbols
         indices = [self._print(i) for i in expr.indices]
+        if expr.base in (s.dw, s.db):  # a weight's or bias's change: Δw, Δb
+            letter = self.notation.weight if expr.base == s.dw else self.notation.bias
+            return self._change_prefix + letter, indices[1:], indices[0]
         if expr.base in s.layered:
             return self._print(expr.base.label), indices[1:], indices[0]
         return self._print(expr.base.label), indices, None
@@ -48,6 +52,8 @@ class _NotationMixin:
 
 class NotationLatexPrinter(_NotationMixin, LatexPrinter):
     """LaTeX in the project's notation."""
+
+    _change_prefix = r"\Delta "
 
     def __init__(self, notation: Notation, **settings) -> None:
         settings.setdefault("order", "none")

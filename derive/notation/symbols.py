@@ -27,6 +27,9 @@ class Symbols:
     delta: sp.IndexedBase = field(init=False)
     n: sp.IndexedBase = field(init=False)
     cost: sp.Symbol = field(init=False)
+    eta: sp.Symbol = field(init=False)
+    dw: sp.IndexedBase = field(init=False)
+    db: sp.IndexedBase = field(init=False)
     l: sp.Symbol = field(init=False)
     j: sp.Symbol = field(init=False)
     k: sp.Symbol = field(init=False)
@@ -41,6 +44,8 @@ class Symbols:
             w=sp.IndexedBase(nt.weight), b=sp.IndexedBase(nt.bias), z=sp.IndexedBase(nt.preactivation),
             a=sp.IndexedBase(nt.activation_value), x=sp.IndexedBase(nt.input), y=sp.IndexedBase(nt.target),
             delta=sp.IndexedBase(nt.delta), n=sp.IndexedBase(nt.size), cost=sp.Symbol(nt.cost),
+            eta=sp.Symbol(nt.learning_rate, positive=True),
+            dw=sp.IndexedBase(f"Delta_{nt.weight}"), db=sp.IndexedBase(f"Delta_{nt.bias}"),
             l=sp.Symbol(nt.layer, integer=True, positive=True), j=idx(nt.node), k=idx(nt.prev),
             k_sum=idx(nt.prev + "'"), j_sum=idx(nt.node + "'"), downstream=tuple(idx(c) for c in nt.downstream),
         )
@@ -50,7 +55,7 @@ class Symbols:
     @property
     def layered(self) -> frozenset[sp.IndexedBase]:
         """Bases whose first index is the layer (printed as a superscript)."""
-        return frozenset({self.w, self.b, self.z, self.a, self.delta, self.n})
+        return frozenset({self.w, self.b, self.z, self.a, self.delta, self.n, self.dw, self.db})
 
     def downstream_letter(self, offset: int) -> sp.Symbol:
         """Index letter for nodes of layer l + offset (offset >= 1)."""

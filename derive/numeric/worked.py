@@ -5,7 +5,7 @@ gradient, and a central finite difference of the cost beside each one.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import sympy as sp
@@ -44,6 +44,8 @@ class ParameterGradient:
     value: sp.Expr
     gradient: sp.Expr
     finite_difference: sp.Expr | None
+    change: sp.Expr | None = None  # -eta * gradient, with a learning rate
+    updated: sp.Expr | None = None  # value + change
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ class WorkedExample:
     nodes: tuple[NodeValues, ...]
     gradients: tuple[ParameterGradient, ...]
     fd_step: sp.Expr
+    learning_rate: sp.Expr | None = None
 
     def layer_nodes(self, layer: int) -> tuple[NodeValues, ...]:
         return tuple(n for n in self.nodes if n.layer == layer)
@@ -114,7 +117,10 @@ def worked_example(net: "Network", values: "Values", differences: bool = True) -
                 gradients.append(ParameterGradient(layer, j, None, point[s.b[layer, j]], grad,
                                                    _central_difference(net, point, s.b[layer, j])
                                                    if count <= FD_LIMIT else None))
-    return WorkedExample(values.x, values.y, model.values[s.cost], tuple(nodes), tuple(gradients), FD_STEP)
+    eta = values.learning_rate
+    if eta is not None:  # one step of gradient descent: every weight and bias moves by -eta times its gradient
+        gradients = [replace(g, change=-eta * g.gradient, updated=g.value - eta * g.gradient) for g in gradients]
+    return WorkedExample(values.x, values.y, model.values[s.cost], tuple(nodes), tuple(gradients), FD_STEP, eta)
 
 
 def _central_difference(net: "Network", point: dict, parameter: sp.Indexed) -> sp.Expr:

@@ -24,7 +24,7 @@ else:  # Python 3.10: the same parser, published as tomli
 MAX_SPEC_BYTES = 1_000_000
 MAX_TITLE = 200
 SPEC_KEYS = ("layers", "activation", "cost", "bias", "notation", "title", "values")
-VALUE_KEYS = ("x", "y", "weights", "biases")
+VALUE_KEYS = ("x", "y", "weights", "biases", "learning_rate")
 
 
 @dataclass(frozen=True)
@@ -248,7 +248,16 @@ def _values(data: object, layers: tuple[int, ...], bias: bool, where: str) -> Va
         b = tuple(_vector(biases[l - 1], layers[l], f"values.biases[{l - 1}]", where) for l in range(1, L + 1))
     elif bias:
         raise DeriveError(f"{where}: bias = true needs values.biases (biases[l-1][j] = b_j^(l))")
-    return Values(x=x, y=y, weights=w, biases=b)
+    eta = learning_rate(data["learning_rate"], "values.learning_rate", where) if "learning_rate" in data else None
+    return Values(x=x, y=y, weights=w, biases=b, learning_rate=eta)
+
+
+def learning_rate(value: object, name: str, where: str = "spec"):
+    """A learning rate: a number in (0, 100], kept exact (0.5 stays 1/2)."""
+    eta = _number(value, name, where)
+    if not 0 < eta <= 100:
+        raise DeriveError(f"{where}: {name} must be a positive number of at most 100, got {shown_value(value)}")
+    return eta
 
 
 def _rows(value: object, count: int, name: str, where: str) -> list:

@@ -190,6 +190,8 @@ class WorkedTables:
     cost: Tex
     fd_step: Tex
     max_difference: Tex
+    learning_rate: Tex | None = None
+    updates: tuple[tuple[Tex, ...], ...] = ()  # (parameter, old, gradient, change, new) with a learning rate
 
 
 def worked_tables(net: "Network", example: "WorkedExample") -> WorkedTables:
@@ -206,8 +208,12 @@ def worked_tables(net: "Network", example: "WorkedExample") -> WorkedTables:
         diff = None if g.finite_difference is None else abs(g.gradient - g.finite_difference)
         gradients.append((math(symbol, net), number(g.value), math(formula, net), number(g.gradient, 9),
                           number(g.finite_difference, 9), number(diff, 2)))
+    updates = tuple((math(s.w[g.layer, g.j, g.k] if g.k is not None else s.b[g.layer, g.j], net), number(g.value),
+                     number(g.gradient, 9), number(g.change, 9), number(g.updated, 9))
+                    for g in example.gradients if g.updated is not None)
+    eta = number(example.learning_rate) if example.learning_rate is not None else None
     return WorkedTables(inputs, forward, backward, tuple(gradients), number(example.cost, 9),
-                        number(example.fd_step), number(example.max_fd_difference, 2))
+                        number(example.fd_step), number(example.max_fd_difference, 2), eta, updates)
 
 
 def derivation_latex(derivation: "Derivation") -> str:

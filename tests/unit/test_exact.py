@@ -142,7 +142,7 @@ def test_random_point_covers_every_parameter_and_nothing_else():
     s = net.symbols
     point = random_point(net, random.Random(1))
     alpha = next(iter(net.activation(2).definition.expr.free_symbols - {Z}))
-    expected = {s.x[0], s.x[1], s.y[0], s.y[1], alpha}
+    expected = {s.x[0], s.x[1], s.y[0], s.y[1], alpha, s.eta}  # eta: the learning rate of the weight changes
     expected |= {s.w[l, j, k] for l in (1, 2) for j in range(net.size(l)) for k in range(net.size(l - 1))}
     expected |= {s.b[l, j] for l in (1, 2) for j in range(net.size(l))}
     assert set(point) == expected
@@ -156,7 +156,7 @@ def test_random_point_covers_every_parameter_and_nothing_else():
 def test_random_point_without_biases_has_no_bias():
     net = Network([1, 1])
     s = net.symbols
-    assert set(random_point(net, random.Random(0))) == {s.x[0], s.y[0], s.w[1, 0, 0]}
+    assert set(random_point(net, random.Random(0))) == {s.x[0], s.y[0], s.w[1, 0, 0], s.eta}
 
 
 def test_model_without_a_point_uses_random_point_of_its_rng():

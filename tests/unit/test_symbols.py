@@ -78,7 +78,7 @@ def test_symbols_are_frozen_and_made_only_from_a_notation():
 
 def test_layered_bases_are_those_whose_first_index_is_the_layer():
     s = DEFAULT.symbols
-    assert s.layered == {s.w, s.b, s.z, s.a, s.delta, s.n}
+    assert s.layered == {s.w, s.b, s.z, s.a, s.delta, s.n, s.dw, s.db}  # dw, db: the weight changes
     assert s.x not in s.layered and s.y not in s.layered
 
 

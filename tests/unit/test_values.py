@@ -120,4 +120,5 @@ def test_values_is_a_frozen_record():
     assert values.biases is None and values.weights[0][0][1] == 2
     with pytest.raises(dataclasses.FrozenInstanceError):
         values.x = (3, 4)
-    assert [f.name for f in dataclasses.fields(Values)] == ["x", "y", "weights", "biases"]
+    assert [f.name for f in dataclasses.fields(Values)] == ["x", "y", "weights", "biases", "learning_rate"]
+    assert values.learning_rate is None  # optional: one step of gradient descent when given
