@@ -247,8 +247,9 @@ class _Deriver:
             return self.cost_factor(self.s.j)
         return self.downstream_sum(layer, self.s.j, layer, lambda i: self.s.delta[layer + 1, i])
 
-    def local_gradient(self, layer: int, form: Form) -> sp.Expr:
-        return _mul(self.local_dC_da(layer), self.gprime(layer, self.s.j, form),
+    def local_gradient(self, layer: int) -> sp.Expr:
+        """dC_0/dw_{jk}^{(layer)} with dC_0/da_j in terms of delta^{(layer+1)}: the "combine" step."""
+        return _mul(self.local_dC_da(layer), self.gprime(layer, self.s.j, "chain"),
                     self.net.previous_activation(layer, self.s.k))
 
     def delta_recursive(self, layer: int, node: sp.Expr) -> sp.Expr:
@@ -311,13 +312,12 @@ class _Deriver:
                           "Write out the weighted input."))
         steps.append(Step(dzdw, prev, Rule.SUM_RULE,
                           "Only the term with k' = k contains the weight; its coefficient is the input from node k."))
-        steps.append(Step(dw, self.local_gradient(layer, "chain"), Rule.SUBSTITUTION, "Combine the three factors."))
+        steps.append(Step(dw, self.local_gradient(layer), Rule.SUBSTITUTION, "Combine the three factors."))
         steps += self.delta_steps(layer)
         steps += self.written_out_steps(layer)
         if net.bias:
             steps += self.bias_steps(layer)
-        results = [(Result.DC_DA, self.local_dC_da(layer)), (Result.WEIGHT_LOCAL, self.local_gradient(layer, "chain")),
-                   (Result.DELTA_RECURSIVE, self.delta_recursive(layer, j)),
+        results = [(Result.DC_DA, self.local_dC_da(layer)), (Result.DELTA_RECURSIVE, self.delta_recursive(layer, j)),
                    (Result.WEIGHT_FROM_DELTA, _mul(s.delta[layer, j], prev))]
         if layer == L:
             results.append((Result.DELTA_CLASSIC, self.output_delta(j, "classic")))

@@ -98,7 +98,6 @@ class Result(Enum):
 
     DC_DA = "dC_da"  # dC_0/da_j: from the cost at L, sum over the errors of layer l + 1 below it
     CLASSIC = "classic"  # an activation's derivative in its classic form
-    WEIGHT_LOCAL = "weight_local"  # dC_0/dw_jk^(l) with dC_0/da_j in terms of delta^(l+1)
     DELTA_RECURSIVE = "delta_recursive"  # delta_j^(l) through delta^(l+1) (the cost's derivative at L)
     WEIGHT_FROM_DELTA = "weight_from_delta"  # delta_j^(l) a_k^(l-1)
     DELTA_CLASSIC = "delta_classic"  # delta_j^(L), classic derivative, simplified (output layer only)

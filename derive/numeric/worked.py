@@ -119,7 +119,8 @@ def worked_example(net: "Network", values: "Values", differences: bool = True) -
                                                    if count <= FD_LIMIT else None))
     eta = values.learning_rate
     if eta is not None:  # one step of gradient descent: every weight and bias moves by -eta times its gradient
-        gradients = [replace(g, change=-eta * g.gradient, updated=g.value - eta * g.gradient) for g in gradients]
+        gradients = [replace(g, change=-eta * g.gradient) for g in gradients]
+        gradients = [replace(g, updated=g.value + g.change) for g in gradients]
     return WorkedExample(values.x, values.y, model.values[s.cost], tuple(nodes), tuple(gradients), FD_STEP, eta)
 
 

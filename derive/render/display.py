@@ -55,7 +55,7 @@ def notation_of(obj: object, given: object = None) -> Notation:
     return owner[0] if owner else PRESETS["default"]
 
 
-def titles_of(obj: object) -> dict[str, str]:
+def titles_of(obj: object) -> dict[BlockKey, str]:
     """Block key -> title in the derivation ``obj`` (a block or step) came from, for its references."""
     owner = owner_of(obj)
     return owner[1] if owner else {}
