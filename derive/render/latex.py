@@ -101,7 +101,11 @@ def notation_rows(net: "Network") -> list[tuple[Tex, str]]:
         (math(s.y[j], net), "target output"),
         (math(s.cost, net), f"single-sample cost ({net.cost.title})"),
         (math(s.delta[l, j], net), "error of the node: the derivative of the cost with respect to its weighted input"),
+        (math(s.eta, net), "learning rate of gradient descent"),
+        (math(s.dw[l, j, k], net), "change of the weight by one step of gradient descent"),
     ]
+    if net.bias:
+        rows.append((math(s.db[l, j], net), "change of the bias by one step of gradient descent"))
     for layer, act in enumerate(net.activations, start=1):
         if act not in net.activations[:layer - 1]:  # each activation once, naming all its layers
             span = f"layer {layer}" if net.activations.count(act) == 1 else "layers " + ", ".join(

@@ -142,6 +142,9 @@ def test_notation_rows_with_bias():
     assert m["w_{jk}^{(l)}"] == "weight from node k of layer l-1 to node j of layer l"
     assert m["b_{j}^{(l)}"] == "bias of node j in layer l"
     assert m["C_{0}"] == "single-sample cost (quadratic cost)"
+    assert m[r"\eta"] == "learning rate of gradient descent"
+    assert m[r"\Delta w_{jk}^{(l)}"] == "change of the weight by one step of gradient descent"
+    assert m[r"\Delta b_{j}^{(l)}"] == "change of the bias by one step of gradient descent"
     activations = [meaning for _, meaning in rows if meaning.startswith("activation of")]
     assert activations == ["activation of layer 1: logistic sigmoid", "activation of layer 2: hyperbolic tangent"]
 
