@@ -48,8 +48,9 @@ def _network_options(parser: argparse.ArgumentParser, required: bool = True) -> 
                         help="layer sizes, input first, e.g. --layers 2 3 1")
     parser.add_argument("--activation", nargs="+", default=None, metavar="NAME",
                         help="one activation for every layer or one per weight layer: sigmoid, tanh, relu, "
-                             "leaky-relu, softplus, identity; parameters as sigmoid(gain=2)")
-    parser.add_argument("--cost", default=None, help="quadratic (default), half-quadratic, cross-entropy")
+                             "leaky-relu, softplus, identity, softmax (output layer); parameters as sigmoid(gain=2)")
+    parser.add_argument("--cost", default=None, help="quadratic (default), half-quadratic, cross-entropy, "
+                        "log-likelihood (alias categorical-cross-entropy)")
     parser.add_argument("--bias", action=argparse.BooleanOptionalAction, default=False, help="include biases")
     parser.add_argument("--notation", default="default", choices=sorted(PRESETS), help="notation preset")
 
@@ -542,12 +543,12 @@ def _cmd_grade(args: argparse.Namespace) -> int:
 
 def _cmd_completion(args: argparse.Namespace) -> int:
     from derive.homework.questions import KINDS
-    from derive.model.activations import NAMES
+    from derive.model.activations import NAMES, OUTPUT_NAMES
     from derive.model.costs import COSTS
     from derive.notation.letters import PRESETS
     from derive.render.terminal import bash_completion
 
-    words = {"--activation": NAMES, "--cost": COSTS, "--kinds": KINDS, "--notation": PRESETS}
+    words = {"--activation": NAMES + OUTPUT_NAMES, "--cost": COSTS, "--kinds": KINDS, "--notation": PRESETS}
     print(bash_completion(build_parser(), words), end="")
     return 0
 

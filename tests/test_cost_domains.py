@@ -44,7 +44,7 @@ def test_only_the_output_layer_matters(hidden):
 
 @pytest.mark.parametrize("definition", [r"g(z) = \frac{z}{1+|z|}", r"g(z) = \frac{1}{1+e^{-2z}}", r"h(z) = \sigma(z)"])
 def test_user_defined_output_with_cross_entropy_is_refused_with_a_reason(definition):
-    with pytest.raises(DeriveError, match="cannot confirm .* defined by the user; use a sigmoid output layer"):
+    with pytest.raises(DeriveError, match="cannot confirm .* defined by the user; use a softmax or sigmoid output"):
         Network([2, 1], activation=definition, cost="cross-entropy")
     # as a hidden layer, or with another cost, it is fine
     Network([2, 2, 1], activation=[definition, "sigmoid"], cost="cross-entropy")

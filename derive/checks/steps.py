@@ -127,6 +127,7 @@ def explicit_matrix(symbol: sp.MatrixSymbol, net: "Network") -> sp.Matrix:
         MatrixKind.A: lambda j, k: net.previous_activation(m + 1, j),
         MatrixKind.DC_DB: lambda j, k: sp.Derivative(C, s.b[m, j]),
         MatrixKind.DC_DW: lambda j, k: sp.Derivative(C, s.w[m, j, k]),
+        MatrixKind.JACOBIAN: lambda j, k: sp.Derivative(s.a[m, j], s.z[m, k]),
     }[kind]
     return sp.Matrix(int(rows), int(cols), lambda j, k: entry(j, k))
 

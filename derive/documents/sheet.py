@@ -128,6 +128,7 @@ def sheet_context(net: Network, title: str | None = None, values: Values | None 
         "example": lr.worked_tables(net, example) if example is not None else None,
         "bias": net.bias,
         "cost_symbol": lr.math(net.symbols.cost, net),
+        "vector_output": net.activation(net.L).vector,  # softmax: the output error is a sum, no g'(z) there
     }
 
 

@@ -21,6 +21,10 @@ from derive.model.steps import (COST, FORWARD, SUMMARY, UPDATE, Block, BlockKey,
                                 remember_owner)
 from derive.model.steps import product as _mul
 
+
+def _pow(base: sp.Expr, exp: int) -> sp.Expr:
+    return sp.Pow(base, exp, evaluate=False)
+
 if TYPE_CHECKING:
     from derive.model.network import Network
 
@@ -209,11 +213,60 @@ class _Deriver:
         """Node letter for layer ``layer`` in a formula about layer ``base`` (j at base)."""
         return self.s.j if layer == base else self.s.downstream_letter(layer - base)
 
-    def output_delta(self, node: sp.Expr, form: Form) -> sp.Expr:
+    def output_delta(self, node: sp.Expr, form: Form, base: int | None = None) -> sp.Expr:
+        """delta_node^{(L)}: the cost's derivative times g'(z), or with softmax the sum over every output."""
+        if self.vector_output:
+            chain = self.softmax_delta(node, base)
+            return self.collapsed(chain, node)[-1][0] if form == "classic" else chain
         product = _mul(self.cost_factor(node), self.gprime(self.L, node, form))
         if form == "classic":
             return _simpler(product) or product
         return product
+
+    # Softmax output (a vector activation: a_i depends on every z_j of the layer) ----------------
+    @property
+    def vector_output(self) -> bool:
+        return self.net.activation(self.L).vector
+
+    def jacobian(self, i: sp.Expr, node: sp.Expr) -> sp.Expr:
+        """da_i^{(L)}/dz_node^{(L)} of softmax: a_i (delta_{i,node} - a_node), delta_{i,node} Kronecker's."""
+        a = lambda n: self.s.a[self.L, n]  # noqa: E731
+        return _mul(a(i), sp.KroneckerDelta(i, node) - a(node))
+
+    def softmax_delta(self, node: sp.Expr, base: int | None = None) -> sp.Expr:
+        """delta_node^{(L)} = sum_i dC_0/da_i da_i/dz_node: z_node reaches the cost through every output."""
+        i = self.letter(self.L + 1, self.L if base is None else base)
+        return sp.Sum(_mul(self.cost_factor(i), self.jacobian(i, node)), (i, 0, self.net.size(self.L) - 1))
+
+    def collapsed(self, total: sp.Sum, node: sp.Expr) -> list[tuple[sp.Expr, Rule, str]]:
+        """The softmax error sum made simple: cancel inside, let Kronecker's delta pick its term,
+        use that the targets sum to 1 (a one-hot cost); each stage that changes something."""
+        (i, lo, hi), = total.limits
+        stages = [(total, Rule.SUBSTITUTION, "")]
+        cancelled = sp.factor(sp.cancel(total.function))
+        if sp.count_ops(cancelled) < sp.count_ops(total.function):
+            stages.append((sp.Sum(cancelled, (i, lo, hi)), Rule.SIMPLIFICATION,
+                           f"The output {self.net.notation.activation_value}_i cancels inside the sum."))
+        picked, rest = [], []
+        for term in sp.Add.make_args(sp.expand(stages[-1][0].function)):
+            (picked if term.has(sp.KroneckerDelta) else rest).append(term)
+        picked_sum = sp.factor(sp.Add(*(t.xreplace({sp.KroneckerDelta(i, node): 1}).xreplace({i: node})
+                                        for t in picked)))
+        split = picked_sum
+        if rest:
+            common = sp.factor(sp.Add(*rest))
+            outside = [f for f in sp.Mul.make_args(common) if not f.has(i)]
+            inside = [f for f in sp.Mul.make_args(common) if f.has(i)]
+            split = picked_sum + _mul(*outside, sp.Sum(sp.Mul(*inside), (i, lo, hi)))
+        stages.append((split, Rule.SUM_RULE, f"Kronecker's delta keeps only the term {i} = {node} of its part of "
+                       f"the sum; the rest has a factor that does not depend on {i}."))
+        if self.net.cost.target_distribution:
+            ones = {sum_: 1 for sum_ in split.atoms(sp.Sum) if sum_.function == self.s.y[i]}
+            if ones:
+                stages.append((sp.factor(split.xreplace(ones)) if not split.xreplace(ones).has(sp.Sum)
+                               else split.xreplace(ones), Rule.SUBSTITUTION,
+                               f"The targets of one sample sum to 1 (a one-hot label): the sum of the y_{i} is 1."))
+        return stages
 
     def downstream_sum(self, layer: int, node: sp.Expr, base: int, term) -> sp.Expr:
         """Sum over the nodes i of layer + 1 of term(i) * w_{i,node}^{(layer+1)}."""
@@ -230,14 +283,14 @@ class _Deriver:
     def delta(self, layer: int, node: sp.Expr, base: int, form: Form) -> sp.Expr:
         """delta_node^{(layer)} = dC_0/dz_node^{(layer)} written out."""
         if layer == self.L:
-            return self.output_delta(node, form)
+            return self.output_delta(node, form, base)
         return _mul(self.dC_da(layer, node, base, form), self.gprime(layer, node, form))
 
     def weight_gradient(self, layer: int, form: Form) -> sp.Expr:
         """dC_0/dw_{jk}^{(layer)} written out: dC_0/da_j, g'(z_j) and the incoming activation."""
         prev = self.net.previous_activation(layer, self.s.k)
-        if form == "classic":
-            return _mul(self.delta(layer, self.s.j, layer, "classic"), prev)
+        if form == "classic" or (layer == self.L and self.vector_output):
+            return _mul(self.delta(layer, self.s.j, layer, form), prev)
         return _mul(self.dC_da(layer, self.s.j, layer, "chain"), self.gprime(layer, self.s.j, "chain"), prev)
 
     # In terms of the layer below (constant size: what the blocks hold) ------------------------
@@ -287,14 +340,86 @@ class _Deriver:
 
     def activation_block(self, layer: int) -> Block:
         act = self.net.activation(layer)
+        if act.vector:
+            return self.softmax_activation_block()
         lhs = act.prime(Z)
         steps = [Step(act(Z), act.definition(Z), Rule.DEFINITION, f"The {act.description}.")]
         steps += [Step(lhs, expr, rule, text) for expr, rule, text in act.derivative_chain]
         return Block(self.act_key(layer), f"Derivative of the {act.description}", tuple(steps),
                      results=((Result.CLASSIC, steps[-1].rhs),))
 
+    def softmax_activation_block(self) -> Block:
+        """da_i/dz_j = a_i (delta_ij - a_j) by the quotient rule, in the output layer's own indices."""
+        s, L = self.s, self.L
+        i, j, p = self.letter(L + 1, L), s.j, s.j_sum
+        z, a = (lambda n: s.z[L, n]), (lambda n: s.a[L, n])
+        total = sp.Sum(sp.exp(z(p)), (p, 0, self.net.size(L) - 1))
+        lhs = sp.Derivative(a(i), z(j))
+        d_top, d_total = sp.Derivative(sp.exp(z(i)), z(j)), sp.Derivative(total, z(j))
+        kd = sp.KroneckerDelta(i, j)
+        quotient = lambda top, bottom: _mul(top, sp.Pow(bottom, -1, evaluate=False))  # noqa: E731
+        steps = [
+            Step(a(i), self.net.a_definition(L, i), Rule.DEFINITION,
+                 "Softmax: each output is its exponential divided by the sum of all of them."),
+            Step(lhs, sp.Derivative(self.net.a_definition(L, i), z(j)), Rule.DEFINITION,
+                 "Every output depends on every weighted input of the layer, through the denominator."),
+            Step(lhs, quotient(_mul(d_top, total) - _mul(sp.exp(z(i)), d_total), _pow(total, 2)),
+                 Rule.QUOTIENT_RULE, "Quotient rule."),
+            Step(d_top, _mul(kd, sp.exp(z(i))), Rule.EXPONENTIAL_RULE,
+                 "The numerator depends on z_j only when i = j: Kronecker's delta, 1 for i = j and 0 otherwise."),
+            Step(d_total, sp.exp(z(j)), Rule.SUM_RULE, f"Only the term {p} = {j} of the sum contains z_{j}."),
+            Step(lhs, quotient(_mul(kd, sp.exp(z(i)), total) - _mul(sp.exp(z(i)), sp.exp(z(j))), _pow(total, 2)),
+                 Rule.SUBSTITUTION, "Insert both derivatives."),
+            Step(lhs, _mul(quotient(sp.exp(z(i)), total), kd - quotient(sp.exp(z(j)), total)), Rule.SIMPLIFICATION,
+                 "Take out the factor of both terms."),
+            Step(lhs, self.jacobian(i, j), Rule.SUBSTITUTION, "Each quotient is an output of the softmax."),
+        ]
+        return Block(self.act_key(L), "Derivative of the softmax", tuple(steps),
+                     results=((Result.CLASSIC, steps[-1].rhs),))
+
+    def softmax_layer_block(self) -> Block:
+        """The output layer under softmax: z_j reaches the cost through every output a_i."""
+        s, net, L = self.s, self.net, self.L
+        j, k, C = s.j, s.k, s.cost
+        i = self.letter(L + 1, L)
+        delta, prev = s.delta[L, j], net.previous_activation(L, k)
+        dw, dz = sp.Derivative(C, s.w[L, j, k]), sp.Derivative(C, s.z[L, j])
+        dzdw = sp.Derivative(s.z[L, j], s.w[L, j, k])
+        da_i, dadz = sp.Derivative(C, s.a[L, i]), sp.Derivative(s.a[L, i], s.z[L, j])
+        n_out = net.size(L) - 1
+        chain = self.softmax_delta(j)
+        steps = [
+            Step(dw, _mul(dz, dzdw), Rule.CHAIN_RULE, "The weight reaches the cost only through this node's "
+                 "weighted input."),
+            Step(dzdw, sp.Derivative(net.z_definition(L, j), s.w[L, j, k]), Rule.DEFINITION,
+                 "Write out the weighted input."),
+            Step(dzdw, prev, Rule.SUM_RULE,
+                 "Only the term with k' = k contains the weight; its coefficient is the input from node k."),
+            Step(delta, dz, Rule.DEFINITION,
+                 "Name the error of node j: every weight into the node shares this factor."),
+            Step(delta, sp.Sum(_mul(da_i, dadz), (i, 0, n_out)), Rule.CHAIN_RULE,
+                 "With softmax the weighted input reaches the cost through every output a_i: add up the paths."),
+            Step(da_i, self.cost_factor(i), Rule.COST_DERIVATIVE,
+                 "The derivative of the cost with respect to output i.", (COST,)),
+            Step(dadz, self.jacobian(i, j), Rule.ACTIVATION_DERIVATIVE, "The softmax's Jacobian.",
+                 (self.act_key(L),)),
+            Step(delta, chain, Rule.SUBSTITUTION, "Insert both derivatives."),
+        ]
+        steps += [Step(delta, expr, rule, text) for expr, rule, text in self.collapsed(chain, j)[1:]]
+        steps.append(Step(dw, _mul(delta, prev), Rule.SUBSTITUTION,
+                          "The weight gradient is the node's error times the incoming activation."))
+        steps += self.written_out_steps(L)
+        if net.bias:
+            steps += self.bias_steps(L)
+        results = [(Result.DC_DA, self.local_dC_da(L)), (Result.DELTA_RECURSIVE, chain),
+                   (Result.WEIGHT_FROM_DELTA, _mul(delta, prev)),
+                   (Result.DELTA_CLASSIC, self.output_delta(j, "classic"))]
+        return Block(BlockKey.layer(L), f"Weights into the output layer: layer {L}", tuple(steps), tuple(results))
+
     def layer_block(self, layer: int) -> Block:
         s, net, L = self.s, self.net, self.L
+        if layer == L and self.vector_output:
+            return self.softmax_layer_block()
         j, k, C = s.j, s.k, s.cost
         act_ref = (self.act_key(layer),)
         dw = sp.Derivative(C, s.w[layer, j, k])
@@ -461,10 +586,17 @@ def matrix_summary(net: "Network", layer: int | None = None) -> Block:
     M = MatrixKind
     delta = lambda layer: layer_matrix(MatrixKind.DELTA, layer, n(layer))  # noqa: E731
     gprime = lambda layer: layer_matrix(MatrixKind.GPRIME, layer, n(layer))  # noqa: E731
+    output_error = Step(
+        delta(L), sp.HadamardProduct(layer_matrix(MatrixKind.GRAD_C, L, n(L)), gprime(L)), Rule.CHAIN_RULE,
+        "Output error: the cost's gradient with respect to the outputs, times the activation's derivative, "
+        "element by element.")
+    if net.activation(net.L).vector:
+        output_error = Step(
+            delta(L), layer_matrix(M.JACOBIAN, L, n(L), n(L)).T * layer_matrix(MatrixKind.GRAD_C, L, n(L)),
+            Rule.CHAIN_RULE, "Output error: every output depends on every weighted input, so the cost's gradient "
+            "goes back through the transposed Jacobian of the softmax.")
     steps = (
-        Step(delta(L), sp.HadamardProduct(layer_matrix(MatrixKind.GRAD_C, L, n(L)), gprime(L)), Rule.CHAIN_RULE,
-             "Output error: the cost's gradient with respect to the outputs, times the activation's derivative, "
-             "element by element."),
+        output_error,
         Step(delta(l), sp.HadamardProduct(layer_matrix(M.W, l + 1, n(l + 1), n(l)).T * delta(l + 1), gprime(l)),
              Rule.CHAIN_RULE, "Error recursion: the errors of layer l+1 flow back through the transposed weights."),
         Step(layer_matrix(MatrixKind.DC_DB, l, n(l)), delta(l), Rule.SUBSTITUTION,

@@ -88,9 +88,9 @@ class Model:
         values = dict(self.point)
         for layer in range(1, net.L + 1):
             for j in range(net.size(layer)):
-                z = expand_sums(net.z_definition(layer, j)).xreplace(values)
-                values[s.z[layer, j]] = z
-                a = with_activations(net.activation(layer)(s.z[layer, j]), net).xreplace({s.z[layer, j]: z})
+                values[s.z[layer, j]] = expand_sums(net.z_definition(layer, j)).xreplace(values)
+            for j in range(net.size(layer)):  # a softmax output needs every z of its layer
+                a = with_activations(expand_sums(net.a_definition(layer, j)), net).xreplace(values)
                 values[s.a[layer, j]] = settle(a)
         values[s.cost] = settle(expand_sums(net.cost_definition()).xreplace(values))
         return values
@@ -166,7 +166,7 @@ def random_point(net: "Network", rng: random.Random) -> dict:
         return sp.Rational(rng.randint(-20, 20), rng.choice([7, 8, 9, 10, 11, 12, 16]))
 
     point = {s.x[k]: r() for k in range(net.size(0))}
-    point.update({s.y[j]: sp.Rational(rng.randint(1, 19), 20) for j in range(net.size(net.L))})
+    point.update(random_targets(net, rng))
     for layer in range(1, net.L + 1):
         for j in range(net.size(layer)):
             if net.bias:
@@ -179,6 +179,16 @@ def random_point(net: "Network", rng: random.Random) -> dict:
         for sym in act.definition.expr.free_symbols - {Z}:
             point[sym] = sp.Rational(rng.randint(5, 30), 10)
     return point
+
+
+def random_targets(net: "Network", rng: random.Random) -> dict:
+    """Targets in (0, 1); for a cost whose targets form a distribution (the log-likelihood, whose
+    derivation uses that they sum to 1), positive rationals summing to exactly 1."""
+    s, n = net.symbols, net.size(net.L)
+    raw = [rng.randint(1, 19) for _ in range(n)]
+    if net.cost.target_distribution:
+        return {s.y[j]: sp.Rational(v, sum(raw)) for j, v in enumerate(raw)}
+    return {s.y[j]: sp.Rational(v, 20) for j, v in enumerate(raw)}
 
 
 # Index assignments --------------------------------------------------------------------
@@ -225,9 +235,9 @@ def expanded_cost(net: "Network", concrete: bool) -> tuple[sp.Expr, dict]:
     model_defs = {}
     for layer in range(1, net.L + 1):
         for j in range(net.size(layer)):
-            z = expand_sums(net.z_definition(layer, j)).xreplace(model_defs)
-            model_defs[s.z[layer, j]] = z
-            a = net.activation(layer)(z)
+            model_defs[s.z[layer, j]] = expand_sums(net.z_definition(layer, j)).xreplace(model_defs)
+        for j in range(net.size(layer)):  # a softmax output needs every z of its layer
+            a = expand_sums(net.a_definition(layer, j)).xreplace(model_defs)
             model_defs[s.a[layer, j]] = with_activations(a, net) if concrete else a
     cost = expand_sums(net.cost_definition()).xreplace(model_defs)
     return cost, model_defs

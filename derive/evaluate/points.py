@@ -99,10 +99,12 @@ def network_functions(activations: tuple) -> Functions:
 
 @functools.lru_cache(maxsize=64)
 def _forward_plan(net) -> tuple:
-    """The network's forward equations with sums written out: (z, its definition, a, g(z)) per node."""
+    """The network's forward equations with sums written out: (z or a, its definition), in order."""
     s = net.symbols
-    plan = [(s.z[layer, j], expand_sums(net.z_definition(layer, j)), s.a[layer, j],
-             net.activation(layer)(s.z[layer, j])) for layer in range(1, net.L + 1) for j in range(net.size(layer))]
+    plan = []
+    for layer in range(1, net.L + 1):  # every z of a layer before its a: a softmax output needs them all
+        plan += [(s.z[layer, j], expand_sums(net.z_definition(layer, j))) for j in range(net.size(layer))]
+        plan += [(s.a[layer, j], expand_sums(net.a_definition(layer, j))) for j in range(net.size(layer))]
     return tuple(plan), net.cost_definition()
 
 
@@ -138,9 +140,8 @@ class PointValues:
 
     def _forward(self) -> None:
         plan, cost = _forward_plan(self.net)
-        for z, definition, a, activation in plan:
-            self._store(z, self._eval(definition, {}))
-            self._store(a, self._eval(activation, {}))
+        for quantity, definition in plan:
+            self._store(quantity, self._eval(definition, {}))
         self._store(self.net.symbols.cost, self._eval(cost, {}))
 
     def z(self, layer: int, node: int):

@@ -44,6 +44,7 @@ class Activation:
     numpy_forward: str = ""  # stable NumPy code for g({z}); empty: print the definition
     numpy_helpers: tuple[str, ...] = ()  # source of helper functions numpy_forward calls
     logistic_gain: sp.Expr | None = None  # g(z) = σ(gain·z): a cost on (0, 1) can be computed from gain·z
+    vector: bool = False  # a_j depends on every z of its layer (softmax): no g'(z_j), a Jacobian instead
 
     def __call__(self, z: sp.Expr) -> sp.Expr:
         return self.function(z)
@@ -66,7 +67,10 @@ class Activation:
 
     @property
     def definitions(self) -> dict[sp.FunctionClass, sp.Lambda]:
-        """Every function symbol this activation uses, with its explicit definition."""
+        """Every function symbol this activation uses, with its explicit definition (a vector
+        activation is written out in its layer's forward equation: it has no function symbol)."""
+        if self.vector:
+            return dict(self.helpers)
         return {self.function: self.definition, **dict(self.helpers)}
 
 
@@ -201,6 +205,27 @@ def identity() -> Activation:
     )
 
 
+STABLE_SOFTMAX = '''def _softmax(Z):
+    """e^(z_j) / sum_p e^(z_p) for each row, shifted by the row's largest z: no overflow, and the
+    shift is real, so complex inputs (the complex-step check) stay analytic."""
+    E = numpy.exp(Z - Z.real.max(axis=1, keepdims=True))
+    return E / E.sum(axis=1, keepdims=True)
+'''
+
+
+def softmax() -> Activation:
+    """Softmax a_j = e^{z_j} / sum_p e^{z_p}: every output of the layer depends on every z of it.
+
+    Its forward equation and Jacobian da_i/dz_j = a_i(delta_ij - a_j) are derived by the engine in
+    the layer's own indices; ``definition`` is the numerator only (used for nothing but its parameters).
+    """
+    return Activation(
+        name="softmax", function=sp.Function("softmax"), definition=sp.Lambda(Z, sp.exp(Z)), derivative_chain=(),
+        derivative_in_output=None, description="softmax", numpy_forward="_softmax({z})",
+        numpy_helpers=(STABLE_SOFTMAX,), vector=True,
+    )
+
+
 _NON_ANALYTIC = (sp.Abs, sp.Max, sp.Min, sp.Piecewise, sp.Heaviside, sp.sign)
 
 
@@ -234,8 +259,10 @@ _BUILDERS: dict[str, tuple[Callable[..., Activation], str | None]] = {
     "softplus": (softplus, None),
     "identity": (identity, None),
 }
+_OUTPUT_BUILDERS: dict[str, Callable[[], Activation]] = {"softmax": softmax}  # vector: the output layer only
 ALIASES = {"logistic": "sigmoid", "linear": "identity", "leaky_relu": "leaky-relu", "leakyrelu": "leaky-relu"}
-NAMES = tuple(_BUILDERS)
+NAMES = tuple(_BUILDERS)  # element-wise: any layer
+OUTPUT_NAMES = tuple(_OUTPUT_BUILDERS)  # a vector activation, for the output layer
 
 _SPEC = re.compile(r"^\s*([A-Za-z_-]+)\s*(?:\(\s*([A-Za-z_]+)\s*=\s*([^()]{1,40})\s*\))?\s*$")
 _DEFINITION = re.compile(r"^\s*[A-Za-z]\s*\(\s*z\s*\)\s*=")
@@ -273,8 +300,12 @@ def activation_named(spec: str | Activation) -> Activation:
                           "or a definition such as 'g(z) = \\frac{z}{1+|z|}'")
     name, key, value = match.groups()
     name = ALIASES.get(name.lower(), name.lower())
+    if name in _OUTPUT_BUILDERS and key is None:
+        return _OUTPUT_BUILDERS[name]()
+    if name in _OUTPUT_BUILDERS:
+        raise DeriveError(f"activation {name!r} has no parameter {key!r}; it takes no parameter")
     if name not in _BUILDERS:
-        raise DeriveError(f"unknown activation {spec!r}{closest_hint(name, NAMES + tuple(ALIASES))}")
+        raise DeriveError(f"unknown activation {spec!r}{closest_hint(name, NAMES + OUTPUT_NAMES + tuple(ALIASES))}")
     builder, param = _BUILDERS[name]
     if key is None:
         return builder()

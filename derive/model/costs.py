@@ -21,6 +21,7 @@ class Cost:
     term: sp.Expr
     derivative_chain: tuple[tuple[sp.Expr, Rule, str], ...]
     description: str = ""
+    target_distribution: bool = False  # the targets of one sample sum to 1 (one-hot labels): the derivation uses it
 
     def term_at(self, a: sp.Expr, y: sp.Expr) -> sp.Expr:
         return instantiate(self.term, {A: a, Y: y})
@@ -55,32 +56,60 @@ COSTS: dict[str, Cost] = {
         ),
         description="binary cross-entropy for outputs in (0, 1)",
     ),
+    "log-likelihood": Cost(
+        name="log-likelihood", title="log-likelihood cost", term=-Y * sp.log(A),
+        derivative_chain=((-Y / A, Rule.LOGARITHM_RULE, "The derivative of ln a is 1/a."),),
+        description="negative log-likelihood (categorical cross-entropy) for one-hot targets",
+        target_distribution=True,
+    ),
 }
 ALIASES = {"mse": "quadratic", "squared": "quadratic", "half_quadratic": "half-quadratic",
-           "bce": "cross-entropy", "binary-cross-entropy": "cross-entropy", "cross_entropy": "cross-entropy"}
+           "bce": "cross-entropy", "binary-cross-entropy": "cross-entropy", "cross_entropy": "cross-entropy",
+           "categorical-cross-entropy": "log-likelihood", "categorical_cross_entropy": "log-likelihood",
+           "cce": "log-likelihood", "nll": "log-likelihood", "log_likelihood": "log-likelihood",
+           "negative-log-likelihood": "log-likelihood"}
 
 
 _RANGES = {"tanh": "gives values in (-1, 1)", "relu": "gives values in [0, inf)", "leaky-relu": "gives any real value",
            "softplus": "gives values in (0, inf)", "identity": "gives any real value"}
 
 
+_POSITIVE = ("softplus",)  # besides sigmoid-type and softmax outputs, which lie in (0, 1)
+
+
 def check_output_domain(cost: Cost, output) -> None:
     """Refuse a cost whose domain the output activation cannot meet.
 
     Cross-entropy takes ln a and ln(1 - a), so it needs every output in (0, 1): a sigmoid-type
-    output (any gain). Any other built-in activation leaves (0, 1), and for an activation defined
+    output (any gain) or softmax. The log-likelihood takes ln a, so it needs outputs > 0: those,
+    or softplus. Any other built-in activation leaves that range, and for an activation defined
     by the user derive cannot establish its range, so both are refused here rather than giving
     nan (or a confident wrong number) later.
     """
-    if cost.name != "cross-entropy" or getattr(output, "logistic_gain", None) is not None:
+    in_unit = getattr(output, "logistic_gain", None) is not None or getattr(output, "vector", False)
+    if cost.name == "cross-entropy" and not in_unit:
+        need = "outputs in (0, 1)"
+        fix = "use a softmax or sigmoid output layer (e.g. 'sigmoid(gain=2)') or another cost"
+    elif cost.name == "log-likelihood" and not (in_unit or output.name in _POSITIVE):
+        need, fix = "positive outputs", "use a softmax output layer (or sigmoid, softplus) or another cost"
+    else:
         return
-    fix = "use a sigmoid output layer (e.g. 'sigmoid' or 'sigmoid(gain=2)') or another cost"
     known = _RANGES.get(output.name.split("(")[0])
     if known:
-        raise DeriveError(f"cross-entropy needs outputs in (0, 1), but the output activation {output.name} {known}; "
-                          f"{fix}")
-    raise DeriveError(f"cross-entropy needs outputs in (0, 1), and derive cannot confirm that for the output "
+        raise DeriveError(f"the {cost.title} needs {need}, but the output activation {output.name} {known}; {fix}")
+    raise DeriveError(f"the {cost.title} needs {need}, and derive cannot confirm that for the output "
                       f"activation {output.name} defined by the user; {fix}")
+
+
+def check_targets(cost: Cost, y) -> None:
+    """Refuse targets a cost cannot take: the log-likelihood's derivation uses that the targets of a
+    sample form a distribution (one-hot labels), so they must be >= 0 and sum to exactly 1."""
+    if not cost.target_distribution:
+        return
+    total = sum(y)
+    if any(v < 0 for v in y) or total != 1:
+        raise DeriveError(f"the {cost.title} needs targets that are >= 0 and sum to 1 (a one-hot label such as "
+                          f"y = [0, 1, 0]); these sum to {total}")
 
 
 def defined_cost(term: sp.Expr) -> Cost:

@@ -41,6 +41,10 @@ class Network:
             activation_named(a) for a in per_layer(chosen, self.L, "activation")
         )
         self._check_function_names()
+        for layer, act in enumerate(self.activations[:-1], start=1):
+            if act.vector:
+                raise DeriveError(f"{act.name} is an output activation: layer {layer} is hidden; use it for the "
+                                  f"last layer only (e.g. activation=['tanh', '{act.name}'])")
         self.cost: Cost = cost_named(cost if cost is not None else self.notation.default_cost)
         check_output_domain(self.cost, self.activation(self.L))
         self.bias = bool(bias)
@@ -98,9 +102,13 @@ class Network:
         return total + s.b[layer, node] if self.bias else total
 
     def a_definition(self, layer: int, node: sp.Expr) -> sp.Expr:
-        """a_node^{(l)} = g^{(l)}(z_node^{(l)}); a_node^{(0)} = x_node."""
+        """a_node^{(l)} = g^{(l)}(z_node^{(l)}); a_node^{(0)} = x_node; softmax: e^{z_node} / sum_j' e^{z_j'}."""
         s = self.symbols
-        return s.x[node] if layer == 0 else self.activation(layer)(s.z[layer, node])
+        if layer == 0:
+            return s.x[node]
+        if self.activation(layer).vector:
+            return sp.exp(s.z[layer, node]) / sp.Sum(sp.exp(s.z[layer, s.j_sum]), (s.j_sum, 0, self.size(layer) - 1))
+        return self.activation(layer)(s.z[layer, node])
 
     def cost_definition(self) -> sp.Expr:
         """C_0 = sum_j' term(a_j'^{(L)}, y_j')."""

@@ -112,6 +112,8 @@ class NotationLatexPrinter(_NotationMixin, LatexPrinter):
             MatrixKind.A: f"{_tex_letter(nt.activation_value)}{sup}",
             MatrixKind.DC_DB: rf"\frac{{\partial {cost}}}{{\partial {nt.bias}{sup}}}",
             MatrixKind.DC_DW: rf"\frac{{\partial {cost}}}{{\partial {nt.weight.upper()}{sup}}}",
+            MatrixKind.JACOBIAN: (rf"\frac{{\partial {_tex_letter(nt.activation_value)}{sup}}}"
+                                  rf"{{\partial {_tex_letter(nt.preactivation)}{sup}}}"),
         }
         return names[kind]
 
@@ -179,6 +181,9 @@ class NotationTextPrinter(_NotationMixin, StrPrinter):
     def _print_Heaviside(self, expr) -> str:
         return f"H({self._print(expr.args[0])})"
 
+    def _print_KroneckerDelta(self, expr) -> str:
+        return f"δ_{self._joined([self._print(i) for i in expr.args])}"
+
     def _print_MatrixSymbol(self, expr: sp.MatrixSymbol) -> str:
         name = matrix_name(expr)
         kind, layer = name.kind, name.layer
@@ -191,6 +196,7 @@ class NotationTextPrinter(_NotationMixin, StrPrinter):
             MatrixKind.GRAD_C: f"∇_{nt.activation_value}{sup} {nt.cost}", MatrixKind.W: f"{nt.weight.upper()}{sup}",
             MatrixKind.A: f"{nt.activation_value}{sup}", MatrixKind.DC_DB: f"∂{nt.cost}/∂{nt.bias}{sup}",
             MatrixKind.DC_DW: f"∂{nt.cost}/∂{nt.weight.upper()}{sup}",
+            MatrixKind.JACOBIAN: f"∂{nt.activation_value}{sup}/∂{nt.preactivation}{sup}",
         }
         return names[kind]
 

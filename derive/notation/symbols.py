@@ -74,6 +74,7 @@ class MatrixKind(Enum):
     A = "a"  # the activations a^(l)
     DC_DB = "dCdb"  # dC/db^(l)
     DC_DW = "dCdW"  # dC/dW^(l)
+    JACOBIAN = "J"  # da^(l)/dz^(l) of a vector activation (softmax), row i, column j
 
 
 def layer_matrix(kind: MatrixKind, layer: sp.Expr, rows: sp.Expr, cols: sp.Expr = 1) -> sp.MatrixSymbol:

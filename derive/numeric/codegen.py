@@ -52,7 +52,7 @@ def array_code(expr: sp.Expr, names: dict) -> str:
 
 def forward_code(act, z_name: str, analytic: bool = False) -> str:
     """NumPy code for g(z): the activation's stable form, or its printed definition (complex-safe)."""
-    if analytic or not act.numpy_forward:
+    if (analytic and not act.vector) or not act.numpy_forward:  # softmax's stable form is analytic too
         return array_code(act.definition(sp.Symbol(z_name)), {})
     return act.numpy_forward.format(z=z_name)
 
@@ -71,9 +71,15 @@ def _logit_gain(net: "Network") -> sp.Expr | None:
     Such a cost is computed from u = α z, never from a: ln(1 - a) is -inf once a rounds to 1
     (α z > 37), and loses digits long before (9 of them at α z = 20).
     """
-    if net.cost.name != "cross-entropy":
+    if net.cost.name not in ("cross-entropy", "log-likelihood"):
         return None
     return net.activation(net.L).logistic_gain
+
+
+def _log_softmax(net: "Network") -> bool:
+    """The log-likelihood of a softmax output: computed from z by log-sum-exp, never from ln a
+    (a rounds to 0 once z_j is 745 below the row's largest z, and ln 0 = -inf)."""
+    return net.cost.name == "log-likelihood" and net.activation(net.L).vector
 
 
 @dataclass(frozen=True)
@@ -91,7 +97,7 @@ def _forward_lines(net: "Network", analytic: bool) -> list[Line]:
         lines.append(Line(f"Z{layer} = A{layer - 1} @ weights[{layer - 1}].T{bias}", f"z_j^({layer}) = {z_text}"))
         act = net.activation(layer)
         code = forward_code(act, f"Z{layer}", analytic)
-        lines.append(Line(f"A{layer} = {code}", f"a_j^({layer}) = {text(act(s.z[layer, s.j]), nt)}"))
+        lines.append(Line(f"A{layer} = {code}", f"a_j^({layer}) = {text(net.a_definition(layer, s.j), nt)}"))
     return lines
 
 
@@ -112,8 +118,20 @@ def _cost_lines(net: "Network", analytic: bool) -> list[Line]:
         small = "numpy.where(U.real > 0, -U, U)" if analytic else "-numpy.abs(U)"
         lines.append(Line(f"U = {u}", f"u_j = {'' if gain == 1 else f'{gain}·'}z_j^({L}), "
                                       f"so a_j^({L}) = σ(u_j)"))
-        code = f"numpy.where({positive}, (1.0 - Y) * U, -Y * U) + numpy.log1p(numpy.exp({small}))"
-        note = " (from u: ln(1+e^u) - y u = max(u,0) - y u + ln(1+e^-|u|))"
+        if net.cost.name == "log-likelihood":  # -y ln σ(u) = y ln(1 + e^-u) = y (max(-u, 0) + ln(1 + e^-|u|))
+            code = f"Y * (numpy.where({positive}, 0.0, -U) + numpy.log1p(numpy.exp({small})))"
+            note = " (from u: -y ln σ(u) = y (max(-u,0) + ln(1+e^-|u|)))"
+        else:
+            code = f"numpy.where({positive}, (1.0 - Y) * U, -Y * U) + numpy.log1p(numpy.exp({small}))"
+            note = " (from u: ln(1+e^u) - y u = max(u,0) - y u + ln(1+e^-|u|))"
+    elif _log_softmax(net):
+        # ln a_j = z_j - ln Σ_j' e^(z_j'): shifted by the row's largest z (real, so the complex step stays
+        # analytic), every exponential is at most 1 and the largest is 1: no overflow, no ln 0.
+        lines.append(Line(f"S = Z{L} - Z{L}.real.max(axis=1, keepdims=True)",
+                          f"z_j^({L}) shifted by the largest z of the sample"))
+        lines.append(Line("LOG_A = S - numpy.log(numpy.sum(numpy.exp(S), axis=1, keepdims=True))",
+                          f"ln a_j^({L}) = z_j - ln Σ_j' e^(z_j') (log-sum-exp)"))
+        code, note = "-Y * LOG_A", " (from ln a by log-sum-exp)"
     else:
         code = array_code(term, names)
     lines.append(Line(f"return numpy.mean(numpy.sum({code}, axis=1))",
@@ -126,8 +144,15 @@ def _gradient_lines(net: "Network") -> list[Line]:
     s, nt, L, d = net.symbols, net.notation, net.L, net.derivation()
     out = d.block(BlockKey.layer(L)).result(Result.DELTA_CLASSIC)
     names = {s.a[L, s.j]: sp.Symbol(f"A{L}"), s.y[s.j]: sp.Symbol("Y"), s.z[L, s.j]: sp.Symbol(f"Z{L}")}
-    lines = [Line(f"D{L} = ({array_code(out, names)}) / X.shape[0]",
-                  f"δ_j^({L}) = {text(out, nt)}, divided by the batch size (the cost is a mean)")]
+    if out.has(sp.Sum):  # softmax without a cancelling cost: the Jacobian times the cost's gradient, row by row
+        grad = net.cost.derivative_at(s.a[L, s.j], s.y[s.j])
+        lines = [Line(f"G = {array_code(grad, names)}", f"∂C_0/∂a_j^({L}) = {text(grad, nt)}"),
+                 Line(f"D{L} = A{L} * (G - numpy.sum(G * A{L}, axis=1, keepdims=True)) / X.shape[0]",
+                      f"δ_j^({L}) = {text(out, nt)} = a_j (∂C_0/∂a_j - Σ_i ∂C_0/∂a_i a_i), divided by the batch "
+                      "size")]
+    else:
+        lines = [Line(f"D{L} = ({array_code(out, names)}) / X.shape[0]",
+                      f"δ_j^({L}) = {text(out, nt)}, divided by the batch size (the cost is a mean)")]
     for layer in range(L, 0, -1):
         prev = f"A{layer - 1}"
         from_delta = d.block(BlockKey.layer(layer)).result(Result.WEIGHT_FROM_DELTA)

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 
 import sympy as sp
 
+from derive.model.costs import check_targets
+
 from derive.evaluate.exact import Model, expand_sums
 from derive.model.steps import BlockKey, Result
 
@@ -29,7 +31,7 @@ class NodeValues:
     j: int
     z: sp.Expr
     a: sp.Expr
-    gprime: sp.Expr
+    gprime: sp.Expr | None  # None for softmax, whose error sums over its whole Jacobian
     dC_da: sp.Expr
     delta: sp.Expr
 
@@ -83,6 +85,7 @@ def point_from_values(net: "Network", values: "Values") -> dict:
 def worked_example(net: "Network", values: "Values", differences: bool = True) -> WorkedExample:
     """Evaluate the derivation at concrete numbers, layer by layer backwards, as a student would;
     with ``differences``, each gradient beside a 120-digit central difference."""
+    check_targets(net.cost, values.y)
     s, d = net.symbols, net.derivation()
     point = point_from_values(net, values)
     model = Model(net, point=point)
@@ -94,7 +97,8 @@ def worked_example(net: "Network", values: "Values", differences: bool = True) -
             recursion = expand_sums(d.delta(layer).xreplace(at)).xreplace(deltas)
             delta = model.value(recursion)
             deltas[s.delta[layer, j]] = delta
-            gprime = model.value(net.activation(layer).prime(s.z[layer, j]))
+            act = net.activation(layer)  # softmax has no g'(z_j): its error sums over the whole Jacobian
+            gprime = None if act.vector else model.value(act.prime(s.z[layer, j]))
             dC_da = model.value(expand_sums(d.block(BlockKey.layer(layer)).result(Result.DC_DA).xreplace(at))
                                 .xreplace(deltas))
             nodes.append(NodeValues(layer, j, model.values[s.z[layer, j]], model.values[s.a[layer, j]],

@@ -54,8 +54,13 @@ class Spec:
     def network(self):
         from derive.model.network import Network
 
-        return Network(self.layers, activation=self.activation, cost=self.cost, bias=self.bias,
-                       notation=self.notation)
+        from derive.model.costs import check_targets
+
+        net = Network(self.layers, activation=self.activation, cost=self.cost, bias=self.bias,
+                      notation=self.notation)
+        if self.values is not None:
+            check_targets(net.cost, self.values.y)
+        return net
 
 
 def read_text_input(path: str | Path, what: str, max_bytes: int, stdin: bool = True) -> tuple[str, str]:

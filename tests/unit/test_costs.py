@@ -60,7 +60,7 @@ def test_the_terms_are_the_textbook_ones():
 
 
 def test_each_cost_is_filed_under_its_own_name_with_a_title():
-    assert set(COSTS) == {"quadratic", "half-quadratic", "cross-entropy"}
+    assert set(COSTS) == {"quadratic", "half-quadratic", "cross-entropy", "log-likelihood"}
     for name, cost in COSTS.items():
         assert cost.name == name
         assert cost.title and cost.description

@@ -220,6 +220,7 @@ def expected_latex(nt: Notation, layer: str) -> dict:
         MatrixKind.A: nt.activation_value + up,
         MatrixKind.DC_DB: rf"\frac{{\partial {cost}}}{{\partial {nt.bias}{up}}}",
         MatrixKind.DC_DW: rf"\frac{{\partial {cost}}}{{\partial {nt.weight.upper()}{up}}}",
+        MatrixKind.JACOBIAN: rf"\frac{{\partial {nt.activation_value}{up}}}{{\partial {nt.preactivation}{up}}}",
     }
 
 
@@ -234,6 +235,7 @@ def expected_text(nt: Notation, layer: str) -> dict:
         MatrixKind.A: nt.activation_value + up,
         MatrixKind.DC_DB: f"∂{nt.cost}/∂{nt.bias}{up}",
         MatrixKind.DC_DW: f"∂{nt.cost}/∂{nt.weight.upper()}{up}",
+        MatrixKind.JACOBIAN: f"∂{nt.activation_value}{up}/∂{nt.preactivation}{up}",
     }
 
 

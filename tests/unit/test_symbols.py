@@ -123,7 +123,7 @@ def test_an_empty_downstream_list_is_refused():
 # MatrixKind, layer_matrix, matrix_name
 
 def test_matrix_kinds_have_distinct_values():
-    assert len({kind.value for kind in MatrixKind}) == len(MatrixKind) == 7
+    assert len({kind.value for kind in MatrixKind}) == len(MatrixKind) == 8
 
 
 def test_layer_matrix_has_the_given_shape_a_column_by_default():
