@@ -41,6 +41,7 @@ class Network:
             activation_named(a) for a in per_layer(chosen, self.L, "activation")
         )
         self._check_function_names()
+        self.notation = self.notation.for_network(self.L, tuple(a.function.__name__ for a in self.activations))
         self.cost: Cost = cost_named(cost if cost is not None else self.notation.default_cost)
         check_output_domain(self.cost, self.activation(self.L))
         self.bias = bool(bias)
