@@ -213,9 +213,10 @@ def test_nielsen_labels_in_every_renderer():
     source = render_sheet(net)
     assert [m for m in re.findall(r"\\taggedstepline\{(\d)\}\{(BP\d)\}", source)] == [
         ("1", "BP1"), ("2", "BP2"), ("3", "BP3"), ("4", "BP4")]
-    # Jupyter: \tag in each markdown display; the label beside the rule in the aligned LaTeX
+    # Jupyter: the label after each markdown display's equation; beside the rule in the aligned LaTeX
     markdown = block._repr_markdown_()
-    assert re.findall(r"\\tag\{(BP\d)\}", markdown) == ["BP1", "BP2", "BP3", "BP4"]
+    assert re.findall(r"\\qquad \\text\{\((BP\d)\)\}\n\$\$", markdown) == ["BP1", "BP2", "BP3", "BP4"]
+    assert "**BP1**" in markdown and r"\tag" not in markdown
     assert re.findall(r"\\text\{[a-z ]+ \((BP\d)\)\}", block._repr_latex_()) == ["BP1", "BP2", "BP3", "BP4"]
     assert "[chain rule (BP1)]" in block_text(block, net.notation)  # IPython's plain text
     assert step_text(block.steps[3], net.notation).endswith("[substitution (BP4)]")

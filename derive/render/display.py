@@ -412,10 +412,10 @@ def step_markdown(step: "Step", nt: Notation, number: int | None = None,
         names = list(dict.fromkeys(titles.get(r, r) for r in step.refs))
         reason += " (uses: " + "; ".join(md_text(n) for n in names) + ")"
     lhs, rhs = _step_tex(step, nt)
-    body = equation(lhs, rhs)
-    if tag:  # the equation's label at the right margin, as a book numbers it: \tag{BP1}
-        body += rf" \tag{{{tex_text(tag)}}}"
-    return reason + "\n\n" + display_math(body)
+    # The equation's label after it, (BP1): not \tag, whose display MathJax makes as wide as the page
+    # (so no test can measure that it fits), and which no ``aligned`` may hold.
+    label = rf" \qquad \text{{({tex_text(tag)})}}" if tag else ""
+    return reason + "\n\n" + display_math(equation(lhs, rhs, limit=LINE_EX - width(label)) + label)
 
 
 def step_latex(step: "Step", nt: Notation) -> str:
