@@ -52,7 +52,9 @@ def _network_options(parser: argparse.ArgumentParser, required: bool = True) -> 
     parser.add_argument("--cost", default=None, help="quadratic (default), half-quadratic, cross-entropy, "
                         "log-likelihood (alias categorical-cross-entropy)")
     parser.add_argument("--bias", action=argparse.BooleanOptionalAction, default=False, help="include biases")
-    parser.add_argument("--notation", default="default", choices=sorted(PRESETS), help="notation preset")
+    parser.add_argument("--notation", default="default", choices=sorted(PRESETS),
+                        help="notation preset: default; nielsen (w^l_jk, the summary labelled BP1-BP4); "
+                             "deeplizard (layers (L), (L-1) from the output, sums to n-1, g^(L))")
 
 
 def _output_options(parser: argparse.ArgumentParser, json_help: str, quiet_help: str) -> None:

@@ -232,7 +232,8 @@ def test_old_top_level_join_is_caught(node_modules):
     Network([2, 2, 2, 2, 2, 2], activation=["softplus", "leaky-relu", "tanh", "identity", "sigmoid(gain=alpha)"],
             bias=True, notation="nielsen"),
     Network([2] * 9, activation="tanh"),
-], ids=["tanh-relu-sigmoid", "deep-cross-entropy", "five-activations-nielsen", "nine-layers"])
+    Network([2, 3, 3, 1], activation=["relu", "tanh", "sigmoid"], bias=True, notation="deeplizard"),
+], ids=["tanh-relu-sigmoid", "deep-cross-entropy", "five-activations-nielsen", "nine-layers", "deeplizard"])
 def test_long_derivations_fit_a_page(net, node_modules):
     """Deep networks have long right-hand sides: they are cut over lines, in every display."""
     d = net.derivation()

@@ -114,6 +114,8 @@ def sheet_context(net: Network, title: str | None = None, values: Values | None 
         "title": title or f"Backpropagation for a {'-'.join(map(str, net.sizes))} network",
         "description": net.describe(),
         "L": net.L,
+        "output_name": net.notation.layer_name(net.L),  # the output layer as the notation names it: 2, or L
+        "previous_name": net.notation.layer_name(net.L - 1),
         "notation_rows": lr.notation_rows(net),
         "drawing": lr.network_drawing(net),
         "forward": blocks[FORWARD],

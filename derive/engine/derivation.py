@@ -17,8 +17,8 @@ import sympy as sp
 from derive.model.activations import Z
 from derive.model.costs import A, Y
 from derive.notation.symbols import MatrixKind, layer_matrix
-from derive.model.steps import (COST, FORWARD, SUMMARY, UPDATE, Block, BlockKey, Result, Rule, Step, instantiate,
-                                remember_owner)
+from derive.model.steps import (COST, FORWARD, SUMMARY, UPDATE, Block, BlockKey, Equation, Result, Rule, Step,
+                                instantiate, remember_owner)
 from derive.model.steps import product as _mul
 
 
@@ -195,6 +195,7 @@ class _Deriver:
         self.net = net
         self.s = net.symbols
         self.L = net.L
+        self.name = net.notation.layer_name  # a layer in prose: 2, or L-1 counted from the output
 
     # Factors -------------------------------------------------------------------------
     def act_key(self, layer: int) -> BlockKey:
@@ -319,9 +320,9 @@ class _Deriver:
         steps = []
         for layer in range(1, self.L + 1):
             steps.append(Step(s.z[layer, s.j], net.z_definition(layer, s.j), Rule.DEFINITION,
-                              f"Weighted input of node j in layer {layer}."))
+                              f"Weighted input of node j in layer {self.name(layer)}."))
             steps.append(Step(s.a[layer, s.j], net.a_definition(layer, s.j), Rule.DEFINITION,
-                              f"Activation of node j in layer {layer}."))
+                              f"Activation of node j in layer {self.name(layer)}."))
         steps.append(Step(s.cost, net.cost_definition(), Rule.DEFINITION,
                           f"The single-sample cost: {net.cost.title}."))
         return Block(FORWARD, "Forward equations and cost", tuple(steps))
@@ -427,7 +428,7 @@ class _Deriver:
         dadz = sp.Derivative(s.a[layer, j], s.z[layer, j])
         dzdw = sp.Derivative(s.z[layer, j], s.w[layer, j, k])
         prev = net.previous_activation(layer, k)
-        where = "the output layer" if layer == L else f"hidden layer {layer}"
+        where = "the output layer" if layer == L else f"hidden layer {self.name(layer)}"
         steps = [Step(dw, _mul(da, dadz, dzdw), Rule.CHAIN_RULE,
                       "The weight reaches the cost only through this node's weighted input, then its activation.")]
         steps += self.dC_da_steps(layer)
@@ -446,7 +447,8 @@ class _Deriver:
                    (Result.WEIGHT_FROM_DELTA, _mul(s.delta[layer, j], prev))]
         if layer == L:
             results.append((Result.DELTA_CLASSIC, self.output_delta(j, "classic")))
-        return Block(BlockKey.layer(layer), f"Weights into {where}: layer {layer}", tuple(steps), tuple(results))
+        return Block(BlockKey.layer(layer), f"Weights into {where}: layer {self.name(layer)}", tuple(steps),
+                     tuple(results))
 
     def written_out_steps(self, layer: int) -> list[Step]:
         """The gradient written out to the output layer, when at most WRITTEN_OUT weight layers deep
@@ -481,13 +483,14 @@ class _Deriver:
         paths = _mul(sp.Derivative(C, s.z[nxt, i]), dz_da)
         return [
             Step(da, sp.Sum(paths, (i, 0, n_next)), Rule.CHAIN_RULE,
-                 f"This activation feeds the weighted input of every node i of layer {nxt}: add up the paths."),
+                 f"This activation feeds the weighted input of every node i of layer {self.name(nxt)}: add up the "
+                 "paths."),
             Step(dz_da, sp.Derivative(net.z_definition(nxt, i), s.a[layer, j]), Rule.DEFINITION,
                  "Write out the downstream weighted input."),
             Step(dz_da, s.w[nxt, i, j], Rule.SUM_RULE, "Only the term for node j contains this activation."),
             Step(da, self.local_dC_da(layer), Rule.SUBSTITUTION,
-                 f"The derivative with respect to a weighted input of layer {nxt} is the error of that node, "
-                 "derived above.", (BlockKey.layer(nxt),)),
+                 f"The derivative with respect to a weighted input of layer {self.name(nxt)} is the error of that "
+                 "node, derived above.", (BlockKey.layer(nxt),)),
         ]
 
     def delta_steps(self, layer: int) -> list[Step]:
@@ -507,7 +510,8 @@ class _Deriver:
                               "Insert both derivatives.", (COST, self.act_key(layer))))
         else:
             steps.append(Step(delta, self.delta_recursive(layer, j), Rule.SUBSTITUTION,
-                              f"The terms of the sum are the errors of layer {layer + 1}: the delta recursion.",
+                              f"The terms of the sum are the errors of layer {self.name(layer + 1)}: the delta "
+                              "recursion.",
                               (BlockKey.layer(layer + 1),)))
         steps.append(Step(sp.Derivative(C, s.w[layer, j, k]), _mul(delta, prev), Rule.SUBSTITUTION,
                           "The weight gradient is the node's error times the incoming activation."))
@@ -542,7 +546,8 @@ class _Deriver:
         for layer in range(L, 0, -1):
             named = ("hidden-to-output weights" if layer == L and L > 1 else "input-to-hidden weights"
                      if layer == 1 and L > 1 else "input-to-output weights" if L == 1 else None)
-            which = f"the {named} (layer {layer})" if named else f"the weights into hidden layer {layer}"
+            which = (f"the {named} (layer {self.name(layer)})" if named
+                     else f"the weights into hidden layer {self.name(layer)}")
             dw, prev, ref = s.dw[layer, j, k], self.net.previous_activation(layer, k), (BlockKey.layer(layer),)
             steps.append(Step(dw, _descent(eta, sp.Derivative(C, s.w[layer, j, k])), Rule.DEFINITION,
                               f"Gradient descent: {which} move against the gradient, scaled by the learning rate."))
@@ -589,20 +594,22 @@ def matrix_summary(net: "Network", layer: int | None = None) -> Block:
     output_error = Step(
         delta(L), sp.HadamardProduct(layer_matrix(MatrixKind.GRAD_C, L, n(L)), gprime(L)), Rule.CHAIN_RULE,
         "Output error: the cost's gradient with respect to the outputs, times the activation's derivative, "
-        "element by element.")
+        "element by element.", equation=Equation.OUTPUT_ERROR)
     if net.activation(net.L).vector:
         output_error = Step(
             delta(L), layer_matrix(M.JACOBIAN, L, n(L), n(L)).T * layer_matrix(MatrixKind.GRAD_C, L, n(L)),
             Rule.CHAIN_RULE, "Output error: every output depends on every weighted input, so the cost's gradient "
-            "goes back through the transposed Jacobian of the softmax.")
+            "goes back through the transposed Jacobian of the softmax.", equation=Equation.OUTPUT_ERROR)
     steps = (
         output_error,
         Step(delta(l), sp.HadamardProduct(layer_matrix(M.W, l + 1, n(l + 1), n(l)).T * delta(l + 1), gprime(l)),
-             Rule.CHAIN_RULE, "Error recursion: the errors of layer l+1 flow back through the transposed weights."),
+             Rule.CHAIN_RULE, "Error recursion: the errors of layer l+1 flow back through the transposed weights.",
+             equation=Equation.ERROR_RECURSION),
         Step(layer_matrix(MatrixKind.DC_DB, l, n(l)), delta(l), Rule.SUBSTITUTION,
-             "Bias gradient: the error itself."),
+             "Bias gradient: the error itself.", equation=Equation.BIAS_GRADIENT),
         Step(layer_matrix(M.DC_DW, l, n(l), n(l - 1)), delta(l) * layer_matrix(M.A, l - 1, n(l - 1)).T,
-             Rule.SUBSTITUTION, "Weight gradient: error times incoming activation, an outer product."),
+             Rule.SUBSTITUTION, "Weight gradient: error times incoming activation, an outer product.",
+             equation=Equation.WEIGHT_GRADIENT),
     )
     return Block(SUMMARY, "Summary in matrix form", steps if net.bias else steps[:2] + steps[3:])
 

@@ -45,6 +45,7 @@ class Network:
             if act.vector:
                 raise DeriveError(f"{act.name} is an output activation: layer {layer} is hidden; use it for the "
                                   f"last layer only (e.g. activation=['tanh', '{act.name}'])")
+        self.notation = self.notation.for_network(self.L, tuple(a.function.__name__ for a in self.activations))
         self.cost: Cost = cost_named(cost if cost is not None else self.notation.default_cost)
         check_output_domain(self.cost, self.activation(self.L))
         self.bias = bool(bias)

@@ -103,11 +103,22 @@ class Result(Enum):
     DELTA_CLASSIC = "delta_classic"  # delta_j^(L), classic derivative, simplified (output layer only)
 
 
+class Equation(Enum):
+    """The four backpropagation equations of the matrix summary, numbered as Nielsen numbers them
+    (BP1..BP4); a notation may label them (``Notation.summary_labels``)."""
+
+    OUTPUT_ERROR = 1
+    ERROR_RECURSION = 2
+    BIAS_GRADIENT = 3
+    WEIGHT_GRADIENT = 4
+
+
 @dataclass(frozen=True)
 class Step:
     """One line of a derivation: ``lhs = rhs`` justified by ``rule``.
 
-    ``refs`` names the blocks (sub-derivations) whose results this step uses.
+    ``refs`` names the blocks (sub-derivations) whose results this step uses; ``equation`` says which
+    backpropagation equation a step of the matrix summary states.
     """
 
     lhs: sp.Expr
@@ -115,6 +126,11 @@ class Step:
     rule: Rule
     text: str
     refs: tuple[BlockKey, ...] = ()
+    equation: Equation | None = None
+
+    def tag(self, notation: "Notation") -> str | None:
+        """The label this step carries in ``notation`` (BP1 in Nielsen's), or None."""
+        return notation.summary_label(self.equation.value) if self.equation is not None else None
 
     @property
     def claim(self) -> sp.Eq:

@@ -3,11 +3,14 @@
 j indexes nodes of layer l, k nodes of layer l-1, and the downstream layers
 use the letters in ``downstream`` (i for layer l+1 by default).
 w_{jk}^{(l)} is the weight from node k of layer l-1 to node j of layer l.
+How layers are named (2 or L), how sums are bounded (2 or n^{(L-1)} - 1), how activations are written
+(sigma or g^{(L)}) and the labels of the matrix summary (BP1..BP4) are data here too: a preset
+changes fields, never code.
 Plain data: nothing here imports SymPy (``Notation.symbols`` builds the SymPy objects on first use).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -15,6 +18,11 @@ from derive.errors import DeriveError
 
 if TYPE_CHECKING:
     from derive.notation.symbols import Symbols
+
+
+LAYER_NAMES = ("absolute", "from_output")
+SUM_LIMITS = ("numbers", "sizes")
+ACTIVATION_NAMES = ("own", "layer")
 
 
 @dataclass(frozen=True)
@@ -39,15 +47,53 @@ class Notation:
     superscript: str = "paren"  # "paren": w^{(l)}; "plain": w^{l}
     default_cost: str = "quadratic"
     default_activation: str = "sigmoid"
+    layer_names: str = "absolute"  # "absolute": layers 0, 1, 2; "from_output": ..., L-2, L-1, L (needs output_layer)
+    sum_limits: str = "numbers"  # "numbers": sums up to 2; "sizes": up to n^{(l)} - 1, the size of the summed layer
+    activation_names: str = "own"  # "own": sigma(z_j^{(2)}); "layer": g^{(2)}(z_j^{(2)}), the letter `activation`
+    summary_labels: tuple[str, ...] = ()  # the four matrix-summary equations' labels (BP1..BP4), or none
+    # Set by a network for the notations that need it (see ``for_network``), never by a preset:
+    output_layer: int | None = None  # the number L of the output layer, for layer_names "from_output"
+    layer_activations: tuple[str, ...] = ()  # each layer's activation function (by name), for "layer" names
 
     def __post_init__(self) -> None:
         if self.superscript not in ("paren", "plain"):
             raise DeriveError(f"superscript style must be 'paren' or 'plain', got {self.superscript!r}")
+        for name, value, allowed in (("layer_names", self.layer_names, LAYER_NAMES),
+                                     ("sum_limits", self.sum_limits, SUM_LIMITS),
+                                     ("activation_names", self.activation_names, ACTIVATION_NAMES)):
+            if value not in allowed:
+                raise DeriveError(f"{name} must be one of {', '.join(map(repr, allowed))}, got {value!r}")
+        if len(self.summary_labels) not in (0, 4) or not all(isinstance(t, str) and t for t in self.summary_labels):
+            raise DeriveError("summary_labels must be empty or four labels, one per backpropagation equation "
+                              "(output error, error recursion, bias gradient, weight gradient)")
+        if self.output_layer is not None and (isinstance(self.output_layer, bool)
+                                              or not isinstance(self.output_layer, int) or self.output_layer < 1):
+            raise DeriveError(f"output_layer must be a layer number >= 1, got {self.output_layer!r}")
         if not self.downstream:
             raise DeriveError("a notation needs at least one letter for the nodes of downstream layers (downstream)")
         letters = [self.layer, self.node, self.prev, *self.downstream]
         if len(set(letters)) != len(letters):
             raise DeriveError("notation letters for layer and node indices must all differ")
+
+    def for_network(self, output_layer: int, activations: tuple[str, ...]) -> "Notation":
+        """This notation for one network: with its output layer L and its layers' activation functions
+        when the notation names layers from the output or activations by layer; itself otherwise."""
+        if self.layer_names == "absolute" and self.activation_names == "own":
+            return self
+        return replace(self, output_layer=output_layer, layer_activations=tuple(activations))
+
+    def layer_name(self, layer: int) -> str:
+        """How layer number ``layer`` is written, in a superscript and in prose: "2", or "L-1" counted
+        from the output layer. The one place a layer number becomes a name."""
+        if self.layer_names != "from_output" or self.output_layer is None:
+            return str(layer)
+        below = self.output_layer - layer
+        return "L" if below == 0 else f"L-{below}" if below > 0 else f"L+{-below}"
+
+    def summary_label(self, number: int) -> str | None:
+        """The label of backpropagation equation ``number`` (1: output error, 2: error recursion,
+        3: bias gradient, 4: weight gradient; Nielsen's BP1..BP4), or None when the notation has none."""
+        return self.summary_labels[number - 1] if self.summary_labels else None
 
     @cached_property
     def symbols(self) -> "Symbols":
@@ -59,7 +105,12 @@ class Notation:
 PRESETS: dict[str, Notation] = {
     "default": Notation(),
     # Nielsen, "Neural Networks and Deep Learning": C = 1/2 sum (a - y)^2, sigma, w^l_{jk}.
-    "nielsen": Notation(superscript="plain", default_cost="half-quadratic", activation="sigma"),
+    "nielsen": Notation(superscript="plain", default_cost="half-quadratic", activation="sigma",
+                        summary_labels=("BP1", "BP2", "BP3", "BP4")),
+    # deeplizard, "Deep Learning Fundamentals: Backpropagation explained": layers (L), (L-1) counted from the
+    # output, C_0 = sum_{j=0}^{n-1} (a_j^{(L)} - y_j)^2, sums up to the layer's size n - 1, g^{(L)}(z_j^{(L)}).
+    "deeplizard": Notation(layer_names="from_output", sum_limits="sizes", activation_names="layer",
+                           default_cost="quadratic", default_activation="sigmoid"),
 }
 
 

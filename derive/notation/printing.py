@@ -1,6 +1,8 @@
 """SymPy printers for the notation: w_{jk}^{(l)}, dC_0/dw, g'(z), in LaTeX and plain text.
 
-Products keep the order the engine wrote them in (chain-rule order).
+Products keep the order the engine wrote them in (chain-rule order). What the notation makes a
+matter of presentation is decided here, on the same expressions: layer names ((2) or (L)), the upper
+limit of a sum (2 or n^{(L-1)} - 1) and an activation's name (sigma or g^{(L)}).
 """
 from __future__ import annotations
 
@@ -40,10 +42,45 @@ class _NotationMixin:
         indices = [self._print(i) for i in expr.indices]
         if expr.base in (s.dw, s.db):  # a weight's or bias's change: Δw, Δb
             letter = self.notation.weight if expr.base == s.dw else self.notation.bias
-            return self._change_prefix + letter, indices[1:], indices[0]
+            return self._change_prefix + letter, indices[1:], self._layer(expr.indices[0])
         if expr.base in s.layered:
-            return self._print(expr.base.label), indices[1:], indices[0]
+            return self._print(expr.base.label), indices[1:], self._layer(expr.indices[0])
         return self._print(expr.base.label), indices, None
+
+    def _layer(self, layer: sp.Expr | str) -> str:
+        """A layer as written: a number by the notation's layer names (2, or L-1), a symbolic layer
+        (l, l + 1) as SymPy prints it."""
+        if isinstance(layer, str):  # the layer of a summary matrix, as its name holds it
+            return self.notation.layer_name(int(layer)) if layer.isdigit() else layer
+        return self.notation.layer_name(int(layer)) if layer.is_Integer else self._print(layer)
+
+    def _upper_limit(self, expr: sp.Sum) -> sp.Expr:
+        """A sum's upper limit: the number, or with ``sum_limits="sizes"`` the summed layer's size
+        n^{(m)} - 1 (only printed so: the expression keeps the number the checks expand)."""
+        (var, _, hi), = expr.limits
+        if self.notation.sum_limits != "sizes" or not hi.is_Integer:
+            return hi
+        layer = _summed_layer(var, expr.function, self.notation)
+        return hi if layer is None else sp.Add(self.notation.symbols.n[layer], sp.S.NegativeOne, evaluate=False)
+
+    def _layer_activation(self, expr: sp.Expr) -> str | None:
+        """The layer of an activation applied at a weighted input, g(z_j^{(m)}), when the notation names
+        activations by layer (then printed g^{(m)}); None otherwise."""
+        nt = self.notation
+        if nt.activation_names != "layer" or not isinstance(expr, AppliedUndef) or len(expr.args) != 1:
+            return None
+        arg = expr.args[0]
+        if not isinstance(arg, sp.Indexed) or arg.base != nt.symbols.z:
+            return None
+        layer = arg.indices[0]
+        if nt.layer_activations:  # bound to a network: only its layers' activations, not their helpers
+            if layer.is_Integer:
+                if not 1 <= int(layer) <= len(nt.layer_activations) or \
+                        nt.layer_activations[int(layer) - 1] != expr.func.__name__:
+                    return None
+            elif expr.func.__name__ not in nt.layer_activations:
+                return None
+        return self._layer(layer)
 
     @staticmethod
     def _joined(indices: list[str]) -> str:
@@ -70,14 +107,24 @@ class NotationLatexPrinter(_NotationMixin, LatexPrinter):
         base, subs, layer = self._index_parts(expr)
         if layer is None:
             return f"{base}_{{{self._joined(subs)}}}"
-        sup = f"({layer})" if self.notation.superscript == "paren" else layer
+        sup = layer_superscript(layer, self.notation, tex=True)
         if not subs:
-            return f"{base}^{{{sup}}}"
-        return f"{base}_{{{self._joined(subs)}}}^{{{sup}}}"
+            return f"{base}{sup}"
+        return f"{base}_{{{self._joined(subs)}}}{sup}"
+
+    def _print_Function(self, expr, exp=None) -> str:
+        layer = self._layer_activation(expr)
+        if layer is None:
+            return super()._print_Function(expr, exp)
+        printed = activation_latex(self.notation, layer) + rf"{{\left({self._print(expr.args[0])} \right)}}"
+        return printed if exp is None else rf"\left({printed}\right)^{{{exp}}}"
 
     def _print_Derivative(self, expr: sp.Derivative) -> str:
         if _is_activation_prime(expr):
-            return rf"{self._function_name(expr.expr)}'\!\left({self._print(expr.expr.args[0])}\right)"
+            layer = self._layer_activation(expr.expr)
+            name = (self._function_name(expr.expr) + "'" if layer is None
+                    else activation_latex(self.notation, layer, prime="'"))
+            return rf"{name}\!\left({self._print(expr.expr.args[0])}\right)"
         (var, count), = expr.variable_count if len(expr.variable_count) == 1 else ((None, 0),)
         if var is None or count != 1:
             return super()._print_Derivative(expr)
@@ -95,13 +142,10 @@ class NotationLatexPrinter(_NotationMixin, LatexPrinter):
         power = f"^{{{exp}}}" if exp is not None else ""
         return rf"H{power}\left({self._print(expr.args[0])}\right)"
 
-    def _layer_sup(self, layer: str) -> str:
-        return f"^{{({layer})}}" if self.notation.superscript == "paren" else f"^{{{layer}}}"
-
     def _print_MatrixSymbol(self, expr: sp.MatrixSymbol) -> str:
         name = matrix_name(expr)
-        kind, layer = name.kind, name.layer
-        nt, sup = self.notation, self._layer_sup(layer)
+        kind = name.kind
+        nt, sup = self.notation, layer_superscript(self._layer(name.layer), self.notation, tex=True)
         cost = self._print(nt.symbols.cost)
         names = {
             MatrixKind.DELTA: f"{_tex_letter(nt.delta)}{sup}",
@@ -129,7 +173,7 @@ class NotationLatexPrinter(_NotationMixin, LatexPrinter):
         body = self._print(expr.function)
         if isinstance(expr.function, sp.Add):
             body = rf"\left({body}\right)"
-        return rf"\sum_{{{self._print(var)}={self._print(lo)}}}^{{{self._print(hi)}}} {body}"
+        return rf"\sum_{{{self._print(var)}={self._print(lo)}}}^{{{self._print(self._upper_limit(expr))}}} {body}"
 
 
 class NotationTextPrinter(_NotationMixin, StrPrinter):
@@ -151,19 +195,25 @@ class NotationTextPrinter(_NotationMixin, StrPrinter):
         sub = self._joined(subs)
         if layer is None:
             return f"{base}_{sub}"
-        sup = f"({layer})" if self.notation.superscript == "paren" or not _simple(layer) else layer
-        return f"{base}_{sub}^{sup}" if sub else f"{base}^{sup}"
+        sup = layer_superscript(layer, self.notation, tex=False)
+        return f"{base}_{sub}{sup}" if sub else f"{base}{sup}"
+
+    def _function_text(self, applied, prime: str = "") -> str:
+        """An activation's name in text: its own (σ, tanh), or the notation's letter with the layer (g^(L))."""
+        layer = self._layer_activation(applied)
+        if layer is None:
+            return _GREEK_TEXT.get(applied.func.__name__, applied.func.__name__) + prime
+        letter = self.notation.activation
+        return _GREEK_TEXT.get(letter, letter) + prime + layer_superscript(layer, self.notation, tex=False)
 
     def _print_Function(self, expr) -> str:
-        name = _GREEK_TEXT.get(expr.func.__name__, expr.func.__name__)
-        return f"{name}({', '.join(self._print(a) for a in expr.args)})"
+        return f"{self._function_text(expr)}({', '.join(self._print(a) for a in expr.args)})"
 
     _print_AppliedUndef = _print_Function
 
     def _print_Derivative(self, expr: sp.Derivative) -> str:
         if _is_activation_prime(expr):
-            name = _GREEK_TEXT.get(expr.expr.func.__name__, expr.expr.func.__name__)
-            return f"{name}'({self._print(expr.expr.args[0])})"
+            return f"{self._function_text(expr.expr, prime=chr(39))}({self._print(expr.expr.args[0])})"
         (var, count), *more = expr.variable_count
         d = "∂" if isinstance(var, sp.Indexed) else "d"
         if more or count != 1:  # higher or mixed derivatives: each variable with its order
@@ -175,8 +225,9 @@ class NotationTextPrinter(_NotationMixin, StrPrinter):
         return f"{d}/{d}{self._print(var)} [{self._print(expr.expr)}]"
 
     def _print_Sum(self, expr: sp.Sum) -> str:
-        (var, lo, hi), = expr.limits
-        return f"Σ_{{{self._print(var)}={self._print(lo)}..{self._print(hi)}}} [{self._print(expr.function)}]"
+        (var, lo, _), = expr.limits
+        hi = self._print(self._upper_limit(expr))
+        return f"Σ_{{{self._print(var)}={self._print(lo)}..{hi}}} [{self._print(expr.function)}]"
 
     def _print_Heaviside(self, expr) -> str:
         return f"H({self._print(expr.args[0])})"
@@ -186,9 +237,9 @@ class NotationTextPrinter(_NotationMixin, StrPrinter):
 
     def _print_MatrixSymbol(self, expr: sp.MatrixSymbol) -> str:
         name = matrix_name(expr)
-        kind, layer = name.kind, name.layer
+        kind = name.kind
         nt = self.notation
-        sup = f"^({layer})" if nt.superscript == "paren" or not _simple(layer) else f"^{layer}"
+        sup = layer_superscript(self._layer(name.layer), nt, tex=False)
         g = _GREEK_TEXT.get(nt.activation, nt.activation)
         names = {
             MatrixKind.DELTA: f"{_GREEK_TEXT.get(nt.delta, nt.delta)}{sup}",
@@ -227,6 +278,44 @@ def latex(expr: sp.Expr, notation: Notation) -> str:
 def text(expr: sp.Expr, notation: Notation) -> str:
     """One line of Unicode text for an expression in the given notation."""
     return NotationTextPrinter(notation).doprint(expr)
+
+
+def layer_superscript(layer: str, notation: Notation, tex: bool) -> str:
+    """The superscript of a layer already named (``_layer``): ^{(2)} or ^{2} in LaTeX, ^(L-1) or ^L in
+    text (where a plain superscript of more than one token keeps its parentheses). Every layered
+    quantity, summary matrix and activation prints its layer through this function."""
+    if tex:
+        return f"^{{({layer})}}" if notation.superscript == "paren" else f"^{{{layer}}}"
+    return f"^({layer})" if notation.superscript == "paren" or not _simple(layer) else f"^{layer}"
+
+
+def activation_latex(notation: Notation, layer: str, prime: str = "") -> str:
+    """The notation's activation letter for a named layer, as LaTeX: g^{(L)}, or g'^{(L)} with a prime."""
+    return _tex_letter(notation.activation) + prime + layer_superscript(layer, notation, tex=True)
+
+
+def _summed_layer(var: sp.Symbol, body: sp.Expr, notation: Notation) -> sp.Expr | None:
+    """The layer whose nodes the index ``var`` of a sum runs over, read from the quantities it indexes
+    in ``body``: a_var^{(m)}, z, delta, b -> m; w_{var k}^{(m)} -> m; w_{j var}^{(m)} -> m - 1; x_var -> 0;
+    y_var -> the output layer (when known). None when nothing tells."""
+    s = notation.symbols
+    nodes = {s.a, s.z, s.delta, s.b, s.db}
+    for node in sp.preorder_traversal(body):
+        if not isinstance(node, sp.Indexed):
+            continue
+        base, indices = node.base, node.indices
+        if base == s.x and indices == (var,):
+            return sp.Integer(0)
+        if base == s.y and indices == (var,) and notation.output_layer is not None:
+            return sp.Integer(notation.output_layer)
+        if base in nodes and len(indices) == 2 and indices[1] == var:
+            return indices[0]
+        if base in (s.w, s.dw) and len(indices) == 3:
+            if indices[1] == var:
+                return indices[0]
+            if indices[2] == var:
+                return indices[0] - 1
+    return None
 
 
 def _simple(layer: str) -> bool:

@@ -404,13 +404,18 @@ def _step_tex(step: "Step", nt: Notation) -> tuple[str, str]:
 def step_markdown(step: "Step", nt: Notation, number: int | None = None,
                   titles: dict[BlockKey, str] | None = None) -> str:
     head = f"**({number})** " if number is not None else ""
-    reason = f"{head}*{md_text(step.rule.title)}*: {md_text(step.text)}"
+    tag = step.tag(nt)
+    label = f", **{md_text(tag)}**" if tag else ""
+    reason = f"{head}*{md_text(step.rule.title)}*{label}: {md_text(step.text)}"
     if step.refs:
         titles = titles if titles is not None else titles_of(step)
         names = list(dict.fromkeys(titles.get(r, r) for r in step.refs))
         reason += " (uses: " + "; ".join(md_text(n) for n in names) + ")"
     lhs, rhs = _step_tex(step, nt)
-    return reason + "\n\n" + display_math(equation(lhs, rhs))
+    # The equation's label after it, (BP1): not \tag, whose display MathJax makes as wide as the page
+    # (so no test can measure that it fits), and which no ``aligned`` may hold.
+    label = rf" \qquad \text{{({tex_text(tag)})}}" if tag else ""
+    return reason + "\n\n" + display_math(equation(lhs, rhs, limit=LINE_EX - width(label)) + label)
 
 
 def step_latex(step: "Step", nt: Notation) -> str:
@@ -426,7 +431,7 @@ def block_rows(block: "Block", nt: Notation) -> list[str]:
 def _rule_rows(steps: Sequence["Step"], nt: Notation) -> list[str]:
     """Rows ``lhs &= rhs && \\text{rule}``; the right-hand sides are cut so that the widest left side,
     right side and rule together stay within a page (``aligned`` lines its columns up)."""
-    printed = [(step.lhs, *_step_tex(step, nt), rf"\text{{{tex_text(step.rule.title)}}}") for step in steps]
+    printed = [(step.lhs, *_step_tex(step, nt), rf"\text{{{tex_text(_rule_and_tag(step, nt))}}}") for step in steps]
     widest = max((width(lhs) for _, lhs, _, _ in printed), default=0.0) + max(
         (width(rule) for *_, rule in printed), default=0.0)
     limit = max(PAGE_EX - widest - 6.0, 0.45 * PAGE_EX)
@@ -437,6 +442,12 @@ def _rule_rows(steps: Sequence["Step"], nt: Notation) -> list[str]:
         rows += [rf"&\quad {line}" for line in lines[1:]]
         previous = expr
     return rows
+
+
+def _rule_and_tag(step: "Step", nt: Notation) -> str:
+    """The rule column of an ``aligned`` (where \\tag is not allowed): the rule, and the equation's label."""
+    tag = step.tag(nt)
+    return step.rule.title + (f" ({tag})" if tag else "")
 
 
 def block_aligned(block: "Block", nt: Notation) -> str:
@@ -659,7 +670,7 @@ class Shown:
 
 def step_text(step: "Step", nt: Notation) -> str:
     """One line of Unicode text (IPython's plain-text view of a step)."""
-    return f"{text(step.lhs, nt)} = {text(step.rhs, nt)}    [{step.rule.title}]"
+    return f"{text(step.lhs, nt)} = {text(step.rhs, nt)}    [{_rule_and_tag(step, nt)}]"
 
 
 def block_text(block: "Block", nt: Notation) -> str:
@@ -667,7 +678,7 @@ def block_text(block: "Block", nt: Notation) -> str:
     previous = None
     for n, step in enumerate(block.steps, 1):
         lhs = "" if step.lhs == previous else text(step.lhs, nt)
-        lines.append(f"({n}) {lhs} = {text(step.rhs, nt)}    [{step.rule.title}]")
+        lines.append(f"({n}) {lhs} = {text(step.rhs, nt)}    [{_rule_and_tag(step, nt)}]")
         previous = step.lhs
     return "\n".join(lines)
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import sympy as sp
 
-from derive.notation.printing import latex
+from derive.notation.printing import activation_latex, latex
 from derive.model.steps import Block, BlockKey, product
 
 if TYPE_CHECKING:
@@ -47,6 +47,7 @@ class StepLine:
     rule: str
     text: str
     refs: tuple[tuple[str, str], ...]  # (title, label)
+    tag: str | None = None  # the equation's label in the notation (BP1), printed at the right margin
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,8 @@ def render_block(block: Block, derivation: "Derivation") -> RenderedBlock:
     lines, previous = [], None
     for number, step in enumerate(block.steps, 1):
         lines.append(StepLine(number, Tex(latex(step.lhs, nt)), Tex(latex(step.rhs, nt)), step.lhs == previous,
-                              step.rule.title, step.text, tuple((titles[r], label(r)) for r in step.refs)))
+                              step.rule.title, step.text, tuple((titles[r], label(r)) for r in step.refs),
+                              step.tag(nt)))
         previous = step.lhs
     return RenderedBlock(block.key, label(block.key), block.title, tuple(lines))
 
@@ -84,8 +86,13 @@ def notation_rows(net: "Network") -> list[tuple[Tex, str]]:
     """(symbol, meaning) rows for the sheet's notation table."""
     s, nt = net.symbols, net.notation
     l, j, k = s.l, s.j, s.k
+    name = nt.layer_name
+    layers = ((Tex(rf"{nt.layer} = 0, \dots, {net.L}"), f"layers: 0 is the input, {net.L} = L the output")
+              if name(net.L) == str(net.L) else
+              (Tex(rf"{name(0)}, \dots, {name(net.L)}"),
+               f"layers, named from the output layer L = {net.L}: {name(0)} is the input, {name(net.L)} the output"))
     rows = [
-        (Tex(rf"{nt.layer} = 0, \dots, {net.L}"), f"layers: 0 is the input, {net.L} = L the output"),
+        layers,
         (math(s.n[l], net), f"number of nodes in layer {nt.layer}: " + ", ".join(map(str, net.sizes))),
         (Tex(f"{nt.node},\\ {nt.prev},\\ {nt.downstream[0]}"),
          f"a node of layer {nt.layer}, of layer {nt.layer}-1, of layer {nt.layer}+1 (numbered from 0)"),
@@ -106,12 +113,17 @@ def notation_rows(net: "Network") -> list[tuple[Tex, str]]:
     ]
     if net.bias:
         rows.append((math(s.db[l, j], net), "change of the bias by one step of gradient descent"))
+    z = sp.Symbol(nt.preactivation)
     for layer, act in enumerate(net.activations, start=1):
         if act not in net.activations[:layer - 1]:  # each activation once, naming all its layers
-            span = f"layer {layer}" if net.activations.count(act) == 1 else "layers " + ", ".join(
-                str(m) for m, a in enumerate(net.activations, 1) if a == act)
-            rows.append((Tex(latex(act.function(sp.Symbol(nt.preactivation)), nt)),
-                         f"activation of {span}: {act.description}"
+            used = [m for m, a in enumerate(net.activations, 1) if a == act]
+            span = f"layer {name(layer)}" if len(used) == 1 else "layers " + ", ".join(name(m) for m in used)
+            symbol = latex(act.function(z), nt)
+            if nt.activation_names == "layer":  # g^{(L-1)}(z) = g^{(L)}(z) = sigma(z)
+                named = [name(m) for m in used] if len(used) <= 3 else [nt.layer]
+                symbol = " = ".join(rf"{activation_latex(nt, m)}\!\left({latex(z, nt)}\right)" for m in named) \
+                    + " = " + symbol
+            rows.append((Tex(symbol), f"activation of {span}: {act.description}"
                          + (f" ({act.convention})" if act.convention else "")))
     return rows
 
@@ -163,8 +175,9 @@ def network_drawing(net: "Network") -> Drawing:
     edges = tuple((a, b) for left, right in zip(columns, columns[1:]) for a in left for b in right)
     highlight = (columns[-2][0], columns[-1][0])
     label = math(s.w[net.L, s.j, s.k], net)
-    layer_labels = tuple((layer * spacing_x, Tex(f"layer {layer}" if 0 < layer < net.L else
-                                                  ("input (0)" if layer == 0 else f"output ({net.L})")))
+    name = net.notation.layer_name
+    layer_labels = tuple((layer * spacing_x, Tex(f"layer {name(layer)}" if 0 < layer < net.L else
+                                                  (f"input ({name(0)})" if layer == 0 else f"output ({name(net.L)})")))
                          for layer in range(net.L + 1))
     return Drawing(tuple(nodes), edges, highlight, label, layer_labels, tuple(dots))
 
@@ -202,8 +215,9 @@ def worked_tables(net: "Network", example: "WorkedExample") -> WorkedTables:
     s = net.symbols
     inputs = tuple((math(s.x[k], net), number(v)) for k, v in enumerate(example.x)) + \
         tuple((math(s.y[j], net), number(v)) for j, v in enumerate(example.y))
-    forward = tuple((Tex(str(n.layer)), Tex(str(n.j)), number(n.z, 9), number(n.a, 9)) for n in example.nodes)
-    backward = tuple((Tex(str(n.layer)), Tex(str(n.j)), number(n.dC_da, 9), number(n.gprime, 9), number(n.delta, 9))
+    name = net.notation.layer_name
+    forward = tuple((Tex(name(n.layer)), Tex(str(n.j)), number(n.z, 9), number(n.a, 9)) for n in example.nodes)
+    backward = tuple((Tex(name(n.layer)), Tex(str(n.j)), number(n.dC_da, 9), number(n.gprime, 9), number(n.delta, 9))
                      for n in sorted(example.nodes, key=lambda n: (-n.layer, n.j)))
     gradients = []
     for g in example.gradients:

@@ -27,6 +27,9 @@ def render_blocks(blocks: Iterable[Block], derivation: Derivation, width: int = 
                 line = f"({number})".ljust(len(f"({number}) ")) + lead[len(f"({number}) "):] + rhs
             else:
                 line = f"({number}) {text(step.lhs, notation)} = {rhs}"
+            tag = step.tag(notation)
+            if tag is not None:  # the equation's label, as a book prints it on the right: (BP1)
+                line += f"    ({tag})"
             previous_lhs = step.lhs
             out.append(line)
             reason = f"{step.rule.title}: {step.text}"
@@ -65,6 +68,7 @@ def steps_data(derivation: Derivation, layer: int | None = None) -> dict:
                 "rule": step.rule.title,
                 "sentence": step.text,
                 "refs": [str(ref) for ref in step.refs],
+                **({"tag": step.tag(notation)} if step.tag(notation) is not None else {}),
             } for number, step in enumerate(block.steps, 1)],
         } for block in blocks],
     }

@@ -85,23 +85,56 @@ def test_symbols_are_built_once_per_notation_and_do_not_change_equality():
 
 # PRESETS
 
-def test_presets_are_the_default_and_nielsen():
-    assert set(PRESETS) == {"default", "nielsen"}
+def test_presets_are_the_default_nielsen_and_deeplizard():
+    assert set(PRESETS) == {"default", "nielsen", "deeplizard"}
     assert all(isinstance(nt, Notation) for nt in PRESETS.values())
     assert PRESETS["default"] == Notation()
 
 
-def test_nielsen_differs_from_the_default_only_in_style_activation_and_cost():
-    # Nielsen: w^l_{jk} (plain superscripts), sigma, C = 1/2 sum (a - y)^2.
+def test_nielsen_differs_from_the_default_only_in_style_activation_cost_and_summary_labels():
+    # Nielsen: w^l_{jk} (plain superscripts), sigma, C = 1/2 sum (a - y)^2, BP1..BP4.
     nielsen, default = PRESETS["nielsen"], PRESETS["default"]
     differing = {f.name for f in dataclasses.fields(Notation) if getattr(nielsen, f.name) != getattr(default, f.name)}
-    assert differing == {"superscript", "activation", "default_cost"}
+    assert differing == {"superscript", "activation", "default_cost", "summary_labels"}
     assert (nielsen.superscript, nielsen.activation, nielsen.default_cost) == ("plain", "sigma", "half-quadratic")
+    assert nielsen.summary_labels == ("BP1", "BP2", "BP3", "BP4")
+
+
+def test_deeplizard_differs_from_the_default_only_in_layer_names_sum_limits_and_activation_names():
+    # deeplizard: (L), (L-1) counted from the output, sums up to n - 1, g^{(L)}; quadratic cost, sigmoid.
+    deeplizard, default = PRESETS["deeplizard"], PRESETS["default"]
+    differing = {f.name for f in dataclasses.fields(Notation)
+                 if getattr(deeplizard, f.name) != getattr(default, f.name)}
+    assert differing == {"layer_names", "sum_limits", "activation_names"}
+    assert (deeplizard.layer_names, deeplizard.sum_limits, deeplizard.activation_names) == (
+        "from_output", "sizes", "layer")
+    assert (deeplizard.default_cost, deeplizard.default_activation, deeplizard.activation) == (
+        "quadratic", "sigmoid", "g")
+
+
+def test_layer_names_count_from_the_output_once_a_network_gives_its_output_layer():
+    nt = PRESETS["deeplizard"]
+    assert [nt.layer_name(m) for m in range(3)] == ["0", "1", "2"]  # no output layer yet: numbers
+    bound = nt.for_network(2, ("sigma", "sigma"))
+    assert [bound.layer_name(m) for m in range(3)] == ["L-2", "L-1", "L"]
+    assert (bound.output_layer, bound.layer_activations) == (2, ("sigma", "sigma"))
+    assert bound != nt and bound.symbols.w == nt.symbols.w  # the same SymPy quantities
+
+
+def test_notations_that_need_no_network_are_not_bound():
+    for name in ("default", "nielsen"):
+        assert PRESETS[name].for_network(3, ("tanh",) * 3) is PRESETS[name]
+        assert PRESETS[name].layer_name(3) == "3"
+
+
+def test_summary_labels_are_looked_up_by_equation_number():
+    assert [PRESETS["nielsen"].summary_label(n) for n in (1, 2, 3, 4)] == ["BP1", "BP2", "BP3", "BP4"]
+    assert PRESETS["default"].summary_label(1) is None
 
 
 # notation_named
 
-@pytest.mark.parametrize("name", ["default", "nielsen"])
+@pytest.mark.parametrize("name", ["default", "nielsen", "deeplizard"])
 def test_a_preset_name_gives_that_preset_itself(name):
     assert notation_named(name) is PRESETS[name]
 
@@ -115,7 +148,7 @@ def test_an_unknown_name_is_a_one_line_derive_error_with_a_suggestion():
     with pytest.raises(DeriveError) as caught:
         notation_named("nielson")
     message = str(caught.value)
-    assert message == "unknown notation 'nielson'; did you mean 'nielsen'? (known: default, nielsen)"
+    assert message == "unknown notation 'nielson'; did you mean 'nielsen'? (known: default, nielsen, deeplizard)"
 
 
 @pytest.mark.parametrize("name", ["", "xyz", "Default ", "NIELSEN"])
@@ -124,7 +157,7 @@ def test_names_are_exact_and_every_unknown_one_lists_the_presets(name):
         notation_named(name)
     message = str(caught.value)
     assert message.startswith(f"unknown notation {name!r}")
-    assert message.endswith("(known: default, nielsen)")
+    assert message.endswith("(known: default, nielsen, deeplizard)")
     assert "\n" not in message
     assert caught.value.__suppress_context__  # `from None`: no KeyError chained under the user's message
 
