@@ -52,6 +52,7 @@ def _network_options(parser: argparse.ArgumentParser, required: bool = True) -> 
     parser.add_argument("--cost", default=None, help="quadratic (default), half-quadratic, cross-entropy, "
                         "log-likelihood (alias categorical-cross-entropy)")
     parser.add_argument("--bias", action=argparse.BooleanOptionalAction, default=False, help="include biases")
+    _l2_option(parser)
     parser.add_argument("--notation", default="default", choices=sorted(PRESETS),
                         help="notation preset: default; nielsen (w^l_jk, the summary labelled BP1-BP4); "
                              "deeplizard (layers (L), (L-1) from the output, sums to n-1, g^(L))")
@@ -67,6 +68,20 @@ def _learning_rate_option(parser: argparse.ArgumentParser, what: str) -> None:
                         help=f"the learning rate eta (overrides values.learning_rate in the spec): {what}")
 
 
+def _l2_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--l2", default=None, metavar="LAMBDA",
+                        help="L2 regularisation: C = (1/n) sum_x C_x + (LAMBDA/2n) sum w^2 (overrides l2 in a spec)")
+
+
+def _with_l2(spec, text: str | None):
+    """The spec with --l2 in place of its own l2 (when given)."""
+    import dataclasses
+
+    from derive.model.values import parse_l2
+
+    return spec if text is None else dataclasses.replace(spec, l2=parse_l2(text, "--l2"))
+
+
 def _force_option(parser: argparse.ArgumentParser, what: str | None) -> None:
     """--force: run a request refused as too long. Every depth the spec format allows (64 weight
     layers) now derives in seconds; commands that no longer refuse anything keep the option, so
@@ -79,7 +94,10 @@ def network_from(args: argparse.Namespace) -> "Network":
     from derive.model.network import Network
 
     activation = args.activation if args.activation is None or len(args.activation) > 1 else args.activation[0]
-    return Network(args.layers, activation=activation, cost=args.cost, bias=args.bias, notation=args.notation)
+    from derive.model.values import parse_l2
+
+    return Network(args.layers, activation=activation, cost=args.cost, bias=args.bias, notation=args.notation,
+                   l2=parse_l2(getattr(args, "l2", None), "--l2"))
 
 
 def _network_from_spec_or_options(args: argparse.Namespace) -> tuple["Network", Any]:
@@ -89,7 +107,7 @@ def _network_from_spec_or_options(args: argparse.Namespace) -> tuple["Network", 
         given = [f"--{name}" for name in ("layers", "activation", "cost") if getattr(args, name, None) is not None]
         if given:
             raise DeriveError(f"give either a SPEC file or {', '.join(given)}, not both")
-        spec = load_spec(args.spec)
+        spec = _with_l2(load_spec(args.spec), getattr(args, "l2", None))
         return spec.network(), spec
     if args.layers is None:
         raise DeriveError(f"give a SPEC file (or - for standard input) or --layers "
@@ -395,7 +413,7 @@ def _finite(values: list, what: str) -> None:
 def _cmd_grad(args: argparse.Namespace) -> int:
     from derive.read.spec_file import load_spec
 
-    spec = load_spec(args.spec)
+    spec = _with_l2(load_spec(args.spec), args.l2)
     net = spec.network()
     values = _with_learning_rate(spec.values, args.learning_rate) if spec.values is not None else None
     weights, biases, X, Y = spec.arrays()
@@ -440,7 +458,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from derive.read.spec_file import load_spec
     from derive.render.terminal import status
 
-    spec = load_spec(args.spec)
+    spec = _with_l2(load_spec(args.spec), args.l2)
     net = spec.network()
     arrays = spec.arrays()
     with np.errstate(all="ignore"):
@@ -718,6 +736,7 @@ def build_parser() -> argparse.ArgumentParser:
     grad.add_argument("spec", metavar="SPEC", help="spec file with [values], or - for standard input")
     _learning_rate_option(grad, 'also print the weights after one step of gradient descent ("updated_weights", '
                                 '"updated_biases" with --json)')
+    _l2_option(grad)
     _force_option(grad, None)
     _output_options(grad, 'print {"cost": ..., "weights": [...], "biases": [...]}', "(nothing to silence)")
     grad.set_defaults(run=_cmd_grad)
@@ -726,6 +745,7 @@ def build_parser() -> argparse.ArgumentParser:
                            description="Exit 0 when every gradient agrees with finite differences, 1 when one "
                                        "does not, 2 on bad input.")
     check.add_argument("spec", metavar="SPEC", help="spec file with [values], or - for standard input")
+    _l2_option(check)
     _force_option(check, None)
     _output_options(check, "print the table's rows as JSON", "no table and no spinner (the exit status tells)")
     check.set_defaults(run=_cmd_check)

@@ -25,6 +25,7 @@ from derive.engine.derivation import FORMS
 from derive.errors import DeriveError
 from derive.evaluate.exact import (
     Model,
+    random_targets,
     assignments,
     equal,
     expand_sums,
@@ -35,6 +36,7 @@ from derive.evaluate.exact import (
     with_activations,
     with_function_values,
 )
+from derive.model.steps import AVERAGE
 from derive.notation.symbols import MatrixKind, matrix_name
 
 if TYPE_CHECKING:
@@ -105,11 +107,76 @@ def check_steps(net: "Network", seed: int = 0, limit: int = 24) -> list[Mismatch
     rng = random.Random(seed)
     model = Model(net, rng)
     failures = []
+    over_samples = {id(step) for step in net.derivation().block(AVERAGE).steps}
     for step in net.derivation().steps():
-        if isinstance(step.lhs, sp.MatrixExpr):
+        if isinstance(step.lhs, sp.MatrixExpr) or id(step) in over_samples:
             continue
         failures += check_step(step, model, limit, rng)
-    return failures + check_summary(net, model)
+    return failures + check_summary(net, model) + check_average(net, seed, limit)
+
+
+SAMPLES = 3  # the cost over samples is checked with this many, each with its own inputs and targets
+AVERAGE_LIMIT = 8  # (l, j, k) checked per step there: each costs SymPy's derivative of the whole cost
+
+
+def check_average(net: "Network", seed: int = 0, limit: int = 24) -> list[Mismatch]:
+    """The steps about the cost over n samples (and its L2 penalty), against SymPy's derivative of
+    that cost written out for SAMPLES samples, each with its own random inputs and targets."""
+    s, rng = net.symbols, random.Random(seed + 1)
+    model = Model(net, rng)
+    single, _ = expanded_cost(net, concrete=True)
+    costs = []
+    for _ in range(SAMPLES):
+        sample = {s.x[k]: sp.Rational(rng.randint(-20, 20), 8) for k in range(net.size(0))}
+        sample.update(random_targets(net, rng))
+        costs.append(single.xreplace(sample))
+    weights = [q for q in model.point if isinstance(q, sp.Indexed) and q.base == s.w]
+    lam = sp.Rational(rng.randint(1, 30), 10)
+    total = sp.Add(*costs) / SAMPLES + (lam / (2 * SAMPLES) * sp.Add(*(w ** 2 for w in weights))
+                                        if net.l2 is not None else 0)
+    known = {s.samples: sp.Integer(SAMPLES), s.l2: lam, s.eta: model.point[s.eta]}
+    sizes = {s.n[m]: sp.Integer(net.size(m)) for m in range(net.L + 1)}
+    parameters = {q: v for q, v in model.point.items() if isinstance(q, sp.Indexed) and q.base in (s.w, s.b)}
+
+    cache: dict = {}
+
+    def value(expr: sp.Expr) -> sp.Expr:
+        if expr not in cache:
+            cache[expr] = evaluate(expr)
+        return cache[expr]
+
+    def evaluate(expr: sp.Expr) -> sp.Expr:
+        expr = expr.replace(lambda e: isinstance(e, sp.UnevaluatedExpr), lambda e: e.args[0]).xreplace(known)
+        while expr.has(sp.Sum):  # the penalty's inner limits are sizes n^(l'), known once l' is a number
+            expr = expr.xreplace(sizes).replace(lambda e: isinstance(e, sp.Sum), _outermost_written_out)
+        expr = expr.replace(  # each C_x first: its base's label is the symbol C itself
+            lambda e: isinstance(e, sp.Indexed) and e.base == s.sample_cost, lambda e: costs[int(e.indices[0])])
+        expr = expr.xreplace({s.total_cost: total})
+        return settle(expr.doit().xreplace(parameters))
+
+    failures = []
+    for step in net.derivation().block(AVERAGE).steps:
+        for assignment in _layer_assignments(net, min(limit, AVERAGE_LIMIT), rng):
+            lhs, rhs = value(step.lhs.xreplace(assignment)), value(step.rhs.xreplace(assignment))
+            if not equal(lhs, rhs):
+                failures.append(Mismatch(f"{step.rule.title}: {step.text}",
+                                         tuple((str(k), int(v)) for k, v in assignment.items()), lhs, rhs))
+    return failures
+
+
+def _outermost_written_out(total: sp.Sum) -> sp.Expr:
+    """A sum's outermost limit written out as terms (its limits are numbers by then); inner ones stay."""
+    *inner, (var, lo, hi) = total.limits
+    body = sp.Sum(total.function, *inner) if inner else total.function
+    return sp.Add(*(body.xreplace({var: sp.Integer(v)}) for v in range(int(lo), int(hi) + 1)))
+
+
+def _layer_assignments(net: "Network", limit: int, rng: random.Random) -> list[dict]:
+    """Concrete (l, j, k) for formulas about a general layer l: every one, or ``limit`` of them."""
+    s = net.symbols
+    every = [{s.l: sp.Integer(layer), s.j: sp.Integer(j), s.k: sp.Integer(k)} for layer in range(1, net.L + 1)
+             for j in range(net.size(layer)) for k in range(net.size(layer - 1))]
+    return every if len(every) <= limit else rng.sample(every, limit)
 
 
 def explicit_matrix(symbol: sp.MatrixSymbol, net: "Network") -> sp.Matrix:

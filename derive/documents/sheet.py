@@ -15,7 +15,7 @@ from derive.errors import DeriveError
 from derive.documents.files import write_atomic
 from derive.model.network import Network
 from derive.model.values import Values
-from derive.model.steps import COST, FORWARD, SUMMARY, UPDATE, BlockKey, Part
+from derive.model.steps import AVERAGE, COST, FORWARD, SUMMARY, UPDATE, BlockKey, Part
 from derive.documents.tex import TexUnavailable, typeset
 from derive.numeric.worked import worked_example
 
@@ -125,6 +125,8 @@ def sheet_context(net: Network, title: str | None = None, values: Values | None 
         "hidden_layers": [blocks[BlockKey.layer(layer)] for layer in range(net.L - 1, 0, -1)],
         "summary": blocks[SUMMARY],
         "update": blocks[UPDATE],
+        "average": blocks[AVERAGE],
+        **dict(zip(("l2", "l2_term"), lr.l2_terms(net))),
         "eta": lr.math(net.symbols.eta, net),
         "delta_recursion": [blocks[BlockKey.layer(layer)] for layer in range(net.L - 1, 0, -1)],
         "example": lr.worked_tables(net, example) if example is not None else None,

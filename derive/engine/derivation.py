@@ -17,7 +17,7 @@ import sympy as sp
 from derive.model.activations import Z
 from derive.model.costs import A, Y
 from derive.notation.symbols import MatrixKind, layer_matrix
-from derive.model.steps import (COST, FORWARD, SUMMARY, UPDATE, Block, BlockKey, Equation, Result, Rule, Step,
+from derive.model.steps import (AVERAGE, COST, FORWARD, SUMMARY, UPDATE, Block, BlockKey, Equation, Result, Rule, Step,
                                 instantiate, remember_owner)
 from derive.model.steps import product as _mul
 
@@ -564,6 +564,63 @@ class _Deriver:
                                   "The bias gradient is the node's error.", ref))
         return Block(UPDATE, "Weight changes: gradient descent", tuple(steps))
 
+    def penalty(self) -> sp.Expr:
+        """sum_l sum_j sum_k (w_jk^{(l)})^2 over every weight of the network (biases are not in it)."""
+        s, net = self.s, self.net
+        l, j, k = sp.Symbol(f"{s.l.name}'", integer=True, positive=True), s.j_sum, s.k_sum  # bound: primed
+        square = _pow(s.w[l, j, k], 2)
+        return sp.Sum(sp.Sum(sp.Sum(square, (k, 0, s.n[l - 1] - 1)), (j, 0, s.n[l] - 1)), (l, 1, net.L))
+
+    def step_of(self, mean: sp.Expr) -> sp.Expr:
+        """eta times an average (1/n) sum_x ..., written (eta/n) sum_x ..."""
+        s = self.s
+        return _mul(sp.UnevaluatedExpr(s.eta / s.samples), *[f for f in mean.args if isinstance(f, sp.Sum)])
+
+    def average_block(self) -> Block:
+        """The cost over n samples, C = (1/n) sum_x C_x (+ (lambda/2n) sum w^2): its gradient is the
+        average of the single-sample gradients derived above (+ (lambda/n) w), and one step of gradient
+        descent on it shrinks each weight by 1 - eta lambda/n first (weight decay)."""
+        s, net = self.s, self.net
+        l, j, k, x, n, lam, eta = s.l, s.j, s.k, s.sample, s.samples, s.l2, s.eta
+        C, w = s.total_cost, s.w[l, j, k]
+        mean = lambda body: _mul(sp.UnevaluatedExpr(1 / n), sp.Sum(body, (x, 0, n - 1)))  # noqa: E731
+        regularised = net.l2 is not None
+        half = sp.UnevaluatedExpr(lam / (2 * n))
+        definition = mean(s.sample_cost[x]) + (_mul(half, self.penalty()) if regularised else 0)
+        dw, per_sample = sp.Derivative(C, w), mean(sp.Derivative(s.sample_cost[x], w))
+        steps = [Step(C, definition, Rule.DEFINITION,
+                      f"Over n samples the cost is the average of the single-sample costs ({s.cost} above is one "
+                      "of them)" + ("; L2 regularisation adds a penalty on the sum of every squared weight "
+                                    "(biases are not regularised)." if regularised else "."))]
+        if regularised:
+            decay = _mul(sp.UnevaluatedExpr(lam / n), w)
+            d_penalty = sp.Derivative(self.penalty(), w)
+            steps += [
+                Step(dw, per_sample + _mul(half, d_penalty), Rule.SUM_RULE,
+                     "The derivative of a sum is the sum of the derivatives; constant factors stay."),
+                Step(d_penalty, _mul(2, w), Rule.POWER_RULE,
+                     "Only the square of this weight contains it: power rule."),
+                Step(dw, per_sample + decay, Rule.SUBSTITUTION,
+                     "The gradient is the average of the single-sample gradients, plus the weight times a constant."),
+                Step(w - _mul(eta, dw), _mul(sp.UnevaluatedExpr(1 - eta * lam / n), w) - self.step_of(per_sample),
+                     Rule.SUBSTITUTION, "One step of gradient descent is weight decay: the weight first shrinks by "
+                     "a constant factor, then moves against the average gradient."),
+            ]
+        else:
+            steps += [
+                Step(dw, per_sample, Rule.SUM_RULE, "The derivative of a sum is the sum of the derivatives: "
+                     "the gradient is the average of the single-sample gradients derived above."),
+                Step(w - _mul(eta, dw), w - self.step_of(per_sample), Rule.SUBSTITUTION,
+                     "One step of gradient descent moves against the average gradient."),
+            ]
+        if net.bias:
+            b = s.b[l, j]
+            steps.append(Step(sp.Derivative(C, b), mean(sp.Derivative(s.sample_cost[x], b)), Rule.SUM_RULE,
+                              "The biases' gradient is the average alone" +
+                              (": the penalty has no bias in it." if regularised else ".")))
+        title = "The cost over n samples" + (", with L2 regularisation" if regularised else "")
+        return Block(AVERAGE, title, tuple(steps))
+
     def bias_steps(self, layer: int) -> list[Step]:
         s = self.s
         j, C = s.j, s.cost
@@ -632,5 +689,6 @@ def derive(net: "Network") -> Derivation:
             blocks.append(d.activation_block(layer))
     blocks += [d.layer_block(layer) for layer in range(net.L, 0, -1)]
     blocks.append(d.update_block())
+    blocks.append(d.average_block())
     blocks.append(matrix_summary(net))
     return Derivation(net, tuple(blocks))

@@ -16,7 +16,7 @@ from derive.model.costs import Cost, check_output_domain, cost_named
 from derive.errors import DeriveError
 from derive.notation.letters import Notation, notation_named
 from derive.notation.symbols import Symbols
-from derive.model.values import parse_layer_sizes, per_layer
+from derive.model.values import parse_l2, parse_layer_sizes, per_layer
 from derive.model.steps import product
 
 
@@ -33,6 +33,7 @@ class Network:
         cost: str | Cost | None = None,
         bias: bool = False,
         notation: str | Notation = "default",
+        l2: object = None,
     ) -> None:
         self.notation = notation_named(notation)
         self.sizes = parse_layer_sizes(layers)
@@ -49,6 +50,7 @@ class Network:
         self.cost: Cost = cost_named(cost if cost is not None else self.notation.default_cost)
         check_output_domain(self.cost, self.activation(self.L))
         self.bias = bool(bias)
+        self.l2 = parse_l2(l2)  # lambda of C = (1/n) sum_x C_x + (lambda/2n) sum w^2; None: not regularised
 
     def _check_function_names(self) -> None:
         by_function: dict[sp.FunctionClass, Activation] = {}
@@ -83,11 +85,13 @@ class Network:
         acts = (self.activations[0].name if len(set(self.activations)) == 1
                 else "/".join(a.name for a in self.activations))
         biases = "with" if self.bias else "no"
-        return f"[{', '.join(map(str, self.sizes))}] {acts}, {self.cost.name} cost, {biases} biases"
+        l2 = f", L2 {self.l2}" if self.l2 is not None else ""
+        return f"[{', '.join(map(str, self.sizes))}] {acts}, {self.cost.name} cost, {biases} biases{l2}"
 
     def __repr__(self) -> str:
+        l2 = f", l2={str(self.l2)!r}" if self.l2 is not None else ""
         return (f"Network({list(self.sizes)}, activation={[a.name for a in self.activations]!r}, "
-                f"cost={self.cost.name!r}, bias={self.bias})")
+                f"cost={self.cost.name!r}, bias={self.bias}{l2})")
 
     # Forward equations in index form -------------------------------------------------
     def previous_activation(self, layer: int, node: sp.Expr) -> sp.Expr:

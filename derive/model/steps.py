@@ -47,6 +47,7 @@ class Part(Enum):
     LAYER = "layer"
     SUMMARY = "summary"
     UPDATE = "update"
+    AVERAGE = "average"
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ class BlockKey:
 
 FORWARD, COST, SUMMARY = BlockKey(Part.FORWARD), BlockKey(Part.COST), BlockKey(Part.SUMMARY)
 UPDATE = BlockKey(Part.UPDATE)
+AVERAGE = BlockKey(Part.AVERAGE)  # the cost over n samples, its gradient and, with L2, weight decay
 
 
 class Result(Enum):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Iterable, Sequence
@@ -57,6 +58,31 @@ def _shown_int(value: int) -> str:
     if abs(value) < 10 ** 30:
         return str(value)
     return f"a number of about {int(value.bit_length() * 0.30103) + 1} digits"
+
+
+MAX_L2 = 10 ** 6
+
+
+def parse_l2(value: object, where: str = "l2"):
+    """The L2 parameter lambda: a number >= 0, kept exact (0.1 stays 1/10); None or 0 means none."""
+    import sympy as sp
+
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal, str, sp.Rational)):
+        raise DeriveError(f"{where} must be a number >= 0, got {shown_value(value)}")
+    if isinstance(value, str) and re.fullmatch(r"\s*\d{1,12}/[1-9]\d{0,11}\s*", value):  # a fraction: 5/2
+        value = sp.Rational(value.strip())
+    try:
+        decimal = Decimal(str(value).strip()) if not isinstance(value, sp.Rational) else None
+    except ArithmeticError:
+        raise DeriveError(f"{where} must be a number >= 0, got {shown_value(value)}") from None
+    if decimal is not None and (not decimal.is_finite() or decimal < 0 or decimal > MAX_L2):
+        raise DeriveError(f"{where} must be a finite number from 0 to {MAX_L2:g}, got {shown_value(value)}")
+    exact = value if decimal is None else sp.Rational(str(decimal))
+    if exact < 0 or exact > MAX_L2:
+        raise DeriveError(f"{where} must be a finite number from 0 to {MAX_L2:g}, got {shown_value(value)}")
+    return exact if exact != 0 else None
 
 
 def per_layer(value: object, count: int, what: str) -> tuple[object, ...]:

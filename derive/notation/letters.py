@@ -43,6 +43,10 @@ class Notation:
     size: str = "n"
     cost: str = "C_0"
     learning_rate: str = "eta"
+    total_cost: str = "C"  # the cost over n samples, C = (1/n) sum_x C_x (+ the L2 penalty)
+    sample: str = "x"  # the index of a sample in that sum (Nielsen's x; deeplizard's i)
+    samples: str = "n"  # how many samples the cost is taken over
+    regularisation: str = "lambda"  # the L2 parameter
     activation: str = "g"
     superscript: str = "paren"  # "paren": w^{(l)}; "plain": w^{l}
     default_cost: str = "quadratic"
@@ -110,7 +114,7 @@ PRESETS: dict[str, Notation] = {
     # deeplizard, "Deep Learning Fundamentals: Backpropagation explained": layers (L), (L-1) counted from the
     # output, C_0 = sum_{j=0}^{n-1} (a_j^{(L)} - y_j)^2, sums up to the layer's size n - 1, g^{(L)}(z_j^{(L)}).
     "deeplizard": Notation(layer_names="from_output", sum_limits="sizes", activation_names="layer",
-                           default_cost="quadratic", default_activation="sigmoid"),
+                           default_cost="quadratic", default_activation="sigmoid", sample="i"),
 }
 
 

@@ -14,7 +14,7 @@ from sympy.printing.str import StrPrinter
 from derive.notation.symbols import MatrixKind, matrix_name
 from derive.notation.letters import Notation
 
-_GREEK_TEXT = {"sigma": "σ", "delta": "δ", "alpha": "α", "beta": "β", "eta": "η", "gamma": "γ"}
+_GREEK_TEXT = {"sigma": "σ", "delta": "δ", "alpha": "α", "beta": "β", "eta": "η", "gamma": "γ", "lambda": "λ"}
 _SUBSCRIPT_DIGITS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
@@ -169,6 +169,11 @@ class NotationLatexPrinter(_NotationMixin, LatexPrinter):
                                 for a in expr.args)
 
     def _print_Sum(self, expr: sp.Sum) -> str:
+        if len(expr.limits) > 1:  # a sum of sums (SymPy keeps one Sum with the innermost limit first)
+            *inner, (var, lo, _) = expr.limits
+            hi = self._print(self._upper_limit(sp.Sum(expr.function, expr.limits[-1])))
+            inside = self._print(sp.Sum(expr.function, *inner))
+            return rf"\sum_{{{self._print(var)}={self._print(lo)}}}^{{{hi}}} {inside}"
         (var, lo, hi), = expr.limits
         body = self._print(expr.function)
         if isinstance(expr.function, sp.Add):
@@ -225,6 +230,10 @@ class NotationTextPrinter(_NotationMixin, StrPrinter):
         return f"{d}/{d}{self._print(var)} [{self._print(expr.expr)}]"
 
     def _print_Sum(self, expr: sp.Sum) -> str:
+        if len(expr.limits) > 1:  # a sum of sums (SymPy keeps one Sum with the innermost limit first)
+            *inner, (var, lo, _) = expr.limits
+            hi = self._print(self._upper_limit(sp.Sum(expr.function, expr.limits[-1])))
+            return f"Σ_{{{self._print(var)}={self._print(lo)}..{hi}}} [{self._print(sp.Sum(expr.function, *inner))}]"
         (var, lo, _), = expr.limits
         hi = self._print(self._upper_limit(expr))
         return f"Σ_{{{self._print(var)}={self._print(lo)}..{hi}}} [{self._print(expr.function)}]"

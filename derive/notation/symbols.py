@@ -28,6 +28,11 @@ class Symbols:
     n: sp.IndexedBase = field(init=False)
     cost: sp.Symbol = field(init=False)
     eta: sp.Symbol = field(init=False)
+    total_cost: sp.Symbol = field(init=False)
+    sample_cost: sp.IndexedBase = field(init=False)  # C_x, the cost of sample x
+    sample: sp.Symbol = field(init=False)
+    samples: sp.Symbol = field(init=False)
+    l2: sp.Symbol = field(init=False)
     dw: sp.IndexedBase = field(init=False)
     db: sp.IndexedBase = field(init=False)
     l: sp.Symbol = field(init=False)
@@ -45,6 +50,9 @@ class Symbols:
             a=sp.IndexedBase(nt.activation_value), x=sp.IndexedBase(nt.input), y=sp.IndexedBase(nt.target),
             delta=sp.IndexedBase(nt.delta), n=sp.IndexedBase(nt.size), cost=sp.Symbol(nt.cost),
             eta=sp.Symbol(nt.learning_rate, positive=True),
+            total_cost=sp.Symbol(nt.total_cost), sample_cost=sp.IndexedBase(nt.total_cost),
+            sample=idx(nt.sample), samples=sp.Symbol(nt.samples, integer=True, positive=True),
+            l2=sp.Symbol(nt.regularisation, nonnegative=True),
             dw=sp.IndexedBase(f"Delta_{nt.weight}"), db=sp.IndexedBase(f"Delta_{nt.bias}"),
             l=sp.Symbol(nt.layer, integer=True, positive=True), j=idx(nt.node), k=idx(nt.prev),
             k_sum=idx(nt.prev + "'"), j_sum=idx(nt.node + "'"), downstream=tuple(idx(c) for c in nt.downstream),

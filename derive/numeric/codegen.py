@@ -134,9 +134,15 @@ def _cost_lines(net: "Network", analytic: bool) -> list[Line]:
         code, note = "-Y * LOG_A", " (from ln a by log-sum-exp)"
     else:
         code = array_code(term, names)
-    lines.append(Line(f"return numpy.mean(numpy.sum({code}, axis=1))",
+    lines.append(Line(f"mean = numpy.mean(numpy.sum({code}, axis=1))",
                       f"mean over the batch of {text(s.cost, net.notation)} = "
                       f"{text(net.cost_definition(), net.notation)}{note}"))
+    if net.l2 is not None:
+        lam = repr(float(net.l2))
+        lines.append(Line(f"return mean + {lam} / (2 * X.shape[0]) * sum(numpy.sum(W * W) for W in weights)",
+                          "+ (λ/2n) Σ w², n the batch size: L2 regularisation (biases are not regularised)"))
+    else:
+        lines.append(Line("return mean"))
     return lines
 
 
@@ -158,6 +164,9 @@ def _gradient_lines(net: "Network") -> list[Line]:
         from_delta = d.block(BlockKey.layer(layer)).result(Result.WEIGHT_FROM_DELTA)
         lines.append(Line(f"grad_w[{layer - 1}] = D{layer}.T @ {prev}",
                           f"∂C/∂w_jk^({layer}) = {text(from_delta, nt)}, summed over the batch"))
+        if net.l2 is not None:
+            lines.append(Line(f"grad_w[{layer - 1}] += {float(net.l2)!r} / X.shape[0] * weights[{layer - 1}]",
+                              "+ (λ/n) w: the L2 term (weight decay)"))
         if net.bias:
             lines.append(Line(f"grad_b[{layer - 1}] = D{layer}.sum(axis=0)", f"∂C/∂b_j^({layer}) = δ_j^({layer})"))
         if layer > 1:

@@ -46,8 +46,9 @@ class ParameterGradient:
     value: sp.Expr
     gradient: sp.Expr
     finite_difference: sp.Expr | None
-    change: sp.Expr | None = None  # -eta * gradient, with a learning rate
+    change: sp.Expr | None = None  # -eta * step_gradient, with a learning rate
     updated: sp.Expr | None = None  # value + change
+    step_gradient: sp.Expr | None = None  # the gradient the step follows: with L2, + lambda w for a weight (n = 1)
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,10 @@ def worked_example(net: "Network", values: "Values", differences: bool = True) -
                                                    if count <= FD_LIMIT else None))
     eta = values.learning_rate
     if eta is not None:  # one step of gradient descent: every weight and bias moves by -eta times its gradient
-        gradients = [replace(g, change=-eta * g.gradient) for g in gradients]
+        decay = net.l2 if net.l2 is not None else 0  # (lambda/n) w with n = 1: the example is one sample
+        gradients = [replace(g, step_gradient=g.gradient + (decay * g.value if g.k is not None else 0))
+                     for g in gradients]
+        gradients = [replace(g, change=-eta * g.step_gradient) for g in gradients]
         gradients = [replace(g, updated=g.value + g.change) for g in gradients]
     return WorkedExample(values.x, values.y, model.values[s.cost], tuple(nodes), tuple(gradients), FD_STEP, eta)
 

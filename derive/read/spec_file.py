@@ -12,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from derive.errors import DeriveError, closest_hint, shown_value
-from derive.model.values import Values, parse_layer_sizes
+from derive.model.values import Values, parse_l2, parse_layer_sizes
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -23,7 +23,7 @@ else:  # Python 3.10: the same parser, published as tomli
 # Spec files (TOML or JSON) --------------------------------------------------------------
 MAX_SPEC_BYTES = 1_000_000
 MAX_TITLE = 200
-SPEC_KEYS = ("layers", "activation", "cost", "bias", "notation", "title", "values")
+SPEC_KEYS = ("layers", "activation", "cost", "bias", "notation", "title", "values", "l2")
 VALUE_KEYS = ("x", "y", "weights", "biases", "learning_rate")
 
 
@@ -38,6 +38,7 @@ class Spec:
     notation: str = "default"
     title: str | None = None
     values: Values | None = None
+    l2: object = None  # lambda of the L2 penalty (an exact rational), or None
 
     def arrays(self) -> tuple[list, list | None, object, object]:
         """(weights, biases, X, Y) as float64 NumPy arrays, one sample as a batch of one."""
@@ -57,7 +58,7 @@ class Spec:
         from derive.model.costs import check_targets
 
         net = Network(self.layers, activation=self.activation, cost=self.cost, bias=self.bias,
-                      notation=self.notation)
+                      notation=self.notation, l2=self.l2)
         if self.values is not None:
             check_targets(net.cost, self.values.y)
         return net
@@ -216,8 +217,9 @@ def spec_from_dict(data: dict, where: str = "spec") -> Spec:
     if activation is not None and not (isinstance(activation, str) or
                                        (isinstance(activation, list) and all(isinstance(a, str) for a in activation))):
         raise DeriveError(f"{where}: 'activation' must be a name or a list of names")
+    l2 = parse_l2(data["l2"], f"{where}: 'l2'") if "l2" in data else None
     return Spec(layers=layers, activation=activation, cost=data.get("cost"), bias=bias,
-                notation=data.get("notation", "default"), title=title, values=values)
+                notation=data.get("notation", "default"), title=title, values=values, l2=l2)
 
 
 def _known_keys(data: dict, known: tuple[str, ...], where: str) -> None:

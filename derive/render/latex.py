@@ -82,6 +82,16 @@ def math(expr: sp.Expr, net: "Network") -> Tex:
     return Tex(latex(expr, net.notation))
 
 
+def l2_terms(net: "Network") -> tuple[Tex | None, Tex | None]:
+    """lambda = its value, and the term (lambda/n) w_jk^{(l)} it adds to a weight's gradient; (None, None)
+    for a network without L2 regularisation."""
+    if net.l2 is None:
+        return None, None
+    s = net.symbols
+    return (math(sp.Eq(s.l2, net.l2, evaluate=False), net),
+            math(product(sp.UnevaluatedExpr(s.l2 / s.samples), s.w[s.l, s.j, s.k]), net))
+
+
 def notation_rows(net: "Network") -> list[tuple[Tex, str]]:
     """(symbol, meaning) rows for the sheet's notation table."""
     s, nt = net.symbols, net.notation
@@ -227,7 +237,7 @@ def worked_tables(net: "Network", example: "WorkedExample") -> WorkedTables:
         gradients.append((math(symbol, net), number(g.value), math(formula, net), number(g.gradient, 9),
                           number(g.finite_difference, 9), number(diff, 2)))
     updates = tuple((math(s.w[g.layer, g.j, g.k] if g.k is not None else s.b[g.layer, g.j], net), number(g.value),
-                     number(g.gradient, 9), number(g.change, 9), number(g.updated, 9))
+                     number(g.step_gradient, 9), number(g.change, 9), number(g.updated, 9))
                     for g in example.gradients if g.updated is not None)
     eta = number(example.learning_rate) if example.learning_rate is not None else None
     return WorkedTables(inputs, forward, backward, tuple(gradients), number(example.cost, 9),
