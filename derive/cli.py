@@ -487,7 +487,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
                        f"train {100 * history.train_accuracy[number - 1]:5.1f} %   "
                        f"test {100 * history.test_accuracy[number - 1]:5.1f} %")
         print(f"train accuracy {100 * trained.train_accuracy:.1f} %, test accuracy "
-              f"{100 * trained.test_accuracy:.1f} % ({settings.epochs} epochs in {trained.seconds:.1f} s)")
+              f"{100 * trained.test_accuracy:.1f} % ({settings.epochs} epochs in {trained.seconds:.2f} s)")
         _say(args, "wrote " + ", ".join(str(path) for path in files))
     if note:
         print(f"derive: note: {note}", file=sys.stderr)

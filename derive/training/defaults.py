@@ -91,8 +91,11 @@ def classifier(features: int, classes: int, layers=None, activation=None, cost=N
         output, _ = output_layer(int(layers[-1]) if _is_int(layers[-1]) else classes)
         activation = ["sigmoid"] * (len(layers) - 2) + [output]
     if cost is None:
-        probe = Network(layers, activation=activation, cost="quadratic", bias=bias, notation=notation)
-        cost = cost_for(probe.activation(probe.L))
+        from derive.model.activations import activation_named
+
+        last = activation if isinstance(activation, str) or not isinstance(activation, (list, tuple)) \
+            else (activation[-1] if activation else None)
+        cost = cost_for(activation_named(last)) if last is not None else None
     net = Network(layers, activation=activation, cost=cost, bias=bias, notation=notation)
     return Classifier(net, activation, cost, notation)
 

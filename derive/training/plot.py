@@ -18,17 +18,18 @@ def curves_png(history: History, title: str, held_out: bool = True, l2: bool = F
     from matplotlib.ticker import MaxNLocator, PercentFormatter
 
     epochs = list(range(1, len(history.loss) + 1))
+    marker = "." if len(epochs) <= 60 else None  # dots while they can be told apart
     figure = Figure(figsize=(WIDTH, HEIGHT), dpi=DPI, layout="constrained")
     FigureCanvasAgg(figure)
     loss, accuracy = figure.subplots(1, 2)
     test = "test" if held_out else "test (= training points)"
-    loss.plot(epochs, history.loss, marker=".", label="training (with the L2 term)" if l2 else "training")
-    loss.plot(epochs, history.test_loss, marker=".", label=test)
+    loss.plot(epochs, history.loss, marker=marker, label="training (with the L2 term)" if l2 else "training")
+    loss.plot(epochs, history.test_loss, marker=marker, label=test)
     loss.set(title="loss (mean cost)", xlabel="epoch", ylabel="cost")
     if min(history.loss + history.test_loss) > 0:
         loss.set_yscale("log")
-    accuracy.plot(epochs, [100 * a for a in history.train_accuracy], marker=".", label="training")
-    accuracy.plot(epochs, [100 * a for a in history.test_accuracy], marker=".", label=test)
+    accuracy.plot(epochs, [100 * a for a in history.train_accuracy], marker=marker, label="training")
+    accuracy.plot(epochs, [100 * a for a in history.test_accuracy], marker=marker, label=test)
     accuracy.set(title="accuracy", xlabel="epoch", ylabel="correctly classified")
     accuracy.yaxis.set_major_formatter(PercentFormatter(decimals=0))
     accuracy.set_ylim(top=100.5)

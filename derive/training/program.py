@@ -58,7 +58,7 @@ def main():
     print(f"{n} training samples, {len(labels_test)} test samples, {X_train.shape[1]} features, "
           f"{len(classes)} classes; network {SIZES}")
     weights, biases = initial_parameters(SIZES, BIAS, train_rng)
-    Y_train, Y_test = targets(labels_train, SIZES[-1]), targets(labels_test, SIZES[-1])
+    Y_train = targets(labels_train, SIZES[-1])  # one-hot rows (or 0/1 for a single output node)
     for epoch in range(1, EPOCHS + 1):
         run_epoch(gradient, weights, biases, X_train, Y_train, min(BATCH_SIZE, n), LEARNING_RATE, L2, train_rng)
         loss = regularised_cost(cost, weights, biases, X_train, Y_train, L2, n)
@@ -117,7 +117,7 @@ def load_data(split_rng):
     X = numpy.array([[float(value) for value in row[:-1]] for row in rows])
     names = [row[-1].strip() for row in rows]
     classes = class_order(names)
-    index = {{name: i for i, name in enumerate(classes)}}
+    index = {name: i for i, name in enumerate(classes)}
     labels = numpy.array([index[name] for name in names], dtype=int)
     train, test = stratified_split(labels, TEST_FRACTION, split_rng)
     X_train, X_test, mean, std = standardise(X[train], X[test])  # with the training split's numbers only
