@@ -19,6 +19,7 @@ Run: python bench/train_speed.py [--seeds 5] [--timing-seeds 3]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -145,9 +146,12 @@ def epoch_race(timing_seeds: int) -> tuple[dict, dict, str, int]:
                 contestants[name] = (torch_epoch, lambda acc=acc, t=test_set: acc(t[0], t[1]))
         for order in orders:
             for name, (run, _) in contestants.items():
-                start = time.perf_counter()
-                run(order)
-                times.setdefault(name, []).append(time.perf_counter() - start)
+                time.sleep(0.1)  # the previous contestant's idle worker threads stop spinning
+                # derive train runs BLAS on one thread (loop._one_blas_thread); PyTorch sets its own threads
+                with loop._one_blas_thread() if name.startswith("derive") else contextlib.nullcontext():
+                    start = time.perf_counter()
+                    run(order)
+                    times.setdefault(name, []).append(time.perf_counter() - start)
         for name, (_, final) in contestants.items():
             accuracy.setdefault(name, []).append(final())
     return ({name: statistics.median(t) for name, t in times.items()},

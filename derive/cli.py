@@ -94,10 +94,15 @@ def _training_settings(args: argparse.Namespace):
     from derive.training.loop import Settings
 
     given = {name: getattr(args, name) for name in TRAINING_OPTIONS[1:] if getattr(args, name) is not None}
-    settings = Settings(**{"epochs": defaults.epochs(args.data or "digits"), "batch_size": defaults.BATCH_SIZE,
+    settings = Settings(**{"epochs": defaults.epochs(_data(args)), "batch_size": defaults.BATCH_SIZE,
                            "learning_rate": defaults.LEARNING_RATE, "l2": defaults.L2, "seed": defaults.SEED,
                            **given})
     return settings.checked()
+
+
+def _data(args: argparse.Namespace) -> str:
+    """--data, digits when not given (an empty --data is refused by the data set's checks)."""
+    return args.data if args.data is not None else "digits"
 
 
 def _classifier(args: argparse.Namespace, features: int, classes: int):
@@ -438,7 +443,7 @@ def _training_program(args: argparse.Namespace, out: Path | None) -> str:
     from derive.training.program import program_source
 
     settings = _training_settings(args)
-    data = args.data or "digits"
+    data = _data(args)
     features, classes = datasets.shape(data)
     chosen = _classifier(args, features, classes)
     check_fits(chosen.network, features, classes, data)
@@ -451,7 +456,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from derive.training.plot import curves_png
 
     settings = _training_settings(args)
-    data_name = args.data or "digits"
+    data_name = _data(args)
     datasets.check_source(data_name)
     extras.require(data_name)
     out_text = args.out if args.out is not None else outputs.default_out_dir(data_name)

@@ -497,3 +497,41 @@ def test_the_real_command_trains(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     assert json.loads(done.stdout)["test_accuracy"] == 1.0
+
+
+def test_odd_paths_and_encodings_are_one_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "latin1.csv").write_bytes("a,b,label\n1,2,caf\xe9\n".encode("latin-1"))
+    code, _, err = run(["train", "--data", "latin1.csv"], capsys)
+    assert "not UTF-8" in one_line_error(code, err)
+    code, _, err = run(["train", "--data", "xor", "--out", ""], capsys)
+    assert "--out is empty" in one_line_error(code, err)
+    code, _, err = run(["train", "--data", ""], capsys)
+    assert "--data is empty" in one_line_error(code, err)
+    code, _, err = run(["train", "--data", "xor", "--out", "x" * 300], capsys)
+    assert "300 bytes long" in one_line_error(code, err)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["latin1.csv"]
+
+
+def test_numeric_labels_are_ordered_by_value_and_a_constant_feature_is_only_centred(tmp_path):
+    assert datasets.class_order(["10", "2", "1", "2"]) == ["1", "2", "10"]
+    assert datasets.class_order(["b", "a", "10"]) == ["10", "a", "b"]
+    assert datasets.class_order(["nan", "1"]) == ["1", "nan"]
+    path = tmp_path / "d.csv"
+    path.write_text("x,const,y\n" + "".join(f"{i},5,{10 if i % 2 else 2}\n" for i in range(8)))
+    data = datasets.load(str(path), 0)
+    assert data.classes == ("2", "10")
+    assert np.all(data.X_train[:, 1] == 0) and data.scaling["std"][1] == 1.0
+
+
+def test_odd_file_names_reach_every_output_intact(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    name = 'q"""\\N$\\frac{\x01 é.csv'
+    (tmp_path / name).write_text("a,b,label\n" + "".join(f"{i},{i % 3},{'x' if i % 2 else 'y'}\n" for i in range(12)))
+    code, _, err = run(["train", "--data", name, "--epochs", "2", "--out", "o", "--quiet"], capsys)
+    assert code == 0 and err == "", err  # no warning about glyphs, no mathtext error
+    assert run(["grad", tmp_path / "o" / "network.toml", "--json"], capsys)[0] == 0
+    code, source, err = run(["code", "--train", "--data", name, "--epochs", "2"], capsys)
+    assert code == 0, err
+    compile(source, "classifier.py", "exec")
+    assert repr(str(tmp_path / name)) in source

@@ -96,7 +96,7 @@ def spec_text(trained: Trained, classifier: Classifier) -> str | None:
              f"learning rate {settings.learning_rate:g}, L2 {settings.l2:g}, seed {settings.seed}). "
              "[values] holds the trained weights and the first test",
              f"# sample (class {_comment(data.classes[label])}), so that `derive grad` computes the gradient there.",
-             f"title = {_string(f'{net.describe()}, trained on {data.name}'[:200])}",
+             f"title = {_string(f'{net.describe()}, trained on {_comment(data.name)}'[:200])}",
              f"layers = [{', '.join(str(int(n)) for n in net.sizes)}]"]
     if classifier.activation is not None:
         activation = classifier.activation
@@ -139,7 +139,9 @@ def _strings(items) -> str:
 
 
 def _comment(text: str) -> str:
-    return " ".join(str(text).split())[:80]
+    """Text safe in a TOML comment or a spec's title: printable, one line, short."""
+    printable = "".join(ch if ch.isprintable() and not 0xD800 <= ord(ch) <= 0xDFFF else "?" for ch in str(text))
+    return " ".join(printable.split())[:80]
 
 
 def write(out_dir: Path, trained: Trained, classifier: Classifier, png: bytes) -> tuple[list[Path], str | None]:

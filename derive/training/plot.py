@@ -5,6 +5,7 @@ Drawn on a bare ``Figure`` with the Agg canvas: no pyplot, no global backend swi
 from __future__ import annotations
 
 import io
+import warnings
 
 from derive.training.loop import History
 
@@ -39,8 +40,16 @@ def curves_png(history: History, title: str, held_out: bool = True, l2: bool = F
         axes.legend()
     final = (f"final: training {100 * history.train_accuracy[-1]:.1f} %, "
              f"test {100 * history.test_accuracy[-1]:.1f} %")
-    figure.suptitle(f"{title}\n{final}", fontsize=10)
+    figure.suptitle(f"{_plain(title)}\n{final}", fontsize=10)
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", metadata={"Software": None})
+    with warnings.catch_warnings():  # a glyph no font has (a CJK file name) is drawn as a box, without a word
+        warnings.simplefilter("ignore")
+        figure.savefig(buffer, format="png", metadata={"Software": None})
     return buffer.getvalue()
+
+
+def _plain(text: str) -> str:
+    """A title as literal text: no control characters, and no $ that would start matplotlib's mathtext."""
+    printable = "".join(ch if ch.isprintable() and not 0xD800 <= ord(ch) <= 0xDFFF else "?" for ch in text)
+    return printable.replace("$", r"\$")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import inspect
 import os
+import re
 import textwrap
 
 from derive.training import datasets, loop
@@ -163,7 +164,8 @@ def program_source(classifier: Classifier, data: str, settings: loop.Settings, f
         title, needs = "XOR", ""
     else:
         loading = _CSV
-        title, needs = f"the CSV file {os.path.basename(data)}", ""
+        shown = re.sub(r"[^A-Za-z0-9._ -]", "_", os.path.basename(data))  # a docstring's text: nothing to escape
+        title, needs = f"the CSV file {shown}", ""
     head = _HEAD.format(
         what=title, version=__version__, network=net.describe(), file=file, needs=needs,
         imports="import csv\n\nimport numpy\n" if csv_file else "import numpy\n",
