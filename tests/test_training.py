@@ -178,10 +178,9 @@ def test_the_default_network_and_its_fallback():
     assert list(net.sizes) == [64, 32, 10] and net.bias
     assert defaults.classifier(4, 3).network.sizes == (4, 7, 3)
     assert defaults.classifier(2, 2).network.sizes == (2, 4, 2)
-    if defaults.softmax_available():
-        assert [a.name for a in net.activations] == ["sigmoid", "softmax"] and net.cost.name == "log-likelihood"
-    else:  # FALLBACK while softmax is not merged
-        assert [a.name for a in net.activations] == ["sigmoid", "sigmoid"] and net.cost.name == "cross-entropy"
+    output, cost = defaults.output_layer(10)  # softmax and log-likelihood (see SOFTMAX above)
+    assert [a.name for a in net.activations] == ["sigmoid", output] and net.cost.name == cost
+    assert (output, cost) in [("softmax", "log-likelihood"), ("sigmoid", "cross-entropy")]
     # one output node: a sigmoid with cross-entropy; the cost follows a given output activation
     assert defaults.classifier(2, 2, layers=[2, 4, 1]).network.cost.name == "cross-entropy"
     assert defaults.classifier(4, 3, activation="tanh").network.cost.name == "quadratic"
