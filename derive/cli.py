@@ -82,6 +82,76 @@ def _with_l2(spec, text: str | None):
     return spec if text is None else dataclasses.replace(spec, l2=parse_l2(text, "--l2"))
 
 
+def _training_options(parser: argparse.ArgumentParser, prefix: str = "") -> None:
+    """--data, --epochs, --batch-size, --learning-rate, --seed (train, and code --train); --l2 comes with the
+    network options, and training applies it as weight decay over the training set (n its size)."""
+    from derive.training import defaults  # plain data: loads no NumPy
+
+    parser.add_argument("--data", default=None, metavar="DATA",
+                        help=f"{prefix}digits (default), iris, xor (scikit-learn's bundled copies, no download), or "
+                             "FILE.csv (a header row; the last column is the class label)")
+    parser.add_argument("--epochs", type=int, default=None, metavar="N",
+                        help=f"{prefix}passes over the training set (default {defaults.EPOCHS}; "
+                             f"xor {defaults.XOR_EPOCHS})")
+    parser.add_argument("--batch-size", type=int, default=None, metavar="N",
+                        help=f"{prefix}samples per gradient step (default {defaults.BATCH_SIZE})")
+    parser.add_argument("--learning-rate", type=float, default=None, metavar="ETA",
+                        help=f"{prefix}the learning rate eta (default {defaults.LEARNING_RATE:g})")
+    parser.add_argument("--seed", type=int, default=None,
+                        help=f"{prefix}draws the 25 %% test split, the initial weights and the mini-batches "
+                             f"(default {defaults.SEED})")
+
+
+TRAINING_OPTIONS = ("data", "epochs", "batch_size", "learning_rate", "seed")
+
+
+def _training_settings(args: argparse.Namespace):
+    from derive.training import defaults
+    from derive.training.loop import Settings
+
+    given = {name: getattr(args, name) for name in TRAINING_OPTIONS[1:] if getattr(args, name) is not None}
+    settings = Settings(**{"epochs": defaults.epochs(_data(args)), "batch_size": defaults.BATCH_SIZE,
+                           "learning_rate": defaults.LEARNING_RATE, "l2": _training_l2(args), "seed": defaults.SEED,
+                           **given})
+    return settings.checked()
+
+
+def _training_l2(args: argparse.Namespace) -> float:
+    """The weight decay's lambda: --l2, else a spec's l2, else the default (the loop applies it with n the
+    size of the training set, so the network it trains is built without it)."""
+    from derive.model.values import parse_l2
+    from derive.read.spec_file import load_spec
+    from derive.training import defaults
+
+    if getattr(args, "l2", None) is not None:
+        return float(parse_l2(args.l2, "--l2") or 0)
+    if getattr(args, "spec", None) is not None and args.spec != "-":
+        return float(load_spec(args.spec).l2 or 0)
+    return defaults.L2
+
+
+def _data(args: argparse.Namespace) -> str:
+    """--data, digits when not given (an empty --data is refused by the data set's checks)."""
+    return args.data if args.data is not None else "digits"
+
+
+def _classifier(args: argparse.Namespace, features: int, classes: int):
+    """The network to train: a SPEC file, or --layers/--activation/--cost with the classifier's defaults
+    for what is not given (derive.training.defaults)."""
+    from derive.training.defaults import Classifier, classifier
+
+    if args.spec is not None:
+        net, spec = _network_from_spec_or_options(args)
+        if net.l2 is not None:  # the training loop applies L2 itself (weight decay): not in the gradient code too
+            import dataclasses
+
+            net = dataclasses.replace(spec, l2=None).network()
+        return Classifier(net, spec.activation, spec.cost, spec.notation)
+    activation = args.activation if args.activation is None or len(args.activation) > 1 else args.activation[0]
+    return classifier(features, classes, layers=args.layers, activation=activation, cost=args.cost, bias=args.bias,
+                      notation=args.notation)
+
+
 def _force_option(parser: argparse.ArgumentParser, what: str | None) -> None:
     """--force: run a request refused as too long. Every depth the spec format allows (64 weight
     layers) now derives in seconds; commands that no longer refuse anything keep the option, so
@@ -379,8 +449,16 @@ def _cmd_code(args: argparse.Namespace) -> int:
     from derive.documents.files import write_atomic
 
     out = _output_file(args.out, "--out") if args.out is not None else None
-    net, _ = _network_from_spec_or_options(args)
-    source = generate_source(net)
+    if args.bias is None:  # biases by default in the training program (as in derive train), else none
+        args.bias = args.train
+    if args.train:
+        source = _training_program(args, out)
+    else:
+        given = [f"--{name.replace('_', '-')}" for name in TRAINING_OPTIONS if getattr(args, name) is not None]
+        if given:
+            raise DeriveError(f"{given[0]} is an option of the training program: add --train")
+        net, _ = _network_from_spec_or_options(args)
+        source = generate_source(net)
     if out is None:
         if args.json:
             _print_json({"source": source})
@@ -392,6 +470,69 @@ def _cmd_code(args: argparse.Namespace) -> int:
         _print_json({"files": [str(out)]})
     else:
         _say(args, f"wrote {str(out)}")
+    return 0
+
+
+def _training_program(args: argparse.Namespace, out: Path | None) -> str:
+    """derive code --train: the standalone classifier program (network code, data, training loop)."""
+    from derive.training import datasets
+    from derive.training.loop import check_fits
+    from derive.training.program import program_source
+
+    settings = _training_settings(args)
+    data = _data(args)
+    features, classes = datasets.shape(data)
+    chosen = _classifier(args, features, classes)
+    check_fits(chosen.network, features, classes, data)
+    return program_source(chosen, data, settings, out.name if out is not None else "classifier.py")
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from derive.render.terminal import progress_bar
+    from derive.training import datasets, extras, loop, outputs
+    from derive.training.plot import curves_png
+
+    settings = _training_settings(args)
+    data_name = _data(args)
+    datasets.check_source(data_name)
+    extras.require(data_name)
+    out_text = args.out if args.out is not None else outputs.default_out_dir(data_name)
+    _check_path_text(out_text, "--out")
+    out_dir = Path(out_text)
+    outputs.check_out_dir(out_dir)
+    data = datasets.load(data_name, settings.seed)
+    chosen = _classifier(args, data.features, data.n_classes)
+    net = chosen.network
+    loop.check_fits(net, data.features, data.n_classes, data.name)
+    quiet = args.quiet or args.json
+    _say(args, data.describe())
+    _say(args, f"network {net.describe()}; {settings.epochs} epochs, batch size {settings.batch_size}, "
+               f"learning rate {settings.learning_rate:g}, L2 {settings.l2:g}, seed {settings.seed}")
+    with progress_bar(settings.epochs, "training", enabled=not quiet) as advance:
+        trained = loop.train(net, data, settings, on_epoch=lambda epoch: advance(
+            f"loss {epoch.loss:.4f}, test accuracy {100 * epoch.test_accuracy:.1f} %"))
+    png = curves_png(trained.history, f"{data.name}: {net.describe()}", held_out=data.held_out,
+                     l2=settings.l2 > 0)
+    files, note = outputs.write(out_dir, trained, chosen, png)
+    history = trained.history
+    if args.json:
+        _print_json({"data": data.name, "network": net.describe(), "layers": list(net.sizes),
+                     "train_samples": int(len(data.labels_train)), "test_samples": int(len(data.labels_test)),
+                     "train_accuracy": trained.train_accuracy, "test_accuracy": trained.test_accuracy,
+                     "epochs": settings.epochs, "seconds": round(trained.seconds, 3),
+                     "batch_size": settings.batch_size, "learning_rate": settings.learning_rate, "l2": settings.l2,
+                     "seed": settings.seed, "history": history.as_dict(), "files": _paths(files), "note": note})
+    else:
+        shown = sorted({1, settings.epochs, *range(0, settings.epochs + 1, max(1, settings.epochs // 10))} - {0})
+        for number in shown:
+            _say(args, f"epoch {number:{len(str(settings.epochs))}d}   loss {history.loss[number - 1]:.4f}   "
+                       f"train {100 * history.train_accuracy[number - 1]:5.1f} %   "
+                       f"test {100 * history.test_accuracy[number - 1]:5.1f} %")
+        print(f"train accuracy {100 * trained.train_accuracy:.1f} %, test accuracy "
+              f"{100 * trained.test_accuracy:.1f} % ({settings.epochs} epochs in {trained.seconds:.2f} s)")
+        _say(args, "wrote " + ", ".join(str(path) for path in files))
+    if note:
+        print(f"derive: note: {note}", file=sys.stderr)
     return 0
 
 
@@ -568,8 +709,11 @@ def _cmd_completion(args: argparse.Namespace) -> int:
     from derive.notation.letters import PRESETS
     from derive.render.terminal import bash_completion
 
-    words = {"--activation": NAMES + OUTPUT_NAMES, "--cost": COSTS, "--kinds": KINDS, "--notation": PRESETS}
-    print(bash_completion(build_parser(), words), end="")
+    from derive.training.datasets import BUILT_IN
+
+    words = {"--activation": NAMES + OUTPUT_NAMES, "--cost": COSTS, "--kinds": KINDS, "--notation": PRESETS,
+             "--data": BUILT_IN}
+    print(bash_completion(build_parser(), words, or_files=["--data"]), end="")
     return 0
 
 
@@ -728,9 +872,34 @@ def build_parser() -> argparse.ArgumentParser:
                       help="network spec file, or - for standard input (or use --layers)")
     _network_options(code, required=False)
     code.add_argument("--out", default=None, metavar="FILE", help="write to FILE (default: print)")
+    code.add_argument("--train", action="store_true",
+                      help="write the whole standalone classifier program (network code, data loading, training "
+                           "loop) for the data and settings below; the network defaults to derive train's")
+    _training_options(code, "with --train: ")
+    code.set_defaults(bias=None)  # --train: with biases unless --no-bias; without --train: only with --bias
     _force_option(code, None)
     _output_options(code, 'print {"source": ...} (or {"files": [FILE]} with --out)', "no 'wrote' line")
     code.set_defaults(run=_cmd_code)
+
+    train = sub.add_parser("train", help="train a classifier with mini-batch SGD on the generated gradient code",
+                           description="Train a classifier on digits, iris, xor or a CSV file with mini-batch "
+                                       "stochastic gradient descent on the network's generated gradient; write "
+                                       "OUT/curves.png (loss and accuracy per epoch), OUT/weights.json and "
+                                       "OUT/network.toml (a spec with the trained weights), and print the training "
+                                       "and test accuracy. Without a SPEC or --layers the network is [features, "
+                                       "hidden, classes], sigmoid then softmax, log-likelihood cost, with biases. "
+                                       "Needs scikit-learn (digits, iris) and matplotlib: pip install "
+                                       "'derive[train]'.")
+    train.add_argument("spec", nargs="?", default=None, metavar="SPEC",
+                       help="network spec file, or - for standard input (its [values] are not used)")
+    _network_options(train, required=False)
+    train.set_defaults(bias=True)
+    _training_options(train)
+    train.add_argument("--out", default=None, metavar="DIR",
+                       help="the output directory, replaced as a whole (default: train-DATA)")
+    _output_options(train, 'print {"train_accuracy", "test_accuracy", "epochs", "seconds", "history", "files", ...}',
+                    "no progress bar, no epoch table and no 'wrote' line: only the accuracies")
+    train.set_defaults(run=_cmd_train)
 
     grad = sub.add_parser("grad", help="cost and every gradient for the numbers in a spec file")
     grad.add_argument("spec", metavar="SPEC", help="spec file with [values], or - for standard input")
@@ -826,7 +995,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv = sys.argv[1:] if argv is None else list(argv)
         if not argv:
             parser.print_help()
-            print("derive: error: no command given; choose one of steps, sheet, code, grad, check, homework, "
+            print("derive: error: no command given; choose one of steps, sheet, code, grad, check, train, homework, "
                   "check-answer, grade, examples, completion (see 'derive --help')", file=sys.stderr)
             return 2
         try:
