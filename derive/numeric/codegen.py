@@ -39,6 +39,10 @@ class _ArrayPrinter(NumPyPrinter):
     def _print_Rational(self, expr) -> str:
         return repr(float(expr))
 
+    def _print_sigma(self, expr) -> str:
+        """sigma(u) in a derivative kept in the user's sigma (SiLU'): the stable helper of STABLE_SIGMOID."""
+        return f"_sigmoid({self._print(expr.args[0])})"
+
 
 def array_code(expr: sp.Expr, names: dict) -> str:
     """NumPy code for an elementwise formula, with quantities renamed to array variables.
@@ -53,7 +57,7 @@ def array_code(expr: sp.Expr, names: dict) -> str:
 def forward_code(act, z_name: str, analytic: bool = False) -> str:
     """NumPy code for g(z): the activation's stable form, or its printed definition (complex-safe)."""
     if analytic or not act.numpy_forward:
-        return array_code(act.definition(sp.Symbol(z_name)), {})
+        return array_code(act.definitions[act.function](sp.Symbol(z_name)), {})  # helpers written out
     return act.numpy_forward.format(z=z_name)
 
 

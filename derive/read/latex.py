@@ -10,6 +10,7 @@ and nesting depth, and the public entry points run under a time limit (``derive.
 """
 from __future__ import annotations
 
+import pickle
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
@@ -1246,11 +1247,25 @@ def _parse_cost(text: str):
     return defined_cost(term)
 
 
+def _as_built(parse: Callable, text: str) -> bytes:
+    return pickle.dumps(parse(text))
+
+
+def _limited_as_built(parse: Callable, text: str, seconds: float, what: str):
+    """``parse(text)`` in a time-limited child, its result unpickled as it was built.
+
+    A derivation's steps are written unevaluated (2(a - y), z sigma(z)(1 - sigma(z)) in that order);
+    SymPy's unpickling rebuilds every expression, so it is done with evaluation off."""
+    data = run_limited(_as_built, parse, text, seconds=seconds, what=what)
+    with sp.evaluate(False):
+        return pickle.loads(data)
+
+
 def parse_activation(text: str, seconds: float = PARSE_SECONDS):
-    """'g(z) = <LaTeX>' as an Activation (time-limited parse)."""
-    return run_limited(_parse_activation, text, seconds=seconds, what="reading the activation")
+    """'g(z) = <LaTeX>' as an Activation (time-limited parse, step-by-step derivative)."""
+    return _limited_as_built(_parse_activation, text, seconds, "reading the activation")
 
 
 def parse_cost(text: str, seconds: float = PARSE_SECONDS):
-    """'C_0 = <LaTeX>' as a Cost (time-limited parse)."""
-    return run_limited(_parse_cost, text, seconds=seconds, what="reading the cost")
+    """'C_0 = <LaTeX>' as a Cost (time-limited parse, step-by-step derivative)."""
+    return _limited_as_built(_parse_cost, text, seconds, "reading the cost")
