@@ -16,6 +16,7 @@ from sympy.codegen.rewriting import expm1_opt, log1p_opt, optimize
 from sympy.printing.numpy import NumPyPrinter
 
 from derive.errors import DeriveError
+from derive.model.activations import SIGMA
 from derive.notation.printing import text
 from derive.model.steps import BlockKey, Result
 
@@ -39,9 +40,11 @@ class _ArrayPrinter(NumPyPrinter):
     def _print_Rational(self, expr) -> str:
         return repr(float(expr))
 
-    def _print_sigma(self, expr) -> str:
+    def _print_Function(self, expr) -> str:
         """sigma(u) in a derivative kept in the user's sigma (SiLU'): the stable helper of STABLE_SIGMOID."""
-        return f"_sigmoid({self._print(expr.args[0])})"
+        if expr.func == SIGMA:
+            return f"_sigmoid({self._print(expr.args[0])})"
+        return super()._print_Function(expr)
 
 
 def array_code(expr: sp.Expr, names: dict) -> str:
