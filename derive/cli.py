@@ -45,10 +45,11 @@ def _network_options(parser: argparse.ArgumentParser, required: bool = True) -> 
     from derive.notation.letters import PRESETS  # loaded with the package anyway
 
     parser.add_argument("--layers", nargs="+", required=required, metavar="N",
-                        help="layer sizes, input first, e.g. --layers 2 3 1")
+                        help="layer sizes, input first, e.g. --layers 2 3 1 (or 2,3,1)")
     parser.add_argument("--activation", nargs="+", default=None, metavar="NAME",
                         help="one activation for every layer or one per weight layer: sigmoid, tanh, relu, "
-                             "leaky-relu, softplus, identity; parameters as sigmoid(gain=2)")
+                             "leaky-relu, softplus, identity, elu, silu (swish), gelu; parameters as sigmoid(gain=2); "
+                             "or a definition such as 'g(z) = z\\sigma(z)'")
     parser.add_argument("--cost", default=None, help="quadratic (default), half-quadratic, cross-entropy")
     parser.add_argument("--bias", action=argparse.BooleanOptionalAction, default=False, help="include biases")
     parser.add_argument("--notation", default="default", choices=sorted(PRESETS), help="notation preset")
@@ -76,7 +77,8 @@ def network_from(args: argparse.Namespace) -> "Network":
     from derive.model.network import Network
 
     activation = args.activation if args.activation is None or len(args.activation) > 1 else args.activation[0]
-    return Network(args.layers, activation=activation, cost=args.cost, bias=args.bias, notation=args.notation)
+    layers = [size for given in args.layers for size in given.split(",") if size.strip()]  # 2 3 1 or 2,3,1
+    return Network(layers, activation=activation, cost=args.cost, bias=args.bias, notation=args.notation)
 
 
 def _network_from_spec_or_options(args: argparse.Namespace) -> tuple["Network", Any]:
