@@ -137,7 +137,7 @@ class _Build:
             return expr.func(*args)
 
 
-def D(expr: sp.Expr, var: sp.Symbol) -> sp.Derivative:
+def _d(expr: sp.Expr, var: sp.Symbol) -> sp.Derivative:
     """The derivative still to be taken, as SymPy's unevaluated Derivative."""
     return sp.Derivative(expr, var)
 
@@ -177,7 +177,7 @@ def rule_for(expr: sp.Expr, var: sp.Symbol, known: Mapping[sp.FunctionClass, Kno
     if expr == var:
         return Application("power", Rule.POWER_RULE, expr, sp.Integer(1))
     if isinstance(expr, sp.Add):
-        return Application("sum", Rule.SUM_RULE, expr, b.add(*(D(t, var) for t in expr.args)))
+        return Application("sum", Rule.SUM_RULE, expr, b.add(*(_d(t, var) for t in expr.args)))
     if isinstance(expr, sp.Mul):
         return _product_rule(expr, var, b)
     if isinstance(expr, sp.Pow):
@@ -185,7 +185,7 @@ def rule_for(expr: sp.Expr, var: sp.Symbol, known: Mapping[sp.FunctionClass, Kno
     if isinstance(expr, sp.Piecewise):
         return _piecewise_rule(expr, var)
     if isinstance(expr, _CASES):
-        return Application("cases", Rule.DEFINITION, expr, D(_by_cases(expr), var))
+        return Application("cases", Rule.DEFINITION, expr, _d(_by_cases(expr), var))
     if len(expr.args) == 1:
         u = expr.args[0]
         outer = None
@@ -205,7 +205,7 @@ def rule_for(expr: sp.Expr, var: sp.Symbol, known: Mapping[sp.FunctionClass, Kno
         if outer is not None:
             if u == var:
                 return Application(kind, rule, expr, outer)
-            return Application(kind, Rule.CHAIN_RULE, expr, b.mul(outer, D(u, var)), chain=True)
+            return Application(kind, Rule.CHAIN_RULE, expr, b.mul(outer, _d(u, var)), chain=True)
     return Application("sympy", Rule.DIFFERENTIATION, expr, sp.diff(expr, var))
 
 
@@ -214,14 +214,14 @@ def _product_rule(expr: sp.Mul, var: sp.Symbol, b: _Build) -> Application:
     varying = [f for f in expr.args if f.has(var)]
     if constant:
         return Application("constant multiple", Rule.CONSTANT_MULTIPLE_RULE, expr,
-                           b.mul(*constant, D(sp.Mul(*varying), var)))
+                           b.mul(*constant, _d(sp.Mul(*varying), var)))
     below = [f for f in varying if f.is_Pow and f.exp.is_Number and f.exp.is_negative]
     above = [f for f in varying if f not in below]
     if below and above:
         u, v = sp.Mul(*above), sp.Mul(*(f.base ** -f.exp for f in below))
-        numerator = b.add(b.mul(D(u, var), v), b.mul(-1, u, D(v, var)))
+        numerator = b.add(b.mul(_d(u, var), v), b.mul(-1, u, _d(v, var)))
         return Application("quotient", Rule.QUOTIENT_RULE, expr, b.mul(numerator, b.pow(b.pow(v, 2), -1)))
-    terms = [b.mul(*(D(f, var) if i == n else f for n, f in enumerate(varying))) for i in range(len(varying))]
+    terms = [b.mul(*(_d(f, var) if i == n else f for n, f in enumerate(varying))) for i in range(len(varying))]
     return Application("product", Rule.PRODUCT_RULE, expr, b.add(*terms))
 
 
@@ -231,13 +231,13 @@ def _power_rule(expr: sp.Pow, var: sp.Symbol, b: _Build) -> Application:
         outer = b.mul(exp, b.pow(base, sp.Add(exp, -1)))
         if base == var:
             return Application("power", Rule.POWER_RULE, expr, outer)
-        return Application("power", Rule.CHAIN_RULE, expr, b.mul(outer, D(base, var)), chain=True)
+        return Application("power", Rule.CHAIN_RULE, expr, b.mul(outer, _d(base, var)), chain=True)
     if not base.has(var):
         outer = b.mul(expr, sp.log(base))
         if exp == var:
             return Application("exponential", Rule.EXPONENTIAL_RULE, expr, outer)
-        return Application("exponential", Rule.CHAIN_RULE, expr, b.mul(outer, D(exp, var)), chain=True)
-    return Application("rewrite", Rule.REWRITE, expr, D(sp.exp(b.mul(exp, sp.log(base)), evaluate=False), var))
+        return Application("exponential", Rule.CHAIN_RULE, expr, b.mul(outer, _d(exp, var)), chain=True)
+    return Application("rewrite", Rule.REWRITE, expr, _d(sp.exp(b.mul(exp, sp.log(base)), evaluate=False), var))
 
 
 def _by_cases(expr: sp.Expr) -> sp.Piecewise:
@@ -307,8 +307,8 @@ def locate_kinks(expr: sp.Expr, var: sp.Symbol) -> tuple[sp.Expr, ...]:
     return _sorted(points)
 
 
-def _condition(where: sp.Set, var: sp.Symbol, closed_right: bool = False) -> sp.Basic:
-    """A union of intervals as a condition on ``var``, written var > a, var < b (var <= b: ``closed_right``)."""
+def _condition(where: sp.Set, var: sp.Symbol) -> sp.Basic:
+    """A union of intervals and points as a condition on ``var``, written var > a, var <= b, var = c."""
     parts = []
     for piece in _pieces(where):
         if isinstance(piece, sp.FiniteSet):
@@ -318,8 +318,7 @@ def _condition(where: sp.Set, var: sp.Symbol, closed_right: bool = False) -> sp.
         if piece.inf.is_finite:
             conds.append((sp.GreaterThan if not piece.left_open else sp.StrictGreaterThan)(var, piece.inf))
         if piece.sup.is_finite:
-            closed = closed_right or not piece.right_open
-            conds.append((sp.LessThan if closed else sp.StrictLessThan)(var, piece.sup))
+            conds.append((sp.StrictLessThan if piece.right_open else sp.LessThan)(var, piece.sup))
         parts.append(sp.And(*conds) if conds else sp.true)
     return sp.Or(*parts) if parts else sp.false
 
@@ -327,13 +326,13 @@ def _condition(where: sp.Set, var: sp.Symbol, closed_right: bool = False) -> sp.
 def _piecewise_rule(pw: sp.Piecewise, var: sp.Symbol) -> Application:
     sets = _piece_sets(pw, var)
     if sets is None:
-        pieces = [(D(e, var), c) for e, c in pw.args]
+        pieces = [(_d(e, var), c) for e, c in pw.args]
         return Application("piecewise", Rule.PIECEWISE_RULE, pw, sp.Piecewise(*pieces, evaluate=False))
     pieces = []
     for (e, _), where in zip(pw.args, sets):
         inside = where.interior
         if inside != sp.S.EmptySet:
-            pieces.append((D(e, var), _condition(inside, var)))
+            pieces.append((_d(e, var), _condition(inside, var)))
     return Application("piecewise", Rule.PIECEWISE_RULE, pw, sp.Piecewise(*pieces, evaluate=False))
 
 
@@ -353,7 +352,7 @@ def _left_slopes(pw: sp.Piecewise, var: sp.Symbol) -> tuple[sp.Piecewise, tuple[
         ends = {piece.sup for piece in _pieces(where) if piece.sup in gaps}
         closed = where | sp.FiniteSet(*ends)
         last = n == len(sets) - 1 and (covered | gaps) == sp.S.Reals
-        pieces.append((e, sp.true if last else _condition(closed, var, closed_right=True)))
+        pieces.append((e, sp.true if last else _condition(closed, var)))
     return sp.Piecewise(*pieces, evaluate=False), _sorted(gaps.args)
 
 
@@ -374,7 +373,7 @@ def _names(apps: list[Application]) -> str:
     return ", ".join(dict.fromkeys(_DERIVATIVE_TEXT[a.expr.func.__name__] for a in apps))
 
 
-def reason(apps: list[Application], var: sp.Symbol) -> str:
+def _sentence(apps: list[Application], var: sp.Symbol) -> str:
     """The sentence for one step: like applications of one rule."""
     first = apps[0]
     v = str(var)
@@ -438,7 +437,7 @@ def _reason(apps: list[Application], var: sp.Symbol, known: Mapping) -> str:
     if first.kind == "cases":
         what = " and ".join(dict.fromkeys(_case_name(a.expr) for a in apps))
         return f"Write {what} by cases."
-    return reason(apps, var)
+    return _sentence(apps, var)
 
 
 def _case_name(expr: sp.Expr) -> str:
@@ -471,7 +470,7 @@ def _differentiate(expr: sp.Expr, var: sp.Symbol, known_items: tuple, name: str,
     """``differentiate``, remembered: every network made with a built-in activation asks for the same chain."""
     known = dict(known_items)
     b = _Build(var)
-    current: sp.Expr = D(expr, var)
+    current: sp.Expr = _d(expr, var)
     steps: list[tuple[sp.Expr, Rule, str]] = []
     while True:
         pending = list(dict.fromkeys(_pending(current, var, known)))
@@ -482,7 +481,9 @@ def _differentiate(expr: sp.Expr, var: sp.Symbol, known_items: tuple, name: str,
         apps = {d: rule_for(d.expr, var, known) for d in pending}
         first = apps[pending[0]]
         group = [apps[d] for d in pending if (apps[d].kind, apps[d].chain) == (first.kind, first.chain)]
-        current = b.rebuild(current, {D(a.expr, var): a.result for a in group})
+        before, current = current, b.rebuild(current, {_d(a.expr, var): a.result for a in group})
+        if current == before:  # a rule that changes nothing would loop: SymPy's own derivative kept its form
+            raise DeriveError(f"cannot differentiate {sp.sstr(first.expr)} step by step")
         rule = first.rule if all(a.rule is first.rule for a in group) else Rule.CHAIN_RULE
         steps.append((current, rule, _reason(group, var, known)))
     at_kinks: list[tuple[sp.Expr, sp.Expr]] = []
@@ -496,9 +497,9 @@ def _differentiate(expr: sp.Expr, var: sp.Symbol, known_items: tuple, name: str,
         current = b.rebuild(current, conventions)
         points = _sorted(points)
         at_kinks = [(k, _value_at(current, var, k)) for k in points]
-        prime = f"{name}'" if name else "the derivative"
         where = " and ".join(f"{var} = {k}" for k in points)
-        used = ", ".join(f"{prime}({k}) = {sp.sstr(v)}" for k, v in at_kinks)
+        used = ", ".join(f"{name}'({k}) = {sp.sstr(v)}" if name else f"{sp.sstr(v)} at {var} = {k}"
+                         for k, v in at_kinks)
         steps.append((current, Rule.CONVENTION, f"There is no derivative at {where}, where the definition switches; "
                                                 f"we use the left slope there, {used}."))
     if tidy and not current.has(sp.Piecewise):
