@@ -77,7 +77,9 @@ def network_from(args: argparse.Namespace) -> "Network":
     from derive.model.network import Network
 
     activation = args.activation if args.activation is None or len(args.activation) > 1 else args.activation[0]
-    layers = [size for given in args.layers for size in given.split(",") if size.strip()]  # 2 3 1 or 2,3,1
+    layers = args.layers
+    if len(layers) == 1 and "," in layers[0]:  # one list, 2,3,1 (a mix such as 2 3,1 is refused as before)
+        layers = [size.strip() for size in layers[0].split(",")]
     return Network(layers, activation=activation, cost=args.cost, bias=args.bias, notation=args.notation)
 
 

@@ -266,8 +266,8 @@ class _Parser:
             return "an inequality is not an answer"
         if t == END_CASES:
             return "'\\end{cases}' closes a \\begin{cases} that was never opened"
-        if t in ("&", NEXT_CASE):
-            return f"'{t}' belongs inside \\begin{{cases}} ... \\end{{cases}}"
+        if t == "&":
+            return "an alignment '&' is not part of an answer (in \\begin{cases} it comes before a condition)"
         if t == ",":
             return "unexpected ','; write decimals with a point, e.g. 0.0713"
         return f"unexpected '{t}'"
