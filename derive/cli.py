@@ -45,10 +45,11 @@ def _network_options(parser: argparse.ArgumentParser, required: bool = True) -> 
     from derive.notation.letters import PRESETS  # loaded with the package anyway
 
     parser.add_argument("--layers", nargs="+", required=required, metavar="N",
-                        help="layer sizes, input first, e.g. --layers 2 3 1")
+                        help="layer sizes, input first, e.g. --layers 2 3 1 (or 2,3,1)")
     parser.add_argument("--activation", nargs="+", default=None, metavar="NAME",
                         help="one activation for every layer or one per weight layer: sigmoid, tanh, relu, "
-                             "leaky-relu, softplus, identity, softmax (output layer); parameters as sigmoid(gain=2)")
+                             "leaky-relu, softplus, identity, elu, silu (swish), gelu, softmax (output layer); "
+                             "parameters as sigmoid(gain=2); or a definition such as 'g(z) = z\\sigma(z)'")
     parser.add_argument("--cost", default=None, help="quadratic (default), half-quadratic, cross-entropy, "
                         "log-likelihood (alias categorical-cross-entropy)")
     parser.add_argument("--bias", action=argparse.BooleanOptionalAction, default=False, help="include biases")
@@ -166,7 +167,10 @@ def network_from(args: argparse.Namespace) -> "Network":
     activation = args.activation if args.activation is None or len(args.activation) > 1 else args.activation[0]
     from derive.model.values import parse_l2
 
-    return Network(args.layers, activation=activation, cost=args.cost, bias=args.bias, notation=args.notation,
+    layers = args.layers
+    if len(layers) == 1 and "," in layers[0]:  # one list, 2,3,1 (a mix such as 2 3,1 is refused as before)
+        layers = [size.strip() for size in layers[0].split(",")]
+    return Network(layers, activation=activation, cost=args.cost, bias=args.bias, notation=args.notation,
                    l2=parse_l2(getattr(args, "l2", None), "--l2"))
 
 

@@ -20,7 +20,7 @@ def _explicit(expr, act):
 @pytest.mark.parametrize("name", ALL)
 def test_classic_derivative_equals_sympy_derivative_of_definition(name):
     act = activation_named(name)
-    truth = sp.diff(act.definition(Z), Z)
+    truth = sp.diff(_explicit(act.definition(Z), act), Z)  # a helper in the definition (SiLU's sigma) written out
     classic = _explicit(act.classic(Z), act)
     if act.analytic:
         assert sp.simplify(truth - classic) == 0
@@ -32,6 +32,8 @@ def test_classic_derivative_equals_sympy_derivative_of_definition(name):
 @pytest.mark.parametrize("name", ALL)
 def test_classic_in_output_matches_classic(name):
     act = activation_named(name)
+    if act.derivative_in_output is None:
+        pytest.skip(f"{name}' is not a function of the output alone")
     in_output = _explicit(act.classic_in_output(act.definition(Z)), act)
     classic = _explicit(act.classic(Z), act)
     for z in [sp.Rational(-3, 2), sp.Rational(-1, 7), sp.Rational(2, 5), sp.Integer(3)]:

@@ -7,7 +7,8 @@ from derive import DeriveError, Network
 from derive.model.activations import NAMES
 
 OUTSIDE = {"tanh": r"\(-1, 1\)", "identity": "any real value", "relu": r"\[0, inf\)",
-           "leaky-relu": "any real value", "leaky-relu(slope=1/10)": "any real value", "softplus": r"\(0, inf\)"}
+           "leaky-relu": "any real value", "leaky-relu(slope=1/10)": "any real value", "softplus": r"\(0, inf\)",
+           "elu": r"\(-alpha, inf\)", "silu": "from about -0.28 up", "gelu": "from about -0.17 up"}
 
 
 def test_every_builtin_activation_is_classified():

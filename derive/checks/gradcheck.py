@@ -97,10 +97,11 @@ def _forward_pass(numeric: NumericNetwork, weights, biases, X) -> tuple[tuple, t
 
 
 def _kink_signature(numeric: NumericNetwork, weights, biases, X) -> tuple:
-    """Sign pattern of z in every layer with a kinked activation."""
+    """Which side of each kink z is on, in every layer with a kinked activation (ReLU: the sign of z)."""
     zs, _ = _forward_pass(numeric, weights, biases, X)
     net = numeric.network
-    return tuple(np.sign(Z).tobytes() for layer, Z in enumerate(zs, start=1) if net.activation(layer).kinks)
+    return tuple(np.sign(Z - float(kink)).tobytes() for layer, Z in enumerate(zs, start=1)
+                 for kink in net.activation(layer).kinks)
 
 
 def _input_scale(kind: str, layer: int, shape: tuple, activations: list[np.ndarray]) -> np.ndarray:

@@ -138,11 +138,20 @@ def _quantities(expr: sp.Expr, net: "Network") -> set:
 
 
 def settle(value: sp.Expr) -> sp.Expr:
-    """Exact rationals stay exact; anything transcendental becomes a 120-digit float."""
+    """Exact rationals stay exact; anything transcendental becomes a 120-digit float.
+
+    Where cancellation eats the digits (GELU's 1 + tanh(u) at u = -650 is 2e^-1300), SymPy's evalf
+    gives up at its default working precision and returns a float with no digits left (0.e-247,
+    which then turned 0.9 into 1 in a subtraction); it is asked again with room to work."""
     value = sp.sympify(value)
     if value.is_Rational:
         return value
-    return value.evalf(DIGITS) if not value.free_symbols else value
+    if value.free_symbols:
+        return value
+    result = value.evalf(DIGITS)
+    if result.is_Float and result._prec < DIGITS * 3:  # fewer than ~90 digits survived
+        result = value.evalf(DIGITS, maxn=DIGITS * 40)
+    return result
 
 
 def equal(lhs: sp.Expr, rhs: sp.Expr) -> bool:

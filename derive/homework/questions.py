@@ -255,9 +255,9 @@ def _worth_doing(question: Question) -> bool:
     model = Model(net, point=question.point())
     s = net.symbols
     for layer in range(1, net.L + 1):
-        if net.activation(layer).kinks:
+        for kink in net.activation(layer).kinks:  # every node on one side of a kink, or one at it
             zs = [model.values[s.z[layer, j]] for j in range(net.size(layer))]
-            if all(z <= 0 for z in zs) or any(z == 0 for z in zs):
+            if all(z <= kink for z in zs) or any(z == kink for z in zs):
                 return False
     return abs(question.answer_value) >= sp.Rational(1, 1000)
 

@@ -13,6 +13,7 @@ from typing import Callable
 import sympy as sp
 
 from derive.errors import DeriveError
+from derive.model.differentiate import Chain, Differentiation, Known, differentiate
 from derive.model.steps import Rule, instantiate
 from derive.model.steps import product as _mul
 
@@ -68,10 +69,19 @@ class Activation:
     @property
     def definitions(self) -> dict[sp.FunctionClass, sp.Lambda]:
         """Every function symbol this activation uses, with its explicit definition (a vector
-        activation is written out in its layer's forward equation: it has no function symbol)."""
+        activation is written out in its layer's forward equation: it has no function symbol).
+
+        A definition written with a helper (SiLU's z sigma(z)) is given with the helper written out."""
+        helpers = dict(self.helpers)
         if self.vector:
-            return dict(self.helpers)
-        return {self.function: self.definition, **dict(self.helpers)}
+            return helpers
+        explicit = self.definition
+        if any(self.definition.expr.has(fn) for fn in helpers):
+            body = self.definition.expr
+            for fn, lam in helpers.items():
+                body = body.replace(fn, lam)
+            explicit = sp.Lambda(self.definition.variables, body)
+        return {self.function: explicit, **helpers}
 
 
 
@@ -82,6 +92,24 @@ def _pow(base: sp.Expr, exp: int) -> sp.Expr:
 
 SIGMA = sp.Function("sigma")
 _SIGMA_DEFINITION = sp.Lambda(Z, 1 / (1 + sp.exp(-Z)))
+KNOWN: dict[sp.FunctionClass, Known] = {
+    SIGMA: Known(sp.Lambda(Z, _mul(SIGMA(Z), 1 - SIGMA(Z))), "σ' = σ(1 - σ)"),
+}
+"""Functions a definition may use whose derivatives are written with themselves."""
+
+
+def derived(definition: sp.Expr, name: str = "", tidy: bool = False) -> Differentiation:
+    """The definition differentiated step by step (derive.model.differentiate), sigma kept as sigma."""
+    return differentiate(definition, Z, KNOWN, name=name, tidy=tidy)
+
+
+def _chain(definition: sp.Expr, start: str = "Start from the definition.", name: str = "",
+           convention: str = "") -> Chain:
+    """d/dz of the definition, then the differentiator's stages; ``convention``: the kink step's sentence."""
+    stages = derived(definition, name).steps
+    if convention:
+        stages = tuple((e, r, convention if r is Rule.CONVENTION else t) for e, r, t in stages)
+    return ((sp.Derivative(definition, Z), Rule.DEFINITION, start),) + stages
 
 
 def sigmoid(gain: sp.Expr = sp.Integer(1)) -> Activation:
@@ -91,13 +119,7 @@ def sigmoid(gain: sp.Expr = sp.Integer(1)) -> Activation:
     e = sp.exp(-gain * Z)
     d = 1 + e
     classic = _mul(gain, fn(Z), 1 - fn(Z)) if gain != 1 else _mul(fn(Z), 1 - fn(Z))
-    chain = (
-        (sp.Derivative(_pow(d, -1), Z), Rule.DEFINITION, "Write the sigmoid as a power of its denominator."),
-        (_mul(-1, _pow(d, -2), sp.Derivative(d, Z)), Rule.POWER_RULE,
-         "Power rule on the outer power, chain rule for the inner function."),
-        (_mul(-1, _pow(d, -2), sp.UnevaluatedExpr(-gain * e)), Rule.EXPONENTIAL_RULE,
-         "The exponential is its own derivative, times the inner derivative."),
-        (gain * e / d**2, Rule.SIMPLIFICATION, "The two minus signs cancel."),
+    chain = _chain(1 / d, "Write the sigmoid as a power of its denominator.") + (
         (sp.Mul(*([gain] if gain != 1 else []), sp.UnevaluatedExpr(1 / d), sp.UnevaluatedExpr(e / d),
                 evaluate=False), Rule.SIMPLIFICATION, "Split the fraction into two factors."),
         (classic, Rule.SUBSTITUTION,
@@ -120,10 +142,7 @@ def tanh() -> Activation:
     """Hyperbolic tangent (e^z - e^{-z})/(e^z + e^{-z})."""
     fn = sp.Function("tanh")
     p, q = sp.exp(Z) - sp.exp(-Z), sp.exp(Z) + sp.exp(-Z)
-    chain = (
-        (sp.Derivative(p / q, Z), Rule.DEFINITION, "Write tanh as a quotient of exponentials."),
-        ((q * q - p * p) / q**2, Rule.QUOTIENT_RULE,
-         "Quotient rule; the numerator and denominator are each other's derivatives."),
+    chain = _chain(p / q, "Write tanh as a quotient of exponentials.") + (
         (1 - _pow(p / q, 2), Rule.SIMPLIFICATION, "Divide both terms by the squared denominator."),
         (1 - fn(Z) ** 2, Rule.SUBSTITUTION, "The quotient is tanh itself."),
     )
@@ -137,18 +156,15 @@ def tanh() -> Activation:
 def relu() -> Activation:
     """Rectified linear unit max(0, z), with ReLU'(0) = 0 by convention."""
     fn = sp.Function("ReLU")
-    chain = (
-        (sp.Piecewise((sp.Derivative(Z, Z), Z > 0), (sp.Derivative(sp.Integer(0), Z), Z < 0)),
-         Rule.PIECEWISE_RULE, "Differentiate each piece away from the kink."),
-        (sp.Piecewise((1, Z > 0), (0, Z < 0)), Rule.POWER_RULE, "The slope is 1 on the right and 0 on the left."),
-        (sp.Piecewise((1, Z > 0), (0, True)), Rule.CONVENTION,
-         "ReLU has no derivative at 0; we use the left slope there, ReLU'(0) = 0."),
+    definition = sp.Piecewise((Z, Z > 0), (0, True))
+    chain = _chain(definition, name="ReLU",
+                   convention="ReLU has no derivative at 0; we use the left slope there, ReLU'(0) = 0.") + (
         (sp.Heaviside(Z, 0), Rule.DEFINITION, "That is the Heaviside step with H(0) = 0."),
     )
     return Activation(
-        name="relu", function=fn, definition=sp.Lambda(Z, sp.Piecewise((Z, Z > 0), (0, True))),
+        name="relu", function=fn, definition=sp.Lambda(Z, definition),
         derivative_chain=chain, derivative_in_output=sp.Lambda(Z, sp.Heaviside(Z, 0)),
-        convention="ReLU'(0) = 0", kinks=(sp.Integer(0),), analytic=False,
+        convention="ReLU'(0) = 0", kinks=derived(definition).kinks, analytic=False,
         description="rectified linear unit", numpy_forward="numpy.maximum({z}, 0.0)",
     )
 
@@ -157,19 +173,15 @@ def leaky_relu(slope: sp.Expr = sp.Rational(1, 100)) -> Activation:
     """Leaky ReLU: z for z > 0, slope * z otherwise; the left slope is used at 0."""
     slope = sp.sympify(slope)
     fn = sp.Function("LeakyReLU" if slope == sp.Rational(1, 100) else f"LeakyReLU_{slope}")
-    chain = (
-        (sp.Piecewise((sp.Derivative(Z, Z), Z > 0), (sp.Derivative(slope * Z, Z), Z < 0)),
-         Rule.PIECEWISE_RULE, "Differentiate each piece away from the kink."),
-        (sp.Piecewise((1, Z > 0), (slope, Z < 0)), Rule.POWER_RULE, "Each piece is linear."),
-        (sp.Piecewise((1, Z > 0), (slope, True)), Rule.CONVENTION,
-         f"No derivative at 0; we use the left slope there, {slope}."),
-    )
+    definition = sp.Piecewise((Z, Z > 0), (slope * Z, True))
+    chain = _chain(definition, name="LeakyReLU",
+                   convention=f"No derivative at 0; we use the left slope there, {slope}.")
     return Activation(
         name="leaky-relu" if slope == sp.Rational(1, 100) else f"leaky-relu(slope={slope})",
-        function=fn, definition=sp.Lambda(Z, sp.Piecewise((Z, Z > 0), (slope * Z, True))),
+        function=fn, definition=sp.Lambda(Z, definition),
         derivative_chain=chain,
         derivative_in_output=sp.Lambda(Z, sp.Piecewise((1, Z > 0), (slope, True))),
-        convention=f"LeakyReLU'(0) = {slope}", kinks=(sp.Integer(0),), analytic=False,
+        convention=f"LeakyReLU'(0) = {slope}", kinks=derived(definition).kinks, analytic=False,
         description=f"leaky ReLU with slope {slope} for negative inputs",
         numpy_forward=f"numpy.where({{z}} > 0, {{z}}, ({slope}) * {{z}})",
     )
@@ -179,11 +191,7 @@ def softplus() -> Activation:
     """Softplus ln(1 + e^z), whose derivative is the sigmoid."""
     fn = sp.Function("softplus")
     inner = 1 + sp.exp(Z)
-    chain = (
-        (sp.Derivative(sp.log(inner), Z), Rule.DEFINITION, "Start from the definition."),
-        (_mul(1 / inner, sp.Derivative(inner, Z)), Rule.LOGARITHM_RULE,
-         "The derivative of ln u is 1/u times the derivative of u."),
-        (sp.exp(Z) / inner, Rule.EXPONENTIAL_RULE, "The exponential is its own derivative."),
+    chain = _chain(sp.log(inner)) + (
         (1 / (1 + sp.exp(-Z)), Rule.SIMPLIFICATION, "Divide numerator and denominator by e^z."),
         (SIGMA(Z), Rule.SUBSTITUTION, "That is the logistic sigmoid."),
     )
@@ -197,11 +205,55 @@ def softplus() -> Activation:
 def identity() -> Activation:
     """The identity g(z) = z (a linear output)."""
     fn = sp.Function("id")
-    chain = ((sp.Derivative(Z, Z), Rule.DEFINITION, "Start from the definition."),
-             (sp.Integer(1), Rule.POWER_RULE, "The derivative of z is 1."))
+    chain = _chain(Z)
     return Activation(
         name="identity", function=fn, definition=sp.Lambda(Z, Z), derivative_chain=chain,
         derivative_in_output=sp.Lambda(Z, sp.Integer(1)), description="identity", numpy_forward="{z}",
+    )
+
+
+def elu(alpha: sp.Expr = sp.Integer(1)) -> Activation:
+    """Exponential linear unit: z for z > 0, alpha(e^z - 1) otherwise; the left slope, alpha, is used at 0."""
+    alpha = sp.sympify(alpha)
+    if not alpha.is_positive:
+        raise DeriveError(f"ELU's alpha must be positive, got {alpha}")
+    fn = sp.Function("ELU" if alpha == 1 else f"ELU_{alpha}")
+    definition = sp.Piecewise((Z, Z > 0), (_mul(alpha, sp.exp(Z) - 1), True))
+    chain = _chain(definition, name="ELU", convention=f"No derivative at 0; we use the left slope there, {alpha}.")
+    return Activation(
+        name="elu" if alpha == 1 else f"elu(alpha={alpha})", function=fn, definition=sp.Lambda(Z, definition),
+        derivative_chain=chain,
+        # for z <= 0, a = alpha(e^z - 1) <= 0 and g' = alpha e^z = a + alpha; for z > 0, a > 0 and g' = 1
+        derivative_in_output=sp.Lambda(Z, sp.Piecewise((1, Z > 0), (Z + alpha, True))),
+        convention=f"ELU'(0) = {alpha}", kinks=derived(definition).kinks, analytic=False,
+        description="exponential linear unit" + ("" if alpha == 1 else f" with alpha {alpha}"),
+        numpy_forward=f"numpy.where({{z}} > 0, {{z}}, ({alpha}) * numpy.expm1(numpy.minimum({{z}}, 0.0)))",
+    )
+
+
+def silu() -> Activation:
+    """SiLU (swish) z sigma(z): its derivative sigma(z) + z sigma(z)(1 - sigma(z)) keeps sigma."""
+    fn = sp.Function("SiLU")
+    definition = Z * SIGMA(Z)
+    return Activation(
+        name="silu", function=fn, definition=sp.Lambda(Z, definition), derivative_chain=_chain(definition),
+        derivative_in_output=None, helpers=((SIGMA, _SIGMA_DEFINITION),), description="SiLU (swish)",
+        numpy_forward="{z} * _sigmoid({z})", numpy_helpers=(STABLE_SIGMOID,),
+    )
+
+
+GELU_CUBIC = sp.Float("0.044715")
+"""The cubic coefficient of GELU's tanh approximation (Hendrycks and Gimpel)."""
+
+
+def gelu() -> Activation:
+    """GELU in its tanh approximation: z/2 (1 + tanh(sqrt(2/pi) (z + 0.044715 z^3)))."""
+    fn = sp.Function("GELU")
+    definition = Z / 2 * (1 + sp.tanh(sp.sqrt(2 / sp.pi) * (Z + GELU_CUBIC * Z**3)))
+    return Activation(
+        name="gelu", function=fn, definition=sp.Lambda(Z, definition), derivative_chain=_chain(definition),
+        derivative_in_output=None, description="GELU (tanh approximation)",
+        numpy_forward="0.5 * {z} * (1.0 + numpy.tanh(0.7978845608028654 * ({z} + 0.044715 * {z} * {z} * {z})))",
     )
 
 
@@ -230,24 +282,23 @@ _NON_ANALYTIC = (sp.Abs, sp.Max, sp.Min, sp.Piecewise, sp.Heaviside, sp.sign)
 
 
 def defined_activation(name: str, rhs: sp.Expr) -> Activation:
-    """An activation g(z) = rhs given by a user (in LaTeX): derived by SymPy, checked like any other.
+    """An activation g(z) = rhs given by a user (in LaTeX): derived step by step, checked like any other.
 
-    sigma inside the definition is written out (the generated code needs explicit functions).
+    sigma stays sigma (a helper with its definition, for the checks and the generated code); the
+    kinks are located from the definition, and the left slope is used at each.
     """
-    rhs = rhs.replace(SIGMA, lambda arg: _SIGMA_DEFINITION(arg))
     fn = sp.Function(name)
-    derivative = sp.diff(rhs, Z)
-    chain = [(sp.Derivative(rhs, Z), Rule.DEFINITION, "Start from the definition."),
-             (derivative, Rule.DIFFERENTIATION, "Differentiate term by term (sum, product, quotient and chain rules).")]
-    simpler = sp.simplify(derivative)
-    if simpler != derivative and sp.count_ops(simpler) < sp.count_ops(derivative):
-        chain.append((simpler, Rule.SIMPLIFICATION, "Simplify."))
+    done = derived(rhs, name, tidy=True)
+    chain = ((sp.Derivative(rhs, Z), Rule.DEFINITION, "Start from the definition."),) + done.steps
+    uses_sigma = rhs.has(SIGMA)
     analytic = not rhs.has(*_NON_ANALYTIC)
     return Activation(
-        name=name, function=fn, definition=sp.Lambda(Z, rhs), derivative_chain=tuple(chain),
-        derivative_in_output=None, analytic=analytic, kinks=() if analytic else (sp.Integer(0),),
-        description=f"activation {name} defined by the user", convention="" if analytic else
-        "SymPy's derivative is used where the definition switches",
+        name=name, function=fn, definition=sp.Lambda(Z, rhs), derivative_chain=chain,
+        derivative_in_output=None, analytic=analytic, kinks=done.kinks,
+        helpers=((SIGMA, _SIGMA_DEFINITION),) if uses_sigma else (),
+        numpy_helpers=(STABLE_SIGMOID,) if uses_sigma else (),
+        description=f"activation {name} defined by the user",
+        convention="; ".join(f"{name}'({k}) = {sp.sstr(v)}" for k, v in done.at_kinks),
     )
 
 
@@ -258,9 +309,13 @@ _BUILDERS: dict[str, tuple[Callable[..., Activation], str | None]] = {
     "leaky-relu": (leaky_relu, "slope"),
     "softplus": (softplus, None),
     "identity": (identity, None),
+    "elu": (elu, "alpha"),
+    "silu": (silu, None),
+    "gelu": (gelu, None),
 }
 _OUTPUT_BUILDERS: dict[str, Callable[[], Activation]] = {"softmax": softmax}  # vector: the output layer only
-ALIASES = {"logistic": "sigmoid", "linear": "identity", "leaky_relu": "leaky-relu", "leakyrelu": "leaky-relu"}
+ALIASES = {"logistic": "sigmoid", "linear": "identity", "leaky_relu": "leaky-relu", "leakyrelu": "leaky-relu",
+           "swish": "silu"}
 NAMES = tuple(_BUILDERS)  # element-wise: any layer
 OUTPUT_NAMES = tuple(_OUTPUT_BUILDERS)  # a vector activation, for the output layer
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from derive.errors import DeriveError
+from derive.model.differentiate import Chain, differentiate
 from derive.model.steps import Rule, instantiate
 
 A, Y = sp.symbols("a y", real=True)
@@ -35,30 +36,34 @@ def _mul(*factors: sp.Expr) -> sp.Expr:
     return sp.Mul(*factors, evaluate=False)
 
 
+def derived(term: sp.Expr, tidy: bool = False) -> Chain:
+    """The stages of d/da of a cost's term, step by step (derive.model.differentiate)."""
+    return differentiate(term, A, tidy=tidy).steps
+
+
+_CROSS_ENTROPY = -(Y * sp.log(A) + (1 - Y) * sp.log(1 - A))
 COSTS: dict[str, Cost] = {
     "quadratic": Cost(
         name="quadratic", title="quadratic cost", term=(A - Y) ** 2,
-        derivative_chain=((_mul(2, A - Y), Rule.POWER_RULE, "Power rule; the inner derivative is 1."),),
+        derivative_chain=derived((A - Y) ** 2),
         description="sum of squared errors",
     ),
     "half-quadratic": Cost(
         name="half-quadratic", title="half quadratic cost", term=sp.Rational(1, 2) * (A - Y) ** 2,
-        derivative_chain=((A - Y, Rule.POWER_RULE, "Power rule; the 2 cancels the one half."),),
+        derivative_chain=derived(sp.Rational(1, 2) * (A - Y) ** 2),
         description="one half of the sum of squared errors",
     ),
     "cross-entropy": Cost(
         name="cross-entropy", title="binary cross-entropy",
-        term=-(Y * sp.log(A) + (1 - Y) * sp.log(1 - A)),
-        derivative_chain=(
-            (-Y / A + (1 - Y) / (1 - A), Rule.LOGARITHM_RULE,
-             "The derivative of ln u is u'/u; the inner derivative of 1 - a is -1."),
+        term=_CROSS_ENTROPY,
+        derivative_chain=derived(_CROSS_ENTROPY) + (
             ((A - Y) / _mul(A, 1 - A), Rule.SIMPLIFICATION, "Bring both terms over a common denominator."),
         ),
         description="binary cross-entropy for outputs in (0, 1)",
     ),
     "log-likelihood": Cost(
         name="log-likelihood", title="log-likelihood cost", term=-Y * sp.log(A),
-        derivative_chain=((-Y / A, Rule.LOGARITHM_RULE, "The derivative of ln a is 1/a."),),
+        derivative_chain=derived(-Y * sp.log(A)),
         description="negative log-likelihood (categorical cross-entropy) for one-hot targets",
         target_distribution=True,
     ),
@@ -71,7 +76,9 @@ ALIASES = {"mse": "quadratic", "squared": "quadratic", "half_quadratic": "half-q
 
 
 _RANGES = {"tanh": "gives values in (-1, 1)", "relu": "gives values in [0, inf)", "leaky-relu": "gives any real value",
-           "softplus": "gives values in (0, inf)", "identity": "gives any real value"}
+           "softplus": "gives values in (0, inf)", "identity": "gives any real value",
+           "elu": "gives values in (-alpha, inf)", "silu": "gives values from about -0.28 up",
+           "gelu": "gives values from about -0.17 up"}
 
 
 _POSITIVE = ("softplus",)  # besides sigmoid-type and softmax outputs, which lie in (0, 1)
@@ -116,13 +123,8 @@ def defined_cost(term: sp.Expr) -> Cost:
     """A cost C_0 = sum_j term(a_j, y_j) given by a user (in LaTeX); its derivative by SymPy."""
     if term.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
         raise DeriveError("the cost is undefined (it divides by zero or is infinite); check the definition")
-    derivative = sp.diff(term, A)
-    chain = [(derivative, Rule.DIFFERENTIATION, "Differentiate the term of node j with respect to its output.")]
-    simpler = sp.factor(sp.simplify(derivative))
-    if simpler != derivative and sp.count_ops(simpler) < sp.count_ops(derivative):
-        chain.append((simpler, Rule.SIMPLIFICATION, "Simplify."))
-    return Cost(name="user-defined", title="cost defined by the user", term=term, derivative_chain=tuple(chain),
-                description="defined by the user")
+    return Cost(name="user-defined", title="cost defined by the user", term=term,
+                derivative_chain=derived(term, tidy=True), description="defined by the user")
 
 
 def cost_named(spec: str | Cost) -> Cost:

@@ -32,6 +32,13 @@ class Rule(Enum):
     SUBSTITUTION = "substitution"
     SIMPLIFICATION = "simplification"
     DIFFERENTIATION = "differentiation"
+    CONSTANT_RULE = "constant rule"
+    CONSTANT_MULTIPLE_RULE = "constant multiple rule"
+    PRODUCT_RULE = "product rule"
+    TRIG_RULE = "derivative of a trigonometric function"
+    HYPERBOLIC_RULE = "derivative of a hyperbolic function"
+    NAMED_FUNCTION_RULE = "derivative of a known function"
+    REWRITE = "rewriting"
 
     @property
     def title(self) -> str:

@@ -16,6 +16,7 @@ from sympy.codegen.rewriting import expm1_opt, log1p_opt, optimize
 from sympy.printing.numpy import NumPyPrinter
 
 from derive.errors import DeriveError
+from derive.model.activations import SIGMA
 from derive.notation.printing import text
 from derive.model.steps import BlockKey, Result
 
@@ -39,6 +40,12 @@ class _ArrayPrinter(NumPyPrinter):
     def _print_Rational(self, expr) -> str:
         return repr(float(expr))
 
+    def _print_Function(self, expr) -> str:
+        """sigma(u) in a derivative kept in the user's sigma (SiLU'): the stable helper of STABLE_SIGMOID."""
+        if expr.func == SIGMA:
+            return f"_sigmoid({self._print(expr.args[0])})"
+        return super()._print_Function(expr)
+
 
 def array_code(expr: sp.Expr, names: dict) -> str:
     """NumPy code for an elementwise formula, with quantities renamed to array variables.
@@ -53,7 +60,7 @@ def array_code(expr: sp.Expr, names: dict) -> str:
 def forward_code(act, z_name: str, analytic: bool = False) -> str:
     """NumPy code for g(z): the activation's stable form, or its printed definition (complex-safe)."""
     if (analytic and not act.vector) or not act.numpy_forward:  # softmax's stable form is analytic too
-        return array_code(act.definition(sp.Symbol(z_name)), {})
+        return array_code(act.definitions[act.function](sp.Symbol(z_name)), {})  # helpers written out
     return act.numpy_forward.format(z=z_name)
 
 

@@ -10,6 +10,7 @@ and nesting depth, and the public entry points run under a time limit (``derive.
 """
 from __future__ import annotations
 
+import pickle
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
@@ -109,17 +110,35 @@ _ALIASES = {r"\dfrac": r"\frac", r"\tfrac": r"\frac", r"\cfrac": r"\frac", r"\lb
             r"\lt": "<", r"\ast": "*", r"\div": "/", r"\colon": ":", r"\dots": r"\cdots", r"\ldots": r"\cdots"}
 
 
+_TEXT_COMMANDS = (r"\text", r"\mathrm", r"\textrm", r"\mbox", r"\textit")
+_CASE_WORDS = {"and", "if", "for", "when", "where", "whenever", "otherwise", "else", "elsewhere"}
+_ENVIRONMENT = re.compile(r"\\(begin|end)\s*\{\s*(d?cases)\s*\}")
+BEGIN_CASES, END_CASES, NEXT_CASE = r"\begin{cases}", r"\end{cases}", "\\\\"
+
+
 def _tokens(text: str) -> list[Token]:
     out: list[Token] = []
     spaced = False
     pos = 0
+    cases = 0  # inside \begin{cases}: \\ separates the cases (elsewhere it is a line break, skipped)
     while pos < len(text):
         if text[pos].isspace():
             spaced, pos = True, pos + 1
             continue
+        environment = _ENVIRONMENT.match(text, pos)
+        if environment:
+            begin = environment.group(1) == "begin"
+            cases += 1 if begin else -1
+            out.append(Token("cmd", BEGIN_CASES if begin else END_CASES, pos, spaced))
+            spaced, pos = False, environment.end()
+            continue
         match = _TOKEN.match(text, pos)
         kind = match.lastgroup
         value = match.group(kind)
+        if value == NEXT_CASE and cases > 0:
+            out.append(Token("sym", NEXT_CASE, pos, spaced))
+            spaced, pos = False, match.end()
+            continue
         if kind == "cmd" and value in _SKIPPED:
             if value in (r"\left", r"\right") and text.startswith(".", match.end()):
                 pos = match.end() + 1  # a null delimiter
@@ -245,6 +264,10 @@ class _Parser:
             return f"'{t}' closes a bracket that was never opened"
         if t in ("<", ">", r"\leq", r"\geq"):
             return "an inequality is not an answer"
+        if t == END_CASES:
+            return "'\\end{cases}' closes a \\begin{cases} that was never opened"
+        if t == "&":
+            return "an alignment '&' is not part of an answer (in \\begin{cases} it comes before a condition)"
         if t == ",":
             return "unexpected ','; write decimals with a point, e.g. 0.0713"
         return f"unexpected '{t}'"
@@ -296,7 +319,8 @@ class _Parser:
         if t.kind in ("num", "letter"):
             return True
         if t.kind == "cmd":
-            return t.text not in (r"\cdot", r"\times", r"\approx", r"\simeq", r"\leq", r"\geq")
+            return t.text not in (r"\cdot", r"\times", r"\approx", r"\simeq", r"\leq", r"\geq", END_CASES, r"\land",
+                                  r"\wedge") and self._peek_text_word() not in _CASE_WORDS
         if t.text == "|":
             return self.abs_depth == 0
         return t.text in ("(", "[", "{")
@@ -680,6 +704,10 @@ class _Parser:
         if c == r"\boxed":
             self.advance()
             return self.group()
+        if c == BEGIN_CASES:
+            return self.cases()
+        if c == END_CASES:
+            raise self.error("'\\end{cases}' closes a \\begin{cases} that was never opened")
         if c == r"\delta":
             return self.quantity("d")
         if c == r"\infty":
@@ -1020,6 +1048,107 @@ class _Parser:
                 r"\leq": sp.LessThan}[relation](lhs, rhs)
         return sp.Piecewise((sp.Integer(1), test), (sp.Integer(0), True))
 
+    # Cases -------------------------------------------------------------------------------------
+    def cases(self) -> sp.Expr:
+        """\\begin{cases} value & condition \\\\ ... \\end{cases}: a function by cases (first true case wins)."""
+        start = self.advance()
+        pieces: list[tuple[sp.Expr, sp.Basic]] = []
+        while not self.at(END_CASES):
+            if self.tok.kind == "end":
+                raise self.error("the \\begin{cases} is never closed; end it with \\end{cases}", start)
+            if self.at("&", NEXT_CASE):
+                raise self.error(f"case {len(pieces) + 1} has no value; write each case as 'value & condition'")
+            value = self.expression()
+            self._skip_punctuation()
+            if not self.at("&"):
+                raise self.error(f"case {len(pieces) + 1} needs '&' before its condition, e.g. z & z > 0")
+            self.advance()
+            if self.at(NEXT_CASE, END_CASES) or self.tok.kind == "end":
+                raise self.error(f"case {len(pieces) + 1} has no condition; write one such as z > 0, "
+                                 "or \\text{otherwise}")
+            pieces.append((value, self.case_condition()))
+            self._skip_punctuation()
+            if self.at(NEXT_CASE):
+                self.advance()
+            elif not self.at(END_CASES) and self.tok.kind != "end":
+                raise self.error("expected '\\\\' before the next case, or \\end{cases}")
+        if not pieces:
+            raise self.error("the cases are empty", start)
+        if any(cond == sp.false for _, cond in pieces):
+            raise self.error("a case's condition is never true", start)
+        gaps = _gaps([cond for _, cond in pieces])
+        if gaps:
+            raise self.error(f"the cases leave {gaps} undefined; add it to a case (e.g. with \\le) "
+                             "or end with \\text{otherwise}", start)
+        self.advance()
+        return sp.Piecewise(*pieces)
+
+    def _peek_text_word(self) -> str | None:
+        """The word of a \\text{...} group at this token, without reading it (None: not such a group)."""
+        if not (self.at(*_TEXT_COMMANDS) and self.peek().text == "{"):
+            return None
+        word, ahead = "", 2
+        while self.peek(ahead).kind == "letter":
+            word += self.peek(ahead).text.lower()
+            ahead += 1
+        return word if self.peek(ahead).text == "}" else None
+
+    def _skip_punctuation(self) -> None:
+        while self.at(",", ".", ";"):
+            self.advance()
+
+    def _text_word(self) -> str | None:
+        """The words of \\text{...} (\\mathrm, \\textrm, \\mbox), lower-case without spaces; None if no such group."""
+        if not (self.at(*_TEXT_COMMANDS) and self.peek().text == "{"):
+            return None
+        self.advance()
+        opening = self.advance()
+        word = ""
+        while not self.at("}"):
+            t = self.advance()
+            if t.kind == "end":
+                raise self.error("the '{' is never closed", opening)
+            if t.kind != "letter" and t.text not in (",", ".", ":"):
+                raise self.error("\\text{...} holds words only; write the condition after it, "
+                                 "e.g. \\text{if } z > 0", t)
+            word += t.text.lower() if t.kind == "letter" else ""
+        self.advance()
+        return word
+
+    def case_condition(self) -> sp.Basic:
+        """z > 0, 0 \\le z < 1, z = 0, \\text{if } z < 0, \\text{otherwise}; several joined by \\text{and} or \\land."""
+        word = self._text_word()
+        if word in ("otherwise", "else", "elsewhere"):
+            return sp.true
+        if word is not None and word not in ("if", "for", "when", "where", "whenever"):
+            raise self.error(f"'{word}' is not a condition; write e.g. \\text{{if }} z > 0 or \\text{{otherwise}}")
+        parts = [self.relation_chain()]
+        while True:
+            save = self.i
+            if self.at(r"\land", r"\wedge") or (self.at(",") and self.peek().kind in ("letter", "num")):
+                self.advance()
+            elif self._text_word() == "and":
+                pass
+            else:
+                self.i = save
+                break
+            parts.append(self.relation_chain())
+        return sp.And(*parts)
+
+    def relation_chain(self) -> sp.Basic:
+        relations = {">": sp.StrictGreaterThan, "<": sp.StrictLessThan, r"\geq": sp.GreaterThan,
+                     r"\leq": sp.LessThan, "=": sp.Eq}
+        lhs = self.expression()
+        if not self.at(*relations):
+            raise self.error("expected a condition such as z > 0, 0 \\le z < 1 or \\text{otherwise}")
+        parts = []
+        while self.at(*relations):
+            relation = relations[self.advance().text]
+            rhs = self.expression()
+            parts.append(relation(lhs, rhs))
+            lhs = rhs
+        return sp.And(*parts)
+
     # Sums --------------------------------------------------------------------------------------
     def summation(self) -> sp.Expr:
         start = self.advance()
@@ -1104,6 +1233,35 @@ class _Parser:
         if upper < lower:
             return sp.Integer(0)
         return sp.Sum(body, (index, lower, upper))
+
+
+def _gaps(conditions: list[sp.Basic]) -> str:
+    """Where cases in one real variable leave it undefined, in words ('' when they cover every value;
+    overlaps are fine: the first true case wins)."""
+    variables = set().union(*(cond.free_symbols for cond in conditions))
+    if sp.true in conditions or len(variables) != 1 or not next(iter(variables)).is_real:
+        return ""
+    (var,) = variables
+    try:
+        gaps = sp.S.Reals - sp.Union(*(cond.as_set() for cond in conditions))
+    except (NotImplementedError, TypeError, ValueError):
+        return ""
+    return "" if gaps == sp.S.EmptySet else _describe(gaps, var)
+
+
+def _describe(where: sp.Set, var: sp.Symbol) -> str:
+    """A set of real numbers in words a student reads: z = 0, 0 < z < 1, z > 2."""
+    parts = []
+    for piece in (where.args if isinstance(where, sp.Union) else (where,)):
+        if isinstance(piece, sp.FiniteSet):
+            parts += [f"{var} = {p}" for p in piece.args]
+        elif isinstance(piece, sp.Interval):
+            low = "" if piece.inf == -sp.oo else f"{piece.inf} {'<' if piece.left_open else '≤'} "
+            high = "" if piece.sup == sp.oo else f" {'<' if piece.right_open else '≤'} {piece.sup}"
+            parts.append(f"{low}{var}{high}")
+        else:
+            parts.append(f"{var} in {piece}")
+    return " and ".join(parts)
 
 
 def _index_layer_size(body: sp.Expr, index: sp.Symbol, net: "Network") -> int | None:
@@ -1194,9 +1352,10 @@ _ACTIVATION_LHS = re.compile(r"^\s*([A-Za-z])\s*\(\s*z\s*\)\s*$")
 
 
 def _split_definition(text: str, what: str, example: str) -> tuple[str, str]:
-    if text.count("=") != 1:
+    """The two sides of 'lhs = rhs'; a condition z = 0 in \\begin{cases} may hold another '='."""
+    if text.count("=") != 1 and not (_ENVIRONMENT.search(text) and "=" in text):
         raise LatexInputError(f"write the {what} as one equation, e.g. {example}")
-    lhs, rhs = text.split("=")
+    lhs, _, rhs = text.partition("=")
     return lhs, rhs
 
 
@@ -1246,11 +1405,25 @@ def _parse_cost(text: str):
     return defined_cost(term)
 
 
+def _as_built(parse: Callable, text: str) -> bytes:
+    return pickle.dumps(parse(text))
+
+
+def _limited_as_built(parse: Callable, text: str, seconds: float, what: str):
+    """``parse(text)`` in a time-limited child, its result unpickled as it was built.
+
+    A derivation's steps are written unevaluated (2(a - y), z sigma(z)(1 - sigma(z)) in that order);
+    SymPy's unpickling rebuilds every expression, so it is done with evaluation off."""
+    data = run_limited(_as_built, parse, text, seconds=seconds, what=what)
+    with sp.evaluate(False):
+        return pickle.loads(data)
+
+
 def parse_activation(text: str, seconds: float = PARSE_SECONDS):
-    """'g(z) = <LaTeX>' as an Activation (time-limited parse)."""
-    return run_limited(_parse_activation, text, seconds=seconds, what="reading the activation")
+    """'g(z) = <LaTeX>' as an Activation (time-limited parse, step-by-step derivative)."""
+    return _limited_as_built(_parse_activation, text, seconds, "reading the activation")
 
 
 def parse_cost(text: str, seconds: float = PARSE_SECONDS):
-    """'C_0 = <LaTeX>' as a Cost (time-limited parse)."""
-    return run_limited(_parse_cost, text, seconds=seconds, what="reading the cost")
+    """'C_0 = <LaTeX>' as a Cost (time-limited parse, step-by-step derivative)."""
+    return _limited_as_built(_parse_cost, text, seconds, "reading the cost")
