@@ -349,10 +349,13 @@ def _check_steps_with_progress(net: "Network", derivation, quiet: bool) -> tuple
     import sympy as sp
 
     from derive.evaluate.exact import Model
-    from derive.checks.steps import check_step, check_summary
+    from derive.checks.steps import check_average, check_step, check_summary
+    from derive.model.steps import AVERAGE
     from derive.render.terminal import progress_bar
 
-    steps = [step for step in derivation.steps() if not isinstance(step.lhs, sp.MatrixExpr)]
+    over_samples = {id(step) for step in derivation.block(AVERAGE).steps}  # checked by check_average
+    steps = [step for step in derivation.steps()
+             if not isinstance(step.lhs, sp.MatrixExpr) and id(step) not in over_samples]
     rng = random.Random(0)  # the same points as expansion.check_steps(net)
     failures: list = []
     with progress_bar(len(steps) + 1, "checking steps", enabled=not quiet) as advance:
@@ -360,7 +363,7 @@ def _check_steps_with_progress(net: "Network", derivation, quiet: bool) -> tuple
         for step in steps:
             failures += check_step(step, model, 24, rng)
             advance()
-        failures += check_summary(net, model)
+        failures += check_summary(net, model) + check_average(net)
         advance()
     return failures, len(derivation.steps())
 

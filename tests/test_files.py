@@ -263,7 +263,8 @@ def _kill_mid_run(tmp_path: Path, args: list[str], signum: int) -> subprocess.Po
     run = subprocess.Popen([sys.executable, "-m", "derive", *args], cwd=tmp_path, env=env, text=True,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        _wait_for(lambda: any(name == "pdflatex" for _, name in _processes_with(marker)), 300, "pdflatex ran", run)
+        _wait_for(lambda: any(name in ("pdflatex", "lualatex") for _, name in _processes_with(marker)), 300, "TeX ran",
+                  run)
         assert list(scratch.glob("derive-tex-*")), "TeX runs in a scratch directory under TMPDIR"
         run.send_signal(signum)
         run.communicate(timeout=60)

@@ -247,17 +247,10 @@ def test_default_jupyter_output_is_unchanged():
     assert d._repr_latex_() == (DATA / "default-2-3-1.latex").read_text()
 
 
-def test_default_sheet_is_unchanged_but_for_the_new_macro():
-    before = (DATA / "default-2-3-1.tex").read_text()
-    after = render_sheet(Network([2, 3, 1]))
-    cut = r"\begin{document}"
-    assert after[after.index(cut):] == before[before.index(cut):]
-    preamble_before = before[:before.index(cut)].splitlines()
-    preamble_after = after[:after.index(cut)].splitlines()
-    added = [line for line in preamble_after if line not in preamble_before]
-    assert [line for line in preamble_after if line in preamble_before] == preamble_before
-    assert added and all("steptag" in line or line.startswith(("  ", r"\newcommand{\taggedstepline}"))
-                         for line in added)
+def test_default_sheet_is_unchanged():
+    """The default notation's sheet, as recorded (regenerate the fixture when the derivation itself
+    changes on purpose: the presets must not change it)."""
+    assert render_sheet(Network([2, 3, 1])) == (DATA / "default-2-3-1.tex").read_text()
 
 
 # PDFs --------------------------------------------------------------------------------------------

@@ -105,7 +105,7 @@ def test_deeplizard_differs_from_the_default_only_in_layer_names_sum_limits_and_
     deeplizard, default = PRESETS["deeplizard"], PRESETS["default"]
     differing = {f.name for f in dataclasses.fields(Notation)
                  if getattr(deeplizard, f.name) != getattr(default, f.name)}
-    assert differing == {"layer_names", "sum_limits", "activation_names"}
+    assert differing == {"layer_names", "sum_limits", "activation_names", "sample"}  # C = (1/n) sum_i C_i
     assert (deeplizard.layer_names, deeplizard.sum_limits, deeplizard.activation_names) == (
         "from_output", "sizes", "layer")
     assert (deeplizard.default_cost, deeplizard.default_activation, deeplizard.activation) == (

@@ -9,8 +9,8 @@ import sympy as sp
 
 from derive.model import steps
 from derive.model.activations import NAMES, Z, relu
-from derive.model.steps import (COST, FORWARD, SUMMARY, UPDATE, Block, BlockKey, Part, Result, Rule, Step, instantiate,
-                                owner_of, product, remember_owner)
+from derive.model.steps import (AVERAGE, COST, FORWARD, SUMMARY, UPDATE, Block, BlockKey, Part, Result, Rule, Step,
+                                instantiate, owner_of, product, remember_owner)
 from derive.notation.letters import PRESETS
 
 x, y, z, w = sp.symbols("x y z w")
@@ -54,7 +54,7 @@ def test_block_keys_are_values_usable_as_dict_keys():
     assert BlockKey.layer(1) != BlockKey.activation("1")
 
 
-ROUND_TRIP = [FORWARD, COST, SUMMARY, UPDATE, BlockKey.layer(0), BlockKey.layer(1), BlockKey.layer(64),
+ROUND_TRIP = [FORWARD, COST, SUMMARY, UPDATE, AVERAGE, BlockKey.layer(0), BlockKey.layer(1), BlockKey.layer(64),
               *(BlockKey.activation(name) for name in NAMES),
               BlockKey.activation("sigmoid(gain=2)"), BlockKey.activation("leaky-relu(slope=1/10)"),
               BlockKey.activation("g")]

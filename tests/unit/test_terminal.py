@@ -133,7 +133,7 @@ def test_steps_data_has_the_network_and_string_keys():
     data = steps_data(net.derivation())
     assert data["network"] == net.describe() and data["layers"] == [2, 3, 1] and data["weight_layers"] == 2
     assert [b["key"] for b in data["blocks"]] == ["forward", "cost", "activation:tanh", "activation:sigmoid",
-                                                  "layer:2", "layer:1", "update", "summary"]
+                                                  "layer:2", "layer:1", "update", "average", "summary"]
     assert json.loads(json.dumps(data)) == data  # plain JSON types only
 
 
