@@ -18,6 +18,13 @@ _GREEK_TEXT = {"sigma": "σ", "delta": "δ", "alpha": "α", "beta": "β", "eta":
 _SUBSCRIPT_DIGITS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
+class Highlight(sp.Function):
+    """A factor marked for the reader (the one a step derives): printed \\derivehl{...} in LaTeX, as is in
+    text. The documents that show highlights define \\derivehl (a colour)."""
+
+    nargs = 1
+
+
 def _is_activation_prime(expr: sp.Derivative) -> bool:
     """Derivative(g(z), z) for an undefined g: printed g'(z)."""
     inner = expr.expr
@@ -138,6 +145,10 @@ class NotationLatexPrinter(_NotationMixin, LatexPrinter):
         full = self._print(applied)
         return full.split(r"{\left(")[0]
 
+    def _print_Highlight(self, expr: Highlight) -> str:
+        inner = self._print(expr.args[0])
+        return rf"\derivehl{{\left({inner}\right)}}" if isinstance(expr.args[0], sp.Add) else rf"\derivehl{{{inner}}}"
+
     def _print_Heaviside(self, expr, exp=None) -> str:
         power = f"^{{{exp}}}" if exp is not None else ""
         return rf"H{power}\left({self._print(expr.args[0])}\right)"
@@ -237,6 +248,10 @@ class NotationTextPrinter(_NotationMixin, StrPrinter):
         (var, lo, _), = expr.limits
         hi = self._print(self._upper_limit(expr))
         return f"Σ_{{{self._print(var)}={self._print(lo)}..{hi}}} [{self._print(expr.function)}]"
+
+    def _print_Highlight(self, expr: Highlight) -> str:
+        inner = self._print(expr.args[0])
+        return f"({inner})" if isinstance(expr.args[0], sp.Add) else inner
 
     def _print_Heaviside(self, expr) -> str:
         return f"H({self._print(expr.args[0])})"
