@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from derive.model.activations import Activation
     from derive.model.network import Network
     from derive.model.values import Values
+    from derive.notation.letters import Notation
 
 MAX_OPERATIONS = 12
 
@@ -92,6 +93,7 @@ class ComputationalGraph:
 
     nodes: tuple[OpNode, ...]
     loss: str
+    notation: "Notation"  # the network's, for printing the graph without the network
 
     MAX_OPERATIONS = MAX_OPERATIONS
 
@@ -338,7 +340,7 @@ def _evaluated(net: "Network", walker: _Walker, loss: str, renames: dict, point:
                       for source, formula, local in formulas[node_id])
         nodes.append(OpNode(node_id, op, sym, written, inputs, forward[node_id], edges, upstream[node_id],
                             act, aliases))
-    return ComputationalGraph(tuple(nodes), loss)
+    return ComputationalGraph(tuple(nodes), loss, net.notation)
 
 
 def _activation_formula(act: "Activation", z: sp.Expr, a: sp.Expr) -> sp.Expr:
