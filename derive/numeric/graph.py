@@ -22,7 +22,8 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from derive.errors import DeriveError
-from derive.evaluate.exact import expand_sums, function_values, settle, with_function_values
+from derive.evaluate.exact import (expand_sums, function_values, primes_as_functions, settle,
+                                   with_function_values)
 from derive.numeric.worked import point_from_values
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from derive.notation.letters import Notation
 
 MAX_OPERATIONS = 12
+MAX_FORMULA_OPS = 12  # an activation's derivative longer than this is written g'(z) on the graph
 
 
 class Op(Enum):
@@ -304,7 +306,7 @@ def _evaluated(net: "Network", walker: _Walker, loss: str, renames: dict, point:
     values: dict[sp.Expr, sp.Expr] = {}
 
     def at(expr: sp.Expr) -> sp.Expr:
-        return _tidy(with_function_values(expr.xreplace(values), functions))
+        return _tidy(with_function_values(primes_as_functions(expr).xreplace(values), functions))
 
     forward: dict[str, sp.Expr] = {}
     formulas: dict[str, list[tuple[str, sp.Expr, sp.Expr]]] = {}
@@ -323,7 +325,7 @@ def _evaluated(net: "Network", walker: _Walker, loss: str, renames: dict, point:
             if op is Op.ACTIVATION:
                 formula = _activation_formula(acts[act], var, sym)
             else:
-                formula = sp.diff(written, var)
+                formula = _diff(written, var)
             rows.append((source, formula, at(formula)))
         formulas[node_id] = rows
     upstream: dict[str, sp.Expr] = {i: sp.Integer(0) for i in walker.order}
@@ -343,11 +345,18 @@ def _evaluated(net: "Network", walker: _Walker, loss: str, renames: dict, point:
     return ComputationalGraph(tuple(nodes), loss, net.notation)
 
 
+def _diff(expr: sp.Expr, variable: sp.Expr) -> sp.Expr:
+    """d expr / d variable, the variable taken as real (|z| has a derivative then, sign(z))."""
+    real = sp.Dummy("t", real=True)
+    return sp.diff(expr.xreplace({variable: real}), real).xreplace({real: variable})
+
+
 def _activation_formula(act: "Activation", z: sp.Expr, a: sp.Expr) -> sp.Expr:
     """g'(z) as the sheet writes it: with the output a where the activation allows (a(1 - a))."""
-    if act.derivative_in_output is not None:
-        return act.classic_in_output(a)
-    return act.classic(z)
+    formula = act.classic_in_output(a) if act.derivative_in_output is not None else act.classic(z)
+    if sp.count_ops(formula) > MAX_FORMULA_OPS:  # GELU's: g'(z) reads better than a line of tanh
+        return act.prime(z)
+    return formula
 
 
 def _tidy(value: sp.Expr) -> sp.Expr:
