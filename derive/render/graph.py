@@ -316,9 +316,11 @@ def graph_svg(layout: GraphLayout) -> str:
         sx, tx = x1 + half_w[e.source], x2 - half_w[e.target]
         mx = sx + (tx - sx) * e.label_pos
         my = y1 + (y2 - y1) * e.label_pos - 4
-        out.append(f'<text class="local" x="{mx:.1f}" y="{my:.1f}" text-anchor="middle" font-size="11" '
-                   f'paint-order="stroke" stroke="white" stroke-width="4">'
-                   f"{esc(_local_text(e.edge, notation))}</text>")
+        lines = _local_lines(e.edge, notation)  # the formula over '= value', as in the TikZ picture
+        spans = "".join(f'<tspan x="{mx:.1f}" dy="{0 if i == 0 else 12}">{esc(line)}</tspan>'
+                        for i, line in enumerate(lines))
+        out.append(f'<text class="local" x="{mx:.1f}" y="{my - 12 * (len(lines) - 1):.1f}" text-anchor="middle" '
+                   f'font-size="11" paint-order="stroke" stroke="white" stroke-width="4">{spans}</text>')
     for p in layout.nodes:
         n = p.node
         cx, cy = centre[n.id]
