@@ -223,7 +223,9 @@ def _local_picture_tex(edge: Edge, net: "Network") -> Tex:
 
 
 def graph_tikz(layout: GraphLayout, net: "Network") -> Tex:
-    """The picture as a tikzpicture environment (colours highlight and rulecolor from the preamble)."""
+    """The picture as a tikzpicture environment. It needs TikZ and the colours ``highlight`` and
+    ``rulecolor`` (both defined in templates/preamble.tex.j2); wide pictures want scaling to the page
+    (the sheet puts one much wider than the text on a landscape page)."""
     lines = [
         r"\begin{tikzpicture}[",
         r"  gnode/.style={draw, thick, rounded corners=3pt, fill=white, align=center, inner sep=3pt},",
