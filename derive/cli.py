@@ -381,7 +381,7 @@ def _cmd_sheet(args: argparse.Namespace) -> int:
     out_dir = _output_dir(args.out_dir, "--out-dir")
     with status("writing the sheet", enabled=not (args.quiet or args.json)) as update:
         files = write_sheet(net, out_dir, name=args.out, title=title, values=values,
-                            templates=templates, tex_only=args.tex_only, progress=update)
+                            templates=templates, tex_only=args.tex_only, progress=update, graph=args.graph)
     written = [files.tex, files.pdf]
     if args.json:
         _print_json({"files": _paths(written), "note": files.note})
@@ -895,6 +895,9 @@ def build_parser() -> argparse.ArgumentParser:
     sheet.add_argument("--templates", default=None, metavar="DIR",
                        help="use your own templates from DIR first (rendered in Jinja2's sandbox)")
     sheet.add_argument("--tex-only", action="store_true", help="write the .tex only, do not run TeX")
+    sheet.add_argument("--graph", action="store_true",
+                       help="add the computational graph of the worked example (needs a spec with [values]; "
+                            "networks of up to 12 operations)")
     _force_option(sheet, None)
     _output_options(sheet, 'print {"files": [...], "note": ...}', "no progress and no 'wrote' lines")
     sheet.set_defaults(run=_cmd_sheet)
