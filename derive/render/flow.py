@@ -46,6 +46,7 @@ class FlowLine:
     text: str
     refs: tuple[tuple[str, str], ...]  # (title, label) of the sub-derivations this line uses
     highlighted: bool  # this frame marks a factor in this line
+    tag: str | None = None  # the equation's label in the notation (BP1), as the sheet prints it
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,8 @@ def block_frame(net: "Network", block: Block, n: int, titles: dict[BlockKey, str
         lines.append(FlowLine(
             number, Tex(latex(_marked(step.lhs, lhs_mark), nt)), Tex(latex(_marked(step.rhs, rhs_mark), nt)),
             number > 1 and step.lhs == steps[number - 2].lhs, step.rule.title, step.text,
-            tuple((titles[r], label(r)) for r in step.refs if r in titles), bool(lhs_mark or rhs_mark)))
+            tuple((titles[r], label(r)) for r in step.refs if r in titles), bool(lhs_mark or rhs_mark),
+            step.tag(nt)))
     new = steps[-1]
     return Frame(block.key, label(block.key), block.title, n, len(block.steps), tuple(lines),
                  step_light(net, block.key, new), f"{new.rule.title}: {new.text}")
