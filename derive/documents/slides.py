@@ -19,7 +19,7 @@ from derive.documents.files import write_atomic
 from derive.documents.sheet import SheetFiles, _render, check_name, default_name, template_environment
 from derive.documents.tex import TexUnavailable, typeset
 from derive.model.network import Network
-from derive.model.steps import BlockKey, Part, product
+from derive.model.steps import product
 from derive.model.values import Values
 from derive.numeric.worked import WorkedExample, worked_example
 from derive.render import latex as lr
@@ -329,4 +329,3 @@ def write_slides(net: Network, out_dir: Path, name: str | None = None, title: st
     return SheetFiles(tex_path, result.pdf, result.note)
 
 
-__all__ = ["BlockKey", "Part", "SlideFrame", "render_slides", "write_slides", "slides_context"]
