@@ -212,3 +212,33 @@ def test_bad_spec_file(cli, tmp_path):
     result = cli("slides", str(tmp_path / "bad.toml"), cwd=tmp_path)
     assert result.returncode == 2 and "invalid TOML" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+@needs_tex
+def test_tex_failure_keeps_the_tex_and_the_pdf_before(tmp_path, monkeypatch):
+    """A TeX error raises one message with the log's lines; the .tex stays, no half-written PDF replaces the old."""
+    from derive.documents import slides
+    from derive.documents.tex import TexFailed
+
+    out = tmp_path / "outputs"
+    out.mkdir()
+    (out / "broken-slides.pdf").write_bytes(b"%PDF- the deck before")
+    monkeypatch.setattr(slides, "render_slides", lambda *args, **kwargs:
+                        "\\documentclass{beamer}\\begin{document}\\begin{frame}\\nosuchmacro\\end{frame}\\end{document}\n")
+    with pytest.raises(TexFailed, match="Undefined control sequence"):
+        slides.write_slides(Network([1, 1]), out, name="broken")
+    assert sorted(p.name for p in out.iterdir()) == ["broken-slides.pdf", "broken-slides.tex"]
+    assert (out / "broken-slides.pdf").read_bytes() == b"%PDF- the deck before"
+
+
+def test_without_tex_the_tex_is_written_and_the_way_to_tex_is_named(tmp_path):
+    import shutil
+
+    env = dict(os.environ, PATH=str(Path(sys.executable).parent))
+    if shutil.which("pdflatex", path=env["PATH"]):
+        pytest.skip("pdflatex lives beside python here")
+    result = subprocess.run([sys.executable, "-m", "derive", "slides", "--layers", "2", "1", "--out", "n"],
+                            cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert result.returncode == 0
+    assert (tmp_path / "outputs/n-slides.tex").is_file() and not (tmp_path / "outputs/n-slides.pdf").exists()
+    assert result.stderr.count("\n") == 1 and "apt-get install" in result.stderr
