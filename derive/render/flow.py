@@ -121,7 +121,25 @@ def _marks(steps: tuple[Step, ...]) -> dict[int, tuple[tuple[sp.Expr, ...], tupl
     for index in range(last - 1, -1, -1):
         if _factors(steps[index].rhs).count(new.lhs) or steps[index].rhs == new.lhs:
             return {index: ((), (new.lhs,)), last: ((new.lhs,), ())}
-    return {}
+    return _uses(steps)
+
+
+def _uses(steps: tuple[Step, ...]) -> dict[int, tuple[tuple[sp.Expr, ...], tuple[sp.Expr, ...]]]:
+    """A new line whose right side uses a quantity an earlier line named (dC/dw = delta_j a_k after
+    delta_j = ...): the quantity marked there, where its left side is printed first, and here."""
+    last = len(steps) - 1
+    new = steps[last]
+    if isinstance(new.lhs, sp.MatrixExpr) or isinstance(new.rhs, sp.MatrixExpr):
+        return {}  # the summary: products of matrices are not rebuilt
+    used = [f for f in _factors(new.rhs) if f != new.lhs]
+    marks: dict[int, tuple[tuple[sp.Expr, ...], tuple[sp.Expr, ...]]] = {}
+    for quantity in dict.fromkeys(used):
+        index = next((i for i in range(last) if steps[i].lhs == quantity), None)
+        if index is not None:
+            marks[index] = ((*marks.get(index, ((), ()))[0], quantity), ())
+    if marks:
+        marks[last] = ((), tuple(quantity for index in marks for quantity in marks[index][0]))
+    return marks
 
 
 def _factors(expr: sp.Expr) -> list[sp.Expr]:

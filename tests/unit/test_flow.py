@@ -65,6 +65,18 @@ def test_a_continued_line_marks_the_factors_it_changed(derivation):
         assert r"\derivehl" in frame.new.rhs and r"\derivehl" not in frame.new.lhs
 
 
+def test_a_named_quantity_used_later_is_marked_where_it_was_named(derivation):
+    """dC/dw = delta_j a_k (step 10) uses delta_j, named at line 7: marked in both lines, not on lines 8, 9."""
+    frame = layer_frames(derivation, 2)[9]
+    delta = r"\derivehl{\delta_{j}^{(2)}}"
+    assert frame.new.rhs.startswith(delta) and frame.lines[6].lhs == delta
+    assert [line.number for line in frame.lines if line.highlighted] == [7, 10]
+
+
+def test_the_summary_marks_nothing(derivation):
+    assert not any(line.highlighted for f in frames(derivation, [derivation.block(SUMMARY)]) for line in f.lines)
+
+
 def test_a_hidden_layer_step_lights_the_downstream_nodes_summed_over(net, derivation):
     """dC/da_j^(1) = sum_i dC/dz_i^(2) dz_i^(2)/da_j^(1): node j of layer 1 and every node i of layer 2."""
     step = layer_frames(derivation, 1)[1]
