@@ -113,7 +113,7 @@ def _line_tex(line: FlowLine, first: bool) -> tuple[Tex, Tex]:
     return Tex(""), Tex(f"{line.lhs} = {line.rhs}")
 
 
-def slide_frame(title: str, overlays: Sequence[Overlay], drawn: set[str], drawing: lr.Drawing) -> SlideFrame:
+def slide_frame(title: str, overlays: Sequence[Overlay], drawing: lr.Drawing) -> SlideFrame:
     """The Beamer frame showing ``overlays`` (consecutive steps): line i appears at overlay i."""
     start = overlays[0].lines[-1].number  # the block's number of the frame's first line
     count = len(overlays)
@@ -127,7 +127,7 @@ def slide_frame(title: str, overlays: Sequence[Overlay], drawn: set[str], drawin
         lines.append(SlideLine(newest.number, tuple(Variant(overlay_spec(o, count), *tex) for tex, o in texts.items()),
                                newest.tag))
     reasons = tuple(_reason(o, n) for n, o in enumerate(overlays, 1))
-    return SlideFrame(title, tuple(lines), reasons, _lit_nodes(overlays, drawing), _lit_edges(overlays, drawn))
+    return SlideFrame(title, tuple(lines), reasons, _lit_nodes(overlays, drawing), _lit_edges(overlays, drawing))
 
 
 def _reason(overlay: Overlay, n: int) -> Reason:
@@ -150,7 +150,8 @@ def _lit_nodes(overlays: Sequence[Overlay], drawing: lr.Drawing) -> tuple[tuple[
                  for node in drawing.nodes)
 
 
-def _lit_edges(overlays: Sequence[Overlay], drawn: set[str]) -> tuple[tuple[str, str, Tex], ...]:
+def _lit_edges(overlays: Sequence[Overlay], drawing: lr.Drawing) -> tuple[tuple[str, str, Tex], ...]:
+    drawn = {node.name for node in drawing.nodes}  # a wide layer shows some of its nodes
     when: dict[tuple[str, str], list[int]] = {}
     for n, overlay in enumerate(overlays, 1):
         for tail, head in overlay.light.edges:
@@ -163,14 +164,13 @@ def _lit_edges(overlays: Sequence[Overlay], drawn: set[str]) -> tuple[tuple[str,
 def derivation_frames(net: Network, drawing: lr.Drawing) -> list[SlideFrame]:
     """Every block of the derivation, in the sheet's order, as frames of at most MAX_LINES steps."""
     derivation = net.derivation()
-    drawn = {node.name for node in drawing.nodes}
     out = []
     for block in sheet_order(derivation):
         steps = [Overlay(f.lines, f.light, f.step, f.steps) for f in frames(derivation, [block])]
         pieces = chunks(len(steps), MAX_LINES)
         for number, piece in enumerate(pieces, 1):
             title = block.title if len(pieces) == 1 else f"{block.title} ({number}/{len(pieces)})"
-            out.append(slide_frame(title, steps[piece.start:piece.stop], drawn, drawing))
+            out.append(slide_frame(title, steps[piece.start:piece.stop], drawing))
     return out
 
 
@@ -272,7 +272,6 @@ def _activation_value(net: Network, layer: int, j: int, z: sp.Expr, a: sp.Expr) 
 
 def example_frames(net: Network, example: WorkedExample, drawing: lr.Drawing) -> list[SlideFrame]:
     """The worked example's calculations as frames, one line per overlay."""
-    drawn = {node.name for node in drawing.nodes}
     out = []
     for title, calculations in example_calculations(net, example).items():
         lines = [FlowLine(number, c.lhs, c.rhs, False, c.rule, c.text, (), False)
@@ -281,7 +280,7 @@ def example_frames(net: Network, example: WorkedExample, drawing: lr.Drawing) ->
         pieces = chunks(len(steps), MAX_EXAMPLE_LINES)
         for number, piece in enumerate(pieces, 1):
             frame_title = title if len(pieces) == 1 else f"{title} ({number}/{len(pieces)})"
-            out.append(slide_frame(frame_title, steps[piece.start:piece.stop], drawn, drawing))
+            out.append(slide_frame(frame_title, steps[piece.start:piece.stop], drawing))
     return out
 
 
