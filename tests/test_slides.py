@@ -144,6 +144,23 @@ def test_the_factor_being_derived_is_red_on_its_overlay_only(mazur, mazur_steps)
 
 
 @needs_tex
+def test_nothing_overflows(mazur):
+    """Every word of every page inside the page, above the page number, and the lines left of the drawing."""
+    xml = subprocess.run(["pdftotext", "-bbox", str(mazur), "-"], capture_output=True, text=True, check=True).stdout
+    pages = xml.split("<page ")[1:]
+    assert len(pages) == pdf_pages(mazur)
+    for number, page in enumerate(pages, 1):
+        width, height = map(float, re.match(r'width="([\d.]+)" height="([\d.]+)"', page).groups())
+        words = [(float(x0), float(x1), float(y1), text) for x0, x1, y1, text in
+                 re.findall(r'xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)<', page)]
+        body = [w for w in words if not re.fullmatch(r"\d+|/", w[3])]  # not the page number "3 / 24"
+        assert max(w[2] for w in body) < height - 18, number
+        assert max(w[1] for w in words) < width, number
+        if number > 1:  # past the title page: the lines' column ends before the drawing
+            assert all(w[1] < 0.66 * width for w in body if w[0] < 0.6 * width), number
+
+
+@needs_tex
 def test_no_notes_by_default(mazur):
     text = subprocess.run(["pdftotext", str(mazur), "-"], capture_output=True, text=True, check=True).stdout
     assert "Step 1 of" not in text
