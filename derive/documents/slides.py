@@ -13,17 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-import sympy as sp
 
 from derive.documents.files import write_atomic
 from derive.documents.sheet import SheetFiles, _render, check_name, default_name, template_environment
 from derive.documents.tex import TexUnavailable, typeset
 from derive.model.network import Network
-from derive.model.steps import product
+from derive.model.steps import BlockKey, Rule, Step
 from derive.model.values import Values
-from derive.numeric.worked import WorkedExample, worked_example
+from derive.numeric.worked import Stage, WorkedExample, worked_example
 from derive.render import latex as lr
-from derive.render.flow import FlowLine, Light, frames, sheet_order
+from derive.render.flow import FlowLine, Light, frames, sheet_order, step_light
 from derive.render.latex import Tex
 
 TEMPLATE = "slides.tex.j2"
@@ -186,88 +185,37 @@ class Calculation:
     light: Light
 
 
+STAGE_TEXT = {
+    Stage.FORWARD: "Layer {layer}: the forward equation at this node, the numbers put in, the result.",
+    Stage.COST: "The cost of this sample at the outputs: the formula, the numbers put in, the result.",
+    Stage.BACKWARD: "Layer {layer}: the node's error, the derivation's formula with the numbers of the forward "
+                    "pass put in.",
+    Stage.GRADIENT: "Layer {layer}: the node's error times the incoming activation (for a bias, the error).",
+    Stage.UPDATE: "Layer {layer}: the change is minus the learning rate times the gradient.",
+}
+SECTIONS = (("forward pass", (Stage.FORWARD, Stage.COST)), ("backward pass", (Stage.BACKWARD,)),
+            ("gradients", (Stage.GRADIENT,)), ("one step of gradient descent", (Stage.UPDATE,)))
+
+
 def example_calculations(net: Network, example: WorkedExample) -> dict[str, list[Calculation]]:
-    """The worked example as lines, by section: forward pass, backward pass, gradients, update."""
-    s, name = net.symbols, net.notation.layer_name
-    nodes = {(n.layer, n.j): n for n in example.nodes}
-
-    def activation(layer: int, k: int) -> sp.Expr:
-        return example.x[k] if layer == 0 else nodes[(layer, k)].a
-
-    def into(layer: int, j: int) -> Light:
-        tails = [(layer - 1, k) for k in range(net.size(layer - 1))]
-        return Light(frozenset([(layer, j), *tails]), frozenset((t, (layer, j)) for t in tails))
-
-    forward = [Calculation(lr.math(s.a[n.layer, n.j], net), _activation_value(net, n.layer, n.j, n.z, n.a),
-                           "forward pass", f"Node {n.j} of layer {name(n.layer)}: its weighted input "
-                           f"z = {lr.number(n.z)}, then its activation.", into(n.layer, n.j))
-               for n in example.nodes]
-    outputs = Light(frozenset((net.L, j) for j in range(net.size(net.L))))
-    forward.append(Calculation(lr.math(s.cost, net), lr.number(example.cost, 9), "cost",
-                               f"The cost of this sample ({net.cost.title}) at the outputs.", outputs))
-    backward = []
-    for n in sorted(example.nodes, key=lambda n: (-n.layer, n.j)):
-        dc_da = sp.Derivative(s.cost, s.a[n.layer, n.j])
-        if n.gprime is None:
-            rhs = Tex(rf"{lr.math(sp.Derivative(s.cost, s.z[n.layer, n.j]), net)} = {lr.number(n.delta)}")
-        else:
-            symbolic = product(dc_da, sp.Derivative(s.a[n.layer, n.j], s.z[n.layer, n.j]))
-            rhs = Tex(rf"{lr.math(symbolic, net)} = ({lr.number(n.dC_da)})({lr.number(n.gprime)}) = "
-                      rf"{lr.number(n.delta)}")
-        downstream = [(n.layer + 1, i) for i in range(net.size(n.layer + 1))] if n.layer < net.L else []
-        backward.append(Calculation(
-            lr.math(s.delta[n.layer, n.j], net), rhs, "backward pass",
-            f"The error of node {n.j} of layer {name(n.layer)}"
-            + (": the errors of the layer after it, through its weights, times its activation's derivative."
-               if downstream else ": the cost's derivative times the activation's derivative."),
-            Light(frozenset([(n.layer, n.j), *downstream]), frozenset(((n.layer, n.j), d) for d in downstream))))
-    gradients, updates = [], []
-    for g in example.gradients:
-        symbol = s.w[g.layer, g.j, g.k] if g.k is not None else s.b[g.layer, g.j]
-        delta = nodes[(g.layer, g.j)].delta
-        if g.k is not None:
-            formula = product(s.delta[g.layer, g.j], net.previous_activation(g.layer, g.k))
-            numbers = rf"({lr.number(delta)})({lr.number(activation(g.layer - 1, g.k))})"
-            light = Light(frozenset({(g.layer, g.j), (g.layer - 1, g.k)}),
-                          frozenset({((g.layer - 1, g.k), (g.layer, g.j))}))
-            text = "The node's error times the incoming activation."
-        else:
-            formula, numbers = s.delta[g.layer, g.j], None
-            light, text = Light(frozenset({(g.layer, g.j)})), "The node's error."
-        rhs = lr.math(formula, net) + (f" = {numbers}" if numbers else "") + f" = {lr.number(g.gradient)}"
-        gradients.append(Calculation(lr.math(sp.Derivative(s.cost, symbol), net), Tex(rhs), "gradient", text, light))
-        if g.updated is not None:
-            updates.append(_update(net, example, g, light))
-    sections = {"Worked example: forward pass": forward, "Worked example: backward pass": backward,
-                "Worked example: gradients": gradients}
-    if updates:
-        sections["Worked example: one step of gradient descent"] = updates
+    """The worked example's calculations (handcalcs: formula = numbers put in = result), by section:
+    forward pass, backward pass, gradients, the step; each lights the nodes and weights it names."""
+    lines = lr.calculation_lines(net, example)
+    sections: dict[str, list[Calculation]] = {}
+    for title, stages in SECTIONS:
+        calculations = [
+            Calculation(line.lhs, Tex(" = ".join(line.members)), line.stage.value,
+                        STAGE_TEXT[line.stage].format(layer=line.layer), _calculation_light(net, c))
+            for c, line in zip(example.calculations, lines) if line.stage in stages]
+        if calculations:
+            sections[f"Worked example: {title}"] = calculations
     return sections
 
 
-def _update(net: Network, example: WorkedExample, g, light: Light) -> Calculation:
-    """w <- w - eta dC/dw (+ lambda w with L2, n = 1) = old - eta (gradient) = new."""
-    s = net.symbols
-    symbol = s.w[g.layer, g.j, g.k] if g.k is not None else s.b[g.layer, g.j]
-    gradient = lr.math(sp.Derivative(s.cost, symbol), net)
-    if net.l2 is not None and g.k is not None:
-        gradient = Tex(rf"\left({gradient} + {lr.math(s.l2 * symbol, net)}\right)")
-    eta, number = lr.math(s.eta, net), lr.number
-    rhs = (rf"{lr.math(symbol, net)} - {eta}\,{gradient} = {number(g.value)} - {number(example.learning_rate)}"
-           rf"\,({number(g.step_gradient)}) = {number(g.updated)}")
-    return Calculation(Tex(rf"\text{{new }}{lr.math(symbol, net)}"), Tex(rhs), "gradient descent",
-                       "The parameter moves against its gradient, scaled by the learning rate"
-                       + (" (a weight's gradient with the L2 term, n = 1)." if net.l2 is not None else "."), light)
-
-
-def _activation_value(net: Network, layer: int, j: int, z: sp.Expr, a: sp.Expr) -> Tex:
-    """g(z) = g(0.3775) = 0.5933; a vector activation (softmax) shows g(z) = 0.5933."""
-    act, symbol = net.activation(layer), net.symbols.z[layer, j]
-    written = lr.math(act.function(symbol), net)
-    if act.vector:
-        return Tex(f"{written} = {lr.number(a)}")
-    at = lr.math(act.function(sp.Symbol("PLACEHOLDER")), net).replace("PLACEHOLDER", lr.number(z))
-    return Tex(f"{written} = {at} = {lr.number(a)}")
+def _calculation_light(net: Network, calculation) -> Light:
+    """The nodes and weights a calculation's quantities name (as a derivation step's would)."""
+    step = Step(calculation.lhs, calculation.formula, Rule.SUBSTITUTION, "")
+    return step_light(net, BlockKey.layer(calculation.layer or net.L), step)
 
 
 def example_frames(net: Network, example: WorkedExample, drawing: lr.Drawing) -> list[SlideFrame]:

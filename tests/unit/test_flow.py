@@ -168,7 +168,11 @@ def test_worked_example_frames_unfold_each_calculation(net):
     titles = [f.title for f in context["example_frames"]]
     assert titles[0].startswith("Worked example: forward pass") and any("backward" in t for t in titles)
     overlays = sum(f.overlays for f in context["example_frames"])
-    assert overlays == 5 + 1 + 5 + 12  # a per node, the cost, delta per node, a gradient per weight
+    assert overlays == len(context["example"].calculations)  # one overlay per calculation
+    first = context["example_frames"][0]
+    assert first.lines[0].variants[0].tex.startswith("z_{0}^{(1)} = ")  # formula = numbers put in = result
+    lit = {node.name: overlays for node, overlays in first.nodes}
+    assert lit["n1x0"].startswith("1") and lit["n0x0"].startswith("1")  # z_0^(1) from the inputs
 
 
 def _expand(spec: str, last: int) -> list[int]:
