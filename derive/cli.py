@@ -394,6 +394,32 @@ def _cmd_sheet(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_slides(args: argparse.Namespace) -> int:
+    from derive.documents.sheet import check_name
+    from derive.documents.slides import write_slides
+    from derive.render.terminal import status
+
+    net, spec = _network_from_spec_or_options(args)
+    title = _title(args.title) or (spec.title if spec is not None else None)
+    values = _with_learning_rate(spec.values if spec is not None else None, args.learning_rate)
+    if args.out is not None:
+        check_name(args.out)
+    out_dir = _output_dir(args.out_dir, "--out-dir")
+    with status("writing the slides", enabled=not (args.quiet or args.json)) as update:
+        files = write_slides(net, out_dir, name=args.out, title=title, values=values, tex_only=args.tex_only,
+                             notes=args.notes, progress=update)
+    written = [files.tex, files.pdf]
+    if args.json:
+        _print_json({"files": _paths(written), "note": files.note})
+    else:
+        for path in written:
+            if path is not None:
+                _say(args, f"wrote {str(path)}")
+    if files.note:
+        print(f"derive: note: {files.note}", file=sys.stderr)
+    return 0
+
+
 def _with_learning_rate(values, text: str | None):
     """The spec's values, with --learning-rate (when given) as their learning rate."""
     if text is None:
@@ -901,6 +927,27 @@ def build_parser() -> argparse.ArgumentParser:
     _force_option(sheet, None)
     _output_options(sheet, 'print {"files": [...], "note": ...}', "no progress and no 'wrote' lines")
     sheet.set_defaults(run=_cmd_sheet)
+
+    slides = sub.add_parser("slides", help="write Beamer slides (16:9): the derivation one step per overlay",
+                            description="Write OUT_DIR/NAME-slides.tex and OUT_DIR/NAME-slides.pdf: each step "
+                                        "appears as an overlay with its rule and reason, the factor being derived "
+                                        "highlighted and the network's nodes and weights it names lit; a SPEC "
+                                        "with numbers adds a worked example that unfolds the same way.")
+    slides.add_argument("spec", nargs="?", default=None, metavar="SPEC",
+                        help="network spec file (.toml or .json), or - for standard input")
+    _network_options(slides, required=False)
+    slides.add_argument("--out", default=None, metavar="NAME", help="file name without extension and -slides "
+                                                                     "(default: derived from the network)")
+    slides.add_argument("--out-dir", default="outputs", metavar="DIR", help="where to write (default: outputs)")
+    slides.add_argument("--title", default=None, help="the deck's title (any script: Greek, CJK, emoji, ...)")
+    _learning_rate_option(slides, "add one step of gradient descent to the worked example")
+    slides.add_argument("--notes", action="store_true",
+                        help="show the speaker notes (each step's reason) on a second screen at the right of "
+                             "every page (pages twice as wide, for a presenter console such as pdfpc)")
+    slides.add_argument("--tex-only", action="store_true", help="write the .tex only, do not run TeX")
+    _force_option(slides, None)
+    _output_options(slides, 'print {"files": [...], "note": ...}', "no progress and no 'wrote' lines")
+    slides.set_defaults(run=_cmd_slides)
 
     code = sub.add_parser("code", help="write the generated NumPy forward/cost/gradient code")
     code.add_argument("spec", nargs="?", default=None, metavar="SPEC",
