@@ -69,6 +69,12 @@ def _learning_rate_option(parser: argparse.ArgumentParser, what: str) -> None:
                         help=f"the learning rate eta (overrides values.learning_rate in the spec): {what}")
 
 
+def _graph_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--graph", action="store_true",
+                        help="add the computational graph of the worked example (needs a spec with [values]; "
+                             "networks of up to 12 operations)")
+
+
 def _l2_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--l2", default=None, metavar="LAMBDA",
                         help="L2 regularisation: C = (1/n) sum_x C_x + (LAMBDA/2n) sum w^2 (overrides l2 in a spec)")
@@ -407,7 +413,7 @@ def _cmd_slides(args: argparse.Namespace) -> int:
     out_dir = _output_dir(args.out_dir, "--out-dir")
     with status("writing the slides", enabled=not (args.quiet or args.json)) as update:
         files = write_slides(net, out_dir, name=args.out, title=title, values=values, tex_only=args.tex_only,
-                             notes=args.notes, progress=update)
+                             notes=args.notes, progress=update, graph=args.graph)
     written = [files.tex, files.pdf]
     if args.json:
         _print_json({"files": _paths(written), "note": files.note})
@@ -921,9 +927,7 @@ def build_parser() -> argparse.ArgumentParser:
     sheet.add_argument("--templates", default=None, metavar="DIR",
                        help="use your own templates from DIR first (rendered in Jinja2's sandbox)")
     sheet.add_argument("--tex-only", action="store_true", help="write the .tex only, do not run TeX")
-    sheet.add_argument("--graph", action="store_true",
-                       help="add the computational graph of the worked example (needs a spec with [values]; "
-                            "networks of up to 12 operations)")
+    _graph_option(sheet)
     _force_option(sheet, None)
     _output_options(sheet, 'print {"files": [...], "note": ...}', "no progress and no 'wrote' lines")
     sheet.set_defaults(run=_cmd_sheet)
@@ -945,6 +949,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="show the speaker notes (each step's reason) on a second screen at the right of "
                              "every page (pages twice as wide, for a presenter console such as pdfpc)")
     slides.add_argument("--tex-only", action="store_true", help="write the .tex only, do not run TeX")
+    _graph_option(slides)
     _force_option(slides, None)
     _output_options(slides, 'print {"files": [...], "note": ...}', "no progress and no 'wrote' lines")
     slides.set_defaults(run=_cmd_slides)

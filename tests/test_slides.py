@@ -261,3 +261,30 @@ def test_without_tex_the_tex_is_written_and_the_way_to_tex_is_named(tmp_path):
     assert result.returncode == 0
     assert (tmp_path / "outputs/n-slides.tex").is_file() and not (tmp_path / "outputs/n-slides.pdf").exists()
     assert result.stderr.count("\n") == 1 and "apt-get install" in result.stderr
+
+
+IDENTITY_SPEC = 'layers = [1, 1]\nactivation = "identity"\n[values]\nx = [1]\ny = [2]\nweights = [[[1]]]\n'
+
+
+@needs_tex
+def test_graph_frames_show_the_computational_graph(cli, tmp_path):
+    """--graph adds the picture and the node table: loss 1, local gradients -2, 1, 1, dC/dw = -2."""
+    spec = tmp_path / "identity.toml"
+    spec.write_text(IDENTITY_SPEC)
+    result = cli("slides", str(spec), "--graph", "--out", "g", "--out-dir", str(tmp_path), "-q")
+    assert result.returncode == 0, result.stderr
+    pdf = tmp_path / "g-slides.pdf"
+    pages = pdf_pages(pdf)
+    picture, table = squeezed(page_text(pdf, pages - 1)), squeezed(page_text(pdf, pages))
+    assert "Thecomputationalgraph" in picture and "2s" in picture
+    assert "nodebynode" in table
+    for row in ("square", "subtract", "multiply"):
+        assert row in table
+    assert "=2s=−2" in table and "=x0=1" in table  # the local gradients along C_0 -> s -> a -> w
+    without = cli("slides", str(spec), "--out", "n", "--out-dir", str(tmp_path), "--tex-only", "-q")
+    assert without.returncode == 0 and "computational graph" not in (tmp_path / "n-slides.tex").read_text()
+
+
+def test_graph_needs_values(cli, tmp_path):
+    result = cli("slides", "--layers", "1", "1", "--graph", "--out-dir", str(tmp_path), "--tex-only")
+    assert result.returncode == 2 and result.stderr.count("\n") == 1 and "--graph needs numbers" in result.stderr

@@ -15,7 +15,7 @@ from typing import Callable, Iterable, Sequence
 
 
 from derive.documents.files import write_atomic
-from derive.documents.sheet import SheetFiles, _render, check_name, default_name, template_environment
+from derive.documents.sheet import SheetFiles, _render, check_name, default_name, graph_section, template_environment
 from derive.documents.tex import TexUnavailable, typeset
 from derive.model.network import Network
 from derive.model.steps import BlockKey, Rule, Step
@@ -234,8 +234,8 @@ def example_frames(net: Network, example: WorkedExample, drawing: lr.Drawing) ->
 
 # The document ------------------------------------------------------------------------------------
 def slides_context(net: Network, title: str | None = None, values: Values | None = None,
-                   notes: bool = False) -> dict:
-    """What slides.tex.j2 lays out."""
+                   notes: bool = False, graph: bool = False) -> dict:
+    """What slides.tex.j2 lays out; ``graph`` adds the computational graph (needs values)."""
     drawing = lr.network_drawing(net)
     example = worked_example(net, values) if values is not None else None
     return {
@@ -246,24 +246,26 @@ def slides_context(net: Network, title: str | None = None, values: Values | None
         "example": lr.worked_tables(net, example) if example is not None else None,
         "example_frames": example_frames(net, example, drawing) if example is not None else [],
         "notes": notes,
+        "graph": graph_section(net, values) if graph else None,
+        "cost_symbol": lr.math(net.symbols.cost, net),
     }
 
 
 def render_slides(net: Network, title: str | None = None, values: Values | None = None,
-                  notes: bool = False) -> str:
+                  notes: bool = False, graph: bool = False) -> str:
     """The deck's LaTeX source (Beamer)."""
     env = template_environment()
-    return _render(env.get_template(TEMPLATE), slides_context(net, title, values, notes))
+    return _render(env.get_template(TEMPLATE), slides_context(net, title, values, notes, graph))
 
 
 def write_slides(net: Network, out_dir: Path, name: str | None = None, title: str | None = None,
                  values: Values | None = None, tex_only: bool = False, notes: bool = False,
-                 progress: Callable[[str], None] | None = None) -> SheetFiles:
+                 progress: Callable[[str], None] | None = None, graph: bool = False) -> SheetFiles:
     """Write OUT_DIR/<name>-slides.tex and, unless tex_only, typeset OUT_DIR/<name>-slides.pdf."""
     say = progress or (lambda message: None)
     name = check_name(default_name(net) if name is None else name) + "-slides"
     say("deriving and writing the slides")
-    source = render_slides(net, title, values, notes)
+    source = render_slides(net, title, values, notes, graph)
     tex_path = out_dir / f"{name}.tex"
     write_atomic(tex_path, source)
     if tex_only:
