@@ -1082,8 +1082,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv = sys.argv[1:] if argv is None else list(argv)
         if not argv:
             parser.print_help()
-            print("derive: error: no command given; choose one of steps, sheet, code, grad, check, train, homework, "
-                  "check-answer, grade, examples, completion (see 'derive --help')", file=sys.stderr)
+            print(f"derive: error: no command given; choose one of {', '.join(_command_names(parser))} "
+                  "(see 'derive --help')", file=sys.stderr)
             return 2
         try:
             args = parser.parse_args(argv)
@@ -1121,6 +1121,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         what = _one_line(error) if isinstance(error, InternalError) else f"{type(error).__name__}: {_one_line(error)}"
         print(f"derive: internal error: {what} (please report)", file=sys.stderr)
         return 3
+
+
+def _command_names(parser: argparse.ArgumentParser) -> list[str]:
+    """The subcommands, in the order --help lists them."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return list(action.choices)
+    return []
 
 
 def _shorten(text: str, limit: int = 400) -> str:
