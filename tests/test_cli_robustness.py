@@ -100,7 +100,7 @@ FILES: dict[str, str | bytes | None] = {
     "values-string.toml": 'layers = [2, 1]\nvalues = "x"\n',
     "values-missing-x.toml": "layers = [2, 1]\n[values]\ny = [1]\nweights = [[[1, 2]]]\n",
     "values-x-length.toml": "layers = [2, 1]\n[values]\nx = [1]\ny = [1]\nweights = [[[1, 2]]]\n",
-    "values-x-string.toml": 'layers = [2, 1]\n[values]\nx = ["a", 1]\ny = [1]\nweights = [[[1, 2]]]\n',
+    "values-x-string.toml": 'layers = [2, 1]\n[values]\nx = ["a b", 1]\ny = [1]\nweights = [[[1, 2]]]\n',
     "values-x-bool.toml": "layers = [2, 1]\n[values]\nx = [true, 1]\ny = [1]\nweights = [[[1, 2]]]\n",
     "values-nan.toml": "layers = [2, 1]\n[values]\nx = [nan, 1]\ny = [1]\nweights = [[[1, 2]]]\n",
     "values-inf.toml": "layers = [2, 1]\n[values]\nx = [inf, 1]\ny = [1]\nweights = [[[1, 2]]]\n",

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from derive import DeriveError, Network
@@ -276,7 +276,12 @@ def networks(draw):
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(net=networks(), seed=st.integers(0, 2**32 - 1))
 def test_property_numeric_gradient_equals_exact_formula(net, seed):
-    assert_matches_exact_derivation(net, exact_values(net, np.random.default_rng(seed)))
+    values = exact_values(net, np.random.default_rng(seed))
+    # Exactly at a kink (z = 0 into a ReLU) the float forward pass may land a rounding error to either
+    # side, so the two sides may rightly differ there; such points are not this test's business.
+    nodes = worked_example(net, values).nodes
+    assume(not any(node.z in net.activation(node.layer).kinks for node in nodes))
+    assert_matches_exact_derivation(net, values)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
