@@ -1,0 +1,260 @@
+"""The web page's data: the derivation's frames, the network as SVG coordinates, what each step lights.
+
+Everything here is plain data for ``derive/templates/page.html.j2``: math as ``Tex`` (typeset in the
+browser), sentences and titles as ``str`` (escaped by the template). The lines and the lights come
+from ``derive.render.flow.frames``, the same steps as the sheet's and the slides'.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import sympy as sp
+
+from derive.model.steps import BlockKey, product
+from derive.render.flow import Frame, Light, frames, sheet_order
+from derive.render.latex import Tex, math, network_drawing, number, render_block
+
+if TYPE_CHECKING:
+    from derive.engine.derivation import Derivation
+    from derive.model.network import Network
+    from derive.numeric.worked import WorkedExample
+
+SCALE = 50.0  # px of the drawing per unit of network_drawing's coordinates
+RADIUS = 0.46  # a node's radius, in those units
+PAD = 0.75  # around the drawing, in those units
+LABEL_PX = 13.0  # a node label's font size at the drawing's natural width
+EXAMPLE_LABEL = "blk:example"
+EXAMPLE_TITLE = "Worked example with numbers"
+EXAMPLE_MAX_LINES = 240  # a big network's example: the first lines only, with a note
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A line as page step ``step`` shows it: the factor being derived highlighted."""
+
+    step: int  # 0-based index of the page step
+    lhs: Tex
+    rhs: Tex
+
+
+@dataclass(frozen=True)
+class PageLine:
+    """One line of a block: ``lhs = rhs`` (``rhs`` may chain more "= ..."), its rule and reason."""
+
+    number: int
+    lhs: Tex
+    rhs: Tex
+    continued: bool  # the same left-hand side as the line before: shown as "= rhs"
+    rule: str
+    text: str
+    refs: tuple[tuple[str, str], ...] = ()  # (title, block label) of the sub-derivations it uses
+    marks: tuple[Mark, ...] = ()
+    tag: str | None = None
+
+
+@dataclass(frozen=True)
+class PageBlock:
+    label: str  # "blk:layer-2", as the sheet's \label
+    title: str
+    lines: tuple[PageLine, ...]
+    note: str | None = None
+
+    @property
+    def anchor(self) -> str:
+        """The element id: the label with ':' made '-' (no escaping needed in CSS or URLs)."""
+        return anchor(self.label)
+
+
+@dataclass(frozen=True)
+class PageStep:
+    """Step ``step`` of ``steps`` of a block: its lines 1..step are shown; nodes and edges lit."""
+
+    block: str
+    step: int
+    steps: int
+    nodes: tuple[str, ...]
+    edges: tuple[str, ...]
+
+    def data(self) -> dict:
+        return {"block": anchor(self.block), "step": self.step, "steps": self.steps,
+                "nodes": list(self.nodes), "edges": list(self.edges)}
+
+
+@dataclass(frozen=True)
+class SvgNode:
+    id: str  # "layer-j"
+    cx: float
+    cy: float
+    label: Tex
+    left: float  # the label's centre, in % of the drawing's width and height
+    top: float
+
+
+@dataclass(frozen=True)
+class SvgEdge:
+    id: str  # "layer-1-k:layer-j"
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+
+
+@dataclass(frozen=True)
+class SvgDrawing:
+    width: float
+    height: float
+    radius: float
+    label_size: float  # cqw: the labels scale with the drawing
+    nodes: tuple[SvgNode, ...]
+    edges: tuple[SvgEdge, ...]
+    dots: tuple[tuple[float, float], ...]
+    captions: tuple[tuple[float, float, str], ...]
+
+
+@dataclass(frozen=True)
+class Page:
+    blocks: tuple[PageBlock, ...]
+    steps: tuple[PageStep, ...]
+    drawing: SvgDrawing
+
+
+def anchor(label: str) -> str:
+    return label.replace(":", "-")
+
+
+def node_id(node: tuple[int, int]) -> str:
+    return f"{node[0]}-{node[1]}"
+
+
+def edge_id(edge: tuple[tuple[int, int], tuple[int, int]]) -> str:
+    return f"{node_id(edge[0])}:{node_id(edge[1])}"
+
+
+# The network drawing --------------------------------------------------------------------------
+_NAME = re.compile(r"n(\d+)x(\d+)")
+
+
+def svg_drawing(net: "Network") -> SvgDrawing:
+    """network_drawing's layout in SVG pixels (y down), every node and edge with its id."""
+    drawing = network_drawing(net)
+    xs = [n.x for n in drawing.nodes] + [x for x, _ in drawing.dots]
+    ys = [n.y for n in drawing.nodes] + [y for _, y in drawing.dots] + [drawing.bottom]
+    left, top = min(xs) - PAD, max(ys) + PAD
+    width, height = (max(xs) - min(xs) + 2 * PAD) * SCALE, (top - min(ys) + PAD / 2) * SCALE
+
+    def at(x: float, y: float) -> tuple[float, float]:
+        return round((x - left) * SCALE, 1), round((top - y) * SCALE, 1)
+
+    nodes, where = [], {}
+    for n in drawing.nodes:
+        layer, j = map(int, _NAME.fullmatch(n.name).groups())
+        cx, cy = at(n.x, n.y)
+        where[n.name] = (cx, cy, node_id((layer, j)))
+        nodes.append(SvgNode(node_id((layer, j)), cx, cy, n.label, round(100 * cx / width, 3),
+                             round(100 * cy / height, 3)))
+    edges = tuple(SvgEdge(f"{where[a][2]}:{where[b][2]}", where[a][0], where[a][1], where[b][0], where[b][1])
+                  for a, b in drawing.edges)
+    captions = tuple((*at(x, drawing.bottom + 0.25), str(text)) for x, text in drawing.layer_labels)
+    return SvgDrawing(round(width, 1), round(height, 1), RADIUS * SCALE, round(100 * LABEL_PX / width, 3),
+                      tuple(nodes), edges, tuple(at(x, y) for x, y in drawing.dots), captions)
+
+
+def lit(light: Light, drawing: SvgDrawing) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The ids of the drawn nodes and edges ``light`` names (a wide layer's hidden nodes are not drawn)."""
+    drawn_nodes, drawn_edges = {n.id for n in drawing.nodes}, {e.id for e in drawing.edges}
+    return (tuple(sorted(i for i in map(node_id, light.nodes) if i in drawn_nodes)),
+            tuple(sorted(i for i in map(edge_id, light.edges) if i in drawn_edges)))
+
+
+# The derivation ---------------------------------------------------------------------------------
+def derivation_blocks(derivation: "Derivation", all_frames: tuple[Frame, ...]) -> tuple[PageBlock, ...]:
+    """Every block in sheet order, its lines as the sheet prints them, with each frame's highlighted
+    variants attached to the lines they mark."""
+    marks: dict[tuple[BlockKey, int], list[Mark]] = {}
+    for index, frame in enumerate(all_frames):
+        for line in frame.lines:
+            if line.highlighted:
+                marks.setdefault((frame.block, line.number), []).append(Mark(index, line.lhs, line.rhs))
+    blocks = []
+    for block in sheet_order(derivation):
+        rendered = render_block(block, derivation)
+        lines = tuple(PageLine(s.number, s.lhs, s.rhs, s.continued, s.rule, s.text,
+                               tuple(ref for ref in s.refs if ref[1] != rendered.label),
+                               tuple(marks.get((block.key, s.number), ())), s.tag)
+                      for s in rendered.lines)
+        blocks.append(PageBlock(rendered.label, rendered.title, lines))
+    return tuple(blocks)
+
+
+def page(net: "Network", example: "WorkedExample | None" = None) -> Page:
+    """The page of ``net``'s derivation, and of the worked example when there is one."""
+    derivation = net.derivation()
+    all_frames = frames(derivation)
+    drawing = svg_drawing(net)
+    blocks = derivation_blocks(derivation, all_frames)
+    steps = [PageStep(f.block_label, f.step, f.steps, *lit(f.light, drawing)) for f in all_frames]
+    if example is not None:
+        block, lights = example_block(net, example)
+        blocks += (block,)
+        steps += [PageStep(block.label, n, len(block.lines), *lit(light, drawing))
+                  for n, light in enumerate(lights, 1)]
+    return Page(blocks, tuple(steps), drawing)
+
+
+# The worked example -------------------------------------------------------------------------------
+def example_block(net: "Network", example: "WorkedExample") -> tuple[PageBlock, tuple[Light, ...]]:
+    """The worked example as a block of lines, one a step, each lighting the node or weight it computes."""
+    found = example_lines(net, example)
+    shown = found[:EXAMPLE_MAX_LINES]
+    note = (f"The first {len(shown)} of {len(found)} lines; the sheet's tables have every number."
+            if len(found) > len(shown) else None)
+    lines = tuple(PageLine(n, lhs, rhs, False, rule, text) for n, (lhs, rhs, rule, text, _) in enumerate(shown, 1))
+    return PageBlock(EXAMPLE_LABEL, EXAMPLE_TITLE, lines, note), tuple(light for *_, light in shown)
+
+
+def example_lines(net: "Network", example: "WorkedExample") -> list[tuple[Tex, Tex, str, str, Light]]:
+    """(lhs, rhs, rule, reason, light): inputs, the forward pass, the cost, the errors, the gradients and,
+    with a learning rate, the updates, each number as the sheet's worked-example tables print it."""
+    s, L = net.symbols, net.L
+    lines = [(math(s.x[k], net), number(v), "input", "The example's input.", Light(frozenset({(0, k)})))
+             for k, v in enumerate(example.x)]
+    lines += [(math(s.y[j], net), number(v), "target", "The example's target output.", Light(frozenset({(L, j)})))
+              for j, v in enumerate(example.y)]
+    for n in example.nodes:
+        node = Light(frozenset({(n.layer, n.j)}))
+        lines.append((math(s.z[n.layer, n.j], net), number(n.z, 9), "forward pass", "The weighted input.", node))
+        lines.append((math(s.a[n.layer, n.j], net), number(n.a, 9), "forward pass", "The activation.", node))
+    lines.append((math(s.cost, net), number(example.cost, 9), "cost", f"The {net.cost.title} at the output.",
+                  Light(frozenset((L, j) for j in range(net.size(L))))))
+    for n in sorted(example.nodes, key=lambda n: (-n.layer, n.j)):
+        lines.append((math(s.delta[n.layer, n.j], net), number(n.delta, 9), "backward pass",
+                      "The node's error, from the derivation's delta recursion.", Light(frozenset({(n.layer, n.j)}))))
+    for g in example.gradients:
+        lines.append(_gradient_line(net, g))
+    for g in example.gradients:
+        if g.updated is not None:
+            symbol = s.w[g.layer, g.j, g.k] if g.k is not None else s.b[g.layer, g.j]
+            lines.append((math(symbol, net), Tex(rf"{number(g.value)} + \left({number(g.change, 9)}\right) = "
+                                                 rf"{number(g.updated, 9)}"),
+                          "gradient descent", "The parameter after one step.", _parameter_light(g)))
+    return lines
+
+
+def _gradient_line(net: "Network", g) -> tuple[Tex, Tex, str, str, Light]:
+    s = net.symbols
+    symbol = s.w[g.layer, g.j, g.k] if g.k is not None else s.b[g.layer, g.j]
+    formula = product(s.delta[g.layer, g.j], net.previous_activation(g.layer, g.k) if g.k is not None else 1)
+    check = ("" if g.finite_difference is None else
+             f" A central finite difference of the cost gives {float(g.finite_difference):.9g}.")
+    return (math(sp.Derivative(s.cost, symbol), net), Tex(f"{math(formula, net)} = {number(g.gradient, 9)}"),
+            "gradient", "The node's error times the incoming activation." + check, _parameter_light(g))
+
+
+def _parameter_light(g) -> Light:
+    head = (g.layer, g.j)
+    if g.k is None:
+        return Light(frozenset({head}))
+    tail = (g.layer - 1, g.k)
+    return Light(frozenset({head, tail}), frozenset({(tail, head)}))
