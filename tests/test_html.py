@@ -299,14 +299,17 @@ def test_the_worked_example_steps_and_lights_its_node(chromium, worked):
 
 
 def test_no_network_request_and_the_title_is_text(chromium, worked):
-    from selenium.webdriver.common.by import By
 
     _, _, path = worked
     _open(chromium, path)
+    fonts = chromium.execute_async_script(
+        "var done = arguments[arguments.length - 1]; document.fonts.ready.then(() => done("
+        "Array.from(document.fonts).filter(f => f.status === 'loaded').map(f => f.family)));")
+    assert {"KaTeX_Main", "KaTeX_Math"} <= set(fonts), fonts  # the inlined fonts, in use
     resources = chromium.execute_script("return performance.getEntriesByType('resource').map(r => r.name)")
     assert all(name.startswith("data:") for name in resources), resources
-    assert chromium.find_element(By.TAG_NAME, "h1").text == HOSTILE
-    assert chromium.title == HOSTILE
+    assert chromium.execute_script("return document.querySelector('h1').textContent") == HOSTILE
+    assert chromium.execute_script("return document.title") == HOSTILE
     assert chromium.execute_script("return document.querySelectorAll('b, header script, h1 *').length") == 0
     assert chromium.execute_script("return document.scripts.length") == 4  # steps, macros, KaTeX, the page's own
     # an alert would be open now, and selenium would refuse to run the script (UnexpectedAlertPresentException)
@@ -353,3 +356,27 @@ def test_without_javascript_every_line_is_shown(chromium, worked, tmp_path):
         assert not chromium.find_element("id", "prev").is_displayed()
     finally:
         chromium.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": False})
+
+
+@pytest.mark.parametrize("net", [
+    Network([2, 3, 3, 2], activation=["tanh", "relu", "sigmoid"], bias=True),
+    Network([3, 4, 2], activation=["sigmoid", "softmax"], cost="log-likelihood"),
+    Network([2, 2, 2, 2, 2, 2], activation=["softplus", "leaky-relu", "elu", "gelu", "sigmoid(gain=alpha)"],
+            bias=True, notation="nielsen", l2="0.1"),
+    Network([2, 3, 3, 1], activation=["relu", "tanh", "sigmoid"], bias=True, notation="deeplizard"),
+    Network([2, 2, 1], activation=["g(z) = z\\sigma(z)", "sigmoid"], cost="cross-entropy"),
+], ids=["tanh-relu-sigmoid", "softmax", "five-activations-nielsen-l2", "deeplizard", "latex-activation"])
+def test_every_formula_of_other_networks_typesets(chromium, net, tmp_path):
+    path = write_html(net, tmp_path)
+    _open(chromium, path)
+    counts = chromium.execute_script("return [document.querySelectorAll('.math[data-tex]').length,"
+                                     " document.querySelectorAll('.math[data-tex] > .katex').length,"
+                                     " window.deriveKatexErrors]")
+    assert counts[0] == counts[1] and counts[2] == [], counts
+    chromium.set_window_size(390, 844)
+    for _ in range(len(page(net).steps)):
+        _press(chromium, "\ue014")  # ArrowRight
+    shown = chromium.execute_script(SHOWN)
+    assert shown["counter"] == f"step {len(page(net).steps)} of {len(page(net).steps)}"
+    assert chromium.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
+    assert _severe(chromium) == []
