@@ -205,6 +205,12 @@ return {counter: document.getElementById('counter').textContent, block: block.id
         edges: Array.from(document.querySelectorAll('[data-edge].lit')).map(e => e.dataset.edge).sort()};"""
 
 
+NEWEST_IN_VIEW = """const top = e => e.getBoundingClientRect().top;
+return [top(document.querySelector('section.current li.line.new')),
+        document.querySelector('.network').getBoundingClientRect().bottom - 1,
+        top(document.querySelector('.controls')) - 20, document.getElementById('counter').textContent];"""
+
+
 def _expect(driver, net: Network, index: int) -> None:
     """The page shows frame ``index`` of the derivation: counter, block, lines, newest line, lights."""
     all_frames = frames(net.derivation())
@@ -334,6 +340,8 @@ def test_a_phone_width_does_not_overflow_and_screenshots(chromium, worked):
         widths = chromium.execute_script("return [document.documentElement.scrollWidth, window.innerWidth,"
                                          " document.getElementById('counter').textContent]")
         assert widths[0] <= widths[1], widths
+        seen = chromium.execute_script(NEWEST_IN_VIEW)  # below the drawing, above the buttons
+        assert seen[1] <= seen[0] < seen[2], seen
     _press(chromium, Keys.HOME)
     _press(chromium, Keys.ARROW_RIGHT, 40)
     chromium.execute_script("document.querySelectorAll('.line.new').forEach(l => l.style.animation = 'none')")

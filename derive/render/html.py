@@ -25,6 +25,7 @@ SCALE = 50.0  # px of the drawing per unit of network_drawing's coordinates
 RADIUS = 0.46  # a node's radius, in those units
 PAD = 0.75  # around the drawing, in those units
 LABEL_PX = 13.0  # a node label's font size at the drawing's natural width
+FLAT = 2.6  # width / height beyond which the drawing goes above the steps on a wide screen
 EXAMPLE_LABEL = "blk:example"
 EXAMPLE_TITLE = "Worked example with numbers"
 EXAMPLE_MAX_LINES = 240  # a big network's example: the first lines only, with a note
@@ -111,6 +112,15 @@ class SvgDrawing:
     edges: tuple[SvgEdge, ...]
     dots: tuple[tuple[float, float], ...]
     captions: tuple[tuple[float, float, str], ...]
+
+    @property
+    def aspect(self) -> float:
+        return round(self.width / self.height, 4)
+
+    @property
+    def flat(self) -> bool:
+        """A deep network's drawing: wide and low, shown above the steps rather than beside them."""
+        return self.aspect > FLAT
 
 
 @dataclass(frozen=True)
