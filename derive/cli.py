@@ -381,7 +381,7 @@ def _cmd_sheet(args: argparse.Namespace) -> int:
     out_dir = _output_dir(args.out_dir, "--out-dir")
     with status("writing the sheet", enabled=not (args.quiet or args.json)) as update:
         files = write_sheet(net, out_dir, name=args.out, title=title, values=values,
-                            templates=templates, tex_only=args.tex_only, progress=update)
+                            templates=templates, tex_only=args.tex_only, progress=update, graph=args.graph)
     written = [files.tex, files.pdf]
     if args.json:
         _print_json({"files": _paths(written), "note": files.note})
@@ -583,6 +583,8 @@ def _cmd_grad(args: argparse.Namespace) -> int:
     spec = _with_l2(load_spec(args.spec), args.l2)
     net = spec.network()
     values = _with_learning_rate(spec.values, args.learning_rate) if spec.values is not None else None
+    if values is not None and values.symbols:
+        return _symbolic_grad(args, net, values)
     weights, biases, X, Y = spec.arrays()
     numeric = net.numeric()
     import numpy as np
@@ -615,6 +617,29 @@ def _cmd_grad(args: argparse.Namespace) -> int:
                 print(f"w^({layer}) =\n{np.array(w)}")
             for layer, b in enumerate(result["updated_biases"] or [], start=1):
                 print(f"b^({layer}) = {np.array(b)}")
+    return 0
+
+
+def _symbolic_grad(args: argparse.Namespace, net: "Network", values) -> int:
+    """`derive grad` with symbols among the values: exact formulas (SymPy syntax strings, "9*w/2 - 3/2")."""
+    from derive.numeric.worked import symbolic_gradients
+
+    result = symbolic_gradients(net, values, differences=False)
+    if args.json:
+        _print_json(result)
+        return 0
+    shown = lambda nested: json.dumps(nested).replace('"', "")  # noqa: E731  [[9*w/2 - 3/2]]
+    print(f"cost {result['cost']}")
+    for layer, g in enumerate(result["weights"], start=1):
+        print(f"dC/dw^({layer}) = {shown(g)}")
+    for layer, g in enumerate(result["biases"] or [], start=1):
+        print(f"dC/db^({layer}) = {shown(g)}")
+    if "updated_weights" in result:
+        print(f"after one step of gradient descent, learning rate {result['learning_rate']}:")
+        for layer, w in enumerate(result["updated_weights"], start=1):
+            print(f"w^({layer}) = {shown(w)}")
+        for layer, b in enumerate(result["updated_biases"] or [], start=1):
+            print(f"b^({layer}) = {shown(b)}")
     return 0
 
 
@@ -889,6 +914,9 @@ def build_parser() -> argparse.ArgumentParser:
     sheet.add_argument("--templates", default=None, metavar="DIR",
                        help="use your own templates from DIR first (rendered in Jinja2's sandbox)")
     sheet.add_argument("--tex-only", action="store_true", help="write the .tex only, do not run TeX")
+    sheet.add_argument("--graph", action="store_true",
+                       help="add the computational graph of the worked example (needs a spec with [values]; "
+                            "networks of up to 12 operations)")
     _force_option(sheet, None)
     _output_options(sheet, 'print {"files": [...], "note": ...}', "no progress and no 'wrote' lines")
     sheet.set_defaults(run=_cmd_sheet)

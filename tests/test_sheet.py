@@ -157,7 +157,7 @@ def test_json_and_toml_specs_give_the_same_sheet(tmp_path, cli):
     ("layers = [2, 1]\n[values]\nx = [1]\ny = [1]\nweights = [[[1, 2]]]\n", "values.x must be a list of 2"),
     ("layers = [2, 1]\nbias = true\n[values]\nx = [1, 2]\ny = [1]\nweights = [[[1, 2]]]\n", "needs values.biases"),
     ("layers = [2, 1]\n[values]\nx = [1, 2]\ny = [1]\nweights = [[[1, 2]]]\nbiases = [[1]]\n", "bias = false"),
-    ("layers = [2, 1]\n[values]\nx = [1, 'a']\ny = [1]\nweights = [[[1, 2]]]\n", "must be a number"),
+    ("layers = [2, 1]\n[values]\nx = [1, 'a b']\ny = [1]\nweights = [[[1, 2]]]\n", "must be a number"),
     ("layers = [2, 1]\n[values]\nx = [1, inf]\ny = [1]\nweights = [[[1, 2]]]\n", "finite number"),
     ("layers = [2, 1\n", "invalid TOML"),
     ("layers = [0, 1]\n", "layer size 0 must be a positive integer"),

@@ -17,7 +17,9 @@ from derive.model.network import Network
 from derive.model.values import Values
 from derive.model.steps import AVERAGE, COST, FORWARD, SUMMARY, UPDATE, BlockKey, Part
 from derive.documents.tex import TexUnavailable, typeset
+from derive.numeric.graph import computational_graph
 from derive.numeric.worked import worked_example
+from derive.render.graph import graph_layout, graph_rows, graph_tikz
 
 TEMPLATE = "sheet.tex.j2"
 USER_TEMPLATE_SECONDS = 60  # rendering a user's templates: a forked child killed after this
@@ -106,7 +108,31 @@ def default_name(net: Network) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in name).strip("-.")
 
 
-def sheet_context(net: Network, title: str | None = None, values: Values | None = None) -> dict:
+@dataclass(frozen=True)
+class GraphSection:
+    """The sheet's computational graph: the TikZ picture and the table of nodes."""
+
+    picture: lr.Tex
+    rows: tuple
+    operations: int
+    note: str = ""  # how the network's activation appears (an identity adds no operation)
+
+
+def graph_section(net: Network, values: Values | None) -> GraphSection:
+    """The computational graph at the spec's numbers (DeriveError without numbers or for a big network)."""
+    if values is None:
+        raise DeriveError("--graph needs numbers: give a spec with [values] (x, y, weights)")
+    graph = computational_graph(net, values)
+    folded = any(n.aliases for n in graph.nodes)
+    note = ("The identity activation adds no operation: a node's output equals its weighted input, so one "
+            "box computes both.") if folded else ""
+    return GraphSection(graph_tikz(graph_layout(graph), net), graph_rows(graph, net), len(graph.operations), note)
+
+
+def sheet_context(net: Network, title: str | None = None, values: Values | None = None,
+                  graph: bool = False) -> dict:
+    """Everything the sheet's template lays out; ``graph`` adds the computational graph (needs values)."""
+    drawn = graph_section(net, values) if graph else None
     d = net.derivation()
     blocks = lr.render_blocks(d)
     example = worked_example(net, values) if values is not None else None
@@ -133,16 +159,17 @@ def sheet_context(net: Network, title: str | None = None, values: Values | None 
         "bias": net.bias,
         "cost_symbol": lr.math(net.symbols.cost, net),
         "vector_output": net.activation(net.L).vector,  # softmax: the output error is a sum, no g'(z) there
+        "graph": drawn,
     }
 
 
 def render_sheet(net: Network, title: str | None = None, values: Values | None = None,
-                 templates: str | Path | None = None) -> str:
+                 templates: str | Path | None = None, graph: bool = False) -> str:
     """The sheet's LaTeX source. A user's templates (``templates``) render in the sandbox, in a forked
     child that is stopped after USER_TEMPLATE_SECONDS (a template that loops for ever cannot hang us)."""
     env = template_environment(templates)
     template = _load_template(env, templates)
-    context = sheet_context(net, title, values)
+    context = sheet_context(net, title, values, graph)
     if templates is None:
         return _render(template, context)
     from derive.limits import run_limited
@@ -206,7 +233,8 @@ class SheetFiles:
 
 def write_sheet(net: Network, out_dir: Path, name: str | None = None, title: str | None = None,
                 values: Values | None = None, templates: str | Path | None = None,
-                tex_only: bool = False, progress: Callable[[str], None] | None = None) -> SheetFiles:
+                tex_only: bool = False, progress: Callable[[str], None] | None = None,
+                graph: bool = False) -> SheetFiles:
     """Write outputs/<name>.tex and, unless tex_only, typeset outputs/<name>.pdf.
 
     ``progress(message)`` is told what is being done (deriving, typesetting), for a spinner.
@@ -214,7 +242,7 @@ def write_sheet(net: Network, out_dir: Path, name: str | None = None, title: str
     say = progress or (lambda message: None)
     name = check_name(default_name(net) if name is None else name)
     say("deriving and writing the LaTeX")
-    source = render_sheet(net, title, values, templates)
+    source = render_sheet(net, title, values, templates, graph)
     tex_path = out_dir / f"{name}.tex"
     write_atomic(tex_path, source)
     if tex_only:

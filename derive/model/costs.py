@@ -113,6 +113,9 @@ def check_targets(cost: Cost, y) -> None:
     sample form a distribution (one-hot labels), so they must be >= 0 and sum to exactly 1."""
     if not cost.target_distribution:
         return
+    if any(getattr(v, "free_symbols", None) for v in y):
+        raise DeriveError(f"the {cost.title} needs numeric targets that sum to 1 (a one-hot label such as "
+                          "y = [0, 1, 0]); keep other values symbolic instead")
     total = sum(y)
     if any(v < 0 for v in y) or total != 1:
         raise DeriveError(f"the {cost.title} needs targets that are >= 0 and sum to 1 (a one-hot label such as "

@@ -111,3 +111,20 @@ class Values:
     weights: tuple
     biases: tuple | None
     learning_rate: object = None  # eta, a positive rational, when the example continues with one step of descent
+
+    def entries(self) -> list[tuple[str, object]]:
+        """(where, value) for every value, named as in a spec file: values.weights[0][1][0]."""
+        out = [(f"values.x[{k}]", v) for k, v in enumerate(self.x)]
+        out += [(f"values.y[{j}]", v) for j, v in enumerate(self.y)]
+        for l, matrix in enumerate(self.weights):
+            out += [(f"values.weights[{l}][{j}][{k}]", v) for j, row in enumerate(matrix) for k, v in enumerate(row)]
+        for l, vector in enumerate(self.biases or ()):
+            out += [(f"values.biases[{l}][{j}]", v) for j, v in enumerate(vector)]
+        if self.learning_rate is not None:
+            out.append(("values.learning_rate", self.learning_rate))
+        return out
+
+    @property
+    def symbols(self) -> list[tuple[str, object]]:
+        """(where, value) for the values that are symbols, not numbers."""
+        return [(where, v) for where, v in self.entries() if getattr(v, "free_symbols", None)]

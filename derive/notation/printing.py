@@ -25,6 +25,13 @@ class Highlight(sp.Function):
     nargs = 1
 
 
+class Given(sp.Function):
+    """A value put in for a quantity (handcalcs' middle line: 2(0.7514 - 0.01)(0.1868)); printed as the
+    value, parenthesised where a product or a sign needs it."""
+
+    nargs = 1
+
+
 def _is_activation_prime(expr: sp.Derivative) -> bool:
     """Derivative(g(z), z) for an undefined g: printed g'(z)."""
     inner = expr.expr
@@ -292,6 +299,125 @@ class NotationTextPrinter(_NotationMixin, StrPrinter):
 
     def _print_Exp1(self, expr) -> str:
         return "e"
+
+
+class NumbersLatexPrinter(NotationLatexPrinter):
+    """LaTeX for worked numbers: short exact rationals as decimals (3/2 is 1.5), other numbers to
+    ``digits`` significant digits, given values in parentheses inside products (2(0.75)(0.19))."""
+
+    def __init__(self, notation: Notation, digits: int = 4) -> None:
+        super().__init__(notation)
+        self.digits = digits
+
+    def _print_Rational(self, expr: sp.Rational) -> str:
+        decimal = terminating_decimal(expr)
+        if decimal is None:
+            return super()._print_Rational(expr)
+        return decimal
+
+    def _print_Integer(self, expr: sp.Integer) -> str:
+        return str(int(expr))
+
+    def _print_Float(self, expr: sp.Float) -> str:
+        return significant(expr, self.digits)
+
+    def _print_Given(self, expr: Given) -> str:
+        value = expr.args[0]
+        if value.is_Rational and terminating_decimal(value) is None:  # 1/126 put in reads 0.007937
+            return significant(value, self.digits)
+        return self._print(value)  # bracketed by the product, power or sum around it where needed
+
+    def _print_Pow(self, expr: sp.Pow) -> str:
+        base = expr.base
+        if isinstance(base, Given) and (isinstance(base.args[0], (sp.Add, sp.Mul, sp.Pow)) or _negative(base.args[0])):
+            return rf"\left({self._print(base)}\right)^{{{self._print(expr.exp)}}}"
+        return super()._print_Pow(expr)
+
+    def _as_ordered_terms(self, expr, order=None):
+        """A sum with values put in keeps the order of the formula it came from (a - y stays first - second)."""
+        if any(arg.has(Given) for arg in expr.args):
+            return list(expr.args)
+        return super()._as_ordered_terms(expr, order)
+
+    def _print_Add(self, expr: sp.Add, order=None) -> str:
+        if not expr.has(Given):
+            return super()._print_Add(expr, order)
+        out = ""
+        for position, term in enumerate(self._as_ordered_terms(expr)):
+            text = self._print(term)
+            if isinstance(_value(term), sp.Add) and position > 0:
+                text = rf"\left({text}\right)"
+            if position == 0:
+                out = text
+            elif text.startswith("-"):
+                out += " - " + text[1:].lstrip()
+            else:
+                out += " + " + text
+        return out
+
+    def _print_Mul(self, expr: sp.Mul) -> str:
+        if not any(isinstance(f, Given) for f in expr.args):
+            coefficient, rest = expr.as_coeff_Mul()
+            if coefficient.is_Rational and not coefficient.is_Integer and terminating_decimal(coefficient):
+                return self._print(coefficient) + " " + self._print(rest)  # 4.5 w, not 9w/2
+            return super()._print_Mul(expr)
+        factors = list(expr.args)
+        sign = ""
+        if factors[0] == -1:
+            sign, factors = "-", factors[1:]
+        if all(isinstance(f, Given) or f.is_Number for f in factors):  # numbers before symbols: 1.5 w
+            factors.sort(key=lambda f: 0 if _value(f).is_number else 1)
+        parts = []
+        for position, factor in enumerate(factors):
+            text = self._print(factor)
+            # a number after another factor is bracketed (2 (0.75)), and a negative one after a sign
+            bracket = position > 0 or (bool(sign) and _negative(_value(factor)))
+            if isinstance(_value(factor), sp.Add) or (_value(factor).is_number and bracket
+                                              and not text.startswith(r"\left(")):
+                text = rf"\left({text}\right)"
+            parts.append(text)
+        return sign + " ".join(parts)
+
+
+def _negative(value: sp.Expr) -> bool:
+    return bool(value.is_number and value.is_negative)
+
+
+def _value(factor: sp.Expr) -> sp.Expr:
+    return factor.args[0] if isinstance(factor, Given) else factor
+
+
+def terminating_decimal(value: sp.Rational, max_digits: int = 8) -> str | None:
+    """3/2 as '1.5', -1/8 as '-0.125'; None when the decimal does not end within ``max_digits`` places."""
+    for places in range(0, max_digits + 1):
+        if (value.p * 10 ** places) % value.q == 0:
+            digits = value.p * 10 ** places // value.q
+            sign = "-" if digits < 0 else ""
+            text = str(abs(digits)).rjust(places + 1, "0")
+            whole, fraction = (text[:-places], text[-places:]) if places else (text, "")
+            return sign + whole + ("." + fraction if fraction else "")
+    return None
+
+
+def significant(value: sp.Expr, digits: int = 4) -> str:
+    """A number to ``digits`` significant digits, in LaTeX (1.5\\times 10^{-7} when small or large)."""
+    f = float(value)
+    if f == 0:
+        return "0"
+    text = f"{f:.{digits}g}"
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        return rf"{mantissa}\times 10^{{{int(exponent)}}}"
+    return text
+
+
+def numbers_latex(expr: sp.Expr, notation: Notation, digits: int = 4) -> str:
+    """LaTeX of a worked formula with its numbers (given values and results) as a reader writes them; a
+    result that is a number is a decimal (1/126 reads 0.007937)."""
+    expr = sp.sympify(expr)
+    if expr.is_Rational and terminating_decimal(expr) is None:
+        return significant(expr, digits)
+    return NumbersLatexPrinter(notation, digits).doprint(expr)
 
 
 def latex(expr: sp.Expr, notation: Notation) -> str:

@@ -5,6 +5,7 @@ Every problem is one clear line naming the file, the key and what is wrong.
 from __future__ import annotations
 
 import json
+import re
 import sys
 import unicodedata
 from dataclasses import dataclass
@@ -47,6 +48,10 @@ class Spec:
         if self.values is None:
             raise DeriveError("this spec has no [values]; add x, y and weights to compute numbers")
         v = self.values
+        if v.symbols:
+            where, symbol = v.symbols[0]
+            raise DeriveError(f"{where} is the symbol {symbol}; this needs numbers (derive sheet, slides, html and "
+                              "grad keep symbols)")
         as_array = lambda nested: np.array(nested, dtype=float)  # noqa: E731
         weights = [as_array([[float(w) for w in row] for row in m]) for m in v.weights]
         biases = [as_array([float(b) for b in vec]) for vec in v.biases] if v.biases is not None else None
@@ -260,8 +265,10 @@ def _values(data: object, layers: tuple[int, ...], bias: bool, where: str) -> Va
 
 
 def learning_rate(value: object, name: str, where: str = "spec"):
-    """A learning rate: a number in (0, 100], kept exact (0.5 stays 1/2)."""
+    """A learning rate: a number in (0, 100], kept exact (0.5 stays 1/2), or a symbol ("eta")."""
     eta = _number(value, name, where)
+    if eta.is_Symbol:
+        return eta
     if not 0 < eta <= 100:
         raise DeriveError(f"{where}: {name} must be a positive number of at most 100, got {shown_value(value)}")
     return eta
@@ -280,12 +287,45 @@ def _vector(value: object, count: int, name: str, where: str) -> tuple:
     return tuple(_number(v, f"{name}[{i}]", where) for i, v in enumerate(value))
 
 
-def _number(value: object, name: str, where: str):
+def _number(value: object, name: str, where: str, symbols: bool = True):
+    """A value: a number kept exact (0.15 is 3/20), or with ``symbols`` a symbol's name ("w", "x_0")."""
     import sympy as sp
 
+    if symbols and isinstance(value, str):
+        return value_symbol(value, f"{where}: {name}")
     if isinstance(value, bool) or not isinstance(value, (int, Decimal, float)):
-        raise DeriveError(f"{where}: {name} must be a number, got {shown_value(value)}")
+        kind = 'a number or a symbol such as "w"' if symbols else "a number"
+        raise DeriveError(f"{where}: {name} must be {kind}, got {shown_value(value)}")
     decimal = Decimal(str(value)) if not isinstance(value, Decimal) else value
     if not decimal.is_finite() or abs(decimal) > Decimal(10) ** 6:
         raise DeriveError(f"{where}: {name} must be a finite number of size at most 1e6, got {shown_value(value)}")
     return sp.Rational(str(decimal))
+
+
+# Symbols as values ------------------------------------------------------------------------------
+_GREEK = ("alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu",
+          "nu", "xi", "rho", "sigma", "tau", "phi", "chi", "psi", "omega")
+_GREEK_UNICODE = dict(zip("αβγδεζηθικλμνξρστφχψω", _GREEK))
+_SUBSCRIPT = r"(?:_(?:\{(?P<braced>[A-Za-z0-9]{1,4})\}|(?P<plain>[A-Za-z0-9]{1,4})))?"
+_SYMBOL = re.compile(r"(?:(?P<latin>[A-Za-z])|\\?(?P<greek>[a-z]{2,7})|(?P<unicode>[α-ω]))" + _SUBSCRIPT
+                     + r"(?P<prime>'?)")
+MAX_SYMBOL_CHARS = 20
+
+
+def value_symbol(text: str, where: str):
+    """A value written as a symbol's name: one letter (Latin, or Greek as \\theta, theta or θ) with an optional
+    subscript of up to 4 letters or digits and a prime: w, x_0, w_{12}, \\theta_1, w'. Read by this
+    grammar alone (never sympified); 'e' is refused, it reads as Euler's number."""
+    import sympy as sp
+
+    shown = text if len(text) <= MAX_SYMBOL_CHARS else text[:MAX_SYMBOL_CHARS] + "..."
+    match = _SYMBOL.fullmatch(text.strip()) if len(text) <= MAX_SYMBOL_CHARS else None
+    if match is None or (match["greek"] and match["greek"] not in _GREEK):
+        raise DeriveError(f"{where} must be a number or a symbol (a letter with an optional subscript, such as "
+                          f"w, x_0, w_{{12}} or \\theta), got {shown!r}")
+    letter = match["latin"] or match["greek"] or _GREEK_UNICODE[match["unicode"]]
+    if letter == "e" and not (match["braced"] or match["plain"]):
+        raise DeriveError(f"{where}: 'e' reads as Euler's number; name the symbol otherwise (e_1, E)")
+    index = match["braced"] or match["plain"]
+    name = letter + (f"_{index}" if index else "") + match["prime"]
+    return sp.Symbol(name, real=True)

@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING
 
 import sympy as sp
 
-from derive.notation.printing import activation_latex, latex
+from derive.notation.printing import activation_latex, latex, numbers_latex
 from derive.model.steps import Block, BlockKey, product
+from derive.numeric.worked import Stage
 
 if TYPE_CHECKING:
     from derive.engine.derivation import Derivation
@@ -197,6 +198,10 @@ def number(value: sp.Expr | None, digits: int = 6) -> Tex:
     if value is None:
         return Tex("--")
     value = sp.sympify(value)
+    if value.free_symbols:  # a value kept symbolic: 4.5 w - 1.5
+        from derive.notation.letters import Notation
+
+        return Tex(numbers_latex(value, Notation(), digits))
     f = float(value)
     if f == 0:
         return Tex("0")
@@ -219,6 +224,69 @@ class WorkedTables:
     max_difference: Tex
     learning_rate: Tex | None = None
     updates: tuple[tuple[Tex, ...], ...] = ()  # (parameter, old, gradient, change, new) with a learning rate
+    calculations: tuple["CalculationLine", ...] = ()  # every formula: symbolic = numbers put in = result
+    symbolic: bool = False  # some values are symbols: results are formulas, checked by SymPy's derivative
+
+    def _stage(self, stage: Stage) -> tuple["CalculationLine", ...]:
+        return tuple(line for line in self.calculations if line.stage is stage)
+
+    @property
+    def forward_lines(self) -> tuple["CalculationLine", ...]:
+        return self._stage(Stage.FORWARD) + self._stage(Stage.COST)
+
+    @property
+    def backward_lines(self) -> tuple["CalculationLine", ...]:
+        return self._stage(Stage.BACKWARD)
+
+    @property
+    def gradient_lines(self) -> tuple["CalculationLine", ...]:
+        return self._stage(Stage.GRADIENT)
+
+    @property
+    def update_lines(self) -> tuple["CalculationLine", ...]:
+        return self._stage(Stage.UPDATE)
+
+
+@dataclass(frozen=True)
+class CalculationLine:
+    """One worked formula as handcalcs shows it: ``lhs = symbolic = substituted = result``.
+
+    ``written_out`` (values kept symbolic) is the formula in x, y and w; a member printed the same as
+    the one before it is None (δ = 0.27 = 0.27 shows once)."""
+
+    stage: Stage
+    layer: Tex | None
+    lhs: Tex
+    symbolic: Tex
+    written_out: Tex | None
+    substituted: Tex | None
+    result: Tex
+
+    @property
+    def members(self) -> tuple[Tex, ...]:
+        return tuple(m for m in (self.symbolic, self.written_out, self.substituted, self.result) if m is not None)
+
+    @property
+    def equation(self) -> Tex:
+        """The whole line: lhs = symbolic [= written out] [= substituted] = result."""
+        return Tex(" = ".join((self.lhs, *self.members)))
+
+
+def calculation_lines(net: "Network", example: "WorkedExample") -> tuple[CalculationLine, ...]:
+    """The worked example's calculations as LaTeX, in the order computed (forward, cost, backward,
+    gradients, the step)."""
+    nt = net.notation
+    lines = []
+    for c in example.calculations:
+        symbolic = Tex(latex(c.formula, nt))
+        written = Tex(latex(c.written_out, nt)) if c.written_out is not None else None
+        substituted = Tex(numbers_latex(c.substituted, nt))
+        result = Tex(numbers_latex(c.result, nt))
+        written = None if written == symbolic else written
+        substituted_shown = None if substituted in (symbolic, written, result) else substituted
+        lines.append(CalculationLine(c.stage, Tex(nt.layer_name(c.layer)) if c.layer is not None else None,
+                                     Tex(latex(c.lhs, nt)), symbolic, written, substituted_shown, result))
+    return tuple(lines)
 
 
 def worked_tables(net: "Network", example: "WorkedExample") -> WorkedTables:
@@ -233,15 +301,18 @@ def worked_tables(net: "Network", example: "WorkedExample") -> WorkedTables:
     for g in example.gradients:
         symbol = s.w[g.layer, g.j, g.k] if g.k is not None else s.b[g.layer, g.j]
         formula = product(s.delta[g.layer, g.j], net.previous_activation(g.layer, g.k) if g.k is not None else 1)
-        diff = None if g.finite_difference is None else abs(g.gradient - g.finite_difference)
+        check = g.derivative if example.symbolic else g.finite_difference  # SymPy's derivative for symbols
+        diff = None if check is None else (sp.simplify(g.gradient - check) if example.symbolic
+                                           else abs(g.gradient - check))
         gradients.append((math(symbol, net), number(g.value), math(formula, net), number(g.gradient, 9),
-                          number(g.finite_difference, 9), number(diff, 2)))
+                          number(check, 9), number(diff, 2)))
     updates = tuple((math(s.w[g.layer, g.j, g.k] if g.k is not None else s.b[g.layer, g.j], net), number(g.value),
                      number(g.step_gradient, 9), number(g.change, 9), number(g.updated, 9))
                     for g in example.gradients if g.updated is not None)
     eta = number(example.learning_rate) if example.learning_rate is not None else None
     return WorkedTables(inputs, forward, backward, tuple(gradients), number(example.cost, 9),
-                        number(example.fd_step), number(example.max_fd_difference, 2), eta, updates)
+                        number(example.fd_step), number(example.max_fd_difference, 2), eta, updates,
+                        calculation_lines(net, example), example.symbolic)
 
 
 def derivation_latex(derivation: "Derivation") -> str:
