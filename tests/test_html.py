@@ -26,6 +26,7 @@ from derive.numeric.worked import worked_example
 from derive.read.spec_file import load_spec
 from derive.render.flow import frames
 from derive.render.html import lit, page, svg_drawing
+from derive.render.latex import calculation_lines
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKED = ROOT / "derive" / "examples" / "two-two-two-biases.toml"
@@ -297,7 +298,13 @@ def test_the_worked_example_steps_and_lights_its_node(chromium, worked):
     _press(chromium, Keys.END)
     shown = chromium.execute_script(SHOWN)
     assert shown["block"] == "blk-example" and shown["title"] == "Worked example with numbers"
-    steps = page(net, worked_example(net, spec.values)).steps
+    example = worked_example(net, spec.values)
+    steps = page(net, example).steps
+    calculations = calculation_lines(net, example)
+    assert steps[-1].steps == len(spec.values.x) + len(spec.values.y) + len(calculations)
+    last = calculations[-1]
+    assert shown["tex"] == f"{last.lhs} = {' = '.join(last.members)}"
+    assert r"\sigma{\left(0.3775 \right)} = 0.5933" in worked[2].read_text(encoding="utf-8")  # handcalcs a_0^(1)
     assert shown["nodes"] == sorted(steps[-1].nodes) and shown["edges"] == sorted(steps[-1].edges)
     assert shown["counter"] == f"step {len(steps)} of {len(steps)}"
     assert len(steps) == len(page(net).steps) + steps[-1].steps

@@ -10,11 +10,10 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import sympy as sp
-
-from derive.model.steps import BlockKey, product
-from derive.render.flow import Frame, Light, frames, sheet_order
-from derive.render.latex import Tex, math, network_drawing, number, render_block
+from derive.model.steps import AVERAGE, BlockKey, Rule, Step
+from derive.numeric.worked import Stage
+from derive.render.flow import Frame, Light, frames, sheet_order, step_light
+from derive.render.latex import Tex, network_drawing, render_block, worked_tables
 
 if TYPE_CHECKING:
     from derive.engine.derivation import Derivation
@@ -27,6 +26,7 @@ PAD = 0.75  # around the drawing, in those units
 LABEL_PX = 13.0  # a node label's font size at the drawing's natural width
 FLAT = 2.6  # width / height beyond which the drawing goes above the steps on a wide screen
 EXAMPLE_LABEL = "blk:example"
+EXAMPLE_KEY = AVERAGE  # step_light reads only the step's quantities; the key is not used for lights
 EXAMPLE_TITLE = "Worked example with numbers"
 EXAMPLE_MAX_LINES = 240  # a big network's example: the first lines only, with a note
 
@@ -214,8 +214,18 @@ def page(net: "Network", example: "WorkedExample | None" = None) -> Page:
 
 
 # The worked example -------------------------------------------------------------------------------
+STAGE_REASONS = {
+    Stage.FORWARD: "The forward equation at this node: the formula, the numbers put in, the result.",
+    Stage.COST: "The cost at the output: the formula, the numbers put in, the result.",
+    Stage.BACKWARD: "The node's error by the derivation's delta recursion, with the numbers put in.",
+    Stage.GRADIENT: "The gradient as the derivation found it, with the numbers put in.",
+    Stage.UPDATE: "One step of gradient descent: the parameter moves against its gradient, scaled by the "
+                  "learning rate.",
+}
+
+
 def example_block(net: "Network", example: "WorkedExample") -> tuple[PageBlock, tuple[Light, ...]]:
-    """The worked example as a block of lines, one a step, each lighting the node or weight it computes."""
+    """The worked example as a block of lines, one a step, each lighting the nodes and weights it uses."""
     found = example_lines(net, example)
     shown = found[:EXAMPLE_MAX_LINES]
     note = (f"The first {len(shown)} of {len(found)} lines; the sheet's tables have every number."
@@ -225,46 +235,16 @@ def example_block(net: "Network", example: "WorkedExample") -> tuple[PageBlock, 
 
 
 def example_lines(net: "Network", example: "WorkedExample") -> list[tuple[Tex, Tex, str, str, Light]]:
-    """(lhs, rhs, rule, reason, light): inputs, the forward pass, the cost, the errors, the gradients and,
-    with a learning rate, the updates, each number as the sheet's worked-example tables print it."""
-    s, L = net.symbols, net.L
-    lines = [(math(s.x[k], net), number(v), "input", "The example's input.", Light(frozenset({(0, k)})))
-             for k, v in enumerate(example.x)]
-    lines += [(math(s.y[j], net), number(v), "target", "The example's target output.", Light(frozenset({(L, j)})))
-              for j, v in enumerate(example.y)]
-    for n in example.nodes:
-        node = Light(frozenset({(n.layer, n.j)}))
-        lines.append((math(s.z[n.layer, n.j], net), number(n.z, 9), "forward pass", "The weighted input.", node))
-        lines.append((math(s.a[n.layer, n.j], net), number(n.a, 9), "forward pass", "The activation.", node))
-    lines.append((math(s.cost, net), number(example.cost, 9), "cost", f"The {net.cost.title} at the output.",
-                  Light(frozenset((L, j) for j in range(net.size(L))))))
-    for n in sorted(example.nodes, key=lambda n: (-n.layer, n.j)):
-        lines.append((math(s.delta[n.layer, n.j], net), number(n.delta, 9), "backward pass",
-                      "The node's error, from the derivation's delta recursion.", Light(frozenset({(n.layer, n.j)}))))
-    for g in example.gradients:
-        lines.append(_gradient_line(net, g))
-    for g in example.gradients:
-        if g.updated is not None:
-            symbol = s.w[g.layer, g.j, g.k] if g.k is not None else s.b[g.layer, g.j]
-            lines.append((math(symbol, net), Tex(rf"{number(g.value)} + \left({number(g.change, 9)}\right) = "
-                                                 rf"{number(g.updated, 9)}"),
-                          "gradient descent", "The parameter after one step.", _parameter_light(g)))
+    """(lhs, rhs, rule, reason, light): the example's inputs and targets, then every calculation of the
+    sheet's worked example (``calculation_lines``: formula = numbers put in = result), in the order computed."""
+    tables = worked_tables(net, example)
+    count = len(example.x)
+    places = [(0, k) for k in range(count)] + [(net.L, j) for j in range(len(example.y))]
+    lines = [(symbol, value, "input" if n < count else "target",
+              "The example's input." if n < count else "The example's target output.", Light(frozenset({place})))
+             for n, ((symbol, value), place) in enumerate(zip(tables.inputs, places))]
+    for line, calculation in zip(tables.calculations, example.calculations):
+        step = Step(calculation.lhs, calculation.formula, Rule.SUBSTITUTION, "")
+        lines.append((line.lhs, Tex(" = ".join(line.members)), calculation.stage.value,
+                      STAGE_REASONS[calculation.stage], step_light(net, EXAMPLE_KEY, step)))
     return lines
-
-
-def _gradient_line(net: "Network", g) -> tuple[Tex, Tex, str, str, Light]:
-    s = net.symbols
-    symbol = s.w[g.layer, g.j, g.k] if g.k is not None else s.b[g.layer, g.j]
-    formula = product(s.delta[g.layer, g.j], net.previous_activation(g.layer, g.k) if g.k is not None else 1)
-    check = ("" if g.finite_difference is None else
-             f" A central finite difference of the cost gives {float(g.finite_difference):.9g}.")
-    return (math(sp.Derivative(s.cost, symbol), net), Tex(f"{math(formula, net)} = {number(g.gradient, 9)}"),
-            "gradient", "The node's error times the incoming activation." + check, _parameter_light(g))
-
-
-def _parameter_light(g) -> Light:
-    head = (g.layer, g.j)
-    if g.k is None:
-        return Light(frozenset({head}))
-    tail = (g.layer - 1, g.k)
-    return Light(frozenset({head, tail}), frozenset({(tail, head)}))
