@@ -262,6 +262,9 @@ def test_stepping_through_the_page_in_chromium(chromium, worked):
     for index in range(at - 5, 45):  # through the cost, the activation and into the output layer
         _expect(chromium, net, index)
         _press(chromium, Keys.ARROW_RIGHT)
+    assert chromium.execute_script("return location.hash") == "#step-46"  # a link to this step (index 45)
+    chromium.refresh()
+    _expect(chromium, net, 45)
     _press(chromium, Keys.HOME)
     _expect(chromium, net, 0)
     assert chromium.find_element(By.ID, "prev").get_attribute("disabled") is not None

@@ -214,13 +214,13 @@ def page(net: "Network", example: "WorkedExample | None" = None) -> Page:
 
 
 # The worked example -------------------------------------------------------------------------------
-STAGE_REASONS = {
-    Stage.FORWARD: "The forward equation at this node: the formula, the numbers put in, the result.",
-    Stage.COST: "The cost at the output: the formula, the numbers put in, the result.",
-    Stage.BACKWARD: "The node's error by the derivation's delta recursion, with the numbers put in.",
-    Stage.GRADIENT: "The gradient as the derivation found it, with the numbers put in.",
-    Stage.UPDATE: "One step of gradient descent: the parameter moves against its gradient, scaled by the "
-                  "learning rate.",
+STAGES = {  # (rule, reason) of a calculation, by stage
+    Stage.FORWARD: ("forward pass", "The forward equation at this node: the formula, the numbers put in, the result."),
+    Stage.COST: ("cost", "The cost at the output: the formula, the numbers put in, the result."),
+    Stage.BACKWARD: ("backward pass", "The node's error by the derivation's delta recursion, with the numbers put in."),
+    Stage.GRADIENT: ("gradient", "The gradient as the derivation found it, with the numbers put in."),
+    Stage.UPDATE: ("gradient descent", "One step: the parameter moves against its gradient, scaled by the learning "
+                                       "rate."),
 }
 
 
@@ -245,6 +245,6 @@ def example_lines(net: "Network", example: "WorkedExample") -> list[tuple[Tex, T
              for n, ((symbol, value), place) in enumerate(zip(tables.inputs, places))]
     for line, calculation in zip(tables.calculations, example.calculations):
         step = Step(calculation.lhs, calculation.formula, Rule.SUBSTITUTION, "")
-        lines.append((line.lhs, Tex(" = ".join(line.members)), calculation.stage.value,
-                      STAGE_REASONS[calculation.stage], step_light(net, EXAMPLE_KEY, step)))
+        lines.append((line.lhs, Tex(" = ".join(line.members)), *STAGES[calculation.stage],
+                      step_light(net, EXAMPLE_KEY, step)))
     return lines
