@@ -69,6 +69,12 @@ def _learning_rate_option(parser: argparse.ArgumentParser, what: str) -> None:
                         help=f"the learning rate eta (overrides values.learning_rate in the spec): {what}")
 
 
+def _graph_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--graph", action="store_true",
+                        help="add the computational graph of the worked example (needs a spec with [values]; "
+                             "networks of up to 12 operations)")
+
+
 def _l2_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--l2", default=None, metavar="LAMBDA",
                         help="L2 regularisation: C = (1/n) sum_x C_x + (LAMBDA/2n) sum w^2 (overrides l2 in a spec)")
@@ -394,6 +400,32 @@ def _cmd_sheet(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_slides(args: argparse.Namespace) -> int:
+    from derive.documents.sheet import check_name
+    from derive.documents.slides import write_slides
+    from derive.render.terminal import status
+
+    net, spec = _network_from_spec_or_options(args)
+    title = _title(args.title) or (spec.title if spec is not None else None)
+    values = _with_learning_rate(spec.values if spec is not None else None, args.learning_rate)
+    if args.out is not None:
+        check_name(args.out)
+    out_dir = _output_dir(args.out_dir, "--out-dir")
+    with status("writing the slides", enabled=not (args.quiet or args.json)) as update:
+        files = write_slides(net, out_dir, name=args.out, title=title, values=values, tex_only=args.tex_only,
+                             notes=args.notes, progress=update, graph=args.graph)
+    written = [files.tex, files.pdf]
+    if args.json:
+        _print_json({"files": _paths(written), "note": files.note})
+    else:
+        for path in written:
+            if path is not None:
+                _say(args, f"wrote {str(path)}")
+    if files.note:
+        print(f"derive: note: {files.note}", file=sys.stderr)
+    return 0
+
+
 def _cmd_html(args: argparse.Namespace) -> int:
     from derive.documents.html import write_html
     from derive.documents.sheet import check_name
@@ -412,6 +444,7 @@ def _cmd_html(args: argparse.Namespace) -> int:
     else:
         _say(args, f"wrote {str(path)}")
     return 0
+
 
 def _with_learning_rate(values, text: str | None):
     """The spec's values, with --learning-rate (when given) as their learning rate."""
@@ -914,12 +947,32 @@ def build_parser() -> argparse.ArgumentParser:
     sheet.add_argument("--templates", default=None, metavar="DIR",
                        help="use your own templates from DIR first (rendered in Jinja2's sandbox)")
     sheet.add_argument("--tex-only", action="store_true", help="write the .tex only, do not run TeX")
-    sheet.add_argument("--graph", action="store_true",
-                       help="add the computational graph of the worked example (needs a spec with [values]; "
-                            "networks of up to 12 operations)")
+    _graph_option(sheet)
     _force_option(sheet, None)
     _output_options(sheet, 'print {"files": [...], "note": ...}', "no progress and no 'wrote' lines")
     sheet.set_defaults(run=_cmd_sheet)
+
+    slides = sub.add_parser("slides", help="write Beamer slides (16:9): the derivation one step per overlay",
+                            description="Write OUT_DIR/NAME-slides.tex and OUT_DIR/NAME-slides.pdf: each step "
+                                        "appears as an overlay with its rule and reason, the factor being derived "
+                                        "highlighted and the network's nodes and weights it names lit; a SPEC "
+                                        "with numbers adds a worked example that unfolds the same way.")
+    slides.add_argument("spec", nargs="?", default=None, metavar="SPEC",
+                        help="network spec file (.toml or .json), or - for standard input")
+    _network_options(slides, required=False)
+    slides.add_argument("--out", default=None, metavar="NAME", help="file name without extension and -slides "
+                                                                     "(default: derived from the network)")
+    slides.add_argument("--out-dir", default="outputs", metavar="DIR", help="where to write (default: outputs)")
+    slides.add_argument("--title", default=None, help="the deck's title (any script: Greek, CJK, emoji, ...)")
+    _learning_rate_option(slides, "add one step of gradient descent to the worked example")
+    slides.add_argument("--notes", action="store_true",
+                        help="show the speaker notes (each step's reason) on a second screen at the right of "
+                             "every page (pages twice as wide, for a presenter console such as pdfpc)")
+    slides.add_argument("--tex-only", action="store_true", help="write the .tex only, do not run TeX")
+    _graph_option(slides)
+    _force_option(slides, None)
+    _output_options(slides, 'print {"files": [...], "note": ...}', "no progress and no 'wrote' lines")
+    slides.set_defaults(run=_cmd_slides)
 
     page = sub.add_parser("html", help="write the derivation as one self-contained web page, step by step",
                           description="Write OUT_DIR/NAME.html: the derivation a step at a time (keys or buttons), "
@@ -1064,8 +1117,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv = sys.argv[1:] if argv is None else list(argv)
         if not argv:
             parser.print_help()
-            print("derive: error: no command given; choose one of steps, sheet, code, grad, check, train, homework, "
-                  "check-answer, grade, examples, completion (see 'derive --help')", file=sys.stderr)
+            print(f"derive: error: no command given; choose one of {', '.join(_command_names(parser))} "
+                  "(see 'derive --help')", file=sys.stderr)
             return 2
         try:
             args = parser.parse_args(argv)
@@ -1103,6 +1156,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         what = _one_line(error) if isinstance(error, InternalError) else f"{type(error).__name__}: {_one_line(error)}"
         print(f"derive: internal error: {what} (please report)", file=sys.stderr)
         return 3
+
+
+def _command_names(parser: argparse.ArgumentParser) -> list[str]:
+    """The subcommands, in the order --help lists them."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return list(action.choices)
+    return []
 
 
 def _shorten(text: str, limit: int = 400) -> str:

@@ -189,3 +189,19 @@ def test_committed_example_sheets_are_current():
         fresh = render_sheet(spec.network(), spec.title, spec.values)
         assert committed.read_text() == fresh, f"{committed} is stale: run `derive examples`"
         assert committed.with_suffix(".pdf").is_file()
+
+
+@pytest.mark.parametrize("activation, cost", [("sigmoid", "quadratic"), ("gelu", "cross-entropy"),
+                                              ("silu", "quadratic"), ("softmax", "log-likelihood"),
+                                              ("elu", "half-quadratic")])
+def test_sheets_in_latin_script_need_no_unicode_engine(activation, cost):
+    """The reasons' own symbols (σ, ·, ², −) are set as TeX math, so pdflatex typesets the sheet; a Greek
+    word in a title stays text (and goes to lualatex)."""
+    from derive.documents.tex import needs_unicode_engine
+
+    output = "sigmoid" if cost == "cross-entropy" else activation
+    net = Network([2, 2], activation=[output], cost=cost, l2=0.1)
+    source = render_sheet(net)
+    assert not needs_unicode_engine(source), [ch for ch in source if ord(ch) > 127][:10]
+    assert r"\ensuremath{\cdot}" in source  # the reasons' n·u^(n-1)·u' as math
+    assert needs_unicode_engine(render_sheet(net, title="Σφάλμα"))

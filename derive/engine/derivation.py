@@ -19,11 +19,8 @@ from derive.model.costs import A, Y
 from derive.notation.symbols import MatrixKind, layer_matrix
 from derive.model.steps import (AVERAGE, COST, FORWARD, SUMMARY, UPDATE, Block, BlockKey, Equation, Result, Rule, Step,
                                 instantiate, remember_owner)
-from derive.model.steps import product as _mul
+from derive.model.steps import power, product as _mul
 
-
-def _pow(base: sp.Expr, exp: int) -> sp.Expr:
-    return sp.Pow(base, exp, evaluate=False)
 
 if TYPE_CHECKING:
     from derive.model.network import Network
@@ -364,12 +361,12 @@ class _Deriver:
                  "Softmax: each output is its exponential divided by the sum of all of them."),
             Step(lhs, sp.Derivative(self.net.a_definition(L, i), z(j)), Rule.DEFINITION,
                  "Every output depends on every weighted input of the layer, through the denominator."),
-            Step(lhs, quotient(_mul(d_top, total) - _mul(sp.exp(z(i)), d_total), _pow(total, 2)),
+            Step(lhs, quotient(_mul(d_top, total) - _mul(sp.exp(z(i)), d_total), power(total, 2)),
                  Rule.QUOTIENT_RULE, "Quotient rule."),
             Step(d_top, _mul(kd, sp.exp(z(i))), Rule.EXPONENTIAL_RULE,
                  "The numerator depends on z_j only when i = j: Kronecker's delta, 1 for i = j and 0 otherwise."),
             Step(d_total, sp.exp(z(j)), Rule.SUM_RULE, f"Only the term {p} = {j} of the sum contains z_{j}."),
-            Step(lhs, quotient(_mul(kd, sp.exp(z(i)), total) - _mul(sp.exp(z(i)), sp.exp(z(j))), _pow(total, 2)),
+            Step(lhs, quotient(_mul(kd, sp.exp(z(i)), total) - _mul(sp.exp(z(i)), sp.exp(z(j))), power(total, 2)),
                  Rule.SUBSTITUTION, "Insert both derivatives."),
             Step(lhs, _mul(quotient(sp.exp(z(i)), total), kd - quotient(sp.exp(z(j)), total)), Rule.SIMPLIFICATION,
                  "Take out the factor of both terms."),
@@ -568,7 +565,7 @@ class _Deriver:
         """sum_l sum_j sum_k (w_jk^{(l)})^2 over every weight of the network (biases are not in it)."""
         s, net = self.s, self.net
         l, j, k = sp.Symbol(f"{s.l.name}'", integer=True, positive=True), s.j_sum, s.k_sum  # bound: primed
-        square = _pow(s.w[l, j, k], 2)
+        square = power(s.w[l, j, k], 2)
         return sp.Sum(sp.Sum(sp.Sum(square, (k, 0, s.n[l - 1] - 1)), (j, 0, s.n[l] - 1)), (l, 1, net.L))
 
     def step_of(self, mean: sp.Expr) -> sp.Expr:

@@ -15,7 +15,7 @@ import sympy as sp
 from derive.errors import DeriveError
 from derive.model.differentiate import Chain, Differentiation, Known, differentiate
 from derive.model.steps import Rule, instantiate
-from derive.model.steps import product as _mul
+from derive.model.steps import power, product as _mul
 
 Z = sp.Symbol("z", real=True)
 """The variable of every activation's own derivation."""
@@ -86,9 +86,6 @@ class Activation:
 
 
 
-def _pow(base: sp.Expr, exp: int) -> sp.Expr:
-    return sp.Pow(base, exp, evaluate=False)
-
 
 SIGMA = sp.Function("sigma")
 _SIGMA_DEFINITION = sp.Lambda(Z, 1 / (1 + sp.exp(-Z)))
@@ -143,7 +140,7 @@ def tanh() -> Activation:
     fn = sp.Function("tanh")
     p, q = sp.exp(Z) - sp.exp(-Z), sp.exp(Z) + sp.exp(-Z)
     chain = _chain(p / q, "Write tanh as a quotient of exponentials.") + (
-        (1 - _pow(p / q, 2), Rule.SIMPLIFICATION, "Divide both terms by the squared denominator."),
+        (1 - power(p / q, 2), Rule.SIMPLIFICATION, "Divide both terms by the squared denominator."),
         (1 - fn(Z) ** 2, Rule.SUBSTITUTION, "The quotient is tanh itself."),
     )
     return Activation(

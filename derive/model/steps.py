@@ -250,5 +250,10 @@ def product(*factors: sp.Expr) -> sp.Expr:
     return flat[0] if len(flat) == 1 else sp.Mul(*flat, evaluate=False)
 
 
+def power(base: sp.Expr, exponent: int) -> sp.Expr:
+    """base**exponent kept as written ((1 + e^{-z})^2 stays a square, not expanded or merged)."""
+    return sp.Pow(base, exponent, evaluate=False)
+
+
 def _negative_number(expr: sp.Expr) -> bool:
     return bool(expr.is_Number and expr.is_negative)

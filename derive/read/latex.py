@@ -747,17 +747,24 @@ class _Parser:
         """The name in the {...} argument of \\operatorname and friends (or one token)."""
         if not self.at("{"):
             return self.advance().text
-        opening = self.advance()
-        word = ""
+        def piece(t: Token) -> str:
+            if t.kind == "cmd" or t.text in "{}()^":
+                raise self.error("expected a name in braces", t)
+            return t.text if t.text not in "-_ " else ""
+
+        return self._braced(self.advance(), piece)
+
+    def _braced(self, opening: Token, piece: Callable[[Token], str]) -> str:
+        """The text of the {...} group ``opening`` begins (already read), each token through ``piece``
+        (which refuses a token that does not belong), up to and past the closing '}'."""
+        text = ""
         while not self.at("}"):
             t = self.advance()
             if t.kind == "end":
                 raise self.error("the '{' is never closed", opening)
-            if t.kind == "cmd" or t.text in "{}()^":
-                raise self.error("expected a name in braces", t)
-            word += t.text if t.text not in "-_ " else ""
+            text += piece(t)
         self.advance()
-        return word
+        return text
 
     def head(self, name: str | None = None, token: Token | None = None, letters: int = 0) -> _Head:
         """A function name with what may follow it before the argument: a layer, primes, a power.
@@ -1102,18 +1109,14 @@ class _Parser:
         if not (self.at(*_TEXT_COMMANDS) and self.peek().text == "{"):
             return None
         self.advance()
-        opening = self.advance()
-        word = ""
-        while not self.at("}"):
-            t = self.advance()
-            if t.kind == "end":
-                raise self.error("the '{' is never closed", opening)
+
+        def piece(t: Token) -> str:
             if t.kind != "letter" and t.text not in (",", ".", ":"):
                 raise self.error("\\text{...} holds words only; write the condition after it, "
                                  "e.g. \\text{if } z > 0", t)
-            word += t.text.lower() if t.kind == "letter" else ""
-        self.advance()
-        return word
+            return t.text.lower() if t.kind == "letter" else ""
+
+        return self._braced(self.advance(), piece)
 
     def case_condition(self) -> sp.Basic:
         """z > 0, 0 \\le z < 1, z = 0, \\text{if } z < 0, \\text{otherwise}; several joined by \\text{and} or \\land."""

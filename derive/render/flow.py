@@ -46,6 +46,7 @@ class FlowLine:
     text: str
     refs: tuple[tuple[str, str], ...]  # (title, label) of the sub-derivations this line uses
     highlighted: bool  # this frame marks a factor in this line
+    tag: str | None = None  # the equation's label in the notation (BP1), as the sheet prints it
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,8 @@ def block_frame(net: "Network", block: Block, n: int, titles: dict[BlockKey, str
         lines.append(FlowLine(
             number, Tex(latex(_marked(step.lhs, lhs_mark), nt)), Tex(latex(_marked(step.rhs, rhs_mark), nt)),
             number > 1 and step.lhs == steps[number - 2].lhs, step.rule.title, step.text,
-            tuple((titles[r], label(r)) for r in step.refs if r in titles), bool(lhs_mark or rhs_mark)))
+            tuple((titles[r], label(r)) for r in step.refs if r in titles), bool(lhs_mark or rhs_mark),
+            step.tag(nt)))
     new = steps[-1]
     return Frame(block.key, label(block.key), block.title, n, len(block.steps), tuple(lines),
                  step_light(net, block.key, new), f"{new.rule.title}: {new.text}")
@@ -119,7 +121,25 @@ def _marks(steps: tuple[Step, ...]) -> dict[int, tuple[tuple[sp.Expr, ...], tupl
     for index in range(last - 1, -1, -1):
         if _factors(steps[index].rhs).count(new.lhs) or steps[index].rhs == new.lhs:
             return {index: ((), (new.lhs,)), last: ((new.lhs,), ())}
-    return {}
+    return _uses(steps)
+
+
+def _uses(steps: tuple[Step, ...]) -> dict[int, tuple[tuple[sp.Expr, ...], tuple[sp.Expr, ...]]]:
+    """A new line whose right side uses a quantity an earlier line named (dC/dw = delta_j a_k after
+    delta_j = ...): the quantity marked there, where its left side is printed first, and here."""
+    last = len(steps) - 1
+    new = steps[last]
+    if isinstance(new.lhs, sp.MatrixExpr) or isinstance(new.rhs, sp.MatrixExpr):
+        return {}  # the summary: products of matrices are not rebuilt
+    used = [f for f in _factors(new.rhs) if f != new.lhs]
+    marks: dict[int, tuple[tuple[sp.Expr, ...], tuple[sp.Expr, ...]]] = {}
+    for quantity in dict.fromkeys(used):
+        index = next((i for i in range(last) if steps[i].lhs == quantity), None)
+        if index is not None:
+            marks[index] = ((*marks.get(index, ((), ()))[0], quantity), ())
+    if marks:
+        marks[last] = ((), tuple(quantity for index in marks for quantity in marks[index][0]))
+    return marks
 
 
 def _factors(expr: sp.Expr) -> list[sp.Expr]:

@@ -32,11 +32,40 @@ _SPECIALS = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#":
              "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}", "\n": " ", "\r": " "}
 
 
+# Symbols in sentences (derive's reasons: "σ'(z) = σ(z)·(1 − σ(z))", "(u^n)' = n·u^(n-1)·u'") are set as
+# TeX math, so that a sheet needs no Unicode engine for them; a Greek letter counts as a symbol when it
+# stands alone (σ(z)), not inside a word of Greek text, which stays text.
+_MATH_SYMBOLS = {"·": r"\ensuremath{\cdot}", "²": r"\ensuremath{^{2}}", "³": r"\ensuremath{^{3}}",
+                 "−": r"\ensuremath{-}", "′": r"\ensuremath{'}", "∂": r"\ensuremath{\partial}",
+                 "⊙": r"\ensuremath{\odot}", "≈": r"\ensuremath{\approx}", "→": r"\ensuremath{\to}",
+                 "×": r"\ensuremath{\times}", "∑": r"\ensuremath{\sum}", "≤": r"\ensuremath{\le}",
+                 "≥": r"\ensuremath{\ge}"}
+_GREEK_MATH = dict(zip("αβγδεζηθικλμνξπρστυφχψωΓΔΘΛΞΠΣΦΨΩ",
+                       (rf"\ensuremath{{\{name}}}" for name in (
+                           "alpha beta gamma delta varepsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma "
+                           "tau upsilon varphi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Phi Psi Omega"
+                       ).split())))
+
+
 def escape(text: object) -> Tex:
-    """Plain text made safe for TeX: every special character neutralised."""
+    """Plain text made safe for TeX: every special character neutralised; math symbols set as math."""
     if isinstance(text, Tex):
         return text
-    return Tex("".join(_SPECIALS.get(ch, ch) if ch.isprintable() or ch in "\n\r" else "?" for ch in str(text)))
+    text = str(text)
+    out = []
+    for position, ch in enumerate(text):
+        if not (ch.isprintable() or ch in "\n\r"):
+            out.append("?")
+        elif ch in _GREEK_MATH and not _in_word(text, position):
+            out.append(_GREEK_MATH[ch])
+        else:
+            out.append(_SPECIALS.get(ch) or _MATH_SYMBOLS.get(ch, ch))
+    return Tex("".join(out))
+
+
+def _in_word(text: str, position: int) -> bool:
+    """Whether the letter at ``position`` has a letter beside it (a word, not a symbol)."""
+    return any(0 <= p < len(text) and text[p].isalpha() for p in (position - 1, position + 1))
 
 
 @dataclass(frozen=True)

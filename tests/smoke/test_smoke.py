@@ -88,3 +88,22 @@ def test_check_answer_on_a_generated_key(tmp_path):
         assert verdict.returncode == 0, (question["id"], answer, verdict.stdout, verdict.stderr)
     wrong = derive("check-answer", str(key), questions[0]["id"], "--", "12345", cwd=tmp_path)
     assert wrong.returncode == 1, (wrong.stdout, wrong.stderr)
+
+
+ONE_WEIGHT = 'layers = [1, 1]\nactivation = "identity"\n[values]\nx = [1.5]\ny = [0.5]\nweights = [[["w"]]]\n'
+
+
+def test_values_kept_symbolic(tmp_path):
+    (tmp_path / "one.toml").write_text(ONE_WEIGHT)
+    result = derive("grad", "one.toml", "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["weights"] == [[["9*w/2 - 3/2"]]]
+
+
+def test_slides_and_graph_source(tmp_path):
+    """The Beamer template ships in the wheel; --graph draws the worked example's operations."""
+    (tmp_path / "one.toml").write_text(ONE_WEIGHT.replace('"w"', "1"))
+    result = derive("slides", "one.toml", "--graph", "--tex-only", "--out", "one", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    source = (tmp_path / "outputs" / "one-slides.tex").read_text()
+    assert r"\documentclass[aspectratio=169" in source and "computational graph" in source
