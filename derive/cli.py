@@ -426,6 +426,26 @@ def _cmd_slides(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_html(args: argparse.Namespace) -> int:
+    from derive.documents.html import write_html
+    from derive.documents.sheet import check_name
+    from derive.render.terminal import status
+
+    net, spec = _network_from_spec_or_options(args)
+    title = _title(args.title) or (spec.title if spec is not None else None)
+    values = _with_learning_rate(spec.values if spec is not None else None, args.learning_rate)
+    if args.out is not None:
+        check_name(args.out)
+    out_dir = _output_dir(args.out_dir, "--out-dir")
+    with status("writing the web page", enabled=not (args.quiet or args.json)):
+        path = write_html(net, out_dir, name=args.out, title=title, values=values)
+    if args.json:
+        _print_json({"files": _paths([path]), "bytes": path.stat().st_size})
+    else:
+        _say(args, f"wrote {str(path)}")
+    return 0
+
+
 def _with_learning_rate(values, text: str | None):
     """The spec's values, with --learning-rate (when given) as their learning rate."""
     if text is None:
@@ -953,6 +973,21 @@ def build_parser() -> argparse.ArgumentParser:
     _force_option(slides, None)
     _output_options(slides, 'print {"files": [...], "note": ...}', "no progress and no 'wrote' lines")
     slides.set_defaults(run=_cmd_slides)
+
+    page = sub.add_parser("html", help="write the derivation as one self-contained web page, step by step",
+                          description="Write OUT_DIR/NAME.html: the derivation a step at a time (keys or buttons), "
+                                      "the network drawing lit per step, the worked example when the SPEC has "
+                                      "numbers. One file: KaTeX and its fonts are inside, no network needed.")
+    page.add_argument("spec", nargs="?", default=None, metavar="SPEC",
+                      help="network spec file (.toml or .json), or - for standard input")
+    _network_options(page, required=False)
+    page.add_argument("--out", default=None, metavar="NAME", help="file name without extension "
+                                                                   "(default: derived from the network)")
+    page.add_argument("--out-dir", default="outputs", metavar="DIR", help="where to write (default: outputs)")
+    page.add_argument("--title", default=None, help="the page's title (any script: Greek, CJK, emoji, ...)")
+    _learning_rate_option(page, "add one step of gradient descent to the worked example")
+    _output_options(page, 'print {"files": [...], "bytes": N}', "no progress and no 'wrote' line")
+    page.set_defaults(run=_cmd_html)
 
     code = sub.add_parser("code", help="write the generated NumPy forward/cost/gradient code")
     code.add_argument("spec", nargs="?", default=None, metavar="SPEC",

@@ -66,6 +66,9 @@ def test_the_wheel_holds_templates_and_examples(wheel):
     for name in ["sheet.tex.j2", "homework.tex.j2", "preamble.tex.j2", "macros.tex.j2"]:
         assert f"derive/templates/{name}" in names
     assert {f"derive/examples/{p.name}" for p in (ROOT / "derive" / "examples").glob("*.toml")} <= names
+    assert "derive/templates/page.html.j2" in names
+    katex = {p.relative_to(ROOT).as_posix() for p in (ROOT / "derive" / "assets" / "katex").rglob("*") if p.is_file()}
+    assert len(katex) == 23 and katex <= names  # katex.min.js, katex.min.css, LICENSE, 20 woff2 fonts
     modules = {p.relative_to(ROOT).as_posix() for p in (ROOT / "derive").rglob("*.py")}
     assert "derive/documents/files.py" in modules and modules <= names  # every subpackage, every module
     metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
@@ -104,6 +107,9 @@ def test_the_installed_wheel_makes_sheets_and_homework_from_an_empty_directory(w
     for name in ["exercises.pdf", "solutions.pdf"]:
         assert (empty / "hw" / "version-1" / name).read_bytes().startswith(b"%PDF")
     assert (empty / "hw" / "version-1" / "key.json").is_file() and (empty / "hw" / "moodle.xml").is_file()
+    run(derive, "html", "--layers", "2", "3", "1", "--out", "page")
+    page = (empty / "outputs" / "page.html").read_text(encoding="utf-8")
+    assert "data:font/woff2;base64," in page and "katex" in page
     run(derive, "examples", "--tex-only", "--out-dir", "examples")
     assert sorted(p.name for p in (empty / "examples").iterdir()) == sorted(
         f"{p.stem}.tex" for p in (ROOT / "derive" / "examples").glob("*.toml"))
