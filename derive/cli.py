@@ -438,7 +438,7 @@ def _cmd_html(args: argparse.Namespace) -> int:
         check_name(args.out)
     out_dir = _output_dir(args.out_dir, "--out-dir")
     with status("writing the web page", enabled=not (args.quiet or args.json)):
-        path = write_html(net, out_dir, name=args.out, title=title, values=values)
+        path = write_html(net, out_dir, name=args.out, title=title, values=values, graph=args.graph)
     if args.json:
         _print_json({"files": _paths([path]), "bytes": path.stat().st_size})
     else:
@@ -986,6 +986,7 @@ def build_parser() -> argparse.ArgumentParser:
     page.add_argument("--out-dir", default="outputs", metavar="DIR", help="where to write (default: outputs)")
     page.add_argument("--title", default=None, help="the page's title (any script: Greek, CJK, emoji, ...)")
     _learning_rate_option(page, "add one step of gradient descent to the worked example")
+    _graph_option(page)
     _output_options(page, 'print {"files": [...], "bytes": N}', "no progress and no 'wrote' line")
     page.set_defaults(run=_cmd_html)
 

@@ -398,3 +398,42 @@ def test_every_formula_of_other_networks_typesets(chromium, net, tmp_path):
     assert shown["counter"] == f"step {len(page(net).steps)} of {len(page(net).steps)}"
     assert chromium.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
     assert _severe(chromium) == []
+
+
+IDENTITY_SPEC = 'layers = [1, 1]\nactivation = "identity"\n[values]\nx = [1]\ny = [2]\nweights = [[[1]]]\n'
+
+
+def test_graph_needs_values_and_is_left_out_by_default(tmp_path):
+    assert "computational-graph" not in render_html(Network([1, 1], activation="identity"))
+    spec = tmp_path / "identity.toml"
+    spec.write_text(IDENTITY_SPEC)
+    result = run_cli("html", "--layers", "1", "1", "--graph", "--out-dir", str(tmp_path))
+    assert result.returncode == 2 and result.stderr.count("\n") == 1 and "--graph needs numbers" in result.stderr
+
+
+def test_the_graph_section_in_chromium(chromium, tmp_path):
+    """--graph: the SVG of operations (loss 1, local gradients 2s = -2, 1, x = 1, dC/dw = -2) and the table,
+    typeset without error, within a phone's width."""
+    spec = tmp_path / "identity.toml"
+    spec.write_text(IDENTITY_SPEC)
+    result = run_cli("html", str(spec), "--graph", "--out", "g", "--out-dir", str(tmp_path), "-q")
+    assert result.returncode == 0, result.stderr
+    _open(chromium, tmp_path / "g.html")
+    svg_text = chromium.execute_script(
+        "return document.querySelector('#computational-graph svg').textContent.replace(/\\s+/g, '')")
+    for piece in ("2·s=−2", "x₀=1", "square", "subtract", "multiply"):  # the local gradients on the edges
+        assert piece in svg_text, (piece, svg_text)
+    table = chromium.execute_script("""return Array.from(document.querySelectorAll('#computational-graph tbody tr'))
+        .map(r => Array.from(r.cells).map(c => (c.querySelector('.katex-mathml annotation') || c).textContent.trim()))""")
+    operations = [row[1] for row in table]
+    assert {"square", "subtract", "multiply"} <= set(operations)
+    square = table[operations.index("square")]
+    assert square[3] == "1" and square[4].replace(" ", "").endswith("=2s=-2"), square  # loss 1; dC/ds = 2s = -2
+    assert chromium.execute_script("return document.querySelectorAll('#computational-graph .katex').length") >= 10
+    assert chromium.execute_script("return document.querySelectorAll('.katex-error, .tex-error').length") == 0
+    chromium.execute_script("document.getElementById('computational-graph').scrollIntoView()")
+    chromium.save_screenshot(str(SHOTS / "derive-html-graph.png"))
+    chromium.set_window_size(390, 844)
+    widths = chromium.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1], widths
+    assert _severe(chromium) == []

@@ -10,6 +10,7 @@ import base64
 import functools
 import json
 import re
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -19,11 +20,13 @@ from markupsafe import Markup
 
 from derive import __version__
 from derive.documents.files import write_atomic
-from derive.documents.sheet import PackageTemplateLoader, check_name, default_name
+from derive.documents.sheet import PackageTemplateLoader, check_name, default_name, graph_of
 from derive.model.network import Network
 from derive.model.values import Values
 from derive.numeric.worked import worked_example
 from derive.render import html as rh
+from derive.render import latex as lr
+from derive.render.graph import graph_layout, graph_rows, graph_svg
 
 TEMPLATE = "page.html.j2"
 HIGHLIGHT = "#b03030"  # the colour of the factor being derived (\derivehl), of lit nodes and weights
@@ -78,11 +81,26 @@ def default_title(net: Network) -> str:
     return f"Backpropagation for a {'-'.join(map(str, net.sizes))} network"
 
 
-def render_html(net: Network, title: str | None = None, values: Values | None = None) -> str:
-    """The page's HTML: one string, no external URL."""
+@dataclass(frozen=True)
+class GraphPart:
+    """The page's computational graph: the SVG picture (made by derive, its text escaped) and the table."""
+
+    svg: Markup
+    rows: tuple
+    operations: int
+
+
+def graph_part(net: Network, values: Values | None) -> GraphPart:
+    graph = graph_of(net, values)
+    return GraphPart(Markup(graph_svg(graph_layout(graph))), graph_rows(graph, net), len(graph.operations))
+
+
+def render_html(net: Network, title: str | None = None, values: Values | None = None, graph: bool = False) -> str:
+    """The page's HTML: one string, no external URL; ``graph`` adds the computational graph (needs values)."""
     example = worked_example(net, values) if values is not None else None
     data = rh.page(net, example)
     return environment().get_template(TEMPLATE).render(
+        graph=graph_part(net, values) if graph else None, cost_symbol=lr.math(net.symbols.cost, net),
         title=title or default_title(net), description=net.describe(), page=data, version=__version__,
         steps_json=script_json([step.data() for step in data.steps]), highlight=HIGHLIGHT,
         katex_css=Markup(katex_style()), katex_js=Markup(katex_script()),
@@ -90,7 +108,7 @@ def render_html(net: Network, title: str | None = None, values: Values | None = 
 
 
 def write_html(net: Network, out_dir: Path, name: str | None = None, title: str | None = None,
-               values: Values | None = None) -> Path:
+               values: Values | None = None, graph: bool = False) -> Path:
     """Write OUT_DIR/NAME.html (atomically) and return its path."""
     name = check_name(default_name(net) if name is None else name)
-    return write_atomic(Path(out_dir) / f"{name}.html", render_html(net, title, values))
+    return write_atomic(Path(out_dir) / f"{name}.html", render_html(net, title, values, graph))

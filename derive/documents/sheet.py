@@ -118,11 +118,16 @@ class GraphSection:
     note: str = ""  # how the network's activation appears (an identity adds no operation)
 
 
-def graph_section(net: Network, values: Values | None) -> GraphSection:
+def graph_of(net: Network, values: Values | None):
     """The computational graph at the spec's numbers (DeriveError without numbers or for a big network)."""
     if values is None:
         raise DeriveError("--graph needs numbers: give a spec with [values] (x, y, weights)")
-    graph = computational_graph(net, values)
+    return computational_graph(net, values)
+
+
+def graph_section(net: Network, values: Values | None) -> GraphSection:
+    """The sheet's (and the slides') computational graph: TikZ picture and table."""
+    graph = graph_of(net, values)
     folded = any(n.aliases for n in graph.nodes)
     note = ("The identity activation adds no operation: a node's output equals its weighted input, so one "
             "box computes both.") if folded else ""

@@ -107,3 +107,11 @@ def test_slides_and_graph_source(tmp_path):
     assert result.returncode == 0, result.stderr
     source = (tmp_path / "outputs" / "one-slides.tex").read_text()
     assert r"\documentclass[aspectratio=169" in source and "computational graph" in source
+
+
+def test_html_page_is_one_file(tmp_path):
+    """The page template and KaTeX ship in the wheel; the page refers to nothing outside itself."""
+    result = derive("html", "--layers", "2", "2", "1", "--out", "page", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    text = (tmp_path / "outputs" / "page.html").read_text()
+    assert "katex" in text and 'src="http' not in text and 'href="http' not in text
