@@ -424,7 +424,8 @@ def test_the_graph_section_in_chromium(chromium, tmp_path):
     for piece in ("2·s=−2", "x₀=1", "square", "subtract", "multiply"):  # the local gradients on the edges
         assert piece in svg_text, (piece, svg_text)
     table = chromium.execute_script("""return Array.from(document.querySelectorAll('#computational-graph tbody tr'))
-        .map(r => Array.from(r.cells).map(c => (c.querySelector('.katex-mathml annotation') || c).textContent.trim()))""")
+        .map(r => Array.from(r.cells)
+        .map(c => (c.querySelector('.katex-mathml annotation') || c).textContent.trim()))""")
     operations = [row[1] for row in table]
     assert {"square", "subtract", "multiply"} <= set(operations)
     square = table[operations.index("square")]
