@@ -374,69 +374,61 @@ def _check_steps_with_progress(net: "Network", derivation, quiet: bool) -> tuple
     return failures, len(derivation.steps())
 
 
-def _cmd_sheet(args: argparse.Namespace) -> int:
-    from derive.documents.sheet import check_name, write_sheet
-    from derive.render.terminal import status
+def _document_inputs(args: argparse.Namespace) -> tuple["Network", str | None, Any, Path]:
+    """What sheet, slides and html share: the network, the title, the values (with --learning-rate)
+    and the output directory, every problem a one-line error before any work."""
+    from derive.documents.sheet import check_name
 
     net, spec = _network_from_spec_or_options(args)
     title = _title(args.title) or (spec.title if spec is not None else None)
     values = _with_learning_rate(spec.values if spec is not None else None, args.learning_rate)
     if args.out is not None:
         check_name(args.out)
+    return net, title, values, _output_dir(args.out_dir, "--out-dir")
+
+
+def _report_typeset(args: argparse.Namespace, files) -> int:
+    """The .tex and .pdf written (or the JSON of them), and TeX's note on stderr."""
+    written = [files.tex, files.pdf]
+    if args.json:
+        _print_json({"files": _paths(written), "note": files.note})
+    else:
+        for path in written:
+            if path is not None:
+                _say(args, f"wrote {str(path)}")
+    if files.note:
+        print(f"derive: note: {files.note}", file=sys.stderr)
+    return 0
+
+
+def _cmd_sheet(args: argparse.Namespace) -> int:
+    from derive.documents.sheet import write_sheet
+    from derive.render.terminal import status
+
+    net, title, values, out_dir = _document_inputs(args)
     templates = _templates(args.templates)
-    out_dir = _output_dir(args.out_dir, "--out-dir")
     with status("writing the sheet", enabled=not (args.quiet or args.json)) as update:
         files = write_sheet(net, out_dir, name=args.out, title=title, values=values,
                             templates=templates, tex_only=args.tex_only, progress=update, graph=args.graph)
-    written = [files.tex, files.pdf]
-    if args.json:
-        _print_json({"files": _paths(written), "note": files.note})
-    else:
-        for path in written:
-            if path is not None:
-                _say(args, f"wrote {str(path)}")
-    if files.note:
-        print(f"derive: note: {files.note}", file=sys.stderr)
-    return 0
+    return _report_typeset(args, files)
 
 
 def _cmd_slides(args: argparse.Namespace) -> int:
-    from derive.documents.sheet import check_name
     from derive.documents.slides import write_slides
     from derive.render.terminal import status
 
-    net, spec = _network_from_spec_or_options(args)
-    title = _title(args.title) or (spec.title if spec is not None else None)
-    values = _with_learning_rate(spec.values if spec is not None else None, args.learning_rate)
-    if args.out is not None:
-        check_name(args.out)
-    out_dir = _output_dir(args.out_dir, "--out-dir")
+    net, title, values, out_dir = _document_inputs(args)
     with status("writing the slides", enabled=not (args.quiet or args.json)) as update:
         files = write_slides(net, out_dir, name=args.out, title=title, values=values, tex_only=args.tex_only,
                              notes=args.notes, progress=update, graph=args.graph)
-    written = [files.tex, files.pdf]
-    if args.json:
-        _print_json({"files": _paths(written), "note": files.note})
-    else:
-        for path in written:
-            if path is not None:
-                _say(args, f"wrote {str(path)}")
-    if files.note:
-        print(f"derive: note: {files.note}", file=sys.stderr)
-    return 0
+    return _report_typeset(args, files)
 
 
 def _cmd_html(args: argparse.Namespace) -> int:
     from derive.documents.html import write_html
-    from derive.documents.sheet import check_name
     from derive.render.terminal import status
 
-    net, spec = _network_from_spec_or_options(args)
-    title = _title(args.title) or (spec.title if spec is not None else None)
-    values = _with_learning_rate(spec.values if spec is not None else None, args.learning_rate)
-    if args.out is not None:
-        check_name(args.out)
-    out_dir = _output_dir(args.out_dir, "--out-dir")
+    net, title, values, out_dir = _document_inputs(args)
     with status("writing the web page", enabled=not (args.quiet or args.json)):
         path = write_html(net, out_dir, name=args.out, title=title, values=values, graph=args.graph)
     if args.json:

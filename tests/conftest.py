@@ -55,3 +55,43 @@ def node_modules() -> Path:
             assert result.returncode == 0, result.stderr[-3000:]
             (target / "node_modules" / ".derive-complete").touch()
     return target / "node_modules"
+
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def _have_chromium() -> bool:
+    return bool(shutil.which("chromium") and shutil.which("chromedriver"))
+
+
+@contextlib.contextmanager
+def chromium_driver(extra_flags: list[str], script_timeout: int):
+    """Headless Chromium driven by selenium, with its browser log kept; Debian's chromium and
+    chromium-driver are installed first when missing (as root), else the test skips."""
+    import tempfile
+
+    with locked(Path(tempfile.gettempdir()) / "derive-chromium-install.lock"):
+        if not _have_chromium() and shutil.which("apt-get") and os.geteuid() == 0:
+            env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+            subprocess.run(["apt-get", "update", "-qq"], capture_output=True, env=env, timeout=600)
+            subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium",
+                            "chromium-driver"], capture_output=True, env=env, timeout=900)
+    if not _have_chromium():
+        pytest.skip("Chromium and chromium-driver could not be installed (apt-get install chromium chromium-driver)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="derive-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium")
+    for flag in CHROMIUM_FLAGS + extra_flags + [f"--user-data-dir={profile}"]:
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    driver.set_script_timeout(script_timeout)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)

@@ -12,14 +12,11 @@ import html.parser
 import json
 import os
 import re
-import shutil
-import subprocess
-import tempfile
 from pathlib import Path
 
 import pytest
 
-from conftest import locked, run_cli
+from conftest import chromium_driver, run_cli
 from derive import Network
 from derive.documents.html import katex_style, render_html, write_html
 from derive.numeric.worked import worked_example
@@ -32,9 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 WORKED = ROOT / "derive" / "examples" / "two-two-two-biases.toml"
 SHOTS = Path(os.environ.get("DERIVE_HTML_SCREENSHOTS", "/tmp"))
 HOSTILE = """<script>alert(1)</script> "quoted" 'single' & <b>bold</b>"""
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--host-resolver-rules=MAP * ~NOTFOUND"]
+OFFLINE = ["--host-resolver-rules=MAP * ~NOTFOUND"]  # any request for a host fails: the page must need none
 # The only absolute URLs in the file: XML namespace names inside katex.min.js (never fetched).
 NAMESPACES = {"http://www.w3.org/1998/Math/MathML": 3, "http://www.w3.org/2000/svg": 4}
 
@@ -144,36 +139,10 @@ def test_cli_writes_the_page(tmp_path):
 
 
 # In Chromium -----------------------------------------------------------------------------------------
-def _have_chromium() -> bool:
-    return bool(shutil.which("chromium") and shutil.which("chromedriver"))
-
-
 @pytest.fixture(scope="module")
-def chromium(tmp_path_factory):
-    with locked(Path(tempfile.gettempdir()) / "derive-chromium-install.lock"):
-        if not _have_chromium() and shutil.which("apt-get") and os.geteuid() == 0:
-            env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-            subprocess.run(["apt-get", "update", "-qq"], capture_output=True, env=env, timeout=600)
-            subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium",
-                            "chromium-driver"], capture_output=True, env=env, timeout=900)
-    if not _have_chromium():
-        pytest.skip("Chromium and chromium-driver could not be installed (apt-get install chromium chromium-driver)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="derive-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium")
-    for flag in CHROMIUM_FLAGS + [f"--user-data-dir={profile}", "--window-size=1280,900"]:
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
-    driver.set_script_timeout(120)
-    try:
+def chromium():
+    with chromium_driver(OFFLINE + ["--window-size=1280,900"], script_timeout=120) as driver:
         yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def _open(driver, path: Path) -> None:

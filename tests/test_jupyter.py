@@ -24,7 +24,6 @@ import http.server
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -33,7 +32,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import locked
+from conftest import chromium_driver, locked
 from derive import Network, show
 from derive.render.display import block_aligned, block_rows, iter_math, tokens
 
@@ -42,8 +41,6 @@ NOTEBOOK = ROOT / "examples" / "derive-tour.ipynb"
 JS = ROOT / "tests" / "js"
 PAGE_EX = 120  # a page of JupyterLab or nbconvert HTML, in ex of the math font
 SCREENSHOT = Path(os.environ.get("DERIVE_SCREENSHOT", "/tmp/jupyter-screenshot.png"))
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 # Shared set-up (one per test run, also under pytest-xdist) -------------------------------------
@@ -244,36 +241,11 @@ def test_long_derivations_fit_a_page(net, node_modules):
 
 
 # nbconvert HTML in headless Chromium ------------------------------------------------------------
-def _have_chromium() -> bool:
-    return bool(shutil.which("chromium") and shutil.which("chromedriver"))
-
-
 @pytest.fixture(scope="session")
-def chromium(shared_dir):
-    with locked(shared_dir / "chromium.lock"):
-        if not _have_chromium() and shutil.which("apt-get") and os.geteuid() == 0:
-            env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-            subprocess.run(["apt-get", "update", "-qq"], capture_output=True, env=env, timeout=600)
-            subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium",
-                            "chromium-driver"], capture_output=True, env=env, timeout=900)
-    if not _have_chromium():
-        pytest.skip("Chromium and chromium-driver could not be installed (apt-get install chromium chromium-driver)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="derive-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium")
-    for flag in CHROMIUM_FLAGS + [f"--user-data-dir={profile}", "--window-size=1200,900"]:
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
-    driver.set_script_timeout(600)  # a busy 2-core machine typesets a long page slowly
-    try:
+def chromium():
+    # a busy 2-core machine typesets a long page slowly
+    with chromium_driver(["--window-size=1200,900"], script_timeout=600) as driver:
         yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):

@@ -247,14 +247,19 @@ def write_sheet(net: Network, out_dir: Path, name: str | None = None, title: str
     say = progress or (lambda message: None)
     name = check_name(default_name(net) if name is None else name)
     say("deriving and writing the LaTeX")
-    source = render_sheet(net, title, values, templates, graph)
-    tex_path = out_dir / f"{name}.tex"
+    return write_typeset(render_sheet(net, title, values, templates, graph), out_dir / name, tex_only, say)
+
+
+def write_typeset(source: str, stem: Path, tex_only: bool, say: Callable[[str], None]) -> SheetFiles:
+    """Write STEM.tex atomically and, unless ``tex_only``, typeset STEM.pdf (the PDF appears only when TeX
+    succeeded; without TeX, a note says how to get it)."""
+    tex_path = stem.with_name(stem.name + ".tex")
     write_atomic(tex_path, source)
     if tex_only:
         return SheetFiles(tex_path, None)
     say("typesetting the PDF with TeX")
     try:
-        result = typeset(source, out_dir / f"{name}.pdf")
+        result = typeset(source, stem.with_name(stem.name + ".pdf"))
     except TexUnavailable as missing:
         return SheetFiles(tex_path, None, str(missing))
     return SheetFiles(tex_path, result.pdf, result.note)

@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 
-from derive.documents.files import write_atomic
-from derive.documents.sheet import SheetFiles, _render, check_name, default_name, graph_section, template_environment
-from derive.documents.tex import TexUnavailable, typeset
+from derive.documents.sheet import (SheetFiles, _render, check_name, default_name, graph_section, template_environment,
+                                    write_typeset)
 from derive.model.network import Network
 from derive.model.steps import BlockKey, Rule, Step
 from derive.model.values import Values
@@ -265,16 +264,6 @@ def write_slides(net: Network, out_dir: Path, name: str | None = None, title: st
     say = progress or (lambda message: None)
     name = check_name(default_name(net) if name is None else name) + "-slides"
     say("deriving and writing the slides")
-    source = render_slides(net, title, values, notes, graph)
-    tex_path = out_dir / f"{name}.tex"
-    write_atomic(tex_path, source)
-    if tex_only:
-        return SheetFiles(tex_path, None)
-    say("typesetting the slides with TeX")
-    try:
-        result = typeset(source, out_dir / f"{name}.pdf")
-    except TexUnavailable as missing:
-        return SheetFiles(tex_path, None, str(missing))
-    return SheetFiles(tex_path, result.pdf, result.note)
+    return write_typeset(render_slides(net, title, values, notes, graph), out_dir / name, tex_only, say)
 
 

@@ -122,6 +122,21 @@ def ascii_fallback(source: str) -> str:
     return "".join(out)
 
 
+def with_text_fonts(source: str) -> str:
+    """The source with pdflatex's text fonts set to T1-encoded Latin Modern, inserted after
+    \\documentclass: _ ^ ~ < > | and accented letters are real glyphs, which copy and search as typed."""
+    return _after_documentclass(source, "% derive: text fonts (pdflatex), when Latin Modern is installed\n"
+                                        r"\IfFileExists{t1lmr.fd}{\usepackage[T1]{fontenc}\usepackage{lmodern}}{}"
+                                        + "\n")
+
+
+def _after_documentclass(source: str, setup: str) -> str:
+    match = re.search(r"^\\documentclass(\[[^\]]*\])?\{[^}]*\}[^\n]*\n", source, flags=re.MULTILINE)
+    if match is None:
+        return source
+    return source[:match.end()] + setup + source[match.end():]
+
+
 def with_unicode_fonts(source: str) -> str:
     """The source with a font set-up for lualatex inserted after \\documentclass (fonts for any script)."""
     tests = "".join(rf"\IfFontExistsTF{{{font}}}{{\directlua{{table.insert(derivefallback, "
@@ -133,10 +148,7 @@ def with_unicode_fonts(source: str) -> str:
              r"\setmainfont{Latin Modern Roman}[RawFeature={fallback=derivefallback}]" + "\n"
              r"\setsansfont{Latin Modern Sans}[RawFeature={fallback=derivefallback}]" + "\n"
              r"\setmonofont{Latin Modern Mono}[RawFeature={fallback=derivefallback}]" + "\n")
-    match = re.search(r"^\\documentclass(\[[^\]]*\])?\{[^}]*\}[^\n]*\n", source, flags=re.MULTILINE)
-    if match is None:
-        return source
-    return source[:match.end()] + setup + source[match.end():]
+    return _after_documentclass(source, setup)
 
 
 @functools.lru_cache(maxsize=1)
@@ -163,11 +175,12 @@ def typeset(source: str, target: Path, timeout: int = TEX_TIMEOUT) -> Typeset:
     if not tex_available():
         raise TexUnavailable(HOW_TO_GET_TEX)
     engine, note = "pdflatex", None
-    if needs_unicode_engine(source):
-        if unicode_engine_available():
-            engine, source = "lualatex", with_unicode_fonts(source)
-        else:
+    if needs_unicode_engine(source) and unicode_engine_available():
+        engine, source = "lualatex", with_unicode_fonts(source)
+    else:
+        if needs_unicode_engine(source):
             source, note = ascii_fallback(source), HOW_TO_GET_UNICODE
+        source = with_text_fonts(source)
     env = dict(os.environ, shell_escape="f", openout_any="p", openin_any="p")
     with cleanup_on_signals(), scratch_directory("derive-tex-") as work:
         for attempt in range(2):
