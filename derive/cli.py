@@ -69,6 +69,18 @@ def _learning_rate_option(parser: argparse.ArgumentParser, what: str) -> None:
                         help=f"the learning rate eta (overrides values.learning_rate in the spec): {what}")
 
 
+def _document_options(parser: argparse.ArgumentParser, what: str, suffix: str, learning_rate: str) -> None:
+    """The options sheet, slides and html share: a SPEC or the network options, where to write, a title."""
+    parser.add_argument("spec", nargs="?", default=None, metavar="SPEC",
+                        help="network spec file (.toml or .json), or - for standard input")
+    _network_options(parser, required=False)
+    parser.add_argument("--out", default=None, metavar="NAME", help=f"file name without extension{suffix} "
+                                                                     "(default: derived from the network)")
+    parser.add_argument("--out-dir", default="outputs", metavar="DIR", help="where to write (default: outputs)")
+    parser.add_argument("--title", default=None, help=f"{what}'s title (any script: Greek, CJK, emoji, ...)")
+    _learning_rate_option(parser, learning_rate)
+
+
 def _graph_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--graph", action="store_true",
                         help="add the computational graph of the worked example (needs a spec with [values]; "
@@ -928,14 +940,7 @@ def build_parser() -> argparse.ArgumentParser:
                            description="Write OUT_DIR/NAME.tex and OUT_DIR/NAME.pdf for a network given by "
                                        "options or by a SPEC file (TOML or JSON, may carry numbers for a "
                                        "worked example; - reads it from standard input).")
-    sheet.add_argument("spec", nargs="?", default=None, metavar="SPEC",
-                       help="network spec file (.toml or .json), or - for standard input")
-    _network_options(sheet, required=False)
-    sheet.add_argument("--out", default=None, metavar="NAME", help="file name without extension "
-                                                                    "(default: derived from the network)")
-    sheet.add_argument("--out-dir", default="outputs", metavar="DIR", help="where to write (default: outputs)")
-    sheet.add_argument("--title", default=None, help="the sheet's title (any script: Greek, CJK, emoji, ...)")
-    _learning_rate_option(sheet, "add a table of one step of gradient descent to the worked example")
+    _document_options(sheet, "the sheet", "", "add a table of one step of gradient descent to the worked example")
     sheet.add_argument("--templates", default=None, metavar="DIR",
                        help="use your own templates from DIR first (rendered in Jinja2's sandbox)")
     sheet.add_argument("--tex-only", action="store_true", help="write the .tex only, do not run TeX")
@@ -949,14 +954,7 @@ def build_parser() -> argparse.ArgumentParser:
                                         "appears as an overlay with its rule and reason, the factor being derived "
                                         "highlighted and the network's nodes and weights it names lit; a SPEC "
                                         "with numbers adds a worked example that unfolds the same way.")
-    slides.add_argument("spec", nargs="?", default=None, metavar="SPEC",
-                        help="network spec file (.toml or .json), or - for standard input")
-    _network_options(slides, required=False)
-    slides.add_argument("--out", default=None, metavar="NAME", help="file name without extension and -slides "
-                                                                     "(default: derived from the network)")
-    slides.add_argument("--out-dir", default="outputs", metavar="DIR", help="where to write (default: outputs)")
-    slides.add_argument("--title", default=None, help="the deck's title (any script: Greek, CJK, emoji, ...)")
-    _learning_rate_option(slides, "add one step of gradient descent to the worked example")
+    _document_options(slides, "the deck", " and -slides", "add one step of gradient descent to the worked example")
     slides.add_argument("--notes", action="store_true",
                         help="show the speaker notes (each step's reason) on a second screen at the right of "
                              "every page (pages twice as wide, for a presenter console such as pdfpc)")
@@ -970,14 +968,7 @@ def build_parser() -> argparse.ArgumentParser:
                           description="Write OUT_DIR/NAME.html: the derivation a step at a time (keys or buttons), "
                                       "the network drawing lit per step, the worked example when the SPEC has "
                                       "numbers. One file: KaTeX and its fonts are inside, no network needed.")
-    page.add_argument("spec", nargs="?", default=None, metavar="SPEC",
-                      help="network spec file (.toml or .json), or - for standard input")
-    _network_options(page, required=False)
-    page.add_argument("--out", default=None, metavar="NAME", help="file name without extension "
-                                                                   "(default: derived from the network)")
-    page.add_argument("--out-dir", default="outputs", metavar="DIR", help="where to write (default: outputs)")
-    page.add_argument("--title", default=None, help="the page's title (any script: Greek, CJK, emoji, ...)")
-    _learning_rate_option(page, "add one step of gradient descent to the worked example")
+    _document_options(page, "the page", "", "add one step of gradient descent to the worked example")
     _graph_option(page)
     _output_options(page, 'print {"files": [...], "bytes": N}', "no progress and no 'wrote' line")
     page.set_defaults(run=_cmd_html)
