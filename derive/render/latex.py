@@ -35,12 +35,12 @@ _SPECIALS = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#":
 # Symbols in sentences (derive's reasons: "σ'(z) = σ(z)·(1 − σ(z))", "(u^n)' = n·u^(n-1)·u'") are set as
 # TeX math, so that a sheet needs no Unicode engine for them; a Greek letter counts as a symbol when it
 # stands alone (σ(z)), not inside a word of Greek text, which stays text.
-_MATH_SYMBOLS = {"·": r"\ensuremath{\cdot}", "²": r"\ensuremath{^{2}}", "³": r"\ensuremath{^{3}}",
+MATH_SYMBOLS = {"·": r"\ensuremath{\cdot}", "²": r"\ensuremath{^{2}}", "³": r"\ensuremath{^{3}}",
                  "−": r"\ensuremath{-}", "′": r"\ensuremath{'}", "∂": r"\ensuremath{\partial}",
                  "⊙": r"\ensuremath{\odot}", "≈": r"\ensuremath{\approx}", "→": r"\ensuremath{\to}",
                  "×": r"\ensuremath{\times}", "∑": r"\ensuremath{\sum}", "≤": r"\ensuremath{\le}",
                  "≥": r"\ensuremath{\ge}"}
-_GREEK_MATH = dict(zip("αβγδεζηθικλμνξπρστυφχψωΓΔΘΛΞΠΣΦΨΩ",
+GREEK_MATH = dict(zip("αβγδεζηθικλμνξπρστυφχψωΓΔΘΛΞΠΣΦΨΩ",
                        (rf"\ensuremath{{\{name}}}" for name in (
                            "alpha beta gamma delta varepsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma "
                            "tau upsilon varphi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Phi Psi Omega"
@@ -56,10 +56,10 @@ def escape(text: object) -> Tex:
     for position, ch in enumerate(text):
         if not (ch.isprintable() or ch in "\n\r"):
             out.append("?")
-        elif ch in _GREEK_MATH and not _in_word(text, position):
-            out.append(_GREEK_MATH[ch])
+        elif ch in GREEK_MATH and not _in_word(text, position):
+            out.append(GREEK_MATH[ch])
         else:
-            out.append(_SPECIALS.get(ch) or _MATH_SYMBOLS.get(ch, ch))
+            out.append(_SPECIALS.get(ch) or MATH_SYMBOLS.get(ch, ch))
     return Tex("".join(out))
 
 

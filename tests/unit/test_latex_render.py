@@ -19,8 +19,19 @@ SPECIAL = {
     "_": r"\_", "^": r"\textasciicircum{}", "~": r"\textasciitilde{}",
     "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}",  # wrong glyphs in OT1 if left alone
 }
-# Escaped text is a sequence of these: an escape, or one character that is harmless in TeX's text mode.
-SAFE = re.compile("(?:" + "|".join(re.escape(v) for v in SPECIAL.values()) + r"|[^\\{}$&#%_^~<>|\x00-\x1f\x7f])*")
+# Symbols of sentences ("σ'(z) = σ(z)·(1 − σ(z))") set as math, so pdflatex needs no Unicode font for them;
+# a Greek letter only where it stands alone (σ(z)), not in a Greek word.
+MATH = {"·": r"\ensuremath{\cdot}", "²": r"\ensuremath{^{2}}", "³": r"\ensuremath{^{3}}", "−": r"\ensuremath{-}",
+        "′": r"\ensuremath{'}", "∂": r"\ensuremath{\partial}", "⊙": r"\ensuremath{\odot}",
+        "≈": r"\ensuremath{\approx}", "→": r"\ensuremath{\to}", "×": r"\ensuremath{\times}",
+        "∑": r"\ensuremath{\sum}", "≤": r"\ensuremath{\le}", "≥": r"\ensuremath{\ge}",
+        "σ": r"\ensuremath{\sigma}", "δ": r"\ensuremath{\delta}", "η": r"\ensuremath{\eta}",
+        "λ": r"\ensuremath{\lambda}", "Σ": r"\ensuremath{\Sigma}", "ε": r"\ensuremath{\varepsilon}",
+        "φ": r"\ensuremath{\varphi}", "Ω": r"\ensuremath{\Omega}"}
+# Escaped text is a sequence of these: an escape, a math symbol, or one character harmless in TeX's text mode.
+SAFE = re.compile("(?:" + "|".join(re.escape(v) for v in SPECIAL.values())
+                  + r"|\\ensuremath\{\\?[A-Za-z]*\}|\\ensuremath\{(?:\^\{[23]\}|[-'])\}"
+                  + r"|[^\\{}$&#%_^~<>|\x00-\x1f\x7f])*")
 
 
 # escape -------------------------------------------------------------------------------------------
@@ -44,7 +55,20 @@ def test_non_printable_characters_become_question_marks(char):
 
 def test_line_breaks_become_spaces_and_printable_unicode_stays():
     assert escape("one\ntwo\r\nthree") == "one two  three"
-    assert escape("Übung 3 — σ-Netze 反向传播 🧠") == "Übung 3 — σ-Netze 反向传播 🧠"
+    assert escape("Übung 3 — Σφάλμα 反向传播 🧠") == "Übung 3 — Σφάλμα 反向传播 🧠"  # a Greek word stays text
+
+
+@pytest.mark.parametrize("char", list(MATH))
+def test_a_symbol_standing_alone_is_set_as_math(char):
+    assert escape(f"{char}(z)") == MATH[char] + "(z)"
+    assert escape(f"x {char} y") == f"x {MATH[char]} y"
+
+
+def test_reasons_read_as_math_and_greek_words_stay():
+    assert escape("σ' = σ(1 − σ)") == (r"\ensuremath{\sigma}' = \ensuremath{\sigma}(1 \ensuremath{-} "
+                                       r"\ensuremath{\sigma})")
+    assert escape("(u^n)' = n·u") == r"(u\textasciicircum{}n)' = n\ensuremath{\cdot}u"
+    assert escape("Ελληνικά σε λέξη") == "Ελληνικά σε λέξη"
 
 
 def test_tex_passes_through_and_other_objects_are_escaped_as_text():
@@ -61,7 +85,8 @@ def test_escaped_text_never_contains_a_live_special_character(text):
     assert SAFE.fullmatch(out), (text, out)
     assert out.isprintable()
     # Nothing is lost: one output unit (an escape or a character) per input character.
-    units = re.findall("|".join(re.escape(v) for v in SPECIAL.values()) + r"|.", out, re.DOTALL)
+    units = re.findall("|".join(re.escape(v) for v in SPECIAL.values())
+                       + r"|\\ensuremath\{(?:\^\{[23]\}|[^{}]*)\}|.", out, re.DOTALL)
     assert len(units) == len(text)
 
 
