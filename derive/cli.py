@@ -483,7 +483,9 @@ def _templates(text: str | None) -> Path | None:
 
 
 def _cmd_examples(args: argparse.Namespace) -> int:
+    from derive.documents.html import write_html
     from derive.documents.sheet import example_specs, write_sheet
+    from derive.documents.slides import write_slides
     from derive.read.spec_file import spec_from_text
     from derive.render.terminal import progress_bar
 
@@ -493,13 +495,17 @@ def _cmd_examples(args: argparse.Namespace) -> int:
     with progress_bar(len(entries), "writing the examples", enabled=not (args.quiet or args.json)) as advance:
         for entry in entries:
             spec = spec_from_text(entry.read_text(encoding="utf-8"), entry.name)
-            files = write_sheet(spec.network(), out_dir, name=entry.name.rsplit(".", 1)[0], title=spec.title,
-                                values=spec.values, tex_only=args.tex_only)
-            written += [files.tex, files.pdf]
-            if files.note:
-                notes.append(files.note)
+            name, net = entry.name.rsplit(".", 1)[0], spec.network()
+            for write in (write_sheet, write_slides):  # the sheet, and the same derivation as a deck
+                files = write(net, out_dir, name=name, title=spec.title, values=spec.values, tex_only=args.tex_only)
+                written += [files.tex, files.pdf]
+                if files.note:
+                    notes.append(files.note)
+                _say(args, f"wrote {str(files.tex)}" + (f" and {str(files.pdf)}" if files.pdf else ""))
+            page = write_html(net, out_dir, name=name, title=spec.title, values=spec.values)
+            written.append(page)
+            _say(args, f"wrote {str(page)}")
             advance()
-            _say(args, f"wrote {str(files.tex)}" + (f" and {str(files.pdf)}" if files.pdf else ""))
     if args.json:
         _print_json({"files": _paths(written), "note": notes[0] if notes else None})
     if notes:  # the examples are PDFs: without TeX the command did not do its job

@@ -791,7 +791,9 @@ def test_json_everywhere(files, tmp_path, capsys, monkeypatch):
     answer = run("check-answer", f"{d}/key.json", "q1", "7", "--json")
     assert answer["verdict"] == "wrong" and answer["message"] and "mistake" in answer
     examples = run("examples", "--tex-only", "--out-dir", "ex", "--json")
-    assert len(examples["files"]) == 2 and all(f.endswith(".tex") for f in examples["files"])
+    files = examples["files"]  # per example: the sheet's .tex, the deck's .tex, the page
+    assert len(files) == 6 and sorted(f.rsplit(".", 1)[1] for f in files) == ["html"] * 2 + ["tex"] * 4, files
+    assert sum(f.endswith("-slides.tex") for f in files) == 2
 
 
 def test_grade_and_homework_json(files, tmp_path, capsys):

@@ -180,6 +180,8 @@ def test_jupyter_shows_the_derivation_inline():
 
 def test_committed_example_sheets_are_current():
     """outputs/ holds what `derive examples` writes today (regenerate with that command)."""
+    from derive.documents.html import render_html
+    from derive.documents.slides import render_slides
     from derive.read.spec_file import load_spec
 
     for spec_path in sorted(EXAMPLES.glob("*.toml")):
@@ -189,6 +191,11 @@ def test_committed_example_sheets_are_current():
         fresh = render_sheet(spec.network(), spec.title, spec.values)
         assert committed.read_text() == fresh, f"{committed} is stale: run `derive examples`"
         assert committed.with_suffix(".pdf").is_file()
+        deck = ROOT / "outputs" / f"{spec_path.stem}-slides.tex"
+        assert deck.read_text() == render_slides(spec.network(), spec.title, spec.values), f"{deck} is stale"
+        assert deck.with_suffix(".pdf").is_file()
+        page = ROOT / "outputs" / f"{spec_path.stem}.html"
+        assert page.read_text() == render_html(spec.network(), spec.title, spec.values), f"{page} is stale"
 
 
 @pytest.mark.parametrize("activation, cost", [("sigmoid", "quadratic"), ("gelu", "cross-entropy"),
