@@ -111,8 +111,9 @@ def test_the_installed_wheel_makes_sheets_and_homework_from_an_empty_directory(w
     page = (empty / "outputs" / "page.html").read_text(encoding="utf-8")
     assert "data:font/woff2;base64," in page and "katex" in page
     run(derive, "examples", "--tex-only", "--out-dir", "examples")
-    assert sorted(p.name for p in (empty / "examples").iterdir()) == sorted(
-        f"{p.stem}.tex" for p in (ROOT / "derive" / "examples").glob("*.toml"))
+    assert sorted(p.name for p in (empty / "examples").iterdir()) == sorted(  # sheet, deck and page of each
+        f"{p.stem}{kind}" for p in (ROOT / "derive" / "examples").glob("*.toml")
+        for kind in (".tex", "-slides.tex", ".html"))
 
 
 if __name__ == "__main__":  # python tests/test_packaging.py build DIR: what CI installs everywhere
