@@ -252,6 +252,11 @@ def test_a_sub_derivation_opens_in_place(chromium, worked):
     assert details.find_element(By.TAG_NAME, "summary").text == title
     assert details.get_attribute("open") is None
     details.find_element(By.TAG_NAME, "summary").click()
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    # the page fills the body on the details' toggle event, which the browser fires after the click returns
+    WebDriverWait(chromium, 30).until(lambda driver: driver.execute_script(
+        "return arguments[0].querySelectorAll('li.line .katex').length", details))
     inside = chromium.execute_script(
         "const d = arguments[0]; return [d.open, d.querySelectorAll('li.line').length,"
         " d.querySelectorAll('.katex').length, Array.from(d.querySelectorAll('li.line')).filter(l => l.offsetParent"
