@@ -13,7 +13,7 @@ import sympy as sp
 
 from derive.model.costs import check_targets
 
-from derive.evaluate.exact import Model, activation_definitions, expand_sums, function_values, primes_as_functions
+from derive.evaluate.exact import Model, expand_sums, function_values, primes_as_functions
 from derive.model.steps import BlockKey, Result, instantiate, product
 from derive.notation.printing import Given
 
@@ -307,7 +307,6 @@ def _in_leaves(net: "Network", formula: sp.Expr) -> sp.Expr:
     formula, each a and z by its definition, each g and g' by its function; nothing else evaluated."""
     s, d = net.symbols, net.derivation()
     functions = function_values(net)
-    definitions = activation_definitions(net)
     expr = formula
     for _ in range(4 * net.L + 4):
         mapping = {}
@@ -324,7 +323,7 @@ def _in_leaves(net: "Network", formula: sp.Expr) -> sp.Expr:
         with sp.evaluate(False):
             expr = primes_as_functions(expr).xreplace(mapping)
     with sp.evaluate(False):
-        for fn, lam in {**definitions, **functions}.items():
+        for fn, lam in functions.items():  # each g and its g' (function_values holds both)
             expr = expr.replace(fn, lambda *args, lam=lam: lam(*args))
         return _without_ones(_flat_sums(expr))
 
