@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 # Requests that cannot finish in reasonable time are refused unless --force (times measured on the
 # project machine, 2 cores; see the README's "Command line" section).
-CHECK_LIMIT = 150  # steps --check: weights x weight layers; 132 took 45 s, 192 took 103 s
+CHECK_LIMIT = 800  # steps --check: weights x weight layers; 768 ([16,16,8]) took 18-34 s, 1,536 ([16,32,8]) 103 s
 MAX_VERSIONS = 200  # homework --count
 MAX_QUESTIONS = 40  # homework --questions
 MAX_JOBS = 256  # --jobs: processes at once
@@ -79,6 +79,14 @@ def _document_options(parser: argparse.ArgumentParser, what: str, suffix: str, l
     parser.add_argument("--out-dir", default="outputs", metavar="DIR", help="where to write (default: outputs)")
     parser.add_argument("--title", default=None, help=f"{what}'s title (any script: Greek, CJK, emoji, ...)")
     _learning_rate_option(parser, learning_rate)
+    _no_check_option(parser, what)
+
+
+def _no_check_option(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--no-check", action="store_true",
+                        help=f"do not check the steps before writing the {what} (by default every step is checked "
+                             "against SymPy on a narrow network of the same depth, activations and cost: about a "
+                             "second for [2, 3, 1], ten for six layers)")
 
 
 def _graph_option(parser: argparse.ArgumentParser) -> None:
@@ -355,35 +363,19 @@ def _check_check_size(net: "Network", args: argparse.Namespace) -> None:
         narrow = " ".join(["2"] * (net.L + 1))
         raise DeriveError(
             f"--check expands the network symbolically, and {list(net.sizes)} is too big for that: {weights:,} "
-            f"weights x {net.L} weight layers = {size:,}, the limit is {CHECK_LIMIT} (about a minute; time grows "
+            f"weights x {net.L} weight layers = {size:,}, the limit is {CHECK_LIMIT} (about half a minute; time grows "
             f"with it); the steps are in index form, so check a narrow network of the same depth "
             f"(--layers {narrow}) or add --force to wait")
 
 
 def _check_steps_with_progress(net: "Network", derivation, quiet: bool) -> tuple[list, int]:
     """expansion.check_steps, one step at a time, with a progress bar on a terminal."""
-    import random
-
-    import sympy as sp
-
-    from derive.evaluate.exact import Model
-    from derive.checks.steps import check_average, check_step, check_summary
-    from derive.model.steps import AVERAGE
+    from derive.checks.steps import checked_steps, count_checked
     from derive.render.terminal import progress_bar
 
-    over_samples = {id(step) for step in derivation.block(AVERAGE).steps}  # checked by check_average
-    steps = [step for step in derivation.steps()
-             if not isinstance(step.lhs, sp.MatrixExpr) and id(step) not in over_samples]
-    rng = random.Random(0)  # the same points as expansion.check_steps(net)
-    failures: list = []
-    with progress_bar(len(steps) + 1, "checking steps", enabled=not quiet) as advance:
-        model = Model(net, rng)
-        for step in steps:
-            failures += check_step(step, model, 24, rng)
-            advance()
-        failures += check_summary(net, model) + check_average(net)
-        advance()
-    return failures, len(derivation.steps())
+    with progress_bar(count_checked(net), "checking steps", enabled=not quiet) as advance:
+        report = checked_steps(net, progress=lambda done, total: advance())
+    return list(report.failures), report.steps
 
 
 def _document_inputs(args: argparse.Namespace) -> tuple["Network", str | None, Any, Path]:
@@ -421,7 +413,8 @@ def _cmd_sheet(args: argparse.Namespace) -> int:
     templates = _templates(args.templates)
     with status("writing the sheet", enabled=not (args.quiet or args.json)) as update:
         files = write_sheet(net, out_dir, name=args.out, title=title, values=values,
-                            templates=templates, tex_only=args.tex_only, progress=update, graph=args.graph)
+                            templates=templates, tex_only=args.tex_only, progress=update, graph=args.graph,
+                            check=not args.no_check)
     return _report_typeset(args, files)
 
 
@@ -432,7 +425,7 @@ def _cmd_slides(args: argparse.Namespace) -> int:
     net, title, values, out_dir = _document_inputs(args)
     with status("writing the slides", enabled=not (args.quiet or args.json)) as update:
         files = write_slides(net, out_dir, name=args.out, title=title, values=values, tex_only=args.tex_only,
-                             notes=args.notes, progress=update, graph=args.graph)
+                             notes=args.notes, progress=update, graph=args.graph, check=not args.no_check)
     return _report_typeset(args, files)
 
 
@@ -442,7 +435,8 @@ def _cmd_html(args: argparse.Namespace) -> int:
 
     net, title, values, out_dir = _document_inputs(args)
     with status("writing the web page", enabled=not (args.quiet or args.json)):
-        path = write_html(net, out_dir, name=args.out, title=title, values=values, graph=args.graph)
+        path = write_html(net, out_dir, name=args.out, title=title, values=values, graph=args.graph,
+                          check=not args.no_check)
     if args.json:
         _print_json({"files": _paths([path]), "bytes": path.stat().st_size})
     else:
@@ -732,7 +726,7 @@ def _cmd_homework(args: argparse.Namespace) -> int:
         raise DeriveError(f"--out {str(out)} is a file; give a directory for the homework set")
     _output_dir(str(out.parent) if str(out.parent) else ".", "--out (its parent)")
     results = generate(args.seed, args.count, out, kinds, args.questions, title, args.tex_only,
-                       args.jobs, progress=not (args.quiet or args.json))
+                       args.jobs, progress=not (args.quiet or args.json), check=not args.no_check)
     moodle = out / "moodle.xml"
     notes = sorted({r.note for r in results if r.note})
     if args.json:
@@ -1046,6 +1040,7 @@ def build_parser() -> argparse.ArgumentParser:
                                f"{MAX_QUESTIONS} without --force)")
     homework.add_argument("--title", default="Backpropagation homework")
     homework.add_argument("--tex-only", action="store_true", help="write the .tex only, do not run TeX")
+    _no_check_option(homework, "solutions")
     homework.add_argument("--jobs", type=int, default=None, help="parallel processes (default: all cores)")
     _force_option(homework, f"more than {MAX_VERSIONS} versions or {MAX_QUESTIONS} questions are asked for")
     _output_options(homework, 'print {"versions": [{"number", "files"}], "moodle": ...}',

@@ -895,7 +895,7 @@ def test_progress_bar_on_a_terminal_only(tmp_path):
 
 
 @pytest.mark.parametrize("argv, words", [
-    (["steps", "--layers", "784", "100", "10", "--check"], ["79,400 weights", f"limit is {150}", "--force",
+    (["steps", "--layers", "784", "100", "10", "--check"], ["79,400 weights", f"limit is {800}", "--force",
                                                              "--layers 2 2 2"]),
     (["steps", "--layers", *["2"] * 66], ["at most 64 weight layers", "got 65"]),
     (["sheet", "--layers", *["2"] * 66, "--tex-only"], ["at most 64 weight layers", "got 65"]),

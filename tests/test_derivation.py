@@ -2,6 +2,8 @@
 import pytest
 import sympy as sp
 
+from derive.notation.sums import IndexSum
+
 from derive import Network, Rule
 
 
@@ -32,7 +34,7 @@ def test_input_to_hidden_formula_sums_over_downstream_nodes_with_w_ij():
     i = s.downstream[0]
     tanh = net.activation(1).function
     prime = lambda layer, node: sp.Derivative(tanh(s.z[layer, node]), s.z[layer, node])  # noqa: E731
-    expected = sp.Sum(2 * (s.a[2, i] - s.y[i]) * prime(2, i) * s.w[2, i, s.j], (i, 0, 1)) * prime(1, s.j) * s.x[s.k]
+    expected = IndexSum(2 * (s.a[2, i] - s.y[i]) * prime(2, i) * s.w[2, i, s.j], (i, 0, 1)) * prime(1, s.j) * s.x[s.k]
     got = net.derivation().gradient(1)
     assert sp.expand(got - expected) == 0
     # the downstream weight is w_{ij}: from node j of layer 1 into node i of layer 2, not w_{ji}

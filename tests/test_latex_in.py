@@ -5,6 +5,8 @@ import time
 import pytest
 import sympy as sp
 
+from derive.notation.sums import IndexSum
+
 from derive import DeriveError, Network
 from derive.model.activations import SIGMA, Z
 from derive.checks.steps import check_gradients, check_steps
@@ -69,12 +71,12 @@ def test_quantities_are_indexed_not_powers(text, expected):
     (r"\frac{\partial C_0}{\partial a_j^{(2)}}", sp.Derivative(S.cost, S.a[2, J])),
     (r"\partial C_0/\partial a_j^{(2)}", sp.Derivative(S.cost, S.a[2, J])),
     (r"\frac{d C_0}{d a_j^{(2)}}", sp.Derivative(S.cost, S.a[2, J])),
-    (r"\sum_i w_{ij}^{(2)} \delta_i^{(2)}", sp.Sum(S.w[2, I, J] * S.delta[2, I], (I, 0, 1))),
-    (r"\sum_{i=0}^{n^{(2)}-1} w_{ij}^{(2)}", sp.Sum(S.w[2, I, J], (I, 0, 1))),
-    (r"\sum_{i=0}^{n-1} w_{ij}^{(2)}", sp.Sum(S.w[2, I, J], (I, 0, 1))),
-    (r"\sum_{i=1}^{n} w_{ij}^{(2)}", sp.Sum(S.w[2, I, J], (I, 0, 1))),  # counted from 1 to n: every node
-    (r"\sum_{i=1}^{2} w_{ij}^{(2)}", sp.Sum(S.w[2, I, J], (I, 1, 2))),  # numbers are taken literally
-    (r"\sum\limits_{i} w_{ij}^{(2)}", sp.Sum(S.w[2, I, J], (I, 0, 1))),
+    (r"\sum_i w_{ij}^{(2)} \delta_i^{(2)}", IndexSum(S.w[2, I, J] * S.delta[2, I], (I, 0, 1))),
+    (r"\sum_{i=0}^{n^{(2)}-1} w_{ij}^{(2)}", IndexSum(S.w[2, I, J], (I, 0, 1))),
+    (r"\sum_{i=0}^{n-1} w_{ij}^{(2)}", IndexSum(S.w[2, I, J], (I, 0, 1))),
+    (r"\sum_{i=1}^{n} w_{ij}^{(2)}", IndexSum(S.w[2, I, J], (I, 0, 1))),  # counted from 1 to n: every node
+    (r"\sum_{i=1}^{2} w_{ij}^{(2)}", IndexSum(S.w[2, I, J], (I, 1, 2))),  # numbers are taken literally
+    (r"\sum\limits_{i} w_{ij}^{(2)}", IndexSum(S.w[2, I, J], (I, 0, 1))),
     (r"\max(0, z_j^{(1)})", sp.Max(0, S.z[1, J])),
     (r"\mathbb{1}(z_j^{(1)} > 0)", sp.Piecewise((1, S.z[1, J] > 0), (0, True))),
     (r"\mathbb{1}_{z_j^{(1)}>0}", sp.Piecewise((1, S.z[1, J] > 0), (0, True))),

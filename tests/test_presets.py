@@ -46,7 +46,7 @@ def pdf_text(pdf: Path) -> str:
 # deeplizard: layers named from the output ------------------------------------------------------
 def test_deeplizard_terminal_output_names_layers_from_the_output(capsys):
     out = steps_output(capsys, "--layers", "2", "3", "1", "--notation", "deeplizard")
-    for printed in ("w_jk^(L)", "a_k^(L-1)", "∂C_0/∂w_jk^(L) = 2·(a_j^(L) - y_j)·g'^(L)(z_j^(L))·a_k^(L-1)",
+    for printed in ("w_jk^(L)", "a_k^(L-1)", "∂C_0/∂w_jk^(L) = 2·(a_j^(L) - y_j)·g^(L)'(z_j^(L))·a_k^(L-1)",
                     "∂C_0/∂w_jk^(L-1)", "a_j^(L-1) = g^(L-1)(z_j^(L-1))", "Weights into hidden layer L-1"):
         assert printed in out, printed
     assert not re.search(r"\^\((0|1|2)\)", out)  # no layer printed by its number
@@ -57,7 +57,7 @@ def test_deeplizard_latex_names_layers_from_the_output():
     net = Network([2, 3, 1], notation="deeplizard")
     source = render_sheet(net)
     for printed in (r"w_{jk}^{(L)}", r"a_{k}^{(L-1)}", r"a_{j}^{(L)} = g^{(L)}{\left(z_{j}^{(L)} \right)}",
-                    r"g'^{(L)}\!\left(z_{j}^{(L)}\right)", r"\delta^{(L)} = \nabla_{a^{(L)}} C_{0}"):
+                    r"g^{(L)\prime}\!\left(z_{j}^{(L)}\right)", r"\delta^{(L)} = \nabla_{a^{(L)}} C_{0}"):
         assert printed in source, printed
     assert not re.search(r"\^\{\((0|1|2)\)\}", source)
     s = net.symbols
@@ -120,7 +120,7 @@ def test_deeplizard_steps_still_check(capsys):
 def test_the_activation_is_g_with_the_layer_and_its_own_block_keeps_its_name(capsys):
     out = steps_output(capsys, "--layers", "2", "3", "1", "--notation", "deeplizard")
     assert "σ(z) = 1/(1 + exp(-z))" in out and "σ'(z) = d/dz [1/(1 + exp(-z))]" in out
-    assert "g'^(L)(z_j^(L)) = a_j^(L)·(1 - a_j^(L))" in out
+    assert "g^(L)'(z_j^(L)) = a_j^(L)·(1 - a_j^(L))" in out
     assert "σ(z_" not in out and "σ'(z_" not in out
 
 
@@ -133,7 +133,7 @@ def test_only_the_layer_s_own_activation_becomes_g():
     assert text(f("tanh")(s.z[1, s.j]), nt) == "g^(L-1)(z_j^(L-1))"
     assert text(f("sigma")(s.z[1, s.j]), nt) == "σ(z_j^(L-1))"  # not layer L-1's activation
     assert text(f("sigma")(3 * s.z[2, s.j]), nt) == "σ(3·z_j^(L))"  # not at the weighted input itself
-    assert text(sp.Derivative(f("tanh")(s.z[1, s.j]), s.z[1, s.j]), nt) == "g'^(L-1)(z_j^(L-1))"
+    assert text(sp.Derivative(f("tanh")(s.z[1, s.j]), s.z[1, s.j]), nt) == "g^(L-1)'(z_j^(L-1))"
     assert latex(f("tanh")(s.z[1, s.j]) ** 2, nt) == r"\left(g^{(L-1)}{\left(z_{j}^{(L-1)} \right)}\right)^{2}"
 
 
@@ -141,7 +141,7 @@ def test_mixed_activations_each_print_as_their_layer_s_g():
     net = Network([2, 3, 1], activation=["tanh", "sigmoid"], notation="deeplizard")
     d = net.derivation()
     written = text(d.gradient(1), net.notation)
-    assert "g'^(L)(z_i^(L))" in written and "g'^(L-1)(z_j^(L-1))" in written
+    assert "g^(L)'(z_i^(L))" in written and "g^(L-1)'(z_j^(L-1))" in written
     rows = dict((str(symbol), meaning) for symbol, meaning in lr.notation_rows(net))
     assert rows[r"g^{(L-1)}\!\left(z\right) = \tanh{\left(z \right)}"] == "activation of layer L-1: hyperbolic tangent"
     assert rows[r"g^{(L)}\!\left(z\right) = \sigma{\left(z \right)}"] == "activation of layer L: logistic sigmoid"
@@ -200,7 +200,7 @@ def test_without_biases_bp3_is_absent_and_bp4_stays_bp4(capsys):
     out = steps_output(capsys, "--layers", "2", "3", "1", "--notation", "nielsen")
     tagged = re.findall(r"^\((\d)\) .* {4}\((BP\d)\)$", out, re.M)
     assert tagged == [("1", "BP1"), ("2", "BP2"), ("3", "BP4")]
-    assert "(1) δ^2 = ∇_a^2 C_0 ⊙ σ'^2(z^2)    (BP1)" in out
+    assert "(1) δ^2 = ∇_a^2 C_0 ⊙ σ'(z^2)    (BP1)" in out
 
 
 def test_nielsen_labels_in_every_renderer():

@@ -1,6 +1,7 @@
 """Sheets: real PDFs typeset by TeX, read back with pdftotext."""
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -184,31 +185,36 @@ def test_committed_example_sheets_are_current():
     from derive.documents.slides import render_slides
     from derive.read.spec_file import load_spec
 
+    from derive.documents.sheet import checked_note
+
     for spec_path in sorted(EXAMPLES.glob("*.toml")):
         spec = load_spec(spec_path)
+        net = spec.network()
+        checked = checked_note(net)  # the examples are written with their steps checked, and say so
+        assert checked is not None and "checked against SymPy" in checked
         committed = ROOT / "outputs" / f"{spec_path.stem}.tex"
         assert committed.is_file(), f"missing {committed}: run `derive examples`"
-        fresh = render_sheet(spec.network(), spec.title, spec.values)
+        fresh = render_sheet(net, spec.title, spec.values, checked=checked)
         assert committed.read_text() == fresh, f"{committed} is stale: run `derive examples`"
         assert committed.with_suffix(".pdf").is_file()
         deck = ROOT / "outputs" / f"{spec_path.stem}-slides.tex"
-        assert deck.read_text() == render_slides(spec.network(), spec.title, spec.values), f"{deck} is stale"
+        assert deck.read_text() == render_slides(net, spec.title, spec.values, checked=checked), f"{deck} is stale"
         assert deck.with_suffix(".pdf").is_file()
         page = ROOT / "outputs" / f"{spec_path.stem}.html"
-        assert page.read_text() == render_html(spec.network(), spec.title, spec.values), f"{page} is stale"
+        assert page.read_text() == render_html(net, spec.title, spec.values, checked=checked), f"{page} is stale"
 
 
 @pytest.mark.parametrize("activation, cost", [("sigmoid", "quadratic"), ("gelu", "cross-entropy"),
                                               ("silu", "quadratic"), ("softmax", "log-likelihood"),
                                               ("elu", "half-quadratic")])
 def test_sheets_in_latin_script_need_no_unicode_engine(activation, cost):
-    """The reasons' own symbols (σ, ·, ², −) are set as TeX math, so pdflatex typesets the sheet; a Greek
-    word in a title stays text (and goes to lualatex)."""
+    """The reasons' formulas ((u^n)' = n u^(n-1) u', σ'(z) = σ(z)(1 - σ(z))) are TeX math, so pdflatex
+    typesets the sheet; a Greek word in a title stays text (and goes to lualatex)."""
     from derive.documents.tex import needs_unicode_engine
 
     output = "sigmoid" if cost == "cross-entropy" else activation
     net = Network([2, 2], activation=[output], cost=cost, l2=0.1)
     source = render_sheet(net)
     assert not needs_unicode_engine(source), [ch for ch in source if ord(ch) > 127][:10]
-    assert r"\ensuremath{\cdot}" in source  # the reasons' n·u^(n-1)·u' as math
+    assert re.search(r"\\why\{[^\n]*\$[^$\n]+\$", source)  # a reason's formula in $...$
     assert needs_unicode_engine(render_sheet(net, title="Σφάλμα"))

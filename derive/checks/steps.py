@@ -13,10 +13,11 @@
 """
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import random
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 import sympy as sp
 from sympy.core.function import AppliedUndef
@@ -28,6 +29,7 @@ from derive.evaluate.exact import (
     Model,
     random_point,
     assignments,
+    covering_points,
     equal,
     expand_sums,
     expanded_cost,
@@ -37,7 +39,8 @@ from derive.evaluate.exact import (
     with_activations,
     with_function_values,
 )
-from derive.model.steps import AVERAGE
+from derive.limits import InternalError
+from derive.model.steps import AVERAGE, SUMMARY, Block
 from derive.notation.symbols import MatrixKind, matrix_name
 
 if TYPE_CHECKING:
@@ -53,10 +56,12 @@ class Mismatch:
     assignment: tuple[tuple[str, int], ...]
     lhs: sp.Expr
     rhs: sp.Expr
+    where: str = ""  # "block layer:1, step 15" (steps numbered from 1 within their block, as printed)
 
     def __str__(self) -> str:
-        where = ", ".join(f"{k}={v}" for k, v in self.assignment)
-        return f"{self.what} [{where}]: {self.lhs} != {self.rhs}"
+        at = ", ".join(f"{k}={v}" for k, v in self.assignment)
+        place = f"{self.where}: " if self.where else ""
+        return f"{place}{self.what} [{at}]: {self.lhs} != {self.rhs}"
 
     def _repr_markdown_(self) -> str:
         from derive.render.display import mismatch_markdown, notation_of  # seam: display hook
@@ -106,17 +111,95 @@ def _check_in_z(step: "Step", model: Model, rng: random.Random) -> list[Mismatch
     return failures
 
 
+POINTS = 2  # random points at least; more when needed to see every side of every kink (covering_points)
+NARROW = 2  # the widest layer of the network a document's check derives
+
+
+@dataclass(frozen=True)
+class StepsChecked:
+    """A check of every step of a derivation: how many steps, at how many random points, what failed.
+
+    ``network`` is the network whose derivation was checked (for a document, the narrow network of the
+    same depth, activations and cost: the steps are in index form, so its steps are the same formulas).
+    """
+
+    network: "Network"
+    steps: int
+    points: int
+    failures: tuple[Mismatch, ...]
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+def narrow_network(net: "Network", width: int = NARROW) -> "Network":
+    """The network with every layer at most ``width`` wide and everything else the same."""
+    from derive.model.network import Network  # the class of the network given: no cycle at run time
+
+    return Network([min(size, width) for size in net.sizes], activation=list(net.activations), cost=net.cost,
+                   bias=net.bias, notation=net.notation, l2=net.l2)
+
+
+def checked_steps(net: "Network", seed: int = 0, limit: int = 24,
+                  progress: Callable[[int, int], None] | None = None) -> StepsChecked:
+    """Check every step of ``net``'s derivation at points that show every piecewise quantity on each side
+    of its kink (``covering_points``); ``progress(done, total)`` is told after each step."""
+    rng = random.Random(seed)
+    models = covering_points(net, rng, at_least=POINTS)
+    d = net.derivation()
+    numbered = _numbered_steps(net)
+    failures: list[Mismatch] = []
+    for done, (block, number, step) in enumerate(numbered, start=1):
+        in_z = step.lhs.has(Z) or step.rhs.has(Z)  # an activation's own derivation: no network point needed
+        for model in models[:1] if in_z else models:
+            found = check_step(step, model, limit, rng)
+            failures += [dataclasses.replace(f, where=f"block {block.key}, step {number}") for f in found]
+        if progress is not None:
+            progress(done, len(numbered) + 1)
+    for model in models:
+        failures += check_summary(net, model)
+    failures += check_average(net, seed, limit)
+    if progress is not None:
+        progress(len(numbered) + 1, len(numbered) + 1)
+    return StepsChecked(net, len(d.steps()), len(models), tuple(failures))
+
+
+def _numbered_steps(net: "Network") -> list[tuple[Block, int, "Step"]]:
+    """(block, number from 1, step) for every step checked one by one (the summary and the average over
+    samples have checks of their own)."""
+    return [(block, number, step) for block in net.derivation().blocks if block.key not in (SUMMARY, AVERAGE)
+            for number, step in enumerate(block.steps, start=1)]
+
+
+def count_checked(net: "Network") -> int:
+    """How many times ``checked_steps`` reports progress: once per step, once for the rest."""
+    return len(_numbered_steps(net)) + 1
+
+
 def check_steps(net: "Network", seed: int = 0, limit: int = 24) -> list[Mismatch]:
     """Check every step of the network's derivation; returns the failures (empty when all hold)."""
-    rng = random.Random(seed)
-    model = Model(net, rng)
-    failures = []
-    over_samples = {id(step) for step in net.derivation().block(AVERAGE).steps}
-    for step in net.derivation().steps():
-        if isinstance(step.lhs, sp.MatrixExpr) or id(step) in over_samples:
-            continue
-        failures += check_step(step, model, limit, rng)
-    return failures + check_summary(net, model) + check_average(net, seed, limit)
+    return list(checked_steps(net, seed, limit).failures)
+
+
+def check_printed(net: "Network", progress: Callable[[int, int], None] | None = None) -> StepsChecked:
+    """What a document runs before it prints ``net``'s steps: every step of the narrow network of the same
+    depth, activations and cost, checked; raises InternalError naming the first step that fails.
+
+    Remembered per network (a homework set shows the same network in several questions)."""
+    narrow = narrow_network(net)
+    key = (narrow.sizes, narrow.activations, narrow.cost, narrow.bias, narrow.l2, narrow.notation)
+    if key not in _PRINTED:
+        report = checked_steps(narrow, progress=progress)
+        if report.failures:
+            first = report.failures[0]
+            raise InternalError(f"{first.where or 'a summary equation'} does not agree with SymPy's own derivative "
+                                f"({first.what}); nothing was written")
+        _PRINTED[key] = report
+    return _PRINTED[key]
+
+
+_PRINTED: dict = {}
 
 
 SAMPLES = 3  # the cost over samples is checked with this many, each with its own inputs and targets
@@ -186,7 +269,7 @@ def check_average(net: "Network", seed: int = 0, limit: int = 24) -> list[Mismat
 def _outermost_written_out(total: sp.Sum) -> sp.Expr:
     """A sum's outermost limit written out as terms (its limits are numbers by then); inner ones stay."""
     *inner, (var, lo, hi) = total.limits
-    body = sp.Sum(total.function, *inner) if inner else total.function
+    body = total.func(total.function, *inner) if inner else total.function
     return sp.Add(*(body.xreplace({var: sp.Integer(v)}) for v in range(int(lo), int(hi) + 1)))
 
 
@@ -275,32 +358,39 @@ def _formula(net: "Network", kind: str, layer: int, form: str) -> sp.Expr:
     return d.gradient(layer, form) if kind == "weight" else d.bias_gradient(layer, form)
 
 
-def check_gradients(net: "Network", mode: str = "symbolic", seed: int = 0) -> list[Mismatch]:
-    """Every general formula at every concrete weight and bias against diff of the expanded cost.
+def check_gradients(net: "Network", mode: str = "symbolic", seed: int = 0,
+                    layers: Iterable[int] | None = None) -> list[Mismatch]:
+    """Every general formula at every concrete weight and bias (of ``layers``, all when None) against
+    diff of the expanded cost.
 
     symbolic: activations stay undefined; formula - truth must vanish identically.
-    numeric: at a random point, g and g' take their real values (g' by sympy.diff of g's
-    definition); both forms (chain and classic) must agree with the truth.
+    numeric: at random points that show every piecewise quantity on each side of its kink and, where
+    they can, outputs of both signs (``covering_points``), g and g' take their real values (g' by
+    sympy.diff of g's definition); both forms (chain and classic) must agree with the truth.
     """
     if mode not in ("symbolic", "numeric"):
         raise DeriveError(f"mode must be 'symbolic' or 'numeric', got {mode!r}")
     cost, expansions = expanded_cost(net, concrete=False)
-    model = Model(net, random.Random(seed)) if mode == "numeric" else None
+    models = covering_points(net, random.Random(seed), at_least=1) if mode == "numeric" else [None]
     forms = FORMS if mode == "numeric" else ("chain",)
     failures = []
+    wanted = set(range(1, net.L + 1) if layers is None else layers)
     for kind, layer, param, assignment in _parameters(net):
-        truth = primes_as_functions(sp.diff(cost, param))
-        if mode == "numeric":
-            truth = settle(with_function_values(truth.xreplace(model.point), model.functions))
-        for form in forms:
-            formula = expand_sums(_formula(net, kind, layer, form).xreplace(assignment))
-            if mode == "symbolic":
-                value = primes_as_functions(formula).xreplace(expansions)
-                ok = vanishes(value - truth)
-            else:
-                value = model.value(formula)
-                ok = equal(value, truth)
-            if not ok:
-                failures.append(Mismatch(f"{kind} gradient, layer {layer}, {form} form",
-                                         tuple((str(k), int(v)) for k, v in assignment.items()), value, truth))
+        if layer not in wanted:
+            continue
+        derivative = primes_as_functions(sp.diff(cost, param))
+        for model in models:
+            truth = (settle(with_function_values(derivative.xreplace(model.point), model.functions))
+                     if model is not None else derivative)
+            for form in forms:
+                formula = expand_sums(_formula(net, kind, layer, form).xreplace(assignment))
+                if model is None:
+                    value = primes_as_functions(formula).xreplace(expansions)
+                    ok = vanishes(value - truth)
+                else:
+                    value = model.value(formula)
+                    ok = equal(value, truth)
+                if not ok:
+                    failures.append(Mismatch(f"{kind} gradient, layer {layer}, {form} form",
+                                             tuple((str(k), int(v)) for k, v in assignment.items()), value, truth))
     return failures

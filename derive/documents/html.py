@@ -20,7 +20,7 @@ from markupsafe import Markup
 
 from derive import __version__
 from derive.documents.files import write_atomic
-from derive.documents.sheet import PackageTemplateLoader, check_name, default_name, graph_of
+from derive.documents.sheet import PackageTemplateLoader, check_name, checked_note, default_name, graph_of
 from derive.model.network import Network
 from derive.model.values import Values
 from derive.numeric.worked import worked_example
@@ -95,20 +95,24 @@ def graph_part(net: Network, values: Values | None) -> GraphPart:
     return GraphPart(Markup(graph_svg(graph_layout(graph))), graph_rows(graph, net), len(graph.operations))
 
 
-def render_html(net: Network, title: str | None = None, values: Values | None = None, graph: bool = False) -> str:
-    """The page's HTML: one string, no external URL; ``graph`` adds the computational graph (needs values)."""
+def render_html(net: Network, title: str | None = None, values: Values | None = None, graph: bool = False,
+                checked: str | None = None) -> str:
+    """The page's HTML: one string, no external URL; ``graph`` adds the computational graph (needs values),
+    ``checked`` the sentence about the check of the steps."""
     example = worked_example(net, values) if values is not None else None
     data = rh.page(net, example)
     return environment().get_template(TEMPLATE).render(
         graph=graph_part(net, values) if graph else None, cost_symbol=lr.math(net.symbols.cost, net),
-        title=title or default_title(net), description=net.describe(), page=data, version=__version__,
+        title=title or default_title(net), description=net.describe(), checked=checked, page=data, version=__version__,
         steps_json=script_json([step.data() for step in data.steps]), highlight=HIGHLIGHT,
         katex_css=Markup(katex_style()), katex_js=Markup(katex_script()),
         macros_json=script_json({"\\derivehl": f"\\textcolor{{#{HIGHLIGHT}}}{{#1}}"}))
 
 
 def write_html(net: Network, out_dir: Path, name: str | None = None, title: str | None = None,
-               values: Values | None = None, graph: bool = False) -> Path:
-    """Write OUT_DIR/NAME.html (atomically) and return its path."""
+               values: Values | None = None, graph: bool = False, check: bool = True) -> Path:
+    """Write OUT_DIR/NAME.html (atomically) and return its path; with ``check`` (the default) every step is
+    checked against SymPy first, and the page says so."""
     name = check_name(default_name(net) if name is None else name)
-    return write_atomic(Path(out_dir) / f"{name}.html", render_html(net, title, values, graph))
+    checked = checked_note(net, check)
+    return write_atomic(Path(out_dir) / f"{name}.html", render_html(net, title, values, graph, checked))

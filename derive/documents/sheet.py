@@ -19,6 +19,8 @@ from derive.model.steps import AVERAGE, COST, FORWARD, SUMMARY, UPDATE, BlockKey
 from derive.documents.tex import TexUnavailable, typeset
 from derive.numeric.graph import computational_graph
 from derive.numeric.worked import worked_example
+from derive.checks.steps import check_printed
+from derive.render.checked import checked_sentence
 from derive.render.graph import graph_layout, graph_rows, graph_tikz
 
 TEMPLATE = "sheet.tex.j2"
@@ -134,9 +136,20 @@ def graph_section(net: Network, values: Values | None) -> GraphSection:
     return GraphSection(graph_tikz(graph_layout(graph), net), graph_rows(graph, net), len(graph.operations), note)
 
 
+def checked_note(net: Network, check: bool = True, say: Callable[[str], None] | None = None) -> str | None:
+    """Check every step a document prints (``check_printed``: InternalError naming the first wrong step, so
+    that nothing is written) and say so in one sentence; None when not asked to check."""
+    if not check:
+        return None
+    if say is not None:
+        say("checking every step against SymPy")
+    return checked_sentence(check_printed(net), net)
+
+
 def sheet_context(net: Network, title: str | None = None, values: Values | None = None,
-                  graph: bool = False) -> dict:
-    """Everything the sheet's template lays out; ``graph`` adds the computational graph (needs values)."""
+                  graph: bool = False, checked: str | None = None) -> dict:
+    """Everything the sheet's template lays out; ``graph`` adds the computational graph (needs values),
+    ``checked`` the sentence about the check of its steps."""
     drawn = graph_section(net, values) if graph else None
     d = net.derivation()
     blocks = lr.render_blocks(d)
@@ -144,6 +157,7 @@ def sheet_context(net: Network, title: str | None = None, values: Values | None 
     return {
         "title": title or f"Backpropagation for a {'-'.join(map(str, net.sizes))} network",
         "description": net.describe(),
+        "checked": checked,
         "L": net.L,
         "output_name": net.notation.layer_name(net.L),  # the output layer as the notation names it: 2, or L
         "previous_name": net.notation.layer_name(net.L - 1),
@@ -169,12 +183,12 @@ def sheet_context(net: Network, title: str | None = None, values: Values | None 
 
 
 def render_sheet(net: Network, title: str | None = None, values: Values | None = None,
-                 templates: str | Path | None = None, graph: bool = False) -> str:
+                 templates: str | Path | None = None, graph: bool = False, checked: str | None = None) -> str:
     """The sheet's LaTeX source. A user's templates (``templates``) render in the sandbox, in a forked
     child that is stopped after USER_TEMPLATE_SECONDS (a template that loops for ever cannot hang us)."""
     env = template_environment(templates)
     template = _load_template(env, templates)
-    context = sheet_context(net, title, values, graph)
+    context = sheet_context(net, title, values, graph, checked)
     if templates is None:
         return _render(template, context)
     from derive.limits import run_limited
@@ -239,15 +253,18 @@ class SheetFiles:
 def write_sheet(net: Network, out_dir: Path, name: str | None = None, title: str | None = None,
                 values: Values | None = None, templates: str | Path | None = None,
                 tex_only: bool = False, progress: Callable[[str], None] | None = None,
-                graph: bool = False) -> SheetFiles:
-    """Write outputs/<name>.tex and, unless tex_only, typeset outputs/<name>.pdf.
+                graph: bool = False, check: bool = True) -> SheetFiles:
+    """Write outputs/<name>.tex and, unless tex_only, typeset outputs/<name>.pdf; with ``check`` (the
+    default) every step is checked against SymPy first, and the sheet says so.
 
-    ``progress(message)`` is told what is being done (deriving, typesetting), for a spinner.
+    ``progress(message)`` is told what is being done (checking, deriving, typesetting), for a spinner.
     """
     say = progress or (lambda message: None)
     name = check_name(default_name(net) if name is None else name)
+    checked = checked_note(net, check, say)
     say("deriving and writing the LaTeX")
-    return write_typeset(render_sheet(net, title, values, templates, graph), out_dir / name, tex_only, say)
+    return write_typeset(render_sheet(net, title, values, templates, graph, checked), out_dir / name, tex_only,
+                         say)
 
 
 def write_typeset(source: str, stem: Path, tex_only: bool, say: Callable[[str], None]) -> SheetFiles:

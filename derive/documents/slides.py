@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 
-from derive.documents.sheet import (SheetFiles, _render, check_name, default_name, graph_section, template_environment,
-                                    write_typeset)
+from derive.documents.sheet import (SheetFiles, _render, check_name, checked_note, default_name, graph_section,
+                                    template_environment, write_typeset)
 from derive.model.network import Network
 from derive.model.steps import BlockKey, Rule, Step
 from derive.model.values import Values
@@ -51,9 +51,9 @@ class Reason:
 
     overlay: int
     rule: str
-    text: str
+    text: Tex  # the sentence as LaTeX, its formulas as math
     refs: tuple[str, ...]
-    note: str
+    note: Tex
 
 
 @dataclass(frozen=True)
@@ -131,10 +131,9 @@ def slide_frame(title: str, overlays: Sequence[Overlay], drawing: lr.Drawing) ->
 def _reason(overlay: Overlay, n: int) -> Reason:
     new = overlay.lines[-1]
     refs = tuple(title for title, _ in new.refs)
-    note = f"Step {overlay.step} of {overlay.steps}. {new.rule}: {new.text}"
-    if refs:
-        note += " (see " + ", ".join(refs) + ")"
-    return Reason(n, new.rule, new.text, refs, note)
+    see = " (see " + ", ".join(refs) + ")" if refs else ""
+    note = Tex(lr.escape(f"Step {overlay.step} of {overlay.steps}. {new.rule}: ") + new.why + lr.escape(see))
+    return Reason(n, new.rule, new.why, refs, note)
 
 
 def node_name(node: tuple[int, int]) -> str:
@@ -233,13 +232,15 @@ def example_frames(net: Network, example: WorkedExample, drawing: lr.Drawing) ->
 
 # The document ------------------------------------------------------------------------------------
 def slides_context(net: Network, title: str | None = None, values: Values | None = None,
-                   notes: bool = False, graph: bool = False) -> dict:
-    """What slides.tex.j2 lays out; ``graph`` adds the computational graph (needs values)."""
+                   notes: bool = False, graph: bool = False, checked: str | None = None) -> dict:
+    """What slides.tex.j2 lays out; ``graph`` adds the computational graph (needs values), ``checked`` the
+    sentence about the check of the steps."""
     drawing = lr.network_drawing(net)
     example = worked_example(net, values) if values is not None else None
     return {
         "title": title or f"Backpropagation for a {'-'.join(map(str, net.sizes))} network",
         "description": net.describe(),
+        "checked": checked,
         "drawing": drawing,
         "frames": derivation_frames(net, drawing),
         "example": lr.worked_tables(net, example) if example is not None else None,
@@ -251,19 +252,21 @@ def slides_context(net: Network, title: str | None = None, values: Values | None
 
 
 def render_slides(net: Network, title: str | None = None, values: Values | None = None,
-                  notes: bool = False, graph: bool = False) -> str:
+                  notes: bool = False, graph: bool = False, checked: str | None = None) -> str:
     """The deck's LaTeX source (Beamer)."""
     env = template_environment()
-    return _render(env.get_template(TEMPLATE), slides_context(net, title, values, notes, graph))
+    return _render(env.get_template(TEMPLATE), slides_context(net, title, values, notes, graph, checked))
 
 
 def write_slides(net: Network, out_dir: Path, name: str | None = None, title: str | None = None,
                  values: Values | None = None, tex_only: bool = False, notes: bool = False,
-                 progress: Callable[[str], None] | None = None, graph: bool = False) -> SheetFiles:
-    """Write OUT_DIR/<name>-slides.tex and, unless tex_only, typeset OUT_DIR/<name>-slides.pdf."""
+                 progress: Callable[[str], None] | None = None, graph: bool = False, check: bool = True) -> SheetFiles:
+    """Write OUT_DIR/<name>-slides.tex and, unless tex_only, typeset OUT_DIR/<name>-slides.pdf; with
+    ``check`` (the default) every step is checked against SymPy first, and the title page says so."""
     say = progress or (lambda message: None)
     name = check_name(default_name(net) if name is None else name) + "-slides"
+    checked = checked_note(net, check, say)
     say("deriving and writing the slides")
-    return write_typeset(render_slides(net, title, values, notes, graph), out_dir / name, tex_only, say)
+    return write_typeset(render_slides(net, title, values, notes, graph, checked), out_dir / name, tex_only, say)
 
 

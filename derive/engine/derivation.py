@@ -14,11 +14,14 @@ from typing import TYPE_CHECKING, Literal
 
 import sympy as sp
 
+from derive.notation.sums import IndexSum
+
 from derive.model.activations import Z
 from derive.model.costs import A, Y
 from derive.notation.symbols import MatrixKind, layer_matrix
-from derive.model.steps import (AVERAGE, COST, FORWARD, SUMMARY, UPDATE, Block, BlockKey, Equation, Result, Rule, Step,
-                                instantiate, remember_owner)
+from derive.model.steps import (AVERAGE, COST, FORWARD, SUMMARY, UPDATE, Block, BlockKey, Equation, LayerRef, Reason,
+                                ReasonKind as R, Result, Rule, Step, as_reason, because, instantiate,
+                                remember_owner)
 from derive.model.steps import power, product as _mul
 
 
@@ -161,13 +164,9 @@ def _check_layer(layer: object, L: int) -> None:
 
 
 def _descent(eta: sp.Symbol, *factors: sp.Expr) -> sp.Expr:
-    """-eta times the factors, written as a teacher would: -eta dC/dw, -2 eta (a - y) ..., never -1 eta 2."""
-    flat = _mul(*factors)
-    parts = list(flat.args) if isinstance(flat, sp.Mul) else [flat]
-    coefficient = sp.S.NegativeOne
-    if parts and parts[0].is_Number:
-        coefficient, parts = -parts[0], parts[1:]
-    return _mul(coefficient, eta, *parts)
+    """-eta times the factors, written as a teacher would: -eta dC/dw, -2 eta (a - y) ..., never -1 eta 2
+    (the product gathers every number of the factors, -1 included, into its one leading coefficient)."""
+    return _mul(sp.S.NegativeOne, eta, *factors)
 
 
 def _check_node(index: object, size: int, letter: str) -> None:
@@ -234,17 +233,17 @@ class _Deriver:
     def softmax_delta(self, node: sp.Expr, base: int | None = None) -> sp.Expr:
         """delta_node^{(L)} = sum_i dC_0/da_i da_i/dz_node: z_node reaches the cost through every output."""
         i = self.letter(self.L + 1, self.L if base is None else base)
-        return sp.Sum(_mul(self.cost_factor(i), self.jacobian(i, node)), (i, 0, self.net.size(self.L) - 1))
+        return IndexSum(_mul(self.cost_factor(i), self.jacobian(i, node)), (i, 0, self.net.size(self.L) - 1))
 
-    def collapsed(self, total: sp.Sum, node: sp.Expr) -> list[tuple[sp.Expr, Rule, str]]:
+    def collapsed(self, total: sp.Sum, node: sp.Expr) -> list[tuple[sp.Expr, Rule, Reason]]:
         """The softmax error sum made simple: cancel inside, let Kronecker's delta pick its term,
         use that the targets sum to 1 (a one-hot cost); each stage that changes something."""
         (i, lo, hi), = total.limits
-        stages = [(total, Rule.SUBSTITUTION, "")]
+        stages = [(total, Rule.SUBSTITUTION, because(R.SENTENCE, text=""))]
         cancelled = sp.factor(sp.cancel(total.function))
         if sp.count_ops(cancelled) < sp.count_ops(total.function):
-            stages.append((sp.Sum(cancelled, (i, lo, hi)), Rule.SIMPLIFICATION,
-                           f"The output {self.net.notation.activation_value}_i cancels inside the sum."))
+            stages.append((IndexSum(cancelled, (i, lo, hi)), Rule.SIMPLIFICATION,
+                           because(R.OUTPUT_CANCELS, output=self.s.a[self.L, i])))
         picked, rest = [], []
         for term in sp.Add.make_args(sp.expand(stages[-1][0].function)):
             (picked if term.has(sp.KroneckerDelta) else rest).append(term)
@@ -255,21 +254,20 @@ class _Deriver:
             common = sp.factor(sp.Add(*rest))
             outside = [f for f in sp.Mul.make_args(common) if not f.has(i)]
             inside = [f for f in sp.Mul.make_args(common) if f.has(i)]
-            split = picked_sum + _mul(*outside, sp.Sum(sp.Mul(*inside), (i, lo, hi)))
-        stages.append((split, Rule.SUM_RULE, f"Kronecker's delta keeps only the term {i} = {node} of its part of "
-                       f"the sum; the rest has a factor that does not depend on {i}."))
+            split = picked_sum + _mul(*outside, IndexSum(sp.Mul(*inside), (i, lo, hi)))
+        stages.append((split, Rule.SUM_RULE, because(R.KRONECKER_PICKS, term=sp.Eq(i, node, evaluate=False), index=i)))
         if self.net.cost.target_distribution:
             ones = {sum_: 1 for sum_ in split.atoms(sp.Sum) if sum_.function == self.s.y[i]}
             if ones:
                 stages.append((sp.factor(split.xreplace(ones)) if not split.xreplace(ones).has(sp.Sum)
                                else split.xreplace(ones), Rule.SUBSTITUTION,
-                               f"The targets of one sample sum to 1 (a one-hot label): the sum of the y_{i} is 1."))
+                               because(R.TARGETS_SUM_TO_ONE, target=self.s.y[i])))
         return stages
 
     def downstream_sum(self, layer: int, node: sp.Expr, base: int, term) -> sp.Expr:
         """Sum over the nodes i of layer + 1 of term(i) * w_{i,node}^{(layer+1)}."""
         i = self.letter(layer + 1, base)
-        return sp.Sum(_mul(term(i), self.s.w[layer + 1, i, node]), (i, 0, self.net.size(layer + 1) - 1))
+        return IndexSum(_mul(term(i), self.s.w[layer + 1, i, node]), (i, 0, self.net.size(layer + 1) - 1))
 
     # Written out (built on request: their size grows with the depth below the layer) ---------
     def dC_da(self, layer: int, node: sp.Expr, base: int, form: Form) -> sp.Expr:
@@ -308,8 +306,12 @@ class _Deriver:
         if layer == self.L:
             return self.output_delta(node, "chain")
         i = self.letter(layer + 1, layer)
-        total = sp.Sum(_mul(s.w[layer + 1, i, node], s.delta[layer + 1, i]), (i, 0, self.net.size(layer + 1) - 1))
+        total = IndexSum(_mul(s.w[layer + 1, i, node], s.delta[layer + 1, i]), (i, 0, self.net.size(layer + 1) - 1))
         return _mul(total, self.gprime(layer, node, "chain"))
+
+    def only_weight_term(self) -> Reason:
+        """Why dz_j/dw_jk is a_k: of the sum over k' only the term k' = k has the weight."""
+        return because(R.ONLY_TERM_HAS_WEIGHT, term=sp.Eq(self.s.k_sum, self.s.k, evaluate=False), node=self.s.k)
 
     # Blocks ---------------------------------------------------------------------------
     def forward_block(self) -> Block:
@@ -317,22 +319,22 @@ class _Deriver:
         steps = []
         for layer in range(1, self.L + 1):
             steps.append(Step(s.z[layer, s.j], net.z_definition(layer, s.j), Rule.DEFINITION,
-                              f"Weighted input of node j in layer {self.name(layer)}."))
+                              because(R.WEIGHTED_INPUT, node=s.j, layer=LayerRef(layer))))
             steps.append(Step(s.a[layer, s.j], net.a_definition(layer, s.j), Rule.DEFINITION,
-                              f"Activation of node j in layer {self.name(layer)}."))
+                              because(R.ACTIVATION_OF_NODE, node=s.j, layer=LayerRef(layer))))
         steps.append(Step(s.cost, net.cost_definition(), Rule.DEFINITION,
-                          f"The single-sample cost: {net.cost.title}."))
+                          because(R.SINGLE_SAMPLE_COST, cost=net.cost.title)))
         return Block(FORWARD, "Forward equations and cost", tuple(steps))
 
     def cost_block(self) -> Block:
         s, L = self.s, self.L
         a, y = s.a[L, s.j], s.y[s.j]
         lhs = sp.Derivative(s.cost, a)
-        steps = [Step(s.cost, self.net.cost_definition(), Rule.DEFINITION, "Start from the cost."),
+        steps = [Step(s.cost, self.net.cost_definition(), Rule.DEFINITION, because(R.START_FROM_COST)),
                  Step(lhs, sp.Derivative(self.net.cost.term_at(a, y), a), Rule.SUM_RULE,
-                      "Only the j-th term of the sum contains this output.")]
-        for expr, rule, text in self.net.cost.derivative_chain:
-            steps.append(Step(lhs, instantiate(expr, {A: a, Y: y}), rule, text))
+                      because(R.ONLY_TERM_HAS_OUTPUT, term=sp.Eq(s.j_sum, s.j, evaluate=False)))]
+        for expr, rule, why in self.net.cost.derivative_chain:
+            steps.append(Step(lhs, instantiate(expr, {A: a, Y: y}), rule, as_reason(why).instantiated({A: a, Y: y})))
         return Block(COST, f"Derivative of the {self.net.cost.title}", tuple(steps),
                      results=((Result.DC_DA, steps[-1].rhs),))
 
@@ -341,8 +343,9 @@ class _Deriver:
         if act.vector:
             return self.softmax_activation_block()
         lhs = act.prime(Z)
-        steps = [Step(act(Z), act.definition(Z), Rule.DEFINITION, f"The {act.description}.")]
-        steps += [Step(lhs, expr, rule, text) for expr, rule, text in act.derivative_chain]
+        steps = [Step(act(Z), act.definition(Z), Rule.DEFINITION, because(R.ACTIVATION_DEFINITION,
+                                                                          description=act.description))]
+        steps += [Step(lhs, expr, rule, why) for expr, rule, why in act.derivative_chain]
         return Block(self.act_key(layer), f"Derivative of the {act.description}", tuple(steps),
                      results=((Result.CLASSIC, steps[-1].rhs),))
 
@@ -351,26 +354,26 @@ class _Deriver:
         s, L = self.s, self.L
         i, j, p = self.letter(L + 1, L), s.j, s.j_sum
         z, a = (lambda n: s.z[L, n]), (lambda n: s.a[L, n])
-        total = sp.Sum(sp.exp(z(p)), (p, 0, self.net.size(L) - 1))
+        total = IndexSum(sp.exp(z(p)), (p, 0, self.net.size(L) - 1))
         lhs = sp.Derivative(a(i), z(j))
         d_top, d_total = sp.Derivative(sp.exp(z(i)), z(j)), sp.Derivative(total, z(j))
         kd = sp.KroneckerDelta(i, j)
         quotient = lambda top, bottom: _mul(top, sp.Pow(bottom, -1, evaluate=False))  # noqa: E731
         steps = [
-            Step(a(i), self.net.a_definition(L, i), Rule.DEFINITION,
-                 "Softmax: each output is its exponential divided by the sum of all of them."),
+            Step(a(i), self.net.a_definition(L, i), Rule.DEFINITION, because(R.SOFTMAX_DEFINITION)),
             Step(lhs, sp.Derivative(self.net.a_definition(L, i), z(j)), Rule.DEFINITION,
-                 "Every output depends on every weighted input of the layer, through the denominator."),
+                 because(R.SOFTMAX_DEPENDS_ON_ALL)),
             Step(lhs, quotient(_mul(d_top, total) - _mul(sp.exp(z(i)), d_total), power(total, 2)),
-                 Rule.QUOTIENT_RULE, "Quotient rule."),
+                 Rule.QUOTIENT_RULE, because(R.QUOTIENT_RULE)),
             Step(d_top, _mul(kd, sp.exp(z(i))), Rule.EXPONENTIAL_RULE,
-                 "The numerator depends on z_j only when i = j: Kronecker's delta, 1 for i = j and 0 otherwise."),
-            Step(d_total, sp.exp(z(j)), Rule.SUM_RULE, f"Only the term {p} = {j} of the sum contains z_{j}."),
+                 because(R.KRONECKER_NUMERATOR, input=z(j), same=sp.Eq(i, j, evaluate=False))),
+            Step(d_total, sp.exp(z(j)), Rule.SUM_RULE,
+                 because(R.ONLY_TERM_HAS_INPUT, term=sp.Eq(p, j, evaluate=False), input=z(j))),
             Step(lhs, quotient(_mul(kd, sp.exp(z(i)), total) - _mul(sp.exp(z(i)), sp.exp(z(j))), power(total, 2)),
-                 Rule.SUBSTITUTION, "Insert both derivatives."),
+                 Rule.SUBSTITUTION, because(R.INSERT_BOTH)),
             Step(lhs, _mul(quotient(sp.exp(z(i)), total), kd - quotient(sp.exp(z(j)), total)), Rule.SIMPLIFICATION,
-                 "Take out the factor of both terms."),
-            Step(lhs, self.jacobian(i, j), Rule.SUBSTITUTION, "Each quotient is an output of the softmax."),
+                 because(R.TAKE_OUT_FACTOR)),
+            Step(lhs, self.jacobian(i, j), Rule.SUBSTITUTION, because(R.QUOTIENT_IS_OUTPUT)),
         ]
         return Block(self.act_key(L), "Derivative of the softmax", tuple(steps),
                      results=((Result.CLASSIC, steps[-1].rhs),))
@@ -387,25 +390,20 @@ class _Deriver:
         n_out = net.size(L) - 1
         chain = self.softmax_delta(j)
         steps = [
-            Step(dw, _mul(dz, dzdw), Rule.CHAIN_RULE, "The weight reaches the cost only through this node's "
-                 "weighted input."),
+            Step(dw, _mul(dz, dzdw), Rule.CHAIN_RULE, because(R.WEIGHT_THROUGH_INPUT)),
             Step(dzdw, sp.Derivative(net.z_definition(L, j), s.w[L, j, k]), Rule.DEFINITION,
-                 "Write out the weighted input."),
-            Step(dzdw, prev, Rule.SUM_RULE,
-                 "Only the term with k' = k contains the weight; its coefficient is the input from node k."),
-            Step(delta, dz, Rule.DEFINITION,
-                 "Name the error of node j: every weight into the node shares this factor."),
-            Step(delta, sp.Sum(_mul(da_i, dadz), (i, 0, n_out)), Rule.CHAIN_RULE,
-                 "With softmax the weighted input reaches the cost through every output a_i: add up the paths."),
-            Step(da_i, self.cost_factor(i), Rule.COST_DERIVATIVE,
-                 "The derivative of the cost with respect to output i.", (COST,)),
-            Step(dadz, self.jacobian(i, j), Rule.ACTIVATION_DERIVATIVE, "The softmax's Jacobian.",
+                 because(R.WRITE_OUT_INPUT)),
+            Step(dzdw, prev, Rule.SUM_RULE, self.only_weight_term()),
+            Step(delta, dz, Rule.DEFINITION, because(R.NAME_ERROR, node=j)),
+            Step(delta, IndexSum(_mul(da_i, dadz), (i, 0, n_out)), Rule.CHAIN_RULE,
+                 because(R.SOFTMAX_PATHS, output=s.a[L, i])),
+            Step(da_i, self.cost_factor(i), Rule.COST_DERIVATIVE, because(R.COST_BY_OUTPUT, output=i), (COST,)),
+            Step(dadz, self.jacobian(i, j), Rule.ACTIVATION_DERIVATIVE, because(R.SOFTMAX_JACOBIAN),
                  (self.act_key(L),)),
-            Step(delta, chain, Rule.SUBSTITUTION, "Insert both derivatives."),
+            Step(delta, chain, Rule.SUBSTITUTION, because(R.INSERT_BOTH)),
         ]
-        steps += [Step(delta, expr, rule, text) for expr, rule, text in self.collapsed(chain, j)[1:]]
-        steps.append(Step(dw, _mul(delta, prev), Rule.SUBSTITUTION,
-                          "The weight gradient is the node's error times the incoming activation."))
+        steps += [Step(delta, expr, rule, why) for expr, rule, why in self.collapsed(chain, j)[1:]]
+        steps.append(Step(dw, _mul(delta, prev), Rule.SUBSTITUTION, because(R.ERROR_TIMES_ACTIVATION)))
         steps += self.written_out_steps(L)
         if net.bias:
             steps += self.bias_steps(L)
@@ -426,16 +424,14 @@ class _Deriver:
         dzdw = sp.Derivative(s.z[layer, j], s.w[layer, j, k])
         prev = net.previous_activation(layer, k)
         where = "the output layer" if layer == L else f"hidden layer {self.name(layer)}"
-        steps = [Step(dw, _mul(da, dadz, dzdw), Rule.CHAIN_RULE,
-                      "The weight reaches the cost only through this node's weighted input, then its activation.")]
+        steps = [Step(dw, _mul(da, dadz, dzdw), Rule.CHAIN_RULE, because(R.WEIGHT_THROUGH_INPUT_AND_ACTIVATION))]
         steps += self.dC_da_steps(layer)
         steps.append(Step(dadz, self.gprime(layer, j, "chain"), Rule.ACTIVATION_DERIVATIVE,
-                          "The activation's derivative at this node's weighted input.", act_ref))
+                          because(R.ACTIVATION_DERIVATIVE_AT_NODE), act_ref))
         steps.append(Step(dzdw, sp.Derivative(net.z_definition(layer, j), s.w[layer, j, k]), Rule.DEFINITION,
-                          "Write out the weighted input."))
-        steps.append(Step(dzdw, prev, Rule.SUM_RULE,
-                          "Only the term with k' = k contains the weight; its coefficient is the input from node k."))
-        steps.append(Step(dw, self.local_gradient(layer), Rule.SUBSTITUTION, "Combine the three factors."))
+                          because(R.WRITE_OUT_INPUT)))
+        steps.append(Step(dzdw, prev, Rule.SUM_RULE, self.only_weight_term()))
+        steps.append(Step(dw, self.local_gradient(layer), Rule.SUBSTITUTION, because(R.COMBINE_FACTORS)))
         steps += self.delta_steps(layer)
         steps += self.written_out_steps(layer)
         if net.bias:
@@ -459,10 +455,10 @@ class _Deriver:
         steps = []
         if layer < L:
             steps.append(Step(dw, self.weight_gradient(layer, "chain"), Rule.SUBSTITUTION,
-                              "Written out: insert every error down to the output layer.",
+                              because(R.WRITTEN_OUT_ERRORS),
                               tuple(BlockKey.layer(m) for m in range(layer + 1, L + 1))))
         steps.append(Step(dw, self.weight_gradient(layer, "classic"), Rule.SUBSTITUTION,
-                          "Insert the classic form of every activation derivative.", classic_refs))
+                          because(R.CLASSIC_FORMS), classic_refs))
         return steps
 
     def dC_da_steps(self, layer: int) -> list[Step]:
@@ -471,23 +467,21 @@ class _Deriver:
         j, C = s.j, s.cost
         da = sp.Derivative(C, s.a[layer, j])
         if layer == self.L:
-            return [Step(da, self.cost_factor(j), Rule.COST_DERIVATIVE,
-                         "The derivative of the cost with respect to this output.", (COST,))]
+            return [Step(da, self.cost_factor(j), Rule.COST_DERIVATIVE, because(R.COST_BY_THIS_OUTPUT), (COST,))]
         i = self.letter(layer + 1, layer)
         nxt = layer + 1
         n_next = net.size(nxt) - 1
         dz_da = sp.Derivative(s.z[nxt, i], s.a[layer, j])
         paths = _mul(sp.Derivative(C, s.z[nxt, i]), dz_da)
         return [
-            Step(da, sp.Sum(paths, (i, 0, n_next)), Rule.CHAIN_RULE,
-                 f"This activation feeds the weighted input of every node i of layer {self.name(nxt)}: add up the "
-                 "paths."),
+            Step(da, IndexSum(paths, (i, 0, n_next)), Rule.CHAIN_RULE,
+                 because(R.FEEDS_EVERY_NODE, node=i, layer=LayerRef(nxt))),
             Step(dz_da, sp.Derivative(net.z_definition(nxt, i), s.a[layer, j]), Rule.DEFINITION,
-                 "Write out the downstream weighted input."),
-            Step(dz_da, s.w[nxt, i, j], Rule.SUM_RULE, "Only the term for node j contains this activation."),
-            Step(da, self.local_dC_da(layer), Rule.SUBSTITUTION,
-                 f"The derivative with respect to a weighted input of layer {self.name(nxt)} is the error of that "
-                 "node, derived above.", (BlockKey.layer(nxt),)),
+                 because(R.WRITE_OUT_DOWNSTREAM_INPUT)),
+            Step(dz_da, s.w[nxt, i, j], Rule.SUM_RULE,
+                 because(R.ONLY_TERM_HAS_ACTIVATION, term=sp.Eq(s.k_sum, j, evaluate=False))),
+            Step(da, self.local_dC_da(layer), Rule.SUBSTITUTION, because(R.ERROR_DERIVED_ABOVE, layer=LayerRef(nxt)),
+                 (BlockKey.layer(nxt),)),
         ]
 
     def delta_steps(self, layer: int) -> list[Step]:
@@ -497,21 +491,19 @@ class _Deriver:
         delta = s.delta[layer, j]
         prev = self.net.previous_activation(layer, k)
         steps = [
-            Step(delta, sp.Derivative(C, s.z[layer, j]), Rule.DEFINITION,
-                 "Name the error of node j: every weight into the node shares this factor."),
+            Step(delta, sp.Derivative(C, s.z[layer, j]), Rule.DEFINITION, because(R.NAME_ERROR, node=j)),
             Step(delta, _mul(sp.Derivative(C, s.a[layer, j]), sp.Derivative(s.a[layer, j], s.z[layer, j])),
-                 Rule.CHAIN_RULE, "The weighted input reaches the cost through the activation."),
+                 Rule.CHAIN_RULE, because(R.INPUT_THROUGH_ACTIVATION)),
         ]
         if layer == self.L:
             steps.append(Step(delta, self.output_delta(j, "chain"), Rule.SUBSTITUTION,
-                              "Insert both derivatives.", (COST, self.act_key(layer))))
+                              because(R.INSERT_BOTH), (COST, self.act_key(layer))))
         else:
             steps.append(Step(delta, self.delta_recursive(layer, j), Rule.SUBSTITUTION,
-                              f"The terms of the sum are the errors of layer {self.name(layer + 1)}: the delta "
-                              "recursion.",
+                              because(R.DELTA_RECURSION, layer=LayerRef(layer + 1)),
                               (BlockKey.layer(layer + 1),)))
         steps.append(Step(sp.Derivative(C, s.w[layer, j, k]), _mul(delta, prev), Rule.SUBSTITUTION,
-                          "The weight gradient is the node's error times the incoming activation."))
+                          because(R.ERROR_TIMES_ACTIVATION)))
         if layer == self.L:
             steps += self.output_classic_steps()
         return steps
@@ -525,13 +517,12 @@ class _Deriver:
         product = _mul(self.cost_factor(j), self.gprime(L, j, "classic"))
         steps = [
             Step(act.prime(s.z[L, j]), self.gprime(L, j, "classic"), Rule.ACTIVATION_DERIVATIVE,
-                 "The classic form of the derivative, written with the node's own output.", (self.act_key(L),)),
-            Step(delta, product, Rule.SUBSTITUTION, "Insert it into the output error."),
+                 because(R.CLASSIC_WITH_OUTPUT), (self.act_key(L),)),
+            Step(delta, product, Rule.SUBSTITUTION, because(R.INTO_OUTPUT_ERROR)),
         ]
         simpler = _simpler(product)
         if simpler is not None:
-            steps.append(Step(delta, simpler, Rule.SIMPLIFICATION,
-                              "The activation's derivative cancels against the cost's derivative."))
+            steps.append(Step(delta, simpler, Rule.SIMPLIFICATION, because(R.DERIVATIVES_CANCEL)))
         return steps
 
     def update_block(self) -> Block:
@@ -541,24 +532,22 @@ class _Deriver:
         j, k, C = s.j, s.k, s.cost
         steps = []
         for layer in range(L, 0, -1):
-            named = ("hidden-to-output weights" if layer == L and L > 1 else "input-to-hidden weights"
-                     if layer == 1 and L > 1 else "input-to-output weights" if L == 1 else None)
-            which = (f"the {named} (layer {self.name(layer)})" if named
-                     else f"the weights into hidden layer {self.name(layer)}")
+            named = ("hidden-to-output" if layer == L and L > 1 else "input-to-hidden"
+                     if layer == 1 and L > 1 else "input-to-output" if L == 1 else "")
             dw, prev, ref = s.dw[layer, j, k], self.net.previous_activation(layer, k), (BlockKey.layer(layer),)
             steps.append(Step(dw, _descent(eta, sp.Derivative(C, s.w[layer, j, k])), Rule.DEFINITION,
-                              f"Gradient descent: {which} move against the gradient, scaled by the learning rate."))
+                              because(R.DESCENT, weights=named, layer=LayerRef(layer))))
             steps.append(Step(dw, _descent(eta, s.delta[layer, j], prev), Rule.SUBSTITUTION,
-                              "The gradient is the node's error times the incoming activation.", ref))
+                              because(R.GRADIENT_IS_ERROR_TIMES_ACTIVATION), ref))
             if L - layer <= WRITTEN_OUT:
                 steps.append(Step(dw, _descent(eta, self.weight_gradient(layer, "classic")), Rule.SUBSTITUTION,
-                                  "Written out: the weight change of these connections.", ref))
+                                  because(R.WRITTEN_OUT_CHANGE), ref))
             if self.net.bias:
                 db = s.db[layer, j]
                 steps.append(Step(db, _descent(eta, sp.Derivative(C, s.b[layer, j])), Rule.DEFINITION,
-                                  "The biases move the same way."))
+                                  because(R.BIASES_MOVE)))
                 steps.append(Step(db, _descent(eta, s.delta[layer, j]), Rule.SUBSTITUTION,
-                                  "The bias gradient is the node's error.", ref))
+                                  because(R.BIAS_GRADIENT_IS_THE_ERROR), ref))
         return Block(UPDATE, "Weight changes: gradient descent", tuple(steps))
 
     def penalty(self) -> sp.Expr:
@@ -566,7 +555,7 @@ class _Deriver:
         s, net = self.s, self.net
         l, j, k = sp.Symbol(f"{s.l.name}'", integer=True, positive=True), s.j_sum, s.k_sum  # bound: primed
         square = power(s.w[l, j, k], 2)
-        return sp.Sum(sp.Sum(sp.Sum(square, (k, 0, s.n[l - 1] - 1)), (j, 0, s.n[l] - 1)), (l, 1, net.L))
+        return IndexSum(IndexSum(IndexSum(square, (k, 0, s.n[l - 1] - 1)), (j, 0, s.n[l] - 1)), (l, 1, net.L))
 
     def step_of(self, mean: sp.Expr) -> sp.Expr:
         """eta times an average (1/n) sum_x ..., written (eta/n) sum_x ..."""
@@ -580,41 +569,33 @@ class _Deriver:
         s, net = self.s, self.net
         l, j, k, x, n, lam, eta = s.l, s.j, s.k, s.sample, s.samples, s.l2, s.eta
         C, w = s.total_cost, s.w[l, j, k]
-        mean = lambda body: _mul(sp.UnevaluatedExpr(1 / n), sp.Sum(body, (x, 0, n - 1)))  # noqa: E731
+        mean = lambda body: _mul(sp.UnevaluatedExpr(1 / n), IndexSum(body, (x, 0, n - 1)))  # noqa: E731
         regularised = net.l2 is not None
         half = sp.UnevaluatedExpr(lam / (2 * n))
         definition = mean(s.sample_cost[x]) + (_mul(half, self.penalty()) if regularised else 0)
         dw, per_sample = sp.Derivative(C, w), mean(sp.Derivative(s.sample_cost[x], w))
         steps = [Step(C, definition, Rule.DEFINITION,
-                      f"Over n samples the cost is the average of the single-sample costs ({s.cost} above is one "
-                      "of them)" + ("; L2 regularisation adds a penalty on the sum of every squared weight "
-                                    "(biases are not regularised)." if regularised else "."))]
+                      because(R.AVERAGE_COST, samples=n, cost=s.cost, regularised=regularised))]
         if regularised:
             decay = _mul(sp.UnevaluatedExpr(lam / n), w)
             d_penalty = sp.Derivative(self.penalty(), w)
             steps += [
-                Step(dw, per_sample + _mul(half, d_penalty), Rule.SUM_RULE,
-                     "The derivative of a sum is the sum of the derivatives; constant factors stay."),
-                Step(d_penalty, _mul(2, w), Rule.POWER_RULE,
-                     "Only the square of this weight contains it: power rule."),
-                Step(dw, per_sample + decay, Rule.SUBSTITUTION,
-                     "The gradient is the average of the single-sample gradients, plus the weight times a constant."),
+                Step(dw, per_sample + _mul(half, d_penalty), Rule.SUM_RULE, because(R.SUM_OF_DERIVATIVES_CONSTANTS)),
+                Step(d_penalty, _mul(2, w), Rule.POWER_RULE, because(R.ONLY_SQUARE_HAS_WEIGHT)),
+                Step(dw, per_sample + decay, Rule.SUBSTITUTION, because(R.AVERAGE_PLUS_DECAY)),
                 Step(w - _mul(eta, dw), _mul(sp.UnevaluatedExpr(1 - eta * lam / n), w) - self.step_of(per_sample),
-                     Rule.SUBSTITUTION, "One step of gradient descent is weight decay: the weight first shrinks by "
-                     "a constant factor, then moves against the average gradient."),
+                     Rule.SUBSTITUTION, because(R.WEIGHT_DECAY)),
             ]
         else:
             steps += [
-                Step(dw, per_sample, Rule.SUM_RULE, "The derivative of a sum is the sum of the derivatives: "
-                     "the gradient is the average of the single-sample gradients derived above."),
+                Step(dw, per_sample, Rule.SUM_RULE, because(R.SUM_OF_DERIVATIVES)),
                 Step(w - _mul(eta, dw), w - self.step_of(per_sample), Rule.SUBSTITUTION,
-                     "One step of gradient descent moves against the average gradient."),
+                     because(R.AGAINST_AVERAGE)),
             ]
         if net.bias:
             b = s.b[l, j]
             steps.append(Step(sp.Derivative(C, b), mean(sp.Derivative(s.sample_cost[x], b)), Rule.SUM_RULE,
-                              "The biases' gradient is the average alone" +
-                              (": the penalty has no bias in it." if regularised else ".")))
+                              because(R.BIAS_AVERAGE, regularised=regularised)))
         title = "The cost over n samples" + (", with L2 regularisation" if regularised else "")
         return Block(AVERAGE, title, tuple(steps))
 
@@ -624,13 +605,12 @@ class _Deriver:
         db = sp.Derivative(C, s.b[layer, j])
         dzdb = sp.Derivative(s.z[layer, j], s.b[layer, j])
         steps = [
-            Step(db, _mul(sp.Derivative(C, s.z[layer, j]), dzdb), Rule.CHAIN_RULE,
-                 "The bias reaches the cost only through this node's weighted input."),
-            Step(dzdb, sp.Integer(1), Rule.SUM_RULE, "The bias enters the weighted input with coefficient 1."),
-            Step(db, s.delta[layer, j], Rule.SUBSTITUTION, "So the bias gradient is the node's error."),
+            Step(db, _mul(sp.Derivative(C, s.z[layer, j]), dzdb), Rule.CHAIN_RULE, because(R.BIAS_THROUGH_INPUT)),
+            Step(dzdb, sp.Integer(1), Rule.SUM_RULE, because(R.BIAS_COEFFICIENT)),
+            Step(db, s.delta[layer, j], Rule.SUBSTITUTION, because(R.BIAS_GRADIENT_IS_ERROR)),
         ]
         if self.L - layer <= WRITTEN_OUT:
-            steps.append(Step(db, self.delta(layer, j, layer, "chain"), Rule.SUBSTITUTION, "Written out."))
+            steps.append(Step(db, self.delta(layer, j, layer, "chain"), Rule.SUBSTITUTION, because(R.WRITTEN_OUT)))
         return steps
 
 
@@ -647,23 +627,19 @@ def matrix_summary(net: "Network", layer: int | None = None) -> Block:
     gprime = lambda layer: layer_matrix(MatrixKind.GPRIME, layer, n(layer))  # noqa: E731
     output_error = Step(
         delta(L), sp.HadamardProduct(layer_matrix(MatrixKind.GRAD_C, L, n(L)), gprime(L)), Rule.CHAIN_RULE,
-        "Output error: the cost's gradient with respect to the outputs, times the activation's derivative, "
-        "element by element.", equation=Equation.OUTPUT_ERROR)
+        because(R.OUTPUT_ERROR), equation=Equation.OUTPUT_ERROR)
     if net.activation(net.L).vector:
         output_error = Step(
             delta(L), layer_matrix(M.JACOBIAN, L, n(L), n(L)).T * layer_matrix(MatrixKind.GRAD_C, L, n(L)),
-            Rule.CHAIN_RULE, "Output error: every output depends on every weighted input, so the cost's gradient "
-            "goes back through the transposed Jacobian of the softmax.", equation=Equation.OUTPUT_ERROR)
+            Rule.CHAIN_RULE, because(R.OUTPUT_ERROR_JACOBIAN), equation=Equation.OUTPUT_ERROR)
     steps = (
         output_error,
         Step(delta(l), sp.HadamardProduct(layer_matrix(M.W, l + 1, n(l + 1), n(l)).T * delta(l + 1), gprime(l)),
-             Rule.CHAIN_RULE, "Error recursion: the errors of layer l+1 flow back through the transposed weights.",
-             equation=Equation.ERROR_RECURSION),
+             Rule.CHAIN_RULE, because(R.ERROR_RECURSION, layer=LayerRef(l + 1)), equation=Equation.ERROR_RECURSION),
         Step(layer_matrix(MatrixKind.DC_DB, l, n(l)), delta(l), Rule.SUBSTITUTION,
-             "Bias gradient: the error itself.", equation=Equation.BIAS_GRADIENT),
+             because(R.BIAS_GRADIENT), equation=Equation.BIAS_GRADIENT),
         Step(layer_matrix(M.DC_DW, l, n(l), n(l - 1)), delta(l) * layer_matrix(M.A, l - 1, n(l - 1)).T,
-             Rule.SUBSTITUTION, "Weight gradient: error times incoming activation, an outer product.",
-             equation=Equation.WEIGHT_GRADIENT),
+             Rule.SUBSTITUTION, because(R.WEIGHT_GRADIENT), equation=Equation.WEIGHT_GRADIENT),
     )
     return Block(SUMMARY, "Summary in matrix form", steps if net.bias else steps[:2] + steps[3:])
 

@@ -276,7 +276,7 @@ class PointValues:
 
     def _sum(self, e: sp.Sum, env: dict):
         *inner_limits, (var, lo, hi) = e.limits  # a sum of a sum is one Sum with several limits
-        body = sp.Sum(e.function, *inner_limits) if inner_limits else e.function
+        body = e.func(e.function, *inner_limits) if inner_limits else e.function
         total = mpmath.mpf(0)
         inner = dict(env)
         for value in range(self._index(lo, env), self._index(hi, env) + 1):

@@ -30,7 +30,7 @@ from derive.model.activations import Z
 from derive.errors import DeriveError
 from derive.evaluate.points import DIGITS as EVALUATION_DIGITS
 from derive.evaluate.points import NotFinite, OutOfRange, PointValues, TooLarge, close, prepared
-from derive.evaluate.exact import primes_as_functions, index_ranges, prime_function
+from derive.evaluate.exact import covering, index_ranges, kink_coverage, prime_function, primes_as_functions
 from derive.read.latex import Context, LatexInputError, Member, read_chain
 from derive.limits import InternalError, run_limited
 
@@ -236,39 +236,13 @@ def judge_point(net: "Network", rng: random.Random) -> dict:
     return point
 
 
-def _kink_sides(values: PointValues) -> set[tuple[int, int, bool]] | None:
-    """(layer, node, positive) for every node of a kinked layer: which side of its kink z is on;
-    None when a z is (nearly) at a kink, where one-sided derivatives would decide."""
-    net = values.net
-    sides = set()
-    for layer in range(1, net.L + 1):
-        for kink in net.activation(layer).kinks:
-            for j in range(net.size(layer)):
-                z = values.z(layer, j)
-                if abs(z - float(kink)) < 1e-9:
-                    return None
-                sides.add((layer, j, bool(z > kink)))
-    return sides
-
-
 def network_points(net: "Network", rng: random.Random, count: int = POINTS) -> list[PointValues]:
-    """``count`` points, plus more until every node of a kinked layer was seen on both sides
-    (so a missing ReLU' or a wrong slope cannot pass because every z happened to be positive)."""
-    wanted = {(layer, j, side) for layer in range(1, net.L + 1) if net.activation(layer).kinks
-              for j in range(net.size(layer)) for side in (True, False)}
-    points: list[PointValues] = []
-    seen: set = set()
-    for _ in range(count + 60):
-        if len(points) >= count and wanted <= seen:
-            break
-        values = PointValues(net, judge_point(net, rng))
-        sides = _kink_sides(values)
-        if sides is None:
-            continue
-        if len(points) < count or sides - seen:
-            points.append(values)
-            seen |= sides
-    return points
+    """``count`` points, plus more until every node of a kinked layer was seen on both sides and the
+    outputs with both signs where they can have them (``evaluate.exact.covering``, the rule the checks
+    use: a missing ReLU' or a wrong slope cannot pass because every z happened to be positive)."""
+    s = net.symbols
+    return covering(net, lambda: PointValues(net, judge_point(net, rng)),
+                    lambda v: kink_coverage(net, v.z, lambda j: v.bases[s.a.label][(net.L, j)]), count)
 
 
 @dataclass

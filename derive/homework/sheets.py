@@ -29,7 +29,7 @@ from derive.documents.files import (
     unregister_cleanup,
     write_atomic,
 )
-from derive.documents.sheet import template_environment
+from derive.documents.sheet import checked_note, template_environment
 from derive.model.steps import FORWARD, BlockKey
 from derive.documents.tex import TexUnavailable, compile_pdf
 from derive.numeric.worked import worked_example
@@ -54,12 +54,13 @@ def _blocks(question: Question, keys: list[BlockKey]) -> list[lr.RenderedBlock]:
     return [_relabel(lr.render_block(d.block(key), d), question.id) for key in keys]
 
 
-def question_context(q: Question) -> dict:
-    """Everything the template shows for one question, as LaTeX or plain strings."""
+def question_context(q: Question, check: bool = True) -> dict:
+    """Everything the template shows for one question, as LaTeX or plain strings; with ``check`` the steps
+    of its solution are checked against SymPy first (``checked_note``)."""
     net = q.network()
     s, math = net.symbols, (lambda e: lr.math(e, net))  # noqa: E731
     ctx = {"id": q.id, "title": TITLES[q.kind], "numbers": None, "display": None, "tables": None, "cost": None,
-           "answer": lr.Tex(q.answer_latex())}
+           "answer": lr.Tex(q.answer_latex()), "checked": checked_note(net, check)}
     if q.kind == "activation-derivative":
         act = net.activations[0]
         ctx["network"] = ""
@@ -118,14 +119,14 @@ class VersionFiles:
 
 
 def build_version(seed: int, number: int, out_dir: Path, kinds: tuple[str, ...], count: int | None,
-                  title: str, tex_only: bool) -> VersionFiles:
+                  title: str, tex_only: bool, check: bool = True) -> VersionFiles:
     """Write one version's exercise and solution sheets and its answer key (each file atomically)."""
     version = make_version(seed, number, kinds, count)
     folder = out_dir / f"version-{number}"
     files, note = [], None
     write_atomic(folder / "key.json", version.key_json())
     files.append(folder / "key.json")
-    contexts = [question_context(q) for q in version.questions]
+    contexts = [question_context(q, check) for q in version.questions]
     for name, solutions in (("exercises", False), ("solutions", True)):
         source = render_homework(version, solutions, title, contexts)
         write_atomic(folder / f"{name}.tex", source)
@@ -359,8 +360,9 @@ def _html(text: str) -> str:
 # The whole job ------------------------------------------------------------------------------
 def generate(seed: int, count: int, out_dir: Path, kinds: tuple[str, ...] = KINDS, questions: int | None = None,
              title: str = "Backpropagation homework", tex_only: bool = False, jobs: int | None = None,
-             progress: bool = True) -> list[VersionFiles]:
-    """Build ``count`` versions in parallel, then the Moodle export; a progress bar when asked.
+             progress: bool = True, check: bool = True) -> list[VersionFiles]:
+    """Build ``count`` versions in parallel, then the Moodle export; a progress bar when asked; with
+    ``check`` (the default) the steps of every solution are checked against SymPy before anything is written.
 
     The set (every version's sheets and key, and moodle.xml) is built in a sibling temporary
     directory and swapped in at ``out_dir`` only when all of it succeeded: ``out_dir`` holds either
@@ -376,27 +378,27 @@ def generate(seed: int, count: int, out_dir: Path, kinds: tuple[str, ...] = KIND
     out_dir = Path(out_dir)
     with cleanup_on_signals(), output_lock(out_dir), \
             staged_directory(out_dir, replaceable=_refuse_foreign_files) as staging:
-        results = _build_versions(seed, count, staging, kinds, questions, title, tex_only, jobs, progress)
+        results = _build_versions(seed, count, staging, kinds, questions, title, tex_only, jobs, progress, check)
         write_atomic(staging / "moodle.xml", moodle_xml([item for r in results for item in r.moodle]))
     return [replace(r, files=tuple(out_dir / path.relative_to(staging) for path in r.files)) for r in results]
 
 
 def _build_versions(seed: int, count: int, folder: Path, kinds: tuple[str, ...], questions: int | None,
-                    title: str, tex_only: bool, jobs: int, progress: bool) -> list[VersionFiles]:
+                    title: str, tex_only: bool, jobs: int, progress: bool, check: bool = True) -> list[VersionFiles]:
     results: list[VersionFiles] = []
     bar = _progress(progress, count)
     with bar as (advance):
         if jobs == 1:
             for number in range(1, count + 1):
-                results.append(build_version(seed, number, folder, kinds, questions, title, tex_only))
+                results.append(build_version(seed, number, folder, kinds, questions, title, tex_only, check))
                 advance()
         else:
             with ProcessPoolExecutor(max_workers=jobs, initializer=install_signal_handlers) as pool:
                 workers = lambda: list((getattr(pool, "_processes", None) or {}).values())  # noqa: E731
                 token = register_cleanup(lambda: terminate_processes(workers()))  # on a signal: end them first
                 try:
-                    futures = [pool.submit(build_version, seed, number, folder, kinds, questions, title, tex_only)
-                               for number in range(1, count + 1)]
+                    futures = [pool.submit(build_version, seed, number, folder, kinds, questions, title, tex_only,
+                                           check) for number in range(1, count + 1)]
                     for future in as_completed(futures):
                         results.append(future.result())
                         advance()

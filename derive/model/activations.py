@@ -14,7 +14,8 @@ import sympy as sp
 
 from derive.errors import DeriveError
 from derive.model.differentiate import Chain, Differentiation, Known, differentiate
-from derive.model.steps import Rule, instantiate
+from derive.model.steps import Reason, ReasonKind, Rule, because, instantiate
+from derive.notation.formulas import Prime
 from derive.model.steps import power, product as _mul
 
 Z = sp.Symbol("z", real=True)
@@ -35,7 +36,7 @@ class Activation:
     name: str
     function: sp.FunctionClass
     definition: sp.Lambda
-    derivative_chain: tuple[tuple[sp.Expr, Rule, str], ...]
+    derivative_chain: Chain
     derivative_in_output: sp.Lambda | None  # None: g' is not written with a = g(z) (user definitions)
     helpers: tuple[tuple[sp.FunctionClass, sp.Lambda], ...] = ()
     convention: str = ""
@@ -90,7 +91,7 @@ class Activation:
 SIGMA = sp.Function("sigma")
 _SIGMA_DEFINITION = sp.Lambda(Z, 1 / (1 + sp.exp(-Z)))
 KNOWN: dict[sp.FunctionClass, Known] = {
-    SIGMA: Known(sp.Lambda(Z, _mul(SIGMA(Z), 1 - SIGMA(Z))), "σ' = σ(1 - σ)"),
+    SIGMA: Known(sp.Lambda(Z, _mul(SIGMA(Z), 1 - SIGMA(Z)))),  # the reason shows sigma'(z) = sigma(z)(1 - sigma(z))
 }
 """Functions a definition may use whose derivatives are written with themselves."""
 
@@ -100,12 +101,17 @@ def derived(definition: sp.Expr, name: str = "", tidy: bool = False) -> Differen
     return differentiate(definition, Z, KNOWN, name=name, tidy=tidy)
 
 
-def _chain(definition: sp.Expr, start: str = "Start from the definition.", name: str = "",
-           convention: str = "") -> Chain:
-    """d/dz of the definition, then the differentiator's stages; ``convention``: the kink step's sentence."""
-    stages = derived(definition, name).steps
-    if convention:
-        stages = tuple((e, r, convention if r is Rule.CONVENTION else t) for e, r, t in stages)
+def _chain(definition: sp.Expr, start: Reason = because(ReasonKind.START_FROM_DEFINITION), name: str = "",
+           left_slope: bool = False) -> Chain:
+    """d/dz of the definition, then the differentiator's stages; ``left_slope``: the kink step (one
+    kink) says "ReLU has no derivative at 0; we use the left slope there, ReLU'(0) = 0"."""
+    done = derived(definition, name)
+    stages = done.steps
+    if left_slope:
+        (point, slope), = done.at_kinks
+        said = because(ReasonKind.LEFT_SLOPE, name=name, point=point,
+                       slope=sp.Eq(Prime(sp.Function(name)(Z), point), slope, evaluate=False))
+        stages = tuple((e, r, said if r is Rule.CONVENTION else t) for e, r, t in stages)
     return ((sp.Derivative(definition, Z), Rule.DEFINITION, start),) + stages
 
 
@@ -116,11 +122,10 @@ def sigmoid(gain: sp.Expr = sp.Integer(1)) -> Activation:
     e = sp.exp(-gain * Z)
     d = 1 + e
     classic = _mul(gain, fn(Z), 1 - fn(Z)) if gain != 1 else _mul(fn(Z), 1 - fn(Z))
-    chain = _chain(1 / d, "Write the sigmoid as a power of its denominator.") + (
+    chain = _chain(1 / d, because(ReasonKind.SIGMOID_AS_POWER)) + (
         (sp.Mul(*([gain] if gain != 1 else []), sp.UnevaluatedExpr(1 / d), sp.UnevaluatedExpr(e / d),
-                evaluate=False), Rule.SIMPLIFICATION, "Split the fraction into two factors."),
-        (classic, Rule.SUBSTITUTION,
-         "The first factor is the sigmoid itself and the second is one minus the sigmoid."),
+                evaluate=False), Rule.SIMPLIFICATION, because(ReasonKind.SPLIT_FRACTION)),
+        (classic, Rule.SUBSTITUTION, because(ReasonKind.SIGMOID_FACTORS)),
     )
     return Activation(
         name="sigmoid" if gain == 1 else f"sigmoid(gain={gain})",
@@ -139,9 +144,9 @@ def tanh() -> Activation:
     """Hyperbolic tangent (e^z - e^{-z})/(e^z + e^{-z})."""
     fn = sp.Function("tanh")
     p, q = sp.exp(Z) - sp.exp(-Z), sp.exp(Z) + sp.exp(-Z)
-    chain = _chain(p / q, "Write tanh as a quotient of exponentials.") + (
-        (1 - power(p / q, 2), Rule.SIMPLIFICATION, "Divide both terms by the squared denominator."),
-        (1 - fn(Z) ** 2, Rule.SUBSTITUTION, "The quotient is tanh itself."),
+    chain = _chain(p / q, because(ReasonKind.TANH_AS_QUOTIENT)) + (
+        (1 - power(p / q, 2), Rule.SIMPLIFICATION, because(ReasonKind.DIVIDE_BY_SQUARED_DENOMINATOR)),
+        (1 - fn(Z) ** 2, Rule.SUBSTITUTION, because(ReasonKind.TANH_ITSELF)),
     )
     return Activation(
         name="tanh", function=fn, definition=sp.Lambda(Z, p / q), derivative_chain=chain,
@@ -154,9 +159,9 @@ def relu() -> Activation:
     """Rectified linear unit max(0, z), with ReLU'(0) = 0 by convention."""
     fn = sp.Function("ReLU")
     definition = sp.Piecewise((Z, Z > 0), (0, True))
-    chain = _chain(definition, name="ReLU",
-                   convention="ReLU has no derivative at 0; we use the left slope there, ReLU'(0) = 0.") + (
-        (sp.Heaviside(Z, 0), Rule.DEFINITION, "That is the Heaviside step with H(0) = 0."),
+    chain = _chain(definition, name="ReLU", left_slope=True) + (
+        (sp.Heaviside(Z, 0), Rule.DEFINITION,
+         because(ReasonKind.HEAVISIDE, formula=sp.Eq(sp.Heaviside(0, 0, evaluate=False), 0, evaluate=False))),
     )
     return Activation(
         name="relu", function=fn, definition=sp.Lambda(Z, definition),
@@ -171,8 +176,7 @@ def leaky_relu(slope: sp.Expr = sp.Rational(1, 100)) -> Activation:
     slope = sp.sympify(slope)
     fn = sp.Function("LeakyReLU" if slope == sp.Rational(1, 100) else f"LeakyReLU_{slope}")
     definition = sp.Piecewise((Z, Z > 0), (slope * Z, True))
-    chain = _chain(definition, name="LeakyReLU",
-                   convention=f"No derivative at 0; we use the left slope there, {slope}.")
+    chain = _chain(definition, name="LeakyReLU", left_slope=True)
     return Activation(
         name="leaky-relu" if slope == sp.Rational(1, 100) else f"leaky-relu(slope={slope})",
         function=fn, definition=sp.Lambda(Z, definition),
@@ -189,8 +193,8 @@ def softplus() -> Activation:
     fn = sp.Function("softplus")
     inner = 1 + sp.exp(Z)
     chain = _chain(sp.log(inner)) + (
-        (1 / (1 + sp.exp(-Z)), Rule.SIMPLIFICATION, "Divide numerator and denominator by e^z."),
-        (SIGMA(Z), Rule.SUBSTITUTION, "That is the logistic sigmoid."),
+        (1 / (1 + sp.exp(-Z)), Rule.SIMPLIFICATION, because(ReasonKind.DIVIDE_BY, factor=sp.exp(Z))),
+        (SIGMA(Z), Rule.SUBSTITUTION, because(ReasonKind.IS_SIGMOID)),
     )
     return Activation(
         name="softplus", function=fn, definition=sp.Lambda(Z, sp.log(inner)), derivative_chain=chain,
@@ -216,7 +220,7 @@ def elu(alpha: sp.Expr = sp.Integer(1)) -> Activation:
         raise DeriveError(f"ELU's alpha must be positive, got {alpha}")
     fn = sp.Function("ELU" if alpha == 1 else f"ELU_{alpha}")
     definition = sp.Piecewise((Z, Z > 0), (_mul(alpha, sp.exp(Z) - 1), True))
-    chain = _chain(definition, name="ELU", convention=f"No derivative at 0; we use the left slope there, {alpha}.")
+    chain = _chain(definition, name="ELU", left_slope=True)
     return Activation(
         name="elu" if alpha == 1 else f"elu(alpha={alpha})", function=fn, definition=sp.Lambda(Z, definition),
         derivative_chain=chain,
@@ -286,7 +290,7 @@ def defined_activation(name: str, rhs: sp.Expr) -> Activation:
     """
     fn = sp.Function(name)
     done = derived(rhs, name, tidy=True)
-    chain = ((sp.Derivative(rhs, Z), Rule.DEFINITION, "Start from the definition."),) + done.steps
+    chain = ((sp.Derivative(rhs, Z), Rule.DEFINITION, because(ReasonKind.START_FROM_DEFINITION)),) + done.steps
     uses_sigma = rhs.has(SIGMA)
     analytic = not rhs.has(*_NON_ANALYTIC)
     return Activation(

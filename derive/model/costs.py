@@ -7,7 +7,7 @@ import sympy as sp
 
 from derive.errors import DeriveError
 from derive.model.differentiate import Chain, differentiate
-from derive.model.steps import Rule, instantiate
+from derive.model.steps import ReasonKind, Rule, because, instantiate
 
 A, Y = sp.symbols("a y", real=True)
 """Placeholders for one output node's activation and target."""
@@ -20,7 +20,7 @@ class Cost:
     name: str
     title: str
     term: sp.Expr
-    derivative_chain: tuple[tuple[sp.Expr, Rule, str], ...]
+    derivative_chain: Chain
     description: str = ""
     target_distribution: bool = False  # the targets of one sample sum to 1 (one-hot labels): the derivation uses it
 
@@ -57,7 +57,7 @@ COSTS: dict[str, Cost] = {
         name="cross-entropy", title="binary cross-entropy",
         term=_CROSS_ENTROPY,
         derivative_chain=derived(_CROSS_ENTROPY) + (
-            ((A - Y) / _mul(A, 1 - A), Rule.SIMPLIFICATION, "Bring both terms over a common denominator."),
+            ((A - Y) / _mul(A, 1 - A), Rule.SIMPLIFICATION, because(ReasonKind.COMMON_DENOMINATOR)),
         ),
         description="binary cross-entropy for outputs in (0, 1)",
     ),

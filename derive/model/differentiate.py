@@ -9,7 +9,8 @@ named functions the definition uses (sigma, with sigma' = sigma(1 - sigma)) stay
 
 Piecewise definitions (and |u|, max, min, sign, H written by cases) are differentiated piece by
 piece away from their kinks, which are located from the conditions; at each kink the left slope is
-used, and the step says so. The sentences are plain text for a student; printing is elsewhere.
+used, and the step says so. Each step's reason is data (``Reason``: the rule's kind, with its formula
+as a SymPy expression, (u^n)' = n u^(n-1) u'); ``derive.render.reasons`` words it.
 """
 from __future__ import annotations
 
@@ -22,18 +23,27 @@ from sympy.core.function import AppliedUndef
 from sympy.functions.elementary.piecewise import ExprCondPair
 
 from derive.errors import DeriveError
-from derive.model.steps import Rule
+from derive.model.steps import Reason, ReasonKind, Rule, because
+from derive.notation.formulas import InOrder, Prime
 
-Chain = tuple[tuple[sp.Expr, Rule, str], ...]
+Chain = tuple[tuple[sp.Expr, Rule, Reason], ...]
 MAX_STEPS = 200  # a definition that needs more is not a derivation a student reads
 
 
 @dataclass(frozen=True)
 class Known:
-    """A named function whose derivative is written with the function itself (sigma' = sigma(1 - sigma))."""
+    """A named function whose derivative is written with the function itself (sigma' = sigma(1 - sigma)).
+
+    ``formula``: what the reason shows; by default f'(z) = ``derivative`` written out."""
 
     derivative: sp.Lambda
-    sentence: str = ""
+    formula: sp.Basic | None = None
+
+    def formula_for(self, function: sp.FunctionClass) -> sp.Basic:
+        if self.formula is not None:
+            return self.formula
+        z = self.derivative.variables[0]
+        return _eq(sp.Derivative(function(z), z), self.derivative.expr)
 
 
 @dataclass(frozen=True)
@@ -159,12 +169,38 @@ _HYPERBOLIC = {
     sp.sech: lambda u, b: b.mul(-1, sp.sech(u), sp.tanh(u)),
     sp.csch: lambda u, b: b.mul(-1, sp.csch(u), sp.coth(u)),
 }
-_DERIVATIVE_TEXT = {
-    "sin": "(sin u)' = cos u", "cos": "(cos u)' = -sin u", "tan": "(tan u)' = 1 + tan² u",
-    "cot": "(cot u)' = -(1 + cot² u)", "sec": "(sec u)' = sec u tan u", "csc": "(csc u)' = -csc u cot u",
-    "sinh": "(sinh u)' = cosh u", "cosh": "(cosh u)' = sinh u", "tanh": "(tanh u)' = 1 - tanh² u",
-    "coth": "(coth u)' = 1 - coth² u", "sech": "(sech u)' = -sech u tanh u", "csch": "(csch u)' = -csch u coth u",
+
+# The rules' formulas, as the reasons show them: in u, v (functions of the variable), n, c and b (constants)
+_U, _V, _N, _C, _BASE = sp.symbols("u v n c b")
+
+
+def _eq(lhs: sp.Basic, rhs: sp.Basic) -> sp.Equality:
+    return sp.Eq(lhs, rhs, evaluate=False)
+
+
+def _times(*factors: sp.Basic) -> sp.Expr:
+    return sp.Mul(*factors, evaluate=False)
+
+
+def _to(base: sp.Basic, exp: sp.Basic) -> sp.Expr:
+    return sp.Pow(base, exp, evaluate=False)
+
+
+_FUNCTION_FORMULAS = {  # (f(u))' = this, for the trigonometric and hyperbolic functions
+    sp.sin: sp.cos(_U), sp.cos: _times(-1, sp.sin(_U)), sp.tan: InOrder(1, _to(sp.tan(_U), 2)),
+    sp.cot: InOrder(-1, _times(-1, _to(sp.cot(_U), 2))), sp.sec: _times(sp.sec(_U), sp.tan(_U)),
+    sp.csc: _times(-1, sp.csc(_U), sp.cot(_U)), sp.sinh: sp.cosh(_U), sp.cosh: sp.sinh(_U),
+    sp.tanh: InOrder(1, _times(-1, _to(sp.tanh(_U), 2))), sp.coth: InOrder(1, _times(-1, _to(sp.coth(_U), 2))),
+    sp.sech: _times(-1, sp.sech(_U), sp.tanh(_U)), sp.csch: _times(-1, sp.csch(_U), sp.coth(_U)),
 }
+POWER_CHAIN = _eq(Prime(_to(_U, _N)), _times(_N, _to(_U, InOrder(_N, -1)), Prime(_U)))
+CONSTANT_MULTIPLE = _eq(Prime(_times(_C, _U)), _times(_C, Prime(_U)))
+PRODUCT = _eq(Prime(_times(_U, _V)), InOrder(_times(Prime(_U), _V), _times(_U, Prime(_V))))
+QUOTIENT = _eq(Prime(_times(_U, _to(_V, -1))),
+               _times(InOrder(_times(Prime(_U), _V), _times(-1, _U, Prime(_V))), _to(_to(_V, 2), -1)))
+EXPONENTIAL_BASE = _eq(Prime(_to(_BASE, _U)), _times(_to(_BASE, _U), sp.log(_BASE), Prime(_U)))
+EXPONENTIAL_CHAIN = _eq(Prime(sp.exp(_U)), _times(sp.exp(_U), Prime(_U)))
+LOGARITHM_CHAIN = _eq(Prime(sp.log(_U)), _times(Prime(_U), _to(_U, -1)))
 _CASES = (sp.Abs, sp.Max, sp.Min, sp.sign, sp.Heaviside)
 
 
@@ -369,82 +405,85 @@ def _pending(expr: sp.Expr, var: sp.Symbol, known: Mapping) -> Iterator[sp.Deriv
         yield from _pending(arg, var, known)
 
 
-def _names(apps: list[Application]) -> str:
-    return ", ".join(dict.fromkeys(_DERIVATIVE_TEXT[a.expr.func.__name__] for a in apps))
+def _function_formulas(apps: list[Application]) -> tuple[sp.Basic, ...]:
+    return tuple(dict.fromkeys(_eq(Prime(a.expr.func(_U)), _FUNCTION_FORMULAS[a.expr.func]) for a in apps))
 
 
-def _sentence(apps: list[Application], var: sp.Symbol) -> str:
-    """The sentence for one step: like applications of one rule."""
+def _power(apps: list[Application], var: sp.Symbol) -> Reason:
     first = apps[0]
-    v = str(var)
-    chain = ", times the derivative of the inside (chain rule)" if first.chain else ""
+    if all(a.expr == var for a in apps):
+        return because(ReasonKind.VARIABLE, var=var)
+    if first.chain:
+        return because(ReasonKind.POWER_CHAIN, formula=POWER_CHAIN)
+    formula = _eq(Prime(_to(var, _N)), _times(_N, _to(var, InOrder(_N, -1))))
+    if any(a.expr == var for a in apps):
+        return because(ReasonKind.POWER, formula=formula, also=_eq(Prime(var), 1))
+    return because(ReasonKind.POWER, formula=formula)
+
+
+def _exponential(apps: list[Application], var: sp.Symbol) -> Reason:
+    first = apps[0]
+    if any(not isinstance(a.expr, sp.exp) for a in apps):
+        inside = {} if first.chain else {"inside": _eq(_U, var)}
+        return because(ReasonKind.EXPONENTIAL_BASE, formula=EXPONENTIAL_BASE, **inside)
+    if first.chain:
+        return because(ReasonKind.EXPONENTIAL_CHAIN, formula=EXPONENTIAL_CHAIN)
+    return because(ReasonKind.EXPONENTIAL, formula=_eq(Prime(sp.exp(var)), sp.exp(var)))
+
+
+def _sentence(apps: list[Application], var: sp.Symbol) -> Reason:
+    """The reason for one step: like applications of one rule."""
+    first = apps[0]
     kind = first.kind
-    if kind == "constant":
-        return f"Constant rule: a term without {v} has derivative 0."
     if kind == "power":
-        if all(a.expr == var for a in apps):
-            return f"The derivative of {v} is 1."
-        if first.chain:
-            return "Power rule with the chain rule: (u^n)' = n·u^(n-1)·u'."
-        tail = f"; {v}' = 1" if any(a.expr == var for a in apps) else ""
-        return f"Power rule: ({v}^n)' = n·{v}^(n-1){tail}."
-    if kind == "sum":
-        return "Sum rule: differentiate term by term."
-    if kind == "constant multiple":
-        return "Constant multiple rule: (c·u)' = c·u'."
+        return _power(apps, var)
+    if kind == "exponential":
+        return _exponential(apps, var)
     if kind == "product":
         if any(len(a.result.args) > 2 for a in apps if isinstance(a.result, sp.Add)):
-            return "Product rule: each factor's derivative times the other factors, added up."
-        return "Product rule: (uv)' = u'v + uv'."
-    if kind == "quotient":
-        return "Quotient rule: (u/v)' = (u'v - uv')/v²."
-    if kind == "exponential":
-        if any(not isinstance(a.expr, sp.exp) for a in apps):
-            return f"Exponential rule: (b^u)' = b^u·ln b·u'{'' if first.chain else f' with u = {v}'}."
-        if first.chain:
-            return "Chain rule with the exponential: (e^u)' = e^u·u'."
-        return f"The exponential is its own derivative: (e^{v})' = e^{v}."
+            return because(ReasonKind.PRODUCT_MANY)
+        return because(ReasonKind.PRODUCT, formula=PRODUCT)
     if kind == "logarithm":
         if first.chain:
-            return "Chain rule with the logarithm: (ln u)' = u'/u."
-        return f"The derivative of ln {v} is 1/{v}."
+            return because(ReasonKind.LOGARITHM_CHAIN, formula=LOGARITHM_CHAIN)
+        return because(ReasonKind.LOGARITHM, function=sp.log(var), derivative=_to(var, -1))
     if kind in ("trigonometric", "hyperbolic"):
-        return f"Derivative of the {'trigonometric' if kind == 'trigonometric' else 'hyperbolic'} " \
-               f"function{'s' if len({a.expr.func for a in apps}) > 1 else ''}: {_names(apps)}{chain}."
-    if kind == "named":
-        return f"{first.expr.func.__name__}'s derivative written with itself{chain}."
-    if kind == "piecewise":
-        return "Differentiate each piece."
-    if kind == "cases":
-        return "Write it by cases."
-    if kind == "rewrite":
-        return "Write u^v as e^(v·ln u)."
-    return "SymPy's derivative (no step-by-step rule for this function)."
+        return because(ReasonKind.FUNCTIONS, family=kind, formulas=_function_formulas(apps), chain=first.chain)
+    simple = {"constant": because(ReasonKind.CONSTANT, var=var), "sum": because(ReasonKind.SUM),
+              "constant multiple": because(ReasonKind.CONSTANT_MULTIPLE, formula=CONSTANT_MULTIPLE),
+              "quotient": because(ReasonKind.QUOTIENT, formula=QUOTIENT), "piecewise": because(ReasonKind.PIECES),
+              "cases": because(ReasonKind.CASES),
+              "rewrite": because(ReasonKind.REWRITE_POWER, power=_to(_U, _V),
+                                 exponential=sp.exp(_times(_V, sp.log(_U)), evaluate=False))}
+    return simple.get(kind, because(ReasonKind.SYMPY))
 
 
-def _reason(apps: list[Application], var: sp.Symbol, known: Mapping) -> str:
+def _reason(apps: list[Application], var: sp.Symbol, known: Mapping) -> Reason:
     first = apps[0]
     if first.kind == "named":
-        sentences = [known[f].sentence for f in dict.fromkeys(a.expr.func for a in apps) if known[f].sentence]
-        if sentences:
-            tail = ", times the derivative of the inside (chain rule)" if first.chain else ""
-            return f"The derivative written with the function itself: {'; '.join(sentences)}{tail}."
+        functions = dict.fromkeys(a.expr.func for a in apps)
+        return because(ReasonKind.NAMED, formulas=tuple(known[f].formula_for(f) for f in functions),
+                       chain=first.chain)
     if first.kind == "piecewise":
         points = _sorted(set().union(*(set(kinks_of(a.expr, var)) for a in apps)))
-        if points:
-            where = " and ".join(f"{var} = {p}" for p in points)
-            return f"Differentiate each piece away from the kink{'s' if len(points) > 1 else ''} at {where}."
+        return because(ReasonKind.PIECES, kinks=tuple(_eq(var, p) for p in points))
     if first.kind == "cases":
-        what = " and ".join(dict.fromkeys(_case_name(a.expr) for a in apps))
-        return f"Write {what} by cases."
+        return because(ReasonKind.CASES, cases=tuple(dict.fromkeys(_case(a.expr) for a in apps)))
     return _sentence(apps, var)
 
 
-def _case_name(expr: sp.Expr) -> str:
-    if isinstance(expr, sp.Abs):
-        return f"|{sp.sstr(expr.args[0])}|"
-    name = {sp.Max: "max", sp.Min: "min", sp.sign: "sign", sp.Heaviside: "H"}[type(expr)]
-    return f"{name}({', '.join(sp.sstr(arg) for arg in expr.args[:1 if name == 'H' else None])})"
+def _case(expr: sp.Expr) -> sp.Expr:
+    """What a step writes by cases, as the reason names it: |u|, max(u, v), sign(u), H(u)."""
+    return sp.Heaviside(expr.args[0]) if isinstance(expr, sp.Heaviside) else expr
+
+
+def _kink_reason(var: sp.Symbol, at_kinks: list[tuple[sp.Expr, sp.Expr]], name: str) -> Reason:
+    """The convention step's reason: no derivative at the kinks, the left slope used at each."""
+    kinks = tuple(_eq(var, k) for k, _ in at_kinks)
+    if name:
+        function = sp.Function(name)(var)
+        return because(ReasonKind.KINK, kinks=kinks, slopes=tuple(_eq(Prime(function, k), v) for k, v in at_kinks))
+    return because(ReasonKind.KINK, kinks=kinks, values=tuple(v for _, v in at_kinks))
 
 
 def _known(known: Mapping | None) -> dict:
@@ -471,7 +510,7 @@ def _differentiate(expr: sp.Expr, var: sp.Symbol, known_items: tuple, name: str,
     known = dict(known_items)
     b = _Build(var)
     current: sp.Expr = _d(expr, var)
-    steps: list[tuple[sp.Expr, Rule, str]] = []
+    steps: list[tuple[sp.Expr, Rule, Reason]] = []
     while True:
         pending = list(dict.fromkeys(_pending(current, var, known)))
         if not pending:
@@ -497,15 +536,11 @@ def _differentiate(expr: sp.Expr, var: sp.Symbol, known_items: tuple, name: str,
         current = b.rebuild(current, conventions)
         points = _sorted(points)
         at_kinks = [(k, _value_at(current, var, k)) for k in points]
-        where = " and ".join(f"{var} = {k}" for k in points)
-        used = ", ".join(f"{name}'({k}) = {sp.sstr(v)}" if name else f"{sp.sstr(v)} at {var} = {k}"
-                         for k, v in at_kinks)
-        steps.append((current, Rule.CONVENTION, f"There is no derivative at {where}, where the definition switches; "
-                                                f"we use the left slope there, {used}."))
+        steps.append((current, Rule.CONVENTION, _kink_reason(var, at_kinks, name)))
     if tidy and not current.has(sp.Piecewise):
         tidier = _tidied(current)
         if tidier is not None:
-            steps.append((tidier, Rule.SIMPLIFICATION, "Collect the terms."))
+            steps.append((tidier, Rule.SIMPLIFICATION, because(ReasonKind.TIDY)))
     if not steps:  # Derivative(expr) with nothing to do cannot happen: there is always one rule
         raise DeriveError("nothing to differentiate")
     return Differentiation(tuple(steps), locate_kinks(expr, var), tuple(at_kinks))

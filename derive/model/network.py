@@ -11,6 +11,8 @@ from typing import Sequence
 
 import sympy as sp
 
+from derive.notation.sums import IndexSum
+
 from derive.model.activations import Activation, activation_named
 from derive.model.costs import Cost, check_output_domain, cost_named
 from derive.errors import DeriveError
@@ -102,7 +104,7 @@ class Network:
     def z_definition(self, layer: int, node: sp.Expr) -> sp.Expr:
         """z_node^{(l)} = sum_k' w_{node k'}^{(l)} a_k'^{(l-1)} (+ b_node^{(l)})."""
         s = self.symbols
-        total = sp.Sum(product(s.w[layer, node, s.k_sum], self.previous_activation(layer, s.k_sum)),
+        total = IndexSum(product(s.w[layer, node, s.k_sum], self.previous_activation(layer, s.k_sum)),
                        (s.k_sum, 0, self.size(layer - 1) - 1))
         return total + s.b[layer, node] if self.bias else total
 
@@ -112,13 +114,13 @@ class Network:
         if layer == 0:
             return s.x[node]
         if self.activation(layer).vector:
-            return sp.exp(s.z[layer, node]) / sp.Sum(sp.exp(s.z[layer, s.j_sum]), (s.j_sum, 0, self.size(layer) - 1))
+            return sp.exp(s.z[layer, node]) / IndexSum(sp.exp(s.z[layer, s.j_sum]), (s.j_sum, 0, self.size(layer) - 1))
         return self.activation(layer)(s.z[layer, node])
 
     def cost_definition(self) -> sp.Expr:
         """C_0 = sum_j' term(a_j'^{(L)}, y_j')."""
         s = self.symbols
-        return sp.Sum(self.cost.term_at(s.a[self.L, s.j_sum], s.y[s.j_sum]), (s.j_sum, 0, self.size(self.L) - 1))
+        return IndexSum(self.cost.term_at(s.a[self.L, s.j_sum], s.y[s.j_sum]), (s.j_sum, 0, self.size(self.L) - 1))
 
     def definition_of(self, quantity: sp.Expr) -> sp.Expr | None:
         """The forward equation defining a quantity (a, z or C_0), or None for inputs and parameters."""

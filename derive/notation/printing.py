@@ -9,9 +9,11 @@ from __future__ import annotations
 import sympy as sp
 from sympy.core.function import AppliedUndef
 from sympy.printing.latex import LatexPrinter
+from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
 
 from derive.notation.symbols import MatrixKind, matrix_name
+from derive.notation.formulas import signed_sum
 from derive.notation.letters import Notation
 
 _GREEK_TEXT = {"sigma": "σ", "delta": "δ", "alpha": "α", "beta": "β", "eta": "η", "gamma": "γ", "lambda": "λ"}
@@ -39,6 +41,19 @@ def _is_activation_prime(expr: sp.Derivative) -> bool:
             and expr.variable_count[0][1] == 1 and inner.args[0] == expr.variable_count[0][0])
 
 
+def _is_fraction(expr: sp.Expr) -> bool:
+    """A product with a division in it (y/a), kept whole as a factor of a larger product."""
+    return isinstance(expr, sp.Mul) and any(arg.is_Pow and arg.exp.is_Number and arg.exp.is_negative
+                                            for arg in expr.args)
+
+
+def _negative_term(term: sp.Expr) -> bool:
+    """A term of a sum written with a minus: a negative number or a product with a negative coefficient
+    (only the leading number is asked; asking SymPy about a nested sum's sign walks the whole tree)."""
+    lead = term.args[0] if isinstance(term, sp.Mul) and term.args else term
+    return bool(lead.is_Number and lead.is_negative)
+
+
 def _is_quantity(expr: sp.Expr) -> bool:
     return isinstance(expr, (sp.Indexed, sp.Symbol))
 
@@ -48,8 +63,17 @@ class _NotationMixin:
     _change_prefix = "Δ"
 
     def _as_ordered_terms(self, expr, order=None):
-        """Sums in SymPy's usual order (a - y, 1 - a); products keep the order they were written in."""
-        return expr.as_ordered_terms()
+        """Sums in SymPy's usual order (a - y, 1 - a); products keep the order they were written in.
+
+        A sum does not open with a minus when it has a positive term (SymPy's order opens 1 - a with
+        the 1, but w - eta dC/dw with -eta dC/dw): w - eta dC/dw, as every textbook writes a step of
+        gradient descent, and 1 - eta lambda/n, not -eta lambda/n + 1."""
+        terms = expr.as_ordered_terms()
+        if len(terms) > 1 and _negative_term(terms[0]):
+            for n, term in enumerate(terms):
+                if not _negative_term(term):
+                    return [term, *terms[:n], *terms[n + 1:]]
+        return terms
 
     def _index_parts(self, expr: sp.Indexed) -> tuple[str, list[str], str | None]:
         s = self.notation.symbols
@@ -113,9 +137,20 @@ class NotationLatexPrinter(_NotationMixin, LatexPrinter):
 
     def _print_Pow(self, expr: sp.Pow) -> str:
         plain = expr.exp.is_Number and (expr.exp.is_negative or expr.exp == sp.S.Half)  # 1/a, sqrt(a): SymPy's
-        if isinstance(expr.base, sp.Indexed) and not plain:
-            return rf"\left({self._print(expr.base)}\right)^{{{self._print(expr.exp)}}}"  # no double superscript
+        if isinstance(expr.base, (sp.Indexed, sp.Sum)) and not plain:  # no double superscript; (sum e^z)^2
+            return rf"\left({self._print(expr.base)}\right)^{{{self._print(expr.exp)}}}"
         return super()._print_Pow(expr)
+
+    def _print_Mul(self, expr: sp.Mul) -> str:
+        coefficient, *rest = expr.args
+        if coefficient.is_Rational and not coefficient.is_Integer and len(rest) >= 2 and not any(
+                f.is_Pow and f.exp.is_Number and f.exp.is_negative for f in rest):
+            # A fraction leads a product of several factors, \frac{1}{2} (a - y) (...) x: a fraction of the
+            # whole product would be one box no line break can enter (lambda/(2n) stays one fraction).
+            sign = "- " if coefficient.is_negative else ""
+            return (rf"{sign}\frac{{{abs(coefficient.p)}}}{{{coefficient.q}}} "
+                    + self._print(sp.Mul(*rest, evaluate=False)))
+        return super()._print_Mul(expr)
 
     def _print_Indexed(self, expr: sp.Indexed) -> str:
         base, subs, layer = self._index_parts(expr)
@@ -137,7 +172,7 @@ class NotationLatexPrinter(_NotationMixin, LatexPrinter):
         if _is_activation_prime(expr):
             layer = self._layer_activation(expr.expr)
             name = (self._function_name(expr.expr) + "'" if layer is None
-                    else activation_latex(self.notation, layer, prime="'"))
+                    else activation_latex(self.notation, layer, prime=True))
             return rf"{name}\!\left({self._print(expr.expr.args[0])}\right)"
         (var, count), = expr.variable_count if len(expr.variable_count) == 1 else ((None, 0),)
         if var is None or count != 1:
@@ -167,7 +202,7 @@ class NotationLatexPrinter(_NotationMixin, LatexPrinter):
         cost = self._print(nt.symbols.cost)
         names = {
             MatrixKind.DELTA: f"{_tex_letter(nt.delta)}{sup}",
-            MatrixKind.GPRIME: (rf"{_tex_letter(nt.activation)}'{sup}"
+            MatrixKind.GPRIME: (rf"{self._primed_activation(name.layer)}"
                                 rf"\!\left({_tex_letter(nt.preactivation)}{sup}\right)"),
             MatrixKind.GRAD_C: rf"\nabla_{{{_tex_letter(nt.activation_value)}{sup}}} {cost}",
             MatrixKind.W: f"{nt.weight.upper()}{sup}",
@@ -179,6 +214,15 @@ class NotationLatexPrinter(_NotationMixin, LatexPrinter):
         }
         return names[kind]
 
+    def _primed_activation(self, layer: str) -> str:
+        """The activation's derivative in a summary matrix g'(z^{(l)}): the layer stands on z alone
+        (sigma'^{2} reads as a square), or with activations named by layer inside g's own superscript,
+        g^{(L)\\prime}."""
+        nt = self.notation
+        if nt.activation_names == "layer":
+            return activation_latex(nt, self._layer(layer), prime=True)
+        return _tex_letter(nt.activation) + "'"
+
     def _print_Transpose(self, expr) -> str:
         return rf"\left({self._print(expr.arg)}\right)^{{\mathsf{{T}}}}"
 
@@ -189,8 +233,8 @@ class NotationLatexPrinter(_NotationMixin, LatexPrinter):
     def _print_Sum(self, expr: sp.Sum) -> str:
         if len(expr.limits) > 1:  # a sum of sums (SymPy keeps one Sum with the innermost limit first)
             *inner, (var, lo, _) = expr.limits
-            hi = self._print(self._upper_limit(sp.Sum(expr.function, expr.limits[-1])))
-            inside = self._print(sp.Sum(expr.function, *inner))
+            hi = self._print(self._upper_limit(expr.func(expr.function, expr.limits[-1])))
+            inside = self._print(expr.func(expr.function, *inner))
             return rf"\sum_{{{self._print(var)}={self._print(lo)}}}^{{{hi}}} {inside}"
         (var, lo, hi), = expr.limits
         body = self._print(expr.function)
@@ -222,12 +266,12 @@ class NotationTextPrinter(_NotationMixin, StrPrinter):
         return f"{base}_{sub}{sup}" if sub else f"{base}{sup}"
 
     def _function_text(self, applied, prime: str = "") -> str:
-        """An activation's name in text: its own (σ, tanh), or the notation's letter with the layer (g^(L))."""
+        """An activation's name in text: its own (σ, tanh), or the notation's letter with the layer (g^(L)),
+        primed after the layer (g^(L)'; a prime before it, g'^(L), reads as a power of g')."""
         layer = self._layer_activation(applied)
         if layer is None:
             return _GREEK_TEXT.get(applied.func.__name__, applied.func.__name__) + prime
-        letter = self.notation.activation
-        return _GREEK_TEXT.get(letter, letter) + prime + layer_superscript(layer, self.notation, tex=False)
+        return _primed_text(self.notation, layer, prime)
 
     def _print_Function(self, expr) -> str:
         return f"{self._function_text(expr)}({', '.join(self._print(a) for a in expr.args)})"
@@ -250,8 +294,8 @@ class NotationTextPrinter(_NotationMixin, StrPrinter):
     def _print_Sum(self, expr: sp.Sum) -> str:
         if len(expr.limits) > 1:  # a sum of sums (SymPy keeps one Sum with the innermost limit first)
             *inner, (var, lo, _) = expr.limits
-            hi = self._print(self._upper_limit(sp.Sum(expr.function, expr.limits[-1])))
-            return f"Σ_{{{self._print(var)}={self._print(lo)}..{hi}}} [{self._print(sp.Sum(expr.function, *inner))}]"
+            hi = self._print(self._upper_limit(expr.func(expr.function, expr.limits[-1])))
+            return f"Σ_{{{self._print(var)}={self._print(lo)}..{hi}}} [{self._print(expr.func(expr.function, *inner))}]"
         (var, lo, _), = expr.limits
         hi = self._print(self._upper_limit(expr))
         return f"Σ_{{{self._print(var)}={self._print(lo)}..{hi}}} [{self._print(expr.function)}]"
@@ -274,7 +318,8 @@ class NotationTextPrinter(_NotationMixin, StrPrinter):
         g = _GREEK_TEXT.get(nt.activation, nt.activation)
         names = {
             MatrixKind.DELTA: f"{_GREEK_TEXT.get(nt.delta, nt.delta)}{sup}",
-            MatrixKind.GPRIME: f"{g}'{sup}({nt.preactivation}{sup})",
+            MatrixKind.GPRIME: (_primed_text(nt, self._layer(name.layer), "'") if nt.activation_names == "layer"
+                                else f"{g}'") + f"({nt.preactivation}{sup})",
             MatrixKind.GRAD_C: f"∇_{nt.activation_value}{sup} {nt.cost}", MatrixKind.W: f"{nt.weight.upper()}{sup}",
             MatrixKind.A: f"{nt.activation_value}{sup}", MatrixKind.DC_DB: f"∂{nt.cost}/∂{nt.bias}{sup}",
             MatrixKind.DC_DW: f"∂{nt.cost}/∂{nt.weight.upper()}{sup}",
@@ -292,9 +337,19 @@ class NotationTextPrinter(_NotationMixin, StrPrinter):
         return " ".join(self._print(arg) for arg in expr.args)
 
     def _print_Pow(self, expr, rational=False) -> str:
+        if isinstance(expr.base, sp.Sum) and expr.exp.is_positive:  # (Σ_j [e^z_j])^2, not a sum of squares
+            return f"({self._print(expr.base)})^{self.parenthesize(expr.exp, PRECEDENCE['Pow'], strict=False)}"
         return super()._print_Pow(expr, rational).replace("**", "^")
 
     def _print_Mul(self, expr) -> str:
+        factors = list(expr.args)
+        coefficient = factors.pop(0) if len(factors) > 2 and factors[0].is_Number else None
+        if any(_is_fraction(f) for f in factors[:-1]):  # a fraction inside a product: -(y/a)·a·(1 - a)
+            parts = [f"({self._print(f)})" if _is_fraction(f) or f.is_Add
+                     else self.parenthesize(f, PRECEDENCE["Mul"], strict=True) for f in factors]
+            lead = "" if coefficient is None else "-" if coefficient == -1 else (
+                self.parenthesize(coefficient, PRECEDENCE["Mul"], strict=True) + "·")
+            return lead + "·".join(parts)
         return super()._print_Mul(expr).replace("*", "·")
 
     def _print_Exp1(self, expr) -> str:
@@ -342,18 +397,13 @@ class NumbersLatexPrinter(NotationLatexPrinter):
     def _print_Add(self, expr: sp.Add, order=None) -> str:
         if not expr.has(Given):
             return super()._print_Add(expr, order)
-        out = ""
+        texts = []
         for position, term in enumerate(self._as_ordered_terms(expr)):
             text = self._print(term)
             if isinstance(_value(term), sp.Add) and position > 0:
                 text = rf"\left({text}\right)"
-            if position == 0:
-                out = text
-            elif text.startswith("-"):
-                out += " - " + text[1:].lstrip()
-            else:
-                out += " + " + text
-        return out
+            texts.append(text)
+        return signed_sum(texts)
 
     def _print_Mul(self, expr: sp.Mul) -> str:
         if not any(isinstance(f, Given) for f in expr.args):
@@ -439,9 +489,21 @@ def layer_superscript(layer: str, notation: Notation, tex: bool) -> str:
     return f"^({layer})" if notation.superscript == "paren" or not _simple(layer) else f"^{layer}"
 
 
-def activation_latex(notation: Notation, layer: str, prime: str = "") -> str:
-    """The notation's activation letter for a named layer, as LaTeX: g^{(L)}, or g'^{(L)} with a prime."""
-    return _tex_letter(notation.activation) + prime + layer_superscript(layer, notation, tex=True)
+def activation_latex(notation: Notation, layer: str, prime: bool = False) -> str:
+    """The notation's activation letter for a named layer, as LaTeX: g^{(L)}, or with a prime g^{(L)\\prime},
+    the prime after the layer in the superscript (g'^{(L)} reads as a power of g')."""
+    sup = layer_superscript(layer, notation, tex=True)
+    return _tex_letter(notation.activation) + (sup[:-1] + r"\prime}" if prime else sup)
+
+
+def _primed_text(notation: Notation, layer: str, prime: str) -> str:
+    """The activation letter of a named layer in text, g^(L), primed after its layer: g^(L)'; a plain
+    superscript is bracketed first, (g^L)', so that the prime is not read as part of the layer."""
+    letter = _GREEK_TEXT.get(notation.activation, notation.activation)
+    name = letter + layer_superscript(layer, notation, tex=False)
+    if not prime:
+        return name
+    return name + prime if name.endswith(")") else f"({name}){prime}"
 
 
 def _summed_layer(var: sp.Symbol, body: sp.Expr, notation: Notation) -> sp.Expr | None:

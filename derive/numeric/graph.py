@@ -19,6 +19,8 @@ from enum import Enum
 from typing import TYPE_CHECKING
 
 import sympy as sp
+
+from derive.notation.sums import IndexSum
 from sympy.core.function import AppliedUndef
 
 from derive.errors import DeriveError
@@ -134,7 +136,7 @@ def operation_count(net: "Network") -> int:
         per_node = net.size(layer - 1) + (terms > 1) + (not _is_identity(net.activation(layer)))
         ops += per_node * net.size(layer)
     s = net.symbols
-    one = expand_sums(sp.Sum(net.cost.term_at(s.a[net.L, s.j_sum], s.y[s.j_sum]), (s.j_sum, 0, 0)))
+    one = expand_sums(IndexSum(net.cost.term_at(s.a[net.L, s.j_sum], s.y[s.j_sum]), (s.j_sum, 0, 0)))
     counter = _Walker({s.a[net.L, 0]: "a", s.y[0]: "y"}, {})
     counter.walk(one)  # one output's term, written out as the cost's definition is
     ops += counter.operations * net.size(net.L) + (net.size(net.L) > 1)

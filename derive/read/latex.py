@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Callable
 
 import sympy as sp
 
+from derive.notation.sums import IndexSum
+
 from derive.model.activations import SIGMA, Z
 from derive.errors import DeriveError
 from derive.limits import run_limited
@@ -603,9 +605,10 @@ class _Parser:
             parts.append(self.advance().text)  # w_jk typed without braces
         return parts
 
-    def layer_text(self, allow_plain: bool) -> int | None:
+    def layer_text(self, allow_plain: bool, primes: list[str] | None = None) -> int | None:
         """A layer superscript after '^' (or '_' for n): (2), {(L-1)}, L, {l+1}; None for a plain number
-        where the notation reads it as a power."""
+        where the notation reads it as a power. With ``primes`` (a function's layer), primes after the
+        layer inside the braces, {(L)\\prime}, are taken and appended to it."""
         start = self.i
         braces = self.at("{")
         if braces:
@@ -624,18 +627,24 @@ class _Parser:
                 raise self.error("the layer in parentheses is never closed, e.g. ^{(2)}")
             self.advance()
         if braces:
+            while primes is not None and tokens and self.at("'", r"\prime"):
+                primes.append(self.advance().text)
             if not self.at("}"):
-                self.i = start
-                return None
+                return self._not_a_layer(start, primes)
             self.advance()
         letter_layer = bool(re.fullmatch(r"[Ll]([+-]\d)?", text))
         if not parens and not letter_layer and not allow_plain:
-            self.i = start
-            return None
+            return self._not_a_layer(start, primes)
         if not parens and not letter_layer and not re.fullmatch(r"\d", text):
-            self.i = start
-            return None
+            return self._not_a_layer(start, primes)
         return self._layer_number(text, tokens[0] if tokens else self.tok)
+
+    def _not_a_layer(self, start: int, primes: list[str] | None) -> None:
+        """Back to ``start``: what follows the '^' is no layer (a power, read by the caller)."""
+        self.i = start
+        if primes:
+            primes.clear()
+        return None
 
     def _layer_number(self, text: str, token: Token) -> int:
         match = re.fullmatch(r"([0-9]+|[Ll])([+-][0-9]+)?", text)
@@ -796,7 +805,9 @@ class _Parser:
                 primes += 1
             elif self.at("^") and key == "g" and layer is None and self._layer_ahead():
                 self.advance()
-                layer = self.layer_text(allow_plain=True)
+                inside: list[str] = []  # g^{(L)\prime}: the prime printed after the layer, in its superscript
+                layer = self.layer_text(allow_plain=True, primes=inside)
+                primes += len(inside)
             elif self.at("^") and power is None:
                 self.advance()
                 power = self._script_value()
@@ -1220,7 +1231,7 @@ class _Parser:
             if size is None:
                 raise self.error(f"cannot tell which nodes the sum over {index} runs over; write limits, "
                                  f"e.g. \\sum_{{{index}=0}}^{{2}}", start)
-            return sp.Sum(body, (index, 0, size - 1))
+            return IndexSum(body, (index, 0, size - 1))
         counted = upper.has(SIZE, LAYER_SIZE)  # the upper limit is written with n: its layer's size
         if upper.has(SIZE):
             if size is None:
@@ -1235,7 +1246,7 @@ class _Parser:
             raise self.error(f"a sum of more than {MAX_SUM_TERMS} terms is not an answer", start)
         if upper < lower:
             return sp.Integer(0)
-        return sp.Sum(body, (index, lower, upper))
+        return IndexSum(body, (index, lower, upper))
 
 
 def _gaps(conditions: list[sp.Basic]) -> str:

@@ -29,6 +29,7 @@ from derive.notation.letters import PRESETS, Notation, notation_named
 from derive.notation.printing import latex, text
 
 from derive.model.steps import owner_of
+from derive.render.reasons import word
 
 if TYPE_CHECKING:
     from derive.engine.derivation import Derivation
@@ -77,6 +78,13 @@ _MD_SPECIAL = re.compile(r"([\\`*_<>|$~])")
 def md_text(value: object) -> str:
     """Plain text made literal in markdown (no emphasis, links, HTML or math)."""
     return _MD_SPECIAL.sub(r"\\\1", " ".join(str(value).split()))
+
+
+def md_reason(step: "Step", nt: Notation) -> str:
+    """A step's reason in markdown: its words literal, each formula inline math ``$...$``."""
+    pieces = word(step.reason, nt).pieces
+    out = "".join(f"${piece.tex}$" if piece.is_math else _MD_SPECIAL.sub(r"\\\1", piece.text) for piece in pieces)
+    return " ".join(out.split())
 
 
 # Reading printed LaTeX: tokens, an estimate of their width, and line breaks -----------------
@@ -406,7 +414,7 @@ def step_markdown(step: "Step", nt: Notation, number: int | None = None,
     head = f"**({number})** " if number is not None else ""
     tag = step.tag(nt)
     label = f", **{md_text(tag)}**" if tag else ""
-    reason = f"{head}*{md_text(step.rule.title)}*{label}: {md_text(step.text)}"
+    reason = f"{head}*{md_text(step.rule.title)}*{label}: {md_reason(step, nt)}"
     if step.refs:
         titles = titles if titles is not None else titles_of(step)
         names = list(dict.fromkeys(titles.get(r, r) for r in step.refs))

@@ -14,7 +14,8 @@ import sympy as sp
 
 from derive.model.steps import AVERAGE, COST, FORWARD, SUMMARY, UPDATE, Block, BlockKey, Part, Step
 from derive.notation.printing import Highlight, latex
-from derive.render.latex import Tex, label
+from derive.render.latex import Tex, WordedReason, label
+from derive.render.reasons import Worded, word
 
 if TYPE_CHECKING:
     from derive.engine.derivation import Derivation
@@ -35,7 +36,7 @@ class Light:
 
 
 @dataclass(frozen=True)
-class FlowLine:
+class FlowLine(WordedReason):
     """One line of a block as a frame shows it; ``lhs``/``rhs`` carry the frame's highlight."""
 
     number: int
@@ -43,7 +44,7 @@ class FlowLine:
     rhs: Tex
     continued: bool  # the same left-hand side as the line before: print "= rhs" only
     rule: str
-    text: str
+    reason: Worded  # the reason worded in the notation (a plain string is taken as words)
     refs: tuple[tuple[str, str], ...]  # (title, label) of the sub-derivations this line uses
     highlighted: bool  # this frame marks a factor in this line
     tag: str | None = None  # the equation's label in the notation (BP1), as the sheet prints it
@@ -96,12 +97,12 @@ def block_frame(net: "Network", block: Block, n: int, titles: dict[BlockKey, str
         lhs_mark, rhs_mark = marks.get(number - 1, ((), ()))
         lines.append(FlowLine(
             number, Tex(latex(_marked(step.lhs, lhs_mark), nt)), Tex(latex(_marked(step.rhs, rhs_mark), nt)),
-            number > 1 and step.lhs == steps[number - 2].lhs, step.rule.title, step.text,
+            number > 1 and step.lhs == steps[number - 2].lhs, step.rule.title, word(step.reason, nt),
             tuple((titles[r], label(r)) for r in step.refs if r in titles), bool(lhs_mark or rhs_mark),
             step.tag(nt)))
     new = steps[-1]
     return Frame(block.key, label(block.key), block.title, n, len(block.steps), tuple(lines),
-                 step_light(net, block.key, new), f"{new.rule.title}: {new.text}")
+                 step_light(net, block.key, new), f"{new.rule.title}: {lines[-1].text}")
 
 
 # Which factor is being derived -------------------------------------------------------------------

@@ -14,6 +14,7 @@ from derive.model.steps import AVERAGE, BlockKey, Rule, Step
 from derive.numeric.worked import Stage
 from derive.render.flow import Frame, Light, frames, sheet_order, step_light
 from derive.render.latex import Tex, network_drawing, render_block, worked_tables
+from derive.render.reasons import Worded, worded
 
 if TYPE_CHECKING:
     from derive.engine.derivation import Derivation
@@ -49,10 +50,18 @@ class PageLine:
     rhs: Tex
     continued: bool  # the same left-hand side as the line before: shown as "= rhs"
     rule: str
-    text: str
+    reason: Worded  # words and formulas (KaTeX typesets each formula); a plain string is words only
     refs: tuple[tuple[str, str], ...] = ()  # (title, block label) of the sub-derivations it uses
     marks: tuple[Mark, ...] = ()
     tag: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "reason", worded(self.reason))
+
+    @property
+    def text(self) -> str:
+        """The reason as one line of plain text."""
+        return self.reason.text
 
 
 @dataclass(frozen=True)
@@ -190,7 +199,7 @@ def derivation_blocks(derivation: "Derivation", all_frames: tuple[Frame, ...]) -
     blocks = []
     for block in sheet_order(derivation):
         rendered = render_block(block, derivation)
-        lines = tuple(PageLine(s.number, s.lhs, s.rhs, s.continued, s.rule, s.text,
+        lines = tuple(PageLine(s.number, s.lhs, s.rhs, s.continued, s.rule, s.reason,
                                tuple(ref for ref in s.refs if ref[1] != rendered.label),
                                tuple(marks.get((block.key, s.number), ())), s.tag)
                       for s in rendered.lines)

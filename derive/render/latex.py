@@ -1,8 +1,8 @@
 """LaTeX renderer: turns derivation data into LaTeX fragments for sheets and Jupyter.
 
 Everything returned as ``Tex`` is trusted LaTeX made by our printers; plain ``str``
-(rule names, sentences, titles, anything a user typed) is escaped by the sheet's
-template environment.
+(rule names, titles, anything a user typed) is escaped by the sheet's template environment.
+A step's reason is set by ``reason_tex``: its words escaped, its formulas as math, ``$...$``.
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import sympy as sp
 from derive.notation.printing import activation_latex, latex, numbers_latex
 from derive.model.steps import Block, BlockKey, product
 from derive.numeric.worked import Stage
+from derive.render.reasons import Worded, word, worded
 
 if TYPE_CHECKING:
     from derive.engine.derivation import Derivation
@@ -68,14 +69,38 @@ def _in_word(text: str, position: int) -> bool:
     return any(0 <= p < len(text) and text[p].isalpha() for p in (position - 1, position + 1))
 
 
+def reason_tex(reason: Worded | str) -> Tex:
+    """A worded reason as LaTeX for text mode: the words escaped, each formula in ``$...$``."""
+    return Tex("".join(f"${piece.tex}$" if piece.is_math else escape(piece.text) for piece in worded(reason).pieces))
+
+
+class WordedReason:
+    """A printed line's reason: words and formulas, as text or as LaTeX (a plain string is taken as words)."""
+
+    reason: Worded
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "reason", worded(self.reason))
+
+    @property
+    def text(self) -> str:
+        """The reason as one line of plain text."""
+        return self.reason.text
+
+    @property
+    def why(self) -> Tex:
+        """The reason as LaTeX: formulas set as math."""
+        return reason_tex(self.reason)
+
+
 @dataclass(frozen=True)
-class StepLine:
+class StepLine(WordedReason):
     number: int
     lhs: Tex
     rhs: Tex
     continued: bool  # same left-hand side as the line before: print only "= rhs"
     rule: str
-    text: str
+    reason: Worded  # the step's reason worded in the notation (a plain string is taken as words)
     refs: tuple[tuple[str, str], ...]  # (title, label)
     tag: str | None = None  # the equation's label in the notation (BP1), printed at the right margin
 
@@ -98,7 +123,7 @@ def render_block(block: Block, derivation: "Derivation") -> RenderedBlock:
     lines, previous = [], None
     for number, step in enumerate(block.steps, 1):
         lines.append(StepLine(number, Tex(latex(step.lhs, nt)), Tex(latex(step.rhs, nt)), step.lhs == previous,
-                              step.rule.title, step.text, tuple((titles[r], label(r)) for r in step.refs),
+                              step.rule.title, word(step.reason, nt), tuple((titles[r], label(r)) for r in step.refs),
                               step.tag(nt)))
         previous = step.lhs
     return RenderedBlock(block.key, label(block.key), block.title, tuple(lines))

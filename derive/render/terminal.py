@@ -10,6 +10,7 @@ from typing import Callable, Iterable, Iterator
 from derive.engine.derivation import Derivation
 from derive.notation.printing import text
 from derive.model.steps import Block
+from derive.render.reasons import reason_text
 
 
 def render_blocks(blocks: Iterable[Block], derivation: Derivation, width: int = 100) -> str:
@@ -32,7 +33,7 @@ def render_blocks(blocks: Iterable[Block], derivation: Derivation, width: int = 
                 line += f"    ({tag})"
             previous_lhs = step.lhs
             out.append(line)
-            reason = f"{step.rule.title}: {step.text}"
+            reason = f"{step.rule.title}: {reason_text(step.reason, notation)}"
             if step.refs:
                 reason += " (see: " + "; ".join(titles.get(r, str(r)) for r in step.refs) + ")"
             out += textwrap.wrap(reason, width=width, initial_indent="      ", subsequent_indent="      ")
@@ -41,10 +42,17 @@ def render_blocks(blocks: Iterable[Block], derivation: Derivation, width: int = 
 
 def render_steps(derivation: Derivation, layer: int | None = None, width: int = 100) -> str:
     """The steps leading to one layer's gradient (or every layer's), with a header line."""
-    net = derivation.network
     blocks = derivation.blocks_for(layer) if layer is not None else derivation.blocks
-    header = f"Network {net.describe()}: L = {net.L}, j in layer l, k in layer l-1, i in layer l+1"
-    return header + "\n" + render_blocks(blocks, derivation, width)
+    return index_header(derivation) + "\n" + render_blocks(blocks, derivation, width)
+
+
+def index_header(derivation: Derivation) -> str:
+    """The first line: the network, and which layer each index letter runs over (j in layer l, ...)."""
+    net = derivation.network
+    s, nt = net.symbols, net.notation
+    l, (j, k, i) = text(s.l, nt), (text(letter, nt) for letter in (s.j, s.k, s.downstream[0]))
+    letters = f"{j} in layer {l}, {k} in layer {l}-1, {i} in layer {l}+1"
+    return f"Network {net.describe()}: L = {net.L}, {letters}"
 
 
 def steps_data(derivation: Derivation, layer: int | None = None) -> dict:
@@ -66,7 +74,7 @@ def steps_data(derivation: Derivation, layer: int | None = None) -> dict:
                 "lhs": {"latex": latex(step.lhs, notation), "text": text(step.lhs, notation)},
                 "rhs": {"latex": latex(step.rhs, notation), "text": text(step.rhs, notation)},
                 "rule": step.rule.title,
-                "sentence": step.text,
+                "sentence": reason_text(step.reason, notation),
                 "refs": [str(ref) for ref in step.refs],
                 **({"tag": step.tag(notation)} if step.tag(notation) is not None else {}),
             } for number, step in enumerate(block.steps, 1)],

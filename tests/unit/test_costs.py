@@ -7,6 +7,7 @@ import sympy as sp
 from derive.errors import DeriveError
 from derive.model.costs import ALIASES, COSTS, A, Y, Cost, cost_named, defined_cost
 from derive.model.steps import Rule
+from derive.render.reasons import reason_text
 
 
 def _equal(left: sp.Expr, right: sp.Expr) -> bool:
@@ -23,9 +24,10 @@ def test_the_chains_last_step_is_the_derivative_of_the_term(name):
 @pytest.mark.parametrize("name", sorted(COSTS))
 def test_every_step_of_the_chain_is_the_derivative_and_is_justified(name):
     expected = sp.diff(COSTS[name].term, A)
-    for expr, rule, text in COSTS[name].derivative_chain:
+    for expr, rule, reason in COSTS[name].derivative_chain:
         assert _equal(expr.doit(), expected), (name, expr)  # what is still to differentiate, differentiated
         assert isinstance(rule, Rule)
+        text = reason_text(reason)
         assert text.strip() and "\n" not in text
 
 

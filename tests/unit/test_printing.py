@@ -214,7 +214,7 @@ def expected_latex(nt: Notation, layer: str) -> dict:
     g = r"\sigma" if nt.activation == "sigma" else nt.activation
     return {
         MatrixKind.DELTA: (r"\delta" if nt.delta == "delta" else nt.delta) + up,
-        MatrixKind.GPRIME: f"{g}'{up}" + rf"\!\left({nt.preactivation}{up}\right)",
+        MatrixKind.GPRIME: f"{g}'" + rf"\!\left({nt.preactivation}{up}\right)",  # the layer on z only
         MatrixKind.GRAD_C: rf"\nabla_{{{nt.activation_value}{up}}} {cost}",
         MatrixKind.W: nt.weight.upper() + up,
         MatrixKind.A: nt.activation_value + up,
@@ -229,7 +229,7 @@ def expected_text(nt: Notation, layer: str) -> dict:
     g = "σ" if nt.activation == "sigma" else nt.activation
     return {
         MatrixKind.DELTA: ("δ" if nt.delta == "delta" else nt.delta) + up,
-        MatrixKind.GPRIME: f"{g}'{up}({nt.preactivation}{up})",
+        MatrixKind.GPRIME: f"{g}'({nt.preactivation}{up})",
         MatrixKind.GRAD_C: f"∇_{nt.activation_value}{up} {nt.cost}",
         MatrixKind.W: nt.weight.upper() + up,
         MatrixKind.A: nt.activation_value + up,
@@ -243,10 +243,10 @@ def test_summary_symbols_spelled_out_in_the_default_notation():
     # Written by hand once, so the helpers above are checked too.
     m = lambda kind: layer_matrix(kind, L, 3)  # noqa: E731
     assert latex(m(MatrixKind.DELTA), DEFAULT) == r"\delta^{(l)}"
-    assert latex(m(MatrixKind.GPRIME), DEFAULT) == r"g'^{(l)}\!\left(z^{(l)}\right)"
+    assert latex(m(MatrixKind.GPRIME), DEFAULT) == r"g'\!\left(z^{(l)}\right)"
     assert latex(m(MatrixKind.GRAD_C), DEFAULT) == r"\nabla_{a^{(l)}} C_{0}"
     assert latex(m(MatrixKind.DC_DW), NIELSEN) == r"\frac{\partial C_{0}}{\partial W^{l}}"
-    assert text(m(MatrixKind.GPRIME), NIELSEN) == "σ'^l(z^l)"
+    assert text(m(MatrixKind.GPRIME), NIELSEN) == "σ'(z^l)"  # Nielsen's σ'(z^l): σ'^l reads as a power
     assert text(m(MatrixKind.DC_DB), DEFAULT) == "∂C_0/∂b^(l)"
 
 
@@ -292,22 +292,22 @@ def test_the_latex_summary_writes_greek_letters_as_the_index_form_does():
 
 @BOTH
 def test_the_error_recursion_in_matrix_form(nt):
-    # delta^(l) = ((W^(l+1))^T delta^(l+1)) ⊙ g'^(l)(z^(l)): a product inside a Hadamard product is parenthesised.
+    # delta^(l) = ((W^(l+1))^T delta^(l+1)) ⊙ g'(z^(l)): a product inside a Hadamard product is parenthesised.
     weights = layer_matrix(MatrixKind.W, L + 1, 3, 2)
     recursion = sp.HadamardProduct(weights.T * layer_matrix(MatrixKind.DELTA, L + 1, 3),
                                    layer_matrix(MatrixKind.GPRIME, L, 2))
     up1, up = sup_latex(nt, "l+1"), sup_latex(nt, "l")
     g = r"\sigma" if nt.activation == "sigma" else nt.activation
     assert latex(recursion, nt) == (rf"\left(\left(W{up1}\right)^{{\mathsf{{T}}}} \delta{up1}\right) \odot "
-                                    rf"{g}'{up}\!\left(z{up}\right)")
+                                    rf"{g}'\!\left(z{up}\right)")
     g_text, up_text = ("σ" if nt.activation == "sigma" else nt.activation), sup_text(nt, "l")
-    assert text(recursion, nt) == f"((W^(l+1))ᵀ δ^(l+1)) ⊙ {g_text}'{up_text}(z{up_text})"  # (l+1) in both styles
+    assert text(recursion, nt) == f"((W^(l+1))ᵀ δ^(l+1)) ⊙ {g_text}'(z{up_text})"  # (l+1) in both styles
 
 
 def test_a_hadamard_product_of_plain_vectors_is_not_parenthesised():
     product = sp.HadamardProduct(layer_matrix(MatrixKind.GRAD_C, 3, 2), layer_matrix(MatrixKind.GPRIME, 3, 2))
-    assert text(product, DEFAULT) == "∇_a^(3) C_0 ⊙ g'^(3)(z^(3))"
-    assert latex(product, DEFAULT) == r"\nabla_{a^{(3)}} C_{0} \odot g'^{(3)}\!\left(z^{(3)}\right)"
+    assert text(product, DEFAULT) == "∇_a^(3) C_0 ⊙ g'(z^(3))"
+    assert latex(product, DEFAULT) == r"\nabla_{a^{(3)}} C_{0} \odot g'\!\left(z^{(3)}\right)"
 
 
 def test_plain_text_superscripts_of_a_compound_layer_are_unambiguous():
@@ -330,3 +330,16 @@ def test_latex_printer_passes_settings_on_to_sympy():
     printer = NotationLatexPrinter(DEFAULT, mul_symbol="times")
     assert printer.doprint(2 * S.a[L, J]) == r"2 \times a_{j}^{(l)}"
     assert latex(2 * S.a[L, J], DEFAULT) == "2 a_{j}^{(l)}"
+
+
+def test_a_primed_activation_named_by_its_layer_takes_the_prime_after_the_layer():
+    """g'^{(L)} reads as a power of g' (issue 18): the prime follows the layer, g^{(L)\\prime}, g^(L)'."""
+    from derive.notation.printing import activation_latex
+
+    nt = Notation(activation_names="layer")
+    assert activation_latex(nt, "L", prime=True) == r"g^{(L)\prime}"
+    assert activation_latex(nt, "L") == "g^{(L)}"
+    assert latex(layer_matrix(MatrixKind.GPRIME, L, 3), nt) == r"g^{(l)\prime}\!\left(z^{(l)}\right)"
+    assert text(layer_matrix(MatrixKind.GPRIME, L, 3), nt) == "g^(l)'(z^(l))"
+    plain = Notation(activation_names="layer", superscript="plain")
+    assert text(layer_matrix(MatrixKind.GPRIME, L, 3), plain) == "(g^l)'(z^l)"  # not g^l', read as g^(l')

@@ -148,7 +148,16 @@ def test_block_result_by_enum_and_key_error_for_a_missing_one():
 def test_product_keeps_the_written_order_without_evaluating():
     assert product(z, y, x).args == (z, y, x)
     assert product(x, x).args == (x, x)  # not x**2
-    assert product(sp.Integer(3), x, sp.Integer(2)).args == (3, x, 2)  # not 6*x
+    assert product(z, x + 1, y).args == (z, x + 1, y)
+
+
+def test_product_gathers_its_numbers_into_one_leading_coefficient():
+    """As a textbook writes a product: 3·x·2 is 6x, -1·η·2 is -2η, 2·u·(1/2) is u (issue 18: an unevaluated
+    product with a number after its first factor prints as it stands, "-1·η·(a - y)·1/2·(...)")."""
+    assert product(sp.Integer(3), x, sp.Integer(2)).args == (6, x)
+    assert product(x, sp.Integer(-1), y).args == (-1, x, y)
+    assert product(sp.Integer(2), x, sp.Mul(sp.Rational(1, 2), y + 1, evaluate=False)).args == (x, y + 1)
+    assert product(x, 0, y) == 0
 
 
 def test_product_drops_ones():
@@ -162,22 +171,27 @@ def test_product_splices_nested_products_in_place():
     nested = sp.Mul(y, z, evaluate=False)
     assert product(x, nested, w).args == (x, y, z, w)
     assert product(sp.Mul(z, y, evaluate=False), x).args == (z, y, x)
-    assert product(x, 2 * y).args == (x, 2, y)  # a positive coefficient is spliced too
+    assert product(x, 2 * y).args == (2, x, y)  # a coefficient is spliced too, to the front
     assert product(x, sp.Mul(1, y, evaluate=False)).args == (x, y)  # and its 1 dropped
 
 
-@pytest.mark.parametrize("factor", [-y * z, sp.Mul(-1, y, evaluate=False), sp.Rational(-1, 2) * y,
-                                    sp.Float(-2.5) * y * z], ids=str)
-def test_product_keeps_a_negative_coefficient_whole(factor):
+@pytest.mark.parametrize("factor,args", [(-y * z, (-1, x, y, z)), (sp.Mul(-1, y, evaluate=False), (-1, x, y)),
+                                         (sp.Rational(-1, 2) * y, (sp.Rational(-1, 2), x, y)),
+                                         (sp.Float(-2.5) * y * z, (sp.Float(-2.5), x, y, z))], ids=str)
+def test_product_moves_a_negative_coefficient_to_the_front(factor, args):
     assert isinstance(factor, sp.Mul) and factor.args[0].is_negative
-    assert product(x, factor).args == (x, factor)
+    assert product(x, factor).args == args  # -x y, never x (-y) nor -1·x·y in the middle
 
 
 @pytest.mark.parametrize("factor", [y / z, y / z**2, y / sp.sqrt(z), sp.Mul(2, y, sp.Pow(z, -1), evaluate=False)],
                          ids=str)
 def test_product_keeps_a_division_whole(factor):
     assert isinstance(factor, sp.Mul)
-    assert product(x, factor).args == (x, factor)
+    made = product(x, factor)
+    if factor.args[0] == 2:  # its number goes to the front, the fraction stays whole
+        assert made.args == (2, x, sp.Mul(y, sp.Pow(z, -1), evaluate=False))
+    else:
+        assert made.args == (x, factor)
 
 
 class _Trap(sp.Function):
@@ -209,7 +223,7 @@ def test_product_of_a_40_deep_nested_sum_asks_no_assumptions():
     deep = _deep_sum(40)
     result = product(x, sp.Mul(2, deep, evaluate=False), sp.Mul(-1, deep, evaluate=False), deep / z,
                      sp.Mul(deep, y, evaluate=False), deep)
-    assert result.args == (x, 2, deep, sp.Mul(-1, deep, evaluate=False), deep / z, deep, y, deep)
+    assert result.args == (-2, x, deep, deep, deep / z, deep, y, deep)
     depth, inner = 0, result.args[2]
     while isinstance(inner, sp.Sum):
         assert len(inner.limits) == 1

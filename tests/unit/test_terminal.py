@@ -44,16 +44,16 @@ def sections(rendered: str) -> dict[str, list[str]]:
 def test_a_hand_made_block_renders_exactly(derivation):
     s = derivation.network.symbols
     block = Block(BlockKey.layer(1), "A block", (
-        Step(s.cost, s.a[1, s.j], Rule.DEFINITION, "first"),
-        Step(s.cost, s.z[1, s.j], Rule.SUBSTITUTION, "second", (COST,)),
+        Step(s.cost, s.a[1, 0], Rule.DEFINITION, "first"),  # a free index on the right only is refused
+        Step(s.cost, s.z[1, 0], Rule.SUBSTITUTION, "second", (COST,)),
         Step(s.a[1, s.j], sp.Integer(2), Rule.SIMPLIFICATION, "third"),
     ))
     assert render_blocks([block], derivation) == "\n".join([
         "A block",
         "-------",
-        "(1) C_0 = a_j^(1)",
+        "(1) C_0 = a_0^(1)",
         "      definition: first",
-        "(2)     = z_j^(1)",  # same left-hand side: only "= rhs", the equals sign in the same column
+        "(2)     = z_0^(1)",  # same left-hand side: only "= rhs", the equals sign in the same column
         "      substitution: second (see: Derivative of the quadratic cost)",  # the reference by its title
         "(3) a_j^(1) = 2",
         "      simplification: third",
@@ -63,7 +63,7 @@ def test_a_hand_made_block_renders_exactly(derivation):
 def test_long_reasons_wrap_at_the_width_with_an_indent(derivation):
     s = derivation.network.symbols
     sentence = " ".join(["word"] * 60)
-    block = Block(BlockKey.layer(1), "Wrapped", (Step(s.cost, s.a[1, s.j], Rule.DEFINITION, sentence),))
+    block = Block(BlockKey.layer(1), "Wrapped", (Step(s.cost, s.a[1, 0], Rule.DEFINITION, sentence),))
     reason = render_blocks([block], derivation, width=50).splitlines()[3:]
     assert len(reason) > 1
     assert all(line.startswith("      ") and len(line) <= 50 for line in reason)
@@ -72,7 +72,7 @@ def test_long_reasons_wrap_at_the_width_with_an_indent(derivation):
 
 def test_a_reference_outside_the_derivation_is_shown_by_its_key(derivation):
     s = derivation.network.symbols
-    block = Block(BlockKey.layer(1), "T", (Step(s.cost, s.a[1, s.j], Rule.DEFINITION, "x",
+    block = Block(BlockKey.layer(1), "T", (Step(s.cost, s.a[1, 0], Rule.DEFINITION, "x",
                                                  (BlockKey.activation("tanh"),)),))
     assert "(see: activation:tanh)" in render_blocks([block], derivation)
 
