@@ -364,7 +364,7 @@ CASES: list[tuple[list, int, bytes | None]] = [
     # --- steps --check: too big to expand ---------------------------------------------------
     (["steps", "--layers", "784", "100", "10", "--check"], BAD, None),
     (["steps", "--layers", "16", "16", "16", "--check"], BAD, None),
-    (["steps", "--layers", "2", "2", "2", "2", "2", "2", "2", "2", "--check"], BAD, None),
+    (["steps", "--layers", "8", "8", "8", "8", "8", "--check"], BAD, None),  # 256 weights x 4 layers > 800
     # --- spec files -------------------------------------------------------------------------
     (["sheet", "{d}/missing.toml", "--tex-only"], BAD, None),
     (["sheet", "{d}/folder", "--tex-only"], BAD, None),
