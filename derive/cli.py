@@ -388,6 +388,14 @@ def _document_inputs(args: argparse.Namespace) -> tuple["Network", str | None, A
     values = _with_learning_rate(spec.values if spec is not None else None, args.learning_rate)
     if args.out is not None:
         check_name(args.out)
+    if values is not None:  # a symbol named like the notation's letters: refused before the directory is made
+        from derive.numeric.worked import check_symbol_names
+
+        check_symbol_names(net, values)
+    if getattr(args, "graph", False):  # no numbers, too big, or a symbol named like a node: the same
+        from derive.documents.sheet import graph_of
+
+        graph_of(net, values)
     return net, title, values, _output_dir(args.out_dir, "--out-dir")
 
 
@@ -1110,7 +1118,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         except SystemExit as stop:  # --help, --version, or a usage error (already one line on stderr)
             sys.stdout.flush()
             return stop.code if isinstance(stop.code, int) else 2
-        code = args.run(args)
+        from derive.documents.files import announce_signals, cleanup_on_signals
+
+        if is_command:
+            announce_signals()
+        with cleanup_on_signals():  # SIGTERM/SIGHUP/SIGINT: every scratch file, temporary and child goes first
+            code = args.run(args)
         sys.stdout.flush()  # a closed pipe shows here, inside the handlers below
         if is_command:
             # The process ends now: let the exit skip the final collection over SymPy's ~10^5

@@ -17,6 +17,7 @@ timeouts, crashes, and a caller that stops iterating early.
 """
 from __future__ import annotations
 
+import ctypes
 import faulthandler
 import gc
 import os
@@ -51,6 +52,24 @@ class InternalError(Exception):
 
 
 # The child ------------------------------------------------------------------------------------
+_PR_SET_PDEATHSIG = 1
+try:  # looked up once, in the parent: a forked child (or a Popen preexec_fn) only calls it
+    _prctl = ctypes.CDLL(None, use_errno=True).prctl
+except (OSError, AttributeError):  # pragma: no cover - not Linux
+    _prctl = None
+
+
+def die_with_parent(signum: int = signal.SIGKILL, parent: int | None = None) -> None:
+    """In a child: the kernel sends it ``signum`` when the thread that forked it ends, so that a
+    parent killed with SIGKILL (no clean-up of its own runs) leaves no child working on (Linux
+    PR_SET_PDEATHSIG; a no-op elsewhere). ``parent``: the pid expected as the parent; if it is
+    already gone (it died before the call), the signal is sent at once."""
+    if _prctl is None or _prctl(_PR_SET_PDEATHSIG, int(signum), 0, 0, 0) != 0:
+        return
+    if parent is not None and os.getppid() != parent:
+        os.kill(os.getpid(), signum)
+
+
 def _address_space() -> int:
     """The current size of this process's address space in bytes (0 when unknown)."""
     try:
@@ -166,6 +185,7 @@ class _Job:
 def _start(index: int, fn: Callable, args: tuple, seconds: float, memory: int | None, what: str,
            running: dict[int, _Job]) -> _Job:
     read_fd, write_fd = os.pipe()
+    parent = os.getpid()
     try:
         pid = os.fork()
     except BaseException:
@@ -173,6 +193,7 @@ def _start(index: int, fn: Callable, args: tuple, seconds: float, memory: int | 
         os.close(write_fd)
         raise
     if pid == 0:  # the child
+        die_with_parent(signal.SIGKILL, parent)  # a judge has nothing to clean up: it dies with the parent
         os.close(read_fd)
         _child(write_fd, list(running), fn, args, seconds, memory, what)
     os.close(write_fd)

@@ -15,6 +15,15 @@
   directories are removed and child process groups (TeX) are ended on every exit: normal return,
   exception, ``atexit``, and SIGINT/SIGTERM/SIGHUP (the handler cleans up, then does what the
   previous handler would have done: KeyboardInterrupt for SIGINT, death by the signal otherwise).
+* SIGKILL runs none of this, so children die with their parent: :func:`worker_initializer` (pool
+  workers) and ``limits.die_with_parent`` (the judges) ask the kernel for a signal when the parent
+  dies (PR_SET_PDEATHSIG), and :func:`run_process_group` with ``scratch`` puts a guard at the head of
+  TeX's group that then ends the group and removes the scratch directory.
+* :func:`check_replaceable`: outputs replace a *name*: a symbolic link is replaced, never followed
+  (its target is not modified), a hard link's other names keep the old file; a device, FIFO or socket
+  at the name is refused (never opened, never replaced: ``--out /dev/null`` as root must not replace it).
+* :func:`spreadsheet_safe`: a CSV cell that a spreadsheet reads as text, never as a formula (every CSV
+  derive writes goes through it: grades.csv).
 """
 from __future__ import annotations
 
@@ -25,9 +34,12 @@ import errno
 import hashlib
 import itertools
 import os
+import re
 import shutil
 import signal
+import stat
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -35,6 +47,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 from derive.errors import DeriveError
+from derive.limits import die_with_parent
 
 try:
     import fcntl
@@ -64,6 +77,7 @@ def write_atomic(path: str | os.PathLike, data: str | bytes, *, fsync: bool = Fa
     """
     path = Path(path)
     payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    check_replaceable(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with deferred_signals():  # created and registered for removal, or not created at all
@@ -89,6 +103,25 @@ def write_atomic(path: str | os.PathLike, data: str | bytes, *, fsync: bool = Fa
     if fsync:
         _fsync_directory(path.parent)
     return path
+
+
+_KINDS = {stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device", stat.S_IFIFO: "a FIFO (named pipe)",
+          stat.S_IFSOCK: "a socket"}
+
+
+def check_replaceable(path: str | os.PathLike) -> None:
+    """Refuse (one line) an output name that holds a device, a FIFO or a socket: derive writes by
+    renaming a new file over the name, which would replace /dev/null itself, and it never opens such
+    a thing for writing (a FIFO nobody reads blocks forever). A symbolic link is fine: the rename
+    replaces the link, never the file it points to; a directory is refused where the rename fails."""
+    try:
+        mode = os.lstat(path).st_mode
+    except (OSError, ValueError):
+        return  # nothing there (or unreachable: the write itself says why)
+    kind = _KINDS.get(stat.S_IFMT(mode))
+    if kind is not None:
+        raise DeriveError(f"cannot write {path}: it is {kind}, not a regular file; derive replaces its outputs "
+                          "by renaming a new file over the name, so give the name of a file")
 
 
 def _unlink(path: str) -> None:
@@ -221,12 +254,29 @@ def _remove_leftovers(target: Path) -> None:
     prefix = _temp_prefix(target.name)
     with contextlib.suppress(OSError):
         for entry in target.parent.iterdir():
-            if entry.name.startswith((prefix + "new-", prefix + "old-")) and entry.is_dir():
-                shutil.rmtree(entry, ignore_errors=True)
+            if entry.name.startswith((prefix + "new-", prefix + "old-")):
+                _remove_entry(entry)
+
+
+def _remove_entry(path: Path) -> None:
+    """Remove a directory tree, or a symbolic link (never what it points to)."""
+    if path.is_symlink():
+        _unlink(str(path))
+    elif path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def _swap_in(staging: Path, target: Path) -> None:
-    """Put ``staging`` at ``target``; afterwards ``staging`` is gone and the old ``target`` removed."""
+    """Put ``staging`` at ``target``; afterwards ``staging`` is gone and the old ``target`` removed.
+
+    A symbolic link at ``target`` is replaced as a name: the directory it points to is left as it was."""
+    if target.is_symlink():
+        if not _exchange(staging, target):  # where names cannot be exchanged: a moment without the name
+            os.unlink(target)
+            os.rename(staging, target)
+            return
+        _unlink(str(staging))  # now the old link
+        return
     if not target.exists():
         try:
             os.rename(staging, target)  # also replaces an empty directory created meanwhile
@@ -305,6 +355,13 @@ _depth = 0
 _deferring = 0
 _pending: list[int] = []
 _handling = False
+_announcing: int | None = None  # the pid that prints 'derive: stopped by SIGTERM' (see announce_signals)
+
+
+def announce_signals() -> None:
+    """This process (the command line's) says in one line on stderr that SIGTERM/SIGHUP stopped it."""
+    global _announcing
+    _announcing = os.getpid()
 
 
 def _on_signal(signum: int, frame) -> None:
@@ -323,6 +380,9 @@ def _on_signal(signum: int, frame) -> None:
     if callable(previous):
         previous(signum, frame)  # SIGINT: Python's default handler raises KeyboardInterrupt
         return
+    if _announcing == os.getpid():  # the command itself (not a worker): say why it stops, in one line
+        with contextlib.suppress(OSError, ValueError):
+            os.write(2, f"derive: stopped by {signal.Signals(signum).name}\n".encode())
     signal.signal(signum, signal.SIG_DFL)  # die by the signal, as without us
     os.kill(os.getpid(), signum)
     time.sleep(1)
@@ -339,6 +399,13 @@ def install_signal_handlers() -> None:
             continue  # ours already, or ignored on purpose (nohup)
         _previous[signum] = current
         signal.signal(signum, _on_signal)
+
+
+def worker_initializer(parent: int | None = None) -> None:
+    """For pool workers (``parent``: the pool's pid): SIGTERM when the parent dies, even by SIGKILL,
+    and clean-up on signals."""
+    die_with_parent(signal.SIGTERM, parent)
+    install_signal_handlers()
 
 
 def _restore_signal_handlers() -> None:
@@ -416,17 +483,53 @@ def kill_process_group(process: subprocess.Popen) -> None:
             os.killpg(process.pid, signal.SIGKILL)
 
 
-def run_process_group(command: Sequence[str], *, timeout: float | None = None,
+# A small guard leads the group when the caller may be killed outright (SIGKILL runs no clean-up of
+# ours): the kernel sends it SIGTERM when its parent dies (PR_SET_PDEATHSIG, which a grandchild such
+# as latexmk's pdflatex would not inherit); it then ends the whole group, removes ``scratch`` and
+# leaves. Run normally, it only waits for the command and passes on its status.
+_GUARD = r"""
+import os, shutil, signal, subprocess, sys, time
+parent, scratch, command = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+orphaned = False
+def stop(signum=None, frame=None):
+    global orphaned
+    orphaned = True
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    os.killpg(0, signal.SIGTERM)
+signal.signal(signal.SIGTERM, stop)
+child = subprocess.Popen(command)
+if orphaned or os.getppid() != parent:
+    stop()
+code = child.wait()
+if orphaned:
+    for _ in range(100):
+        shutil.rmtree(scratch, ignore_errors=True)
+        if not os.path.lexists(scratch):
+            break
+        time.sleep(0.02)
+    os.killpg(0, signal.SIGKILL)
+sys.exit(code if code >= 0 else 128 - code)
+"""
+
+
+def run_process_group(command: Sequence[str], *, timeout: float | None = None, scratch: Path | None = None,
                       **popen: object) -> subprocess.CompletedProcess:
     """Run ``command`` in its own process group (its own session), capturing text output.
 
     The whole group (the command and everything it starts) is killed on timeout
-    (subprocess.TimeoutExpired is raised), on an exception, and on any exit of this process.
+    (subprocess.TimeoutExpired is raised), on an exception, and on any exit of this process. With
+    ``scratch`` (the command's working directory), also when this process is killed with SIGKILL:
+    a guard (``_GUARD``) then ends the group and removes ``scratch``.
     """
+    parent = os.getpid()
+    if scratch is not None:
+        command = [sys.executable, "-I", "-S", "-c", _GUARD, str(parent), os.fspath(scratch), *command]
     with deferred_signals():  # started and registered, or not started at all
         process = subprocess.Popen(command, start_new_session=True, stdin=subprocess.DEVNULL,
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                   errors="replace", **popen)
+                                   errors="replace",
+                                   preexec_fn=(lambda: die_with_parent(signal.SIGTERM, parent))
+                                   if scratch is not None else None, **popen)
         token = register_cleanup(lambda: _end_group(process, wait=False))
     try:
         stdout, stderr = process.communicate(timeout=timeout)
@@ -464,3 +567,38 @@ def terminate_processes(processes: Sequence, grace: float = 10.0) -> None:
     for process in sentinels.values():
         with contextlib.suppress(Exception):
             process.kill()
+
+
+# Cells safe to open in a spreadsheet --------------------------------------------------------------
+# What makes Excel, LibreOffice or Google Sheets evaluate a cell (OWASP, "CSV Injection"): a first
+# character = + - @, a tab or a line break, also after leading spaces or quotes; their full-width and
+# small forms (＝ ＋ － ＠, ﹦ ﹢ ﹣ ﹫) and the minus sign − are read as the same by some of them. A leading '
+# is the spreadsheets' own mark for text, so a cell that starts with one is safe, and so is a safe cell
+# made safe again (spreadsheet_safe(spreadsheet_safe(x)) == spreadsheet_safe(x)).
+FORMULA_TRIGGERS = frozenset("=+-@\t\r\n" "\uff1d\uff0b\uff0d\uff20" "\ufe66\ufe62\ufe63\ufe6b" "\u2212")
+# quotes a spreadsheet may skip before the sign (whitespace too); not ', which marks the rest as text
+_SKIPPED = frozenset("\"\u2018\u2019\u201a\u201c\u201d\u201e\uff02\uff07")
+_PLAIN_NUMBER = re.compile(r" *[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)? *")  # -0.0286, -3, +1.5e-3
+TEXT_PREFIX = "'"
+
+
+def spreadsheet_safe(cell: object) -> object:
+    """``cell`` as a spreadsheet should show it: text that would be read as a formula gets a leading
+    single quote (the spreadsheet's own "this is text" mark), anything else is returned unchanged, so a
+    plain number such as -0.0286 stays a number. Why: a student named =HYPERLINK(...) must not run
+    when the instructor opens grades.csv."""
+    if isinstance(cell, str) and reads_as_formula(cell):
+        return TEXT_PREFIX + cell
+    return cell
+
+
+def reads_as_formula(text: str) -> bool:
+    """Whether a spreadsheet may evaluate ``text`` (a plain decimal number is not a formula)."""
+    if _PLAIN_NUMBER.fullmatch(text):
+        return False
+    for character in text:
+        if character in FORMULA_TRIGGERS:
+            return True
+        if not (character.isspace() or character in _SKIPPED):
+            return False
+    return False

@@ -207,7 +207,8 @@ def _run(source: str, work: Path, engine: str, env: dict, timeout: int) -> None:
     runs = 1 if shutil.which("latexmk") else 2  # plain pdflatex twice for references
     for _ in range(runs):
         try:
-            result = run_process_group(_command("sheet.tex", engine), cwd=work, env=env, timeout=timeout)
+            result = run_process_group(_command("sheet.tex", engine), cwd=work, env=env, timeout=timeout,
+                                       scratch=work)
         except subprocess.TimeoutExpired:
             raise TexFailed(f"TeX did not finish within {timeout} s") from None
         if result.returncode != 0:

@@ -7,7 +7,8 @@ decided by values at points drawn fresh for every judgement from the operating s
 source: exact rational inputs, weights, biases and targets, every activation to 60 digits
 (``evaluate.PointValues``), on the full index ranges the question defines, with the kinks of
 ReLU-like activations seen from both sides. A value that is infinite or undefined equals nothing;
-a node index outside its layer is an error in the answer.
+a node index outside its layer is an error in the answer, and so is a sum over one of the question's
+own free indices (whatever its range: on one output node a sum over j has one term).
 
 A wrong answer is compared with the key after the usual slips (a sign, the factor 2, g' left out,
 a_j for a_k, w_kj, the downstream sum forgotten), so the feedback names the slip only when the
@@ -19,7 +20,7 @@ from __future__ import annotations
 import enum
 import random
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import TYPE_CHECKING, Callable, Iterator
 
@@ -31,7 +32,7 @@ from derive.errors import DeriveError
 from derive.evaluate.points import DIGITS as EVALUATION_DIGITS
 from derive.evaluate.points import NotFinite, OutOfRange, PointValues, TooLarge, close, prepared
 from derive.evaluate.exact import covering, index_ranges, kink_coverage, prime_function, primes_as_functions
-from derive.read.latex import Context, LatexInputError, Member, read_chain
+from derive.read.latex import Context, IndexMisuse, LatexInputError, Member, read_chain
 from derive.limits import InternalError, run_limited
 
 if TYPE_CHECKING:
@@ -65,6 +66,7 @@ class Mistake(str, enum.Enum):
     FORGOTTEN_SUM = "forgotten-downstream-sum"
     FORGOTTEN_INNER = "forgotten-inner-derivative"
     FREE_INDEX = "free-index"
+    INDEX_MISUSE = "index-misuse"  # a sum over the question's own index, or inside another sum over the same
     INDEX_OUT_OF_RANGE = "index-out-of-range"
     NOT_AN_ANSWER = "not-an-answer"
     NOT_FINITE = "not-finite"
@@ -149,7 +151,7 @@ def shown(expr: sp.Expr, net: "Network") -> str:
 def parse_student(latex: str, expected: Expected) -> list[sp.Expr]:
     """The members of the answer that must each equal the key (a left-hand side that names the
     quantity asked for is dropped). Raises LatexInputError for unreadable text."""
-    members = read_chain(latex, expected.context, numbers=expected.numeric)
+    members = read_chain(latex, reading_context(expected), numbers=expected.numeric)
     return [m.expr for m in _answer_members(members, expected)]
 
 
@@ -198,6 +200,26 @@ def _forbidden(expr: sp.Expr, expected: Expected) -> None:
 def _free_indices(expr: sp.Expr) -> set:
     bound = {lim[0] for s in expr.atoms(sp.Sum) for lim in s.limits}
     return {i for atom in expr.atoms(sp.Indexed) for i in atom.indices if i.is_Symbol and i not in bound}
+
+
+def reading_context(expected: Expected) -> Context:
+    """The question's context, told the question's own free indices: an answer may not sum over them
+    (on a network with one output, a sum over j has one term and would otherwise pass unnoticed)."""
+    if expected.numeric or expected.context.variable_z:
+        return expected.context
+    question = _question_indices(expected)
+    owners = tuple((str(index), _owner(index, question, expected))
+                   for index in sorted(_free_indices(question), key=str))
+    return replace(expected.context, own_indices=owners) if owners else expected.context
+
+
+def _owner(index: sp.Symbol, question: sp.Expr, expected: Expected) -> str:
+    """The quantity of the question that carries ``index``, without its layer: w_jk for ∂C_0/∂w_jk^(2)
+    (the quantity asked for first, and of its quantities the one with the most free indices)."""
+    asked = [q for a in expected.asked[:1] for q in a.atoms(sp.Indexed) if index in q.indices]
+    candidates = asked or [q for q in question.atoms(sp.Indexed) if index in q.indices]
+    best = max(candidates, key=lambda q: (sum(i.is_Symbol for i in q.indices), str(q)))
+    return shown(best, expected.context.net).split("^")[0]
 
 
 def _question_indices(expected: Expected) -> sp.Expr:
@@ -514,6 +536,8 @@ def judge_here(latex: str, expected: Expected, rng: random.Random | None = None)
 def _judge_safely(latex: str, expected: Expected, rng: random.Random) -> Verdict:
     try:
         return _judge(latex, expected, rng)
+    except IndexMisuse as error:  # readable, but an error in the answer
+        return Verdict(Status.WRONG, str(error), Mistake.INDEX_MISUSE)
     except LatexInputError as error:
         return Verdict(Status.UNREADABLE, str(error))
     except _Refusal as refusal:
@@ -527,7 +551,7 @@ def _judge_safely(latex: str, expected: Expected, rng: random.Random) -> Verdict
 
 
 def _judge(latex: str, expected: Expected, rng: random.Random) -> Verdict:
-    members = _answer_members(read_chain(latex, expected.context, numbers=expected.numeric), expected)
+    members = _answer_members(read_chain(latex, reading_context(expected), numbers=expected.numeric), expected)
     for member in members:
         _forbidden(member.expr, expected)
     if expected.numeric:

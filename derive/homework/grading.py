@@ -6,7 +6,9 @@ Each answer is judged in its own forked child with the judge's time and memory c
 (``limits.run_each``), up to ``jobs`` at once; the parent builds every question's expected
 answer before the first fork, so the children inherit it instead of rebuilding it. The output
 repeats the four input columns and adds verdict, feedback and score (1 correct, 0 otherwise),
-in the input's order, written atomically.
+in the input's order, written atomically. A cell a spreadsheet would run as a formula (a student named
+=HYPERLINK(...), an answer -2+3) is written with a leading ' (``documents.files.spreadsheet_safe``);
+plain numbers stay numbers. The answers are judged as they came, before that.
 
 A row that cannot be graded (unknown version or question, empty answer, wrong number of
 fields) gets the verdict "unreadable" and a feedback saying why; the rest of the class is
@@ -30,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from derive.documents.files import check_replaceable, spreadsheet_safe
 from derive.errors import DeriveError
 from derive.limits import DEFAULT_MEMORY, InternalError, run_each
 
@@ -382,9 +385,14 @@ def write_grades(path: str | os.PathLike, rows: list[Row]) -> None:
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
             writer = csv.writer(out, lineterminator="\n")
+            # csv quotes a field with \n but not one with a lone \r (not in the line terminator), which a
+            # reader takes for the end of the row: such rows have every text field quoted
+            quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
             writer.writerow(OUTPUT_COLUMNS)
             for row in rows:
-                writer.writerow(row.fields + (row.verdict, row.feedback, int(row.verdict == "correct")))
+                cells = [spreadsheet_safe(cell) for cell in row.fields + (row.verdict, row.feedback)]
+                (quoted if any("\r" in cell for cell in cells) else writer).writerow(
+                    cells + [int(row.verdict == "correct")])
         os.chmod(temporary, 0o666 & ~_umask())
         os.replace(temporary, path)
     except BaseException:
@@ -418,6 +426,7 @@ def grade(key_or_dir: str | os.PathLike, answers: str | os.PathLike, out: str | 
         raise DeriveError(f"--out {out} would overwrite the answers file; choose another name")
     if out.is_dir():
         raise DeriveError(f"--out {out} is a directory; give a file name, e.g. {out / 'grades.csv'}")
+    check_replaceable(out)  # before any judging: --out /dev/null is refused, never replaced by a file
     keys = load_keys(key_or_dir)
     rows = read_answers(answers)
     summary = grade_rows(rows, keys, jobs or default_jobs(), progress=progress)

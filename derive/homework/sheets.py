@@ -21,12 +21,12 @@ from derive.homework.answers import last_digit_unit
 from derive.homework.questions import FACTORS, KINDS, Question, Version, chain_factors, check_kinds, make_version
 from derive.documents.files import (
     cleanup_on_signals,
-    install_signal_handlers,
     output_lock,
     register_cleanup,
     staged_directory,
     terminate_processes,
     unregister_cleanup,
+    worker_initializer,
     write_atomic,
 )
 from derive.documents.sheet import checked_note, template_environment
@@ -393,7 +393,8 @@ def _build_versions(seed: int, count: int, folder: Path, kinds: tuple[str, ...],
                 results.append(build_version(seed, number, folder, kinds, questions, title, tex_only, check))
                 advance()
         else:
-            with ProcessPoolExecutor(max_workers=jobs, initializer=install_signal_handlers) as pool:
+            with ProcessPoolExecutor(max_workers=jobs, initializer=worker_initializer,
+                                     initargs=(os.getpid(),)) as pool:
                 workers = lambda: list((getattr(pool, "_processes", None) or {}).values())  # noqa: E731
                 token = register_cleanup(lambda: terminate_processes(workers()))  # on a signal: end them first
                 try:

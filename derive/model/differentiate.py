@@ -302,7 +302,20 @@ def _piece_sets(pw: sp.Piecewise, var: sp.Symbol) -> list[sp.Set] | None:
             taken = taken | where
     except (NotImplementedError, TypeError, ValueError):
         return None
-    return sets
+    return sets if all(_plain(where) for where in sets) else None
+
+
+def _plain(where: sp.Set) -> bool:
+    """Intervals and points with numeric ends: what a condition var > a, var <= b, var = c can say.
+
+    A piece SymPy can only describe implicitly (a ConditionSet, as for e^z > max(z, 0)) is not."""
+    if isinstance(where, sp.Union):
+        return all(_plain(arg) for arg in where.args)
+    if isinstance(where, sp.Interval):
+        return all(end.is_number for end in (where.inf, where.sup))
+    if isinstance(where, sp.FiniteSet):
+        return all(p.is_number and p.is_real for p in where.args)
+    return where in (sp.S.EmptySet, sp.S.Reals)
 
 
 def _pieces(where: sp.Set) -> list[sp.Set]:

@@ -40,6 +40,17 @@ class _ArrayPrinter(NumPyPrinter):
     def _print_Rational(self, expr) -> str:
         return repr(float(expr))
 
+    def _print_Max(self, expr) -> str:
+        return self._nested("numpy.maximum", expr.args)
+
+    def _print_Min(self, expr) -> str:
+        return self._nested("numpy.minimum", expr.args)
+
+    def _nested(self, ufunc: str, args: tuple) -> str:
+        """f(a, f(b, c)): SymPy's printer writes functools.reduce, which the generated module does not import."""
+        first, *rest = args
+        return self._print(first) if not rest else f"{ufunc}({self._print(first)}, {self._nested(ufunc, tuple(rest))})"
+
     def _print_Function(self, expr) -> str:
         """sigma(u) in a derivative kept in the user's sigma (SiLU'): the stable helper of STABLE_SIGMOID."""
         if expr.func == SIGMA:

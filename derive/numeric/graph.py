@@ -297,7 +297,9 @@ def computational_graph(net: "Network", values: "Values") -> ComputationalGraph:
             walker.known[s.a[layer, j]] = a_id
     loss = walker.walk(expand_sums(net.cost_definition()), symbol=s.cost)
     renames = {sp.Symbol("s_1"): sp.Symbol("s")} if walker.intermediate == 1 else {}
-    return _evaluated(net, walker, loss, renames, point_from_values(net, values))
+    names = ["s"] if renames else [f"s_{i}" for i in range(1, walker.intermediate + 1)]
+    reserved = {name: f"the graph's node {name}" for name in names}
+    return _evaluated(net, walker, loss, renames, point_from_values(net, values, reserved))
 
 
 def _evaluated(net: "Network", walker: _Walker, loss: str, renames: dict, point: dict) -> ComputationalGraph:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Callable
 
 import sympy as sp
 
+from derive.errors import DeriveError
 from derive.model.costs import check_targets
 
 from derive.evaluate.exact import Model, expand_sums, function_values, primes_as_functions
@@ -114,7 +115,37 @@ class WorkedExample:
         return max(diffs) if diffs else None
 
 
-def point_from_values(net: "Network", values: "Values") -> dict:
+def check_symbol_names(net: "Network", values: "Values", reserved: dict[str, str] | None = None) -> None:
+    """Refuse a symbol among the values that prints exactly as another quantity the network's formulas
+    name: an input x_k or target y_j (except as that very input or target), the cost C_0 (and C), the
+    learning rate eta (except as the learning rate), lambda with L2, an activation's function (sigma),
+    and ``reserved`` (the computational graph's intermediate nodes). Weights and biases are always
+    written with their layer (w_00^(1)), so a bare "w" or "w_00" is fine. One DeriveError line."""
+    nt = net.notation
+    taken = {f"{nt.input}_{k}": (f"the input {nt.input}_{k}", f"values.x[{k}]") for k in range(net.size(0))}
+    taken.update({f"{nt.target}_{j}": (f"the target {nt.target}_{j}", f"values.y[{j}]")
+                  for j in range(net.size(net.L))})
+    taken.update({nt.cost: ("the cost", None), nt.total_cost: ("the cost over n samples", None),
+                  nt.learning_rate: ("the learning rate", "values.learning_rate")})
+    if net.l2 is not None:
+        taken[nt.regularisation] = ("the L2 parameter", None)
+    for act in net.activations:
+        for function in (act.function, *(helper for helper, _ in act.helpers)):
+            taken.setdefault(function.__name__, (f"the function {function.__name__}", None))
+    if nt.activation_names == "layer":
+        taken.setdefault(nt.activation, ("the activation function", None))
+    for name, what in (reserved or {}).items():
+        taken.setdefault(name, (what, None))
+    for where, value in values.symbols:
+        for symbol in sorted(value.free_symbols, key=str):
+            what, own_place = taken.get(str(symbol), (None, None))
+            if what is not None and where != own_place:
+                raise DeriveError(f"{where} is the symbol {symbol}, which the formulas already use for {what}; "
+                                  "the worked example would read wrongly, so name it otherwise (e.g. u, v or theta)")
+
+
+def point_from_values(net: "Network", values: "Values", reserved: dict[str, str] | None = None) -> dict:
+    check_symbol_names(net, values, reserved)
     s = net.symbols
     point = {s.x[k]: v for k, v in enumerate(values.x)}
     point.update({s.y[j]: v for j, v in enumerate(values.y)})

@@ -21,7 +21,7 @@ from derive.notation.sums import IndexSum
 
 from derive.model.activations import SIGMA, Z
 from derive.errors import DeriveError
-from derive.limits import run_limited
+from derive.limits import DEFAULT_MEMORY, run_limited
 
 if TYPE_CHECKING:
     from derive.model.network import Network
@@ -40,6 +40,11 @@ class LatexInputError(DeriveError):
     """Input that cannot be read; the message says where."""
 
 
+class IndexMisuse(LatexInputError):
+    """A sum over an index that is not free to be summed: the question's own index, or the index of a
+    sum around it. Readable, but an error in the answer (the judge says wrong, not unreadable)."""
+
+
 @dataclass(frozen=True)
 class Context:
     """What the names in an answer refer to: the network, and the layer 'l' means (if any).
@@ -52,6 +57,15 @@ class Context:
     layer: int | None = None
     variable_z: bool = False
     bare_a: sp.Expr | None = None
+    what: str = "answer"  # what the text is, for messages: "answer", or "definition" when reading one
+    # the question's free node indices, each with the quantity it belongs to ((("j", "w_jk"), ("k", "w_jk")):
+    # a sum over one of them is refused whatever its range (on one output node, sum_j has one term)
+    own_indices: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def one(self) -> str:
+        """``what`` with its article: "an answer", "a definition"."""
+        return ("an " if self.what[0] in "aeiou" else "a ") + self.what
 
 
 @dataclass(frozen=True)
@@ -192,6 +206,7 @@ class _Parser:
         self.depth = 0
         self.abs_depth = 0
         self.limits_mode = 0  # inside a sum's limits: n means a layer size
+        self.open_sums: list[str] = []  # the indices of the sums whose body is being read
         self._was_number = False  # the factor just read was a plain number (2 3 is refused)
 
     # Plumbing ----------------------------------------------------------------------------------
@@ -217,7 +232,7 @@ class _Parser:
         start, stop = max(0, column - 18), min(len(src), column + 12)
         quote = ("…" if start > 0 else "") + " ".join(src[start:stop].split()) + ("…" if stop < len(src) else "")
         place = "at the end" if column >= len(src) else f"at column {column + 1}"
-        return LatexInputError(f"cannot read the answer {place}: {message} (in '{quote}')")
+        return LatexInputError(f"cannot read the {self.ctx.what} {place}: {message} (in '{quote}')")
 
     def expect(self, text: str, what: str) -> Token:
         if not self.at(text):
@@ -265,11 +280,11 @@ class _Parser:
         if t in (")", "]", "}"):
             return f"'{t}' closes a bracket that was never opened"
         if t in ("<", ">", r"\leq", r"\geq"):
-            return "an inequality is not an answer"
+            return f"an inequality is not {self.ctx.one}"
         if t == END_CASES:
             return "'\\end{cases}' closes a \\begin{cases} that was never opened"
         if t == "&":
-            return "an alignment '&' is not part of an answer (in \\begin{cases} it comes before a condition)"
+            return f"an alignment '&' is not part of {self.ctx.one} (in \\begin{{cases}} it comes before a condition)"
         if t == ",":
             return "unexpected ','; write decimals with a point, e.g. 0.0713"
         return f"unexpected '{t}'"
@@ -339,7 +354,7 @@ class _Parser:
             self._was_number = False
             base = self._power(base, self.superscript())
         if self.at("!"):
-            raise self.error("factorials are not part of an answer")
+            raise self.error(f"factorials are not part of {self.ctx.one}")
         return base
 
     def _power(self, base: sp.Expr, exponent: sp.Expr) -> sp.Expr:
@@ -353,7 +368,7 @@ class _Parser:
                 raise self.error(f"exponents must be numbers up to {MAX_EXPONENT} (or formulas)")
             if base.is_Rational and exponent.is_Rational and \
                     max(len(str(abs(base.p))), len(str(base.q))) * abs(exponent.p) > 4000:
-                raise self.error("that number is too large to be an answer")
+                raise self.error(f"that number is too large to be part of {self.ctx.one}")
         if self.at("^"):
             raise self.error("double superscript; use braces, e.g. a^{b^{c}}")
         return sp.Pow(base, exponent)
@@ -421,7 +436,7 @@ class _Parser:
         if t.kind == "cmd":
             return self.command()
         if t.kind == "end":
-            raise self.error("the answer stops in the middle (something is missing at the end)")
+            raise self.error(f"the {self.ctx.what} stops in the middle (something is missing at the end)")
         raise self.error(self._unexpected())
 
     def number(self) -> sp.Expr:
@@ -734,7 +749,7 @@ class _Parser:
         if name in _OPERATOR_NAMES:
             return self.call(self.head())
         if c == r"\cdots":
-            raise self.error("'\\cdots' is not part of an answer; write the sum with \\sum")
+            raise self.error(f"'\\cdots' is not part of {self.ctx.one}; write the sum with \\sum")
         raise self.error(f"unknown command {c}; {_KNOWN_FUNCTIONS}")
 
     def styled(self) -> sp.Expr:
@@ -1189,8 +1204,24 @@ class _Parser:
             raise self.error("a sum with a lower limit needs an upper one, e.g. \\sum_{i=0}^{n-1}")
         if self.tok.kind == "end" or self.at("+", "-", "=", "}", ")"):
             raise self.error("the sum has nothing to add up", start)
-        body = self.term()
+        self._check_sum_index(index, start)
+        self.open_sums.append(index.name)
+        try:
+            body = self.term()
+        finally:
+            self.open_sums.pop()
         return self._sum(body, index, lower, upper, start)
+
+    def _check_sum_index(self, index: sp.Symbol, start: Token) -> None:
+        """Refuse a sum over the question's own free index or over the index of a sum around it."""
+        column = self.where[min(start.pos, len(self.where) - 1)] + 1
+        owners = dict(self.ctx.own_indices)
+        if index.name in owners:
+            raise IndexMisuse(f"{index} is the question's own index ({owners[index.name]}); it cannot also be "
+                              f"summed over (the sum at column {column}); sum over another letter")
+        if index.name in self.open_sums:
+            raise IndexMisuse(f"the sum over {index} at column {column} is inside another sum over {index}; "
+                              "give the inner sum another letter")
 
     def _sum_index(self) -> sp.Symbol:
         token = self.advance()
@@ -1243,7 +1274,7 @@ class _Parser:
         if counted and lower == 1 and size is not None and upper == size:
             lower, upper = sp.Integer(0), sp.Integer(size - 1)  # nodes counted from 1 to n: every node
         if upper - lower + 1 > MAX_SUM_TERMS:
-            raise self.error(f"a sum of more than {MAX_SUM_TERMS} terms is not an answer", start)
+            raise self.error(f"a sum of more than {MAX_SUM_TERMS} terms is not {self.ctx.one}", start)
         if upper < lower:
             return sp.Integer(0)
         return IndexSum(body, (index, lower, upper))
@@ -1299,11 +1330,11 @@ def _index_layer_size(body: sp.Expr, index: sp.Symbol, net: "Network") -> int | 
 
 
 # Entry points --------------------------------------------------------------------------------------
-def _check_text(text: str) -> None:
+def _check_text(text: str, what: str = "answer") -> None:
     if not isinstance(text, str) or not text.strip():
-        raise LatexInputError("the answer is empty")
+        raise LatexInputError(f"the {what} is empty")
     if len(text) > MAX_CHARS:
-        raise LatexInputError(f"the answer is {len(text)} characters long; at most {MAX_CHARS} are read")
+        raise LatexInputError(f"the {what} is {len(text)} characters long; at most {MAX_CHARS} are read")
     bad = next((i for i, c in enumerate(text) if not (c.isprintable() or c in "\t\n\r")), None)
     if bad is not None:
         raise LatexInputError(f"unexpected control character at column {bad + 1}")
@@ -1322,7 +1353,7 @@ def _strip_math_delimiters(text: str) -> str:
 
 def read_chain(text: str, ctx: Context, numbers: bool = False) -> list[Member]:
     """The members of ``m0 = m1 ≈ …`` as SymPy expressions in the engine's notation (no time limit)."""
-    _check_text(text)
+    _check_text(text, ctx.what)
     normalised, where = _normalise(_strip_math_delimiters(text))
     parser = _Parser(normalised, text, where, ctx)
     members = parser.chain()
@@ -1362,11 +1393,13 @@ def _parse_single(text: str, ctx: Context) -> sp.Expr:
 
 
 # Definitions --------------------------------------------------------------------------------------
+DEFINITION = "definition"
 _ACTIVATION_LHS = re.compile(r"^\s*([A-Za-z])\s*\(\s*z\s*\)\s*$")
 
 
 def _split_definition(text: str, what: str, example: str) -> tuple[str, str]:
     """The two sides of 'lhs = rhs'; a condition z = 0 in \\begin{cases} may hold another '='."""
+    _check_text(text, DEFINITION)
     if text.count("=") != 1 and not (_ENVIRONMENT.search(text) and "=" in text):
         raise LatexInputError(f"write the {what} as one equation, e.g. {example}")
     lhs, _, rhs = text.partition("=")
@@ -1386,7 +1419,7 @@ def _parse_activation(text: str):
     match = _ACTIVATION_LHS.match(lhs)
     if not match:
         raise LatexInputError(f"the left-hand side must be g(z) (any one letter), got '{lhs.strip()}'")
-    expr = _parse_single(rhs, Context(_definition_network(), variable_z=True))
+    expr = _parse_single(rhs, Context(_definition_network(), variable_z=True, what=DEFINITION))
     if expr.free_symbols - {Z}:
         raise LatexInputError("an activation may use only z")
     if not expr.has(Z):
@@ -1394,6 +1427,24 @@ def _parse_activation(text: str):
     if any(isinstance(f, sp.core.function.AppliedUndef) and f.func != SIGMA for f in expr.atoms(sp.Function)):
         raise LatexInputError("an activation may use \\sigma, exp, ln, tanh and the like, not other activations")
     return defined_activation(match.group(1), expr)
+
+
+def _read_activation(text: str):
+    """The activation read, derived and rehearsed (derive.read.rehearsal): run in the limited child."""
+    from derive.read.rehearsal import rehearse_activation
+
+    activation = _parse_activation(text)
+    rehearse_activation(activation)
+    return activation
+
+
+def _read_cost(text: str):
+    """The cost read, derived and rehearsed (derive.read.rehearsal): run in the limited child."""
+    from derive.read.rehearsal import rehearse_cost
+
+    cost = _parse_cost(text)
+    rehearse_cost(cost)
+    return cost
 
 
 def _parse_cost(text: str):
@@ -1404,7 +1455,7 @@ def _parse_cost(text: str):
         raise LatexInputError(f"the left-hand side must be C_0, got '{lhs.strip()}'")
     net = _definition_network()
     s = net.symbols
-    expr = _parse_single(rhs, Context(net))
+    expr = _parse_single(rhs, Context(net, what=DEFINITION))
     factors = sp.Mul.make_args(expr)
     sums = [f for f in factors if isinstance(f, sp.Sum)]
     coefficient = sp.Mul(*(f for f in factors if not isinstance(f, sp.Sum)))
@@ -1423,21 +1474,31 @@ def _as_built(parse: Callable, text: str) -> bytes:
     return pickle.dumps(parse(text))
 
 
-def _limited_as_built(parse: Callable, text: str, seconds: float, what: str):
-    """``parse(text)`` in a time-limited child, its result unpickled as it was built.
+def _limited_as_built(parse: Callable, text: str, seconds: float, memory: int | None, what: str):
+    """``parse(text)`` in a time- and memory-limited child, its result unpickled as it was built.
 
     A derivation's steps are written unevaluated (2(a - y), z sigma(z)(1 - sigma(z)) in that order);
-    SymPy's unpickling rebuilds every expression, so it is done with evaluation off."""
-    data = run_limited(_as_built, parse, text, seconds=seconds, what=what)
-    with sp.evaluate(False):
-        return pickle.loads(data)
+    SymPy's unpickling rebuilds every expression, so it is done with evaluation off. A definition
+    read once is remembered: reading a spec again, or the same definition in several layers, is free."""
+    key = (parse, text)
+    if key not in _READ_DEFINITIONS:
+        data = run_limited(_as_built, parse, text, seconds=seconds, memory=memory, what=what)
+        with sp.evaluate(False):
+            _READ_DEFINITIONS[key] = pickle.loads(data)
+    return _READ_DEFINITIONS[key]
 
 
-def parse_activation(text: str, seconds: float = PARSE_SECONDS):
-    """'g(z) = <LaTeX>' as an Activation (time-limited parse, step-by-step derivative)."""
-    return _limited_as_built(_parse_activation, text, seconds, "reading the activation")
+_READ_DEFINITIONS: dict = {}
+DEFINITION_SECONDS = 20.0  # a definition is read, derived and rehearsed within the judge's caps
+DEFINITION_MEMORY = DEFAULT_MEMORY
 
 
-def parse_cost(text: str, seconds: float = PARSE_SECONDS):
-    """'C_0 = <LaTeX>' as a Cost (time-limited parse, step-by-step derivative)."""
-    return _limited_as_built(_parse_cost, text, seconds, "reading the cost")
+def parse_activation(text: str, seconds: float = DEFINITION_SECONDS, memory: int | None = DEFINITION_MEMORY):
+    """'g(z) = <LaTeX>' as an Activation: read, derived step by step and rehearsed on a small network
+    (derive.read.rehearsal) in a child limited to ``seconds`` and ``memory`` bytes."""
+    return _limited_as_built(_read_activation, text, seconds, memory, "deriving the activation's definition")
+
+
+def parse_cost(text: str, seconds: float = DEFINITION_SECONDS, memory: int | None = DEFINITION_MEMORY):
+    """'C_0 = <LaTeX>' as a Cost: read, derived and rehearsed like an activation (see parse_activation)."""
+    return _limited_as_built(_read_cost, text, seconds, memory, "deriving the cost's definition")

@@ -24,6 +24,7 @@ else:  # Python 3.10: the same parser, published as tomli
 # Spec files (TOML or JSON) --------------------------------------------------------------
 MAX_SPEC_BYTES = 1_000_000
 MAX_TITLE = 200
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")  # embeddings, overrides, isolates
 SPEC_KEYS = ("layers", "activation", "cost", "bias", "notation", "title", "values", "l2")
 VALUE_KEYS = ("x", "y", "weights", "biases", "learning_rate")
 
@@ -197,6 +198,9 @@ def check_text(value: object, what: str, limit: int = MAX_TITLE) -> str:
             raise DeriveError(f"{what} is not valid UTF-8 (at character {position}); check your terminal's encoding")
         if unicodedata.category(ch) == "Cc" and ch != "\t":
             raise DeriveError(f"{what} contains a control character (U+{ord(ch):04X} at character {position})")
+        if ch in BIDI_CONTROLS:  # they reorder the text around them: a title that shows other than it reads
+            raise DeriveError(f"{what} contains a bidirectional control character (U+{ord(ch):04X} at character "
+                              f"{position}); right-to-left scripts need none, delete it")
     return value
 
 

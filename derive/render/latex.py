@@ -30,7 +30,8 @@ class Tex(str):
 
 _SPECIALS = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
              "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
-             "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}", "\n": " ", "\r": " "}
+             "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}", "\n": " ", "\r": " ",
+             "`": r"\textasciigrave{}"}  # a backquote typed is one, not TeX's opening quote (`` would be “)
 
 
 # Symbols in sentences (derive's reasons: "σ'(z) = σ(z)·(1 − σ(z))", "(u^n)' = n·u^(n-1)·u'") are set as

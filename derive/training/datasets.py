@@ -35,6 +35,9 @@ MAX_ROWS = 100_000
 MAX_FEATURES = 1_000
 MAX_CLASSES = 100
 MAX_LABEL = 100  # characters of one class label
+# characters of one line, checked before the csv module splits it: 1,000 numbers and a label fit many times
+# over, and a 20 MB line of "1,1,1,..." is refused at once instead of becoming 10 million strings (700 MB)
+MAX_LINE = 100_000
 
 XOR_X = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
 XOR_LABELS = [0, 1, 1, 0]
@@ -181,7 +184,7 @@ def read_csv(path: str | Path) -> tuple[numpy.ndarray, numpy.ndarray, tuple[str,
     text, name = read_text_input(path, "data file", MAX_CSV_BYTES, stdin=False)
     if not text.strip():
         raise DeriveError(f"data file {name} is empty; it needs a header row and one row per sample")
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(_bounded_lines(io.StringIO(text, newline=""), name))
     header: list[str] | None = None
     rows: list[list[float]] = []
     names: list[str] = []
@@ -221,6 +224,15 @@ def read_csv(path: str | Path) -> tuple[numpy.ndarray, numpy.ndarray, tuple[str,
     index = {c: i for i, c in enumerate(classes)}
     labels = numpy.array([index[label] for label in names], dtype=int)
     return numpy.array(rows, dtype=float), labels, tuple(classes), tuple(header[:-1])
+
+
+def _bounded_lines(lines, name: str):
+    """The file's lines, each at most MAX_LINE characters (one DeriveError line for a longer one)."""
+    for number, line in enumerate(lines, 1):
+        if len(line) > MAX_LINE:
+            raise DeriveError(f"data file {name}, line {number} is {len(line):,} characters long; a line may have at "
+                              f"most {MAX_LINE:,} (a row holds at most {MAX_FEATURES:,} features and the label)")
+        yield line
 
 
 def _header(row: list[str], where: str) -> list[str]:

@@ -18,6 +18,7 @@ SPECIAL = {
     "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#", "%": r"\%",
     "_": r"\_", "^": r"\textasciicircum{}", "~": r"\textasciitilde{}",
     "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}",  # wrong glyphs in OT1 if left alone
+    "`": r"\textasciigrave{}",  # two backquotes are TeX's opening quotes (a ligature)
 }
 # Symbols of sentences ("σ'(z) = σ(z)·(1 − σ(z))") set as math, so pdflatex needs no Unicode font for them;
 # a Greek letter only where it stands alone (σ(z)), not in a Greek word.
@@ -31,7 +32,7 @@ MATH = {"·": r"\ensuremath{\cdot}", "²": r"\ensuremath{^{2}}", "³": r"\ensure
 # Escaped text is a sequence of these: an escape, a math symbol, or one character harmless in TeX's text mode.
 SAFE = re.compile("(?:" + "|".join(re.escape(v) for v in SPECIAL.values())
                   + r"|\\ensuremath\{\\?[A-Za-z]*\}|\\ensuremath\{(?:\^\{[23]\}|[-'])\}"
-                  + r"|[^\\{}$&#%_^~<>|\x00-\x1f\x7f])*")
+                  + r"|[^\\{}$&#%_^~<>|`\x00-\x1f\x7f])*")
 
 
 # escape -------------------------------------------------------------------------------------------
