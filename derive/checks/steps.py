@@ -29,6 +29,7 @@ from derive.evaluate.exact import (
     Model,
     random_point,
     assignments,
+    real_diff,
     covering_points,
     equal,
     expand_sums,
@@ -378,7 +379,7 @@ def check_gradients(net: "Network", mode: str = "symbolic", seed: int = 0,
     for kind, layer, param, assignment in _parameters(net):
         if layer not in wanted:
             continue
-        derivative = primes_as_functions(sp.diff(cost, param))
+        derivative = primes_as_functions(real_diff(cost, param))
         for model in models:
             truth = (settle(with_function_values(derivative.xreplace(model.point), model.functions))
                      if model is not None else derivative)

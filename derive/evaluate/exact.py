@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Callable, Iterator, TypeVar
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
+from derive.errors import DeriveError
 from derive.model.activations import Z
 
 if TYPE_CHECKING:
@@ -39,6 +40,18 @@ def expand_sums(expr: sp.Expr) -> sp.Expr:
     return expr
 
 
+def real_diff(expr: sp.Expr, var: sp.Expr, count: int = 1) -> sp.Expr:
+    """sympy.diff(expr, var, count) with every quantity real, as a network's are: |u - y|' is sign(u - y),
+    not SymPy's re/im terms for complex symbols (which no number can be put into)."""
+    quantities = expr.atoms(sp.Indexed) | {var}
+    reals = {q: sp.Dummy(real=True) for q in quantities}
+    written = expr.xreplace(reals)
+    plain = {q: sp.Dummy(real=True) for q in written.free_symbols if not q.is_real}
+    derivative = sp.diff(written.xreplace(plain), reals[var], count)
+    back = {d: q for q, d in (reals | plain).items()}
+    return derivative.xreplace(back)
+
+
 def activation_definitions(net: "Network") -> dict:
     defs: dict = {}
     for act in net.activations:
@@ -62,7 +75,11 @@ class Model:
     def __init__(self, net: "Network", rng: random.Random | None = None, point: dict | None = None) -> None:
         self.net, self.s = net, net.symbols
         self.point = point if point is not None else random_point(net, rng or random.Random(0))
-        self.values = self._forward_values()
+        try:
+            self.values = self._forward_values()
+        except OverflowError:  # e^{sqrt(e^{|z|})} through three layers: a number of millions of digits
+            raise DeriveError("the network's values grow too large to evaluate exactly (an activation such as "
+                              "e^{e^z} through several layers); use a gentler activation") from None
         self.functions = function_values(net)
         self._definitions: dict = {}
         self._derivatives: dict = {}
@@ -105,7 +122,8 @@ class Model:
         # a weight's or bias's change by gradient descent, by its definition: -eta dC_0/dw
         expr = expr.replace(lambda e: isinstance(e, sp.Indexed) and e.base in (s.dw, s.db),
                             lambda e: -s.eta * sp.Derivative(s.cost, (s.w if e.base == s.dw else s.b)[e.indices]))
-        expr = expr.replace(lambda e: isinstance(e, sp.Derivative), self._derivative_value)
+        # (g'(u) written Derivative(g(ξ), ξ) at ξ = u is a function's derivative, not the network's: primes below)
+        expr = expr.replace(lambda e: isinstance(e, sp.Derivative) and not _is_prime(e), self._derivative_value)
         return self._number(expr)
 
     def _number(self, expr: sp.Expr) -> sp.Expr:
@@ -123,7 +141,7 @@ class Model:
             if count == 1:
                 self._derivatives[d] = self._forward_derivative(d.expr, var)
             else:
-                self._derivatives[d] = self._number(sp.diff(self.local(d.expr, var), var, count))
+                self._derivatives[d] = self._number(real_diff(self.local(d.expr, var), var, count))
         return self._derivatives[d]
 
     def _forward_derivative(self, expr: sp.Expr, var: sp.Expr) -> sp.Expr:
@@ -155,7 +173,7 @@ class Model:
     def _partial(self, expr: sp.Expr, q: sp.Expr) -> sp.Expr:
         key = (expr, q)
         if key not in self._partials:
-            self._partials[key] = self._number(sp.diff(expr, q))
+            self._partials[key] = self._number(real_diff(expr, q))
         return self._partials[key]
 
 
@@ -390,6 +408,11 @@ def expanded_cost(net: "Network", concrete: bool) -> tuple[sp.Expr, dict]:
             model_defs[s.a[layer, j]] = with_activations(a, net) if concrete else a
     cost = expand_sums(net.cost_definition()).xreplace(model_defs)
     return cost, model_defs
+
+
+def _is_prime(d: sp.Derivative) -> bool:
+    """g'(u) written as the derivative of g by its own argument: Derivative(σ(ξ), ξ), Derivative(g(z), z)."""
+    return isinstance(d.expr, AppliedUndef) and d.variables == d.expr.args
 
 
 def primes_as_functions(expr: sp.Expr) -> sp.Expr:

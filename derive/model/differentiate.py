@@ -278,10 +278,15 @@ def _power_rule(expr: sp.Pow, var: sp.Symbol, b: _Build) -> Application:
 
 def _by_cases(expr: sp.Expr) -> sp.Piecewise:
     """|u|, max, min, sign and H written by cases (the conditions locate the kinks)."""
-    if isinstance(expr, sp.Abs):
-        u = expr.args[0]
-        return sp.Piecewise((u, u >= 0), (-u, True))
-    return expr.rewrite(sp.Piecewise)
+    try:
+        if isinstance(expr, sp.Abs):
+            u = expr.args[0]
+            return sp.Piecewise((u, u >= 0), (-u, True))
+        return expr.rewrite(sp.Piecewise)
+    except (TypeError, ValueError, KeyError, RecursionError, NotImplementedError):  # SymPy cannot order them
+        shown = sp.sstr(expr)
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        raise DeriveError(f"cannot write {shown} by cases: its arguments cannot be compared as real numbers") from None
 
 
 # Pieces and kinks ------------------------------------------------------------------------------------------
@@ -293,8 +298,8 @@ def _piece_sets(pw: sp.Piecewise, var: sp.Symbol) -> list[sp.Set] | None:
         for _, cond in pw.args:
             if cond == sp.true:
                 where: sp.Set = sp.S.Reals
-            elif cond.free_symbols != {var}:
-                return None
+            elif cond.free_symbols != {var} or not _rational_in(cond, var):
+                return None  # e^z > max(z, 0): SymPy's solvers could take minutes, and give an implicit set
             else:
                 where = cond.as_set().intersect(sp.S.Reals)
             where = where - taken
@@ -303,6 +308,12 @@ def _piece_sets(pw: sp.Piecewise, var: sp.Symbol) -> list[sp.Set] | None:
     except (NotImplementedError, TypeError, ValueError):
         return None
     return sets if all(_plain(where) for where in sets) else None
+
+
+def _rational_in(cond: sp.Basic, var: sp.Symbol) -> bool:
+    """Every comparison in ``cond`` is between rational functions of ``var`` (z > 0, 0.01 z >= z, z^2 < 1)."""
+    relations = cond.atoms(sp.core.relational.Relational)
+    return bool(relations) and all((r.lhs - r.rhs).is_rational_function(var) for r in relations)
 
 
 def _plain(where: sp.Set) -> bool:
@@ -560,7 +571,10 @@ def _differentiate(expr: sp.Expr, var: sp.Symbol, known_items: tuple, name: str,
 
 
 def _value_at(expr: sp.Expr, var: sp.Symbol, point: sp.Expr) -> sp.Expr:
-    value = expr.xreplace({var: point}).doit()
+    try:
+        value = expr.xreplace({var: point}).doit()
+    except (TypeError, ValueError):  # max(zoo, 1): the derivative is infinite or undefined at the kink
+        raise DeriveError(f"the derivative is not a real number at {var} = {point}, where the pieces meet") from None
     try:
         return sp.simplify(value)
     except (TypeError, ValueError, NotImplementedError):

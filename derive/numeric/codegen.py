@@ -64,14 +64,38 @@ def array_code(expr: sp.Expr, names: dict) -> str:
     exp(x) - 1 and log(1 + x) become expm1/log1p: softplus' = 1 - e^(-a) lost its relative
     accuracy for small a, which the complex-step check caught.
     """
-    expr = optimize(sp.sympify(expr).xreplace(names).doit(), [expm1_opt, log1p_opt])
-    return _ArrayPrinter({"fully_qualified_modules": True}).doprint(expr)
+    return _ArrayPrinter({"fully_qualified_modules": True}).doprint(_array_expression(expr, names))
+
+
+def _array_expression(expr: sp.Expr, names: dict) -> sp.Expr:
+    expr = _sigma_primes(sp.sympify(expr).xreplace(names).doit())
+    return optimize(expr, [expm1_opt, log1p_opt])
+
+
+def _sigma_primes(expr: sp.Expr) -> sp.Expr:
+    """σ'(u) that SymPy left as a Derivative (σ of an inner expression) written as σ(u)(1 - σ(u))."""
+    def written(d: sp.Expr) -> sp.Expr | None:
+        inner, point = (d.expr, d.point[0]) if isinstance(d, sp.Subs) else (d, None)
+        if not (isinstance(inner, sp.Derivative) and inner.expr.func == SIGMA and inner.derivative_count == 1):
+            return None
+        (var,) = inner.variables
+        if inner.expr.args[0] != var:
+            return None
+        u = var if point is None else point
+        return SIGMA(u) * (1 - SIGMA(u))
+
+    expr = expr.replace(lambda e: isinstance(e, (sp.Subs, sp.Derivative)) and written(e) is not None, written)
+    return expr.replace(lambda e: isinstance(e, sp.Subs), lambda e: e.doit())  # Subs(σ(ξ)(1 - σ(ξ)), ξ, u)
 
 
 def forward_code(act, z_name: str, analytic: bool = False) -> str:
     """NumPy code for g(z): the activation's stable form, or its printed definition (complex-safe)."""
     if (analytic and not act.vector) or not act.numpy_forward:  # softmax's stable form is analytic too
-        return array_code(act.definitions[act.function](sp.Symbol(z_name)), {})  # helpers written out
+        definition = act.definitions[act.function](sp.Symbol(z_name))  # helpers written out
+        code = array_code(definition, {})
+        if not _array_expression(definition, {}).free_symbols:  # ln(1)/e^z: a constant, one per sample and node
+            code = f"numpy.full_like({z_name}, {code})"
+        return code
     return act.numpy_forward.format(z=z_name)
 
 
@@ -175,7 +199,10 @@ def _gradient_lines(net: "Network") -> list[Line]:
                       f"δ_j^({L}) = {text(out, nt)} = a_j (∂C_0/∂a_j - Σ_i ∂C_0/∂a_i a_i), divided by the batch "
                       "size")]
     else:
-        lines = [Line(f"D{L} = ({array_code(out, names)}) / X.shape[0]",
+        code = array_code(out, names)
+        if not _array_expression(out, names).free_symbols:  # a constant δ (g' = 0): still one per sample and node
+            code = f"numpy.full_like(Z{L}, {code})"
+        lines = [Line(f"D{L} = ({code}) / X.shape[0]",
                       f"δ_j^({L}) = {text(out, nt)}, divided by the batch size (the cost is a mean)")]
     for layer in range(L, 0, -1):
         prev = f"A{layer - 1}"

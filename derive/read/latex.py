@@ -1426,7 +1426,55 @@ def _parse_activation(text: str):
         raise LatexInputError("the activation does not depend on z")
     if any(isinstance(f, sp.core.function.AppliedUndef) and f.func != SIGMA for f in expr.atoms(sp.Function)):
         raise LatexInputError("an activation may use \\sigma, exp, ln, tanh and the like, not other activations")
+    _check_real(expr, "activation")
+    _check_real_values(expr, [{Z: z} for z in SAMPLE_Z], "activation", "an activation must give a real number for "
+                       "every real z")
     return defined_activation(match.group(1), expr)
+
+
+SAMPLE_Z = (-3, -1, sp.Rational(-1, 2), sp.Rational(1, 2), 1, 3)  # where a definition must be real (0 aside: 1/z)
+SAMPLE_COST = [(a, y) for a in (sp.Rational(1, 4), sp.Rational(3, 4)) for y in (0, sp.Rational(1, 2), 1)]
+
+
+def _check_real_values(expr: sp.Expr, points: list[dict], kind: str, rule: str) -> None:
+    """Refuse a definition that is not a real number at one of ``points`` (ln(-e^z), e^{sqrt z} at z = -1)."""
+    try:
+        written = expr.replace(SIGMA, lambda u: 1 / (1 + sp.exp(-u)))
+    except (TypeError, ValueError):  # max(ln(-1) + 1, z): SymPy cannot compare an imaginary argument
+        raise LatexInputError(f"the {kind} is not a real number; {rule}") from None
+    for point in points:
+        try:
+            value = sp.N(written.xreplace(point), 15)
+        except (TypeError, ValueError, ArithmeticError):  # max(i, 1) cannot even be formed
+            value = sp.nan
+        if value.is_real is False or value.has(sp.I, sp.zoo, sp.nan):
+            at = ", ".join(f"{sp.sstr(var)} = {sp.sstr(v)}" for var, v in point.items())
+            raise LatexInputError(f"the {kind} is not a real number at {at}; {rule}")
+
+
+def _check_real(expr: sp.Expr, kind: str) -> None:
+    """Refuse a definition with a constant that is not a real number: derive's functions map reals to reals."""
+    for constant in _constants(expr):
+        try:
+            value = sp.N(constant, 15)
+        except (TypeError, ValueError, ArithmeticError):
+            value = sp.nan
+        if value.has(sp.zoo, sp.oo, -sp.oo, sp.nan):
+            raise LatexInputError(f"the {kind} is undefined: a constant in it is infinite or undefined (a "
+                                  "division by zero, or \\ln 0)")
+        if value.is_real is False or value.has(sp.I):
+            raise LatexInputError(f"the {kind} has a constant that is not a real number (\\sqrt or \\ln of a "
+                                  "negative number is imaginary); write a real one")
+
+
+def _constants(expr: sp.Basic):
+    """The largest subexpressions of ``expr`` without a variable: 1/ln(2), \\sqrt{-1}, σ(0.5)."""
+    if not expr.free_symbols:
+        if isinstance(expr, sp.Expr):  # not a condition's True
+            yield expr
+        return
+    for arg in expr.args:
+        yield from _constants(arg)
 
 
 def _read_activation(text: str):
@@ -1464,9 +1512,13 @@ def _parse_cost(text: str):
                               "e.g. \\sum_j (a_j^{(L)} - y_j)^2")
     (total,) = sums
     index = total.limits[0][0]
+    _check_real(total.function, "cost")  # before the substitution below: max(ln(ln(1/2)), a) cannot be rebuilt
     term = coefficient * total.function.xreplace({s.a[1, index]: A, s.y[index]: Y})
     if term.free_symbols - {A, Y}:
         raise LatexInputError("the summed term may use only a_j^{(L)} and y_j")
+    _check_real(term, "cost")
+    _check_real_values(term, [{A: a, Y: y} for a, y in SAMPLE_COST], "cost", "a cost must give a real number for "
+                       "outputs a in (0, 1) and targets y in [0, 1]")
     return defined_cost(term)
 
 
