@@ -98,6 +98,8 @@ def read_text_input(path: str | Path, what: str, max_bytes: int, stdin: bool = T
             raise DeriveError(f"cannot read {what} {name}: {describe_os_error(error)}") from None
     if len(data) > max_bytes:
         raise DeriveError(f"{what} {name} is larger than {_size(max_bytes)}")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # what a spreadsheet's "Unicode text" export writes
+        raise DeriveError(f"{what} {name} is UTF-16 text; save it as UTF-8 (a spreadsheet's \"CSV UTF-8\")")
     if b"\x00" in data:
         raise DeriveError(f"{what} {name} is a binary file, not text")
     try:

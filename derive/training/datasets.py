@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -196,6 +197,9 @@ def read_csv(path: str | Path) -> tuple[numpy.ndarray, numpy.ndarray, tuple[str,
             if header is None:
                 header = _header(row, where)
                 continue
+            if any("\n" in cell or "\r" in cell for cell in row):
+                raise DeriveError(f"{where}: a quoted field spans several lines (is a quote \" left open?); "
+                                  "a data file has one sample per line")
             if len(row) != len(header):
                 raise DeriveError(f"{where}: {len(row)} fields, but the header has {len(header)}; every row needs "
                                   f"the {len(header) - 1} features and the label")
@@ -207,6 +211,7 @@ def read_csv(path: str | Path) -> tuple[numpy.ndarray, numpy.ndarray, tuple[str,
         raise DeriveError(f"data file {name}, line {reader.line_num}: not readable as CSV ({error})") from None
     if header is None or not rows:
         raise DeriveError(f"data file {name} has a header row but no samples")
+    names = _same_numbers_same_class(names)
     classes = class_order(names)
     counts = {c: 0 for c in classes}
     for label in names:
@@ -242,30 +247,52 @@ def _header(row: list[str], where: str) -> list[str]:
                           "column and the label column, separated by commas")
     if len(header) - 1 > MAX_FEATURES:
         raise DeriveError(f"{where}: the header names {len(header) - 1} features; at most {MAX_FEATURES} are allowed")
+    repeated = next((cell for k, cell in enumerate(header) if cell in header[:k]), None)
+    if repeated is not None:
+        raise DeriveError(f"{where}: the header names the column {repeated!r} twice; name every column once")
     if all(_is_number(cell) for cell in header[:-1]):
         raise DeriveError(f"{where}: the first row holds numbers; the file needs a header row naming the columns "
                           "(the last column is the class label)")
     return header
 
 
+# A number as a spreadsheet or pandas writes one: decimal digits 0-9, a point, an exponent. Python's float()
+# also takes 1_000, Arabic-Indic digits and "Infinity", which no other reader of the file would.
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+MAX_MAGNITUDE = 1e100  # beyond it the standardisation's squares overflow
+
+
 def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+    return _NUMBER.fullmatch(text.strip()) is not None
 
 
 def _feature(value: str, column: str, where: str) -> float:
-    if not value.strip():
+    text = value.strip()
+    if not text:
         raise DeriveError(f"{where}, column {column!r}: the value is empty; every feature needs a number")
     try:
-        number = float(value)
+        number = float(text)
     except ValueError:
-        raise DeriveError(f"{where}, column {column!r}: {shown_value(value.strip())} is not a number") from None
+        raise DeriveError(f"{where}, column {column!r}: {shown_value(text)} is not a number") from None
     if not math.isfinite(number):
-        raise DeriveError(f"{where}, column {column!r}: {shown_value(value.strip())} is not a finite number")
+        raise DeriveError(f"{where}, column {column!r}: {shown_value(text)} is not a finite number")
+    if not _is_number(text):
+        raise DeriveError(f"{where}, column {column!r}: {shown_value(text)} is not a number written with the "
+                          "digits 0-9 (like 1000, -0.5 or 2e-3)")
+    if abs(number) > MAX_MAGNITUDE:
+        raise DeriveError(f"{where}, column {column!r}: {shown_value(text)} is too large; features may be at most "
+                          f"{MAX_MAGNITUDE:g} in size")
     return number
+
+
+def _same_numbers_same_class(names: list[str]) -> list[str]:
+    """Labels that are all numbers, written one way (1, 1.0, +1 and 01 are one class, "1"); others as typed."""
+    if not all(_is_number(name) for name in names):
+        return names
+    def canonical(name: str) -> str:
+        value = float(name)
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    return [canonical(name) for name in names]
 
 
 def _label(value: str, column: str, where: str) -> str:

@@ -28,6 +28,11 @@ from derive.training.datasets import Dataset, random_generators
 
 MAX_EPOCHS = 100_000
 MAX_PARAMETERS = 10_000_000
+# A run's work, bounded so that no combination of --epochs, --batch-size, rows and network runs for hours:
+# measured on 2 cores (digits), a gradient step costs about 36 us and a weight times a sample about 1.25 ns,
+# so either bound is about 6 minutes.
+MAX_STEPS = 10_000_000
+MAX_WORK = 300_000_000_000  # weights x samples presented (epochs x training rows)
 
 
 @dataclass(frozen=True)
@@ -180,9 +185,30 @@ def check_fits(net, features: int, classes: int, name: str) -> None:
     if outputs not in (1, classes):
         raise DeriveError(f"the output layer has {outputs} nodes, but {name} has {classes} classes; give it "
                           f"{classes} nodes (one per class)")
-    parameters = sum(sizes[l] * sizes[l - 1] + sizes[l] for l in range(1, len(sizes)))
+    parameters = weight_count(sizes)
     if parameters > MAX_PARAMETERS:
         raise DeriveError(f"the network has {parameters:,} weights; derive train takes at most {MAX_PARAMETERS:,}")
+
+
+def weight_count(sizes) -> int:
+    """Weights and biases of a network with these layer sizes."""
+    return sum(sizes[l] * sizes[l - 1] + sizes[l] for l in range(1, len(sizes)))
+
+
+def check_work(net, rows: int, settings: Settings) -> None:
+    """A one-line DeriveError when the run would take more than MAX_STEPS gradient steps or MAX_WORK."""
+    batch = min(settings.batch_size, rows)
+    steps = settings.epochs * -(-rows // batch)
+    if steps > MAX_STEPS:
+        raise DeriveError(f"--epochs {settings.epochs:,} on {rows:,} training samples in batches of {batch:,} is "
+                          f"{steps:,} gradient steps; derive train takes at most {MAX_STEPS:,} (about 6 minutes): "
+                          "lower --epochs or raise --batch-size")
+    weights = weight_count(net.sizes)
+    work = settings.epochs * rows * weights
+    if work > MAX_WORK:
+        raise DeriveError(f"--epochs {settings.epochs:,} on {rows:,} training samples with {weights:,} weights is "
+                          f"{work:.1e} weight-sample products; derive train takes at most {MAX_WORK:.0e} (about 6 "
+                          "minutes): lower --epochs or use a smaller network")
 
 
 def train(net, data: Dataset, settings: Settings = Settings(),
@@ -193,6 +219,7 @@ def train(net, data: Dataset, settings: Settings = Settings(),
     """
     settings.checked()
     check_fits(net, data.features, data.n_classes, data.name)
+    check_work(net, data.X_train.shape[0], settings)
     numeric = net.numeric()
     _, rng = random_generators(settings.seed)
     weights, biases = initial_parameters(list(net.sizes), net.bias, rng)
