@@ -34,6 +34,7 @@ except ModuleNotFoundError:  # Python 3.10
 
 from derive.homework.answers import judge_here
 from derive.homework.questions import load_key
+from tests.redteam import Surface
 
 DATA = Path(__file__).parent / "data"
 CORPUS = DATA / "answer_corpus.toml"
@@ -102,6 +103,12 @@ def judged() -> tuple[Judged, ...]:
 
 
 # The corpus itself --------------------------------------------------------------------------
+REDTEAM = [Surface(surface="answers to check-answer and grade (hand-written)", tried="answers as students type and "
+                   "paste them: right in other forms, the usual slips, notation mix-ups, junk",
+                   cases=len(corpus()), limit="",
+                   holds="no wrong or unreadable answer accepted; verdicts agree on at least 97 %")]
+
+
 def test_corpus_is_well_formed():
     entries = corpus()
     problems = []

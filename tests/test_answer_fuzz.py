@@ -52,6 +52,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from derive.homework.questions import load_key
+from tests.redteam import Surface
 
 KEY_DIR = Path(__file__).parent / "data" / "keys-v1"
 MAX_CHARS = 600
@@ -67,6 +68,11 @@ GRAMMAR_CHUNKS, GRAMMAR_PER_CHUNK = 8, 275
 MUTATION_CHUNKS, MUTATION_PER_CHUNK = 8, 300
 TOTAL_FUZZ = RANDOM_CHUNKS * RANDOM_PER_CHUNK + GRAMMAR_CHUNKS * GRAMMAR_PER_CHUNK \
     + MUTATION_CHUNKS * MUTATION_PER_CHUNK
+
+REDTEAM = [Surface(surface="answers to check-answer and grade (fuzz)", tried="random strings, LaTeX token soup, "
+                   "pasted Unicode, grammar-made expressions, mutations of the right answers",
+                   cases=TOTAL_FUZZ, limit=f"{MAX_CHARS} characters, nesting 40, 20 s and 1.5 GiB a judgement",
+                   holds="0 crashes or hangs; every 'correct' re-checked by an independent evaluator")]
 
 
 # The questions -----------------------------------------------------------------------------
