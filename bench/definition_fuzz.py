@@ -62,6 +62,9 @@ def main() -> int:
         if ok:
             seconds[outcome].append(value[2])
             peak_kib = max(peak_kib, value[3])
+        done = sum(sum(row.values()) for row in counts.values())
+        if done % 500 == 0:
+            print(f"... {done:,} done in {time.monotonic() - start:.0f} s, {len(crashes)} internal", flush=True)
     wall = time.monotonic() - start
     print(f"{len(items):,} definitions, {'parse and derive' if args.quick else 'full reading with rehearsal'}, "
           f"{workers} workers, caps {DEFINITION_SECONDS:g} s and {DEFINITION_MEMORY // 2 ** 20} MiB; {wall:.0f} s")
