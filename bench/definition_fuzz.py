@@ -59,6 +59,7 @@ def main() -> int:
         counts[(family, kind)][outcome] += 1
         if outcome == "internal":
             crashes.append((kind, text, str(value)))
+            print(f"INTERNAL {kind}: {text}\n    {value}", flush=True)
         if ok:
             seconds[outcome].append(value[2])
             peak_kib = max(peak_kib, value[3])
@@ -81,8 +82,6 @@ def main() -> int:
         print(f"{outcome}: median {statistics.median(times):.2f} s, 95th percentile "
               f"{times[int(0.95 * (len(times) - 1))]:.2f} s, max {times[-1]:.2f} s")
     print(f"peak resident size of a finished child: {peak_kib / 1024:.0f} MiB (the parent's pages included)")
-    for kind, text, message in crashes[:20]:
-        print(f"INTERNAL {kind}: {text}\n    {message}")
     return 1 if crashes else 0
 
 

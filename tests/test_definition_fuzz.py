@@ -124,6 +124,8 @@ def test_a_kink_where_the_derivative_is_infinite_is_read():
     ("cost", r"C_0 = 2\sum_j \sigma(\max(\ln(1 + e^{a_j^{(L)}}), \sigma((a_j^{(L)} - y_j))))", "read"),  # σ'(u)
     ("cost", r"C_0 = \sum_j |a_j^{(L)} - y_j|", "read"),  # SymPy's re/im derivative of |u| for complex symbols
     ("activation", r"g(z) = e^{\sqrt{e^{|z|}}}", "refused"),  # three layers of it: millions of digits
+    ("activation", r"g(z) = \max(|\sqrt{z}|, z \cdot 1)", "refused"),  # |u| real, but u >= 0 undecidable
+    ("activation", r"g(z) = |\ln(\tanh(z \cdot -1))|", "refused"),
 ])
 def test_definitions_the_rehearsal_found_crashing(kind, text, outcome):
     """Each once ended in "internal error" in the full reading: the generated code, the check's evaluator."""

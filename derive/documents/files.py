@@ -457,15 +457,41 @@ def deferred_signals() -> Iterator[None]:
 
 @contextlib.contextmanager
 def scratch_directory(prefix: str) -> Iterator[Path]:
-    """A private temporary directory, removed on leaving the block and on every exit."""
+    """A private temporary directory, removed on leaving the block and on every exit, SIGKILL included.
+
+    A keeper process (``_KEEPER``) creates it and removes it when its standard input closes: when the
+    block ends, or when this process dies in any way (the kernel closes the pipe)."""
     with deferred_signals():  # created and registered for removal, or not created at all
-        path = Path(tempfile.mkdtemp(prefix=prefix))
+        keeper = subprocess.Popen([sys.executable, "-I", "-S", "-c", _KEEPER, prefix, tempfile.gettempdir()],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, start_new_session=True)
+        path = Path(keeper.stdout.readline().rstrip("\n"))
         token = register_cleanup(lambda: _remove_tree(path))
     try:
+        if not path.is_dir():
+            raise OSError(f"cannot create a scratch directory in {tempfile.gettempdir()}")
         yield path
     finally:
         _remove_tree(path)  # before unregistering: a signal during the removal finishes it
         unregister_cleanup(token)
+        with contextlib.suppress(Exception):
+            keeper.stdin.close()
+            keeper.wait(timeout=10)
+
+
+# The scratch directory's keeper: it makes the directory, says its name, and removes it once its standard
+# input reaches its end, which happens when the block is left or when derive dies, even by SIGKILL.
+_KEEPER = r"""
+import os, shutil, signal, sys, tempfile, time
+signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C at the terminal is derive's to handle
+path = tempfile.mkdtemp(prefix=sys.argv[1], dir=sys.argv[2])
+print(path, flush=True)
+sys.stdin.read()
+for _ in range(100):
+    shutil.rmtree(path, ignore_errors=True)
+    if not os.path.lexists(path):
+        break
+    time.sleep(0.02)
+"""
 
 
 def _remove_tree(path: Path) -> None:

@@ -1437,19 +1437,23 @@ SAMPLE_COST = [(a, y) for a in (sp.Rational(1, 4), sp.Rational(3, 4)) for y in (
 
 
 def _check_real_values(expr: sp.Expr, points: list[dict], kind: str, rule: str) -> None:
-    """Refuse a definition that is not a real number at one of ``points`` (ln(-e^z), e^{sqrt z} at z = -1)."""
+    """Refuse a definition that is not a real number at one of ``points`` (ln(-e^z), e^{sqrt z} at z = -1),
+    nor inside an absolute value there (|sqrt z| is real, but its cases u >= 0 cannot be decided)."""
     try:
         written = expr.replace(SIGMA, lambda u: 1 / (1 + sp.exp(-u)))
     except (TypeError, ValueError):  # max(ln(-1) + 1, z): SymPy cannot compare an imaginary argument
         raise LatexInputError(f"the {kind} is not a real number; {rule}") from None
+    parts = [written, *(a.args[0] for a in written.atoms(sp.Abs))]
     for point in points:
-        try:
-            value = sp.N(written.xreplace(point), 15)
-        except (TypeError, ValueError, ArithmeticError):  # max(i, 1) cannot even be formed
-            value = sp.nan
-        if value.is_real is False or value.has(sp.I, sp.zoo, sp.nan):
-            at = ", ".join(f"{sp.sstr(var)} = {sp.sstr(v)}" for var, v in point.items())
-            raise LatexInputError(f"the {kind} is not a real number at {at}; {rule}")
+        for part in parts:
+            try:
+                value = sp.N(part.xreplace(point), 15)
+            except (TypeError, ValueError, ArithmeticError):  # max(i, 1) cannot even be formed
+                value = sp.nan
+            if value.is_real is False or value.has(sp.I, sp.zoo, sp.nan):
+                at = ", ".join(f"{sp.sstr(var)} = {sp.sstr(v)}" for var, v in point.items())
+                inside = "" if part is written else " inside |...|"
+                raise LatexInputError(f"the {kind} is not a real number{inside} at {at}; {rule}")
 
 
 def _check_real(expr: sp.Expr, kind: str) -> None:
