@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 
 import sympy as sp
 
-from derive.evaluate.exact import equal, function_values, settle, with_activations, with_function_values
+from derive.evaluate.exact import (equal, function_values, real_diff, settle, with_activations,
+                                   with_function_values)
 from derive.numeric.graph import ComputationalGraph, Op
 from derive.numeric.worked import worked_example
 
@@ -40,8 +41,7 @@ def check_graph(graph: ComputationalGraph, net: "Network", values: "Values") -> 
         explicit = with_activations(node.expression, net)
         for edge in node.edges:
             variable = nodes[edge.source].symbol
-            real = sp.Dummy("t", real=True)  # a real variable: |z| differentiates to sign(z)
-            expected = at(sp.diff(explicit.xreplace({variable: real}), real).xreplace({real: variable}))
+            expected = at(real_diff(explicit, variable))  # real quantities: |z| differentiates to sign(z)
             if not equal(expected, edge.local):
                 failures.append(f"{node.id} ({node.symbol}): local gradient by {variable} is {edge.local}, "
                                 f"sympy.diff gives {expected}")

@@ -67,6 +67,14 @@ def array_code(expr: sp.Expr, names: dict) -> str:
     return _ArrayPrinter({"fully_qualified_modules": True}).doprint(_array_expression(expr, names))
 
 
+def _per_element(expr: sp.Expr, names: dict, like: str) -> str:
+    """array_code, with a constant (ln(1)/e^z, a δ whose g' is 0) spread to the shape of the array ``like``:
+    one value per sample and node, as the code that uses it expects."""
+    expression = _array_expression(expr, names)
+    code = _ArrayPrinter({"fully_qualified_modules": True}).doprint(expression)
+    return code if expression.free_symbols else f"numpy.full_like({like}, {code})"
+
+
 def _array_expression(expr: sp.Expr, names: dict) -> sp.Expr:
     expr = _sigma_primes(sp.sympify(expr).xreplace(names).doit())
     return optimize(expr, [expm1_opt, log1p_opt])
@@ -91,11 +99,7 @@ def _sigma_primes(expr: sp.Expr) -> sp.Expr:
 def forward_code(act, z_name: str, analytic: bool = False) -> str:
     """NumPy code for g(z): the activation's stable form, or its printed definition (complex-safe)."""
     if (analytic and not act.vector) or not act.numpy_forward:  # softmax's stable form is analytic too
-        definition = act.definitions[act.function](sp.Symbol(z_name))  # helpers written out
-        code = array_code(definition, {})
-        if not _array_expression(definition, {}).free_symbols:  # ln(1)/e^z: a constant, one per sample and node
-            code = f"numpy.full_like({z_name}, {code})"
-        return code
+        return _per_element(act.definitions[act.function](sp.Symbol(z_name)), {}, z_name)  # helpers written out
     return act.numpy_forward.format(z=z_name)
 
 
@@ -199,10 +203,7 @@ def _gradient_lines(net: "Network") -> list[Line]:
                       f"δ_j^({L}) = {text(out, nt)} = a_j (∂C_0/∂a_j - Σ_i ∂C_0/∂a_i a_i), divided by the batch "
                       "size")]
     else:
-        code = array_code(out, names)
-        if not _array_expression(out, names).free_symbols:  # a constant δ (g' = 0): still one per sample and node
-            code = f"numpy.full_like(Z{L}, {code})"
-        lines = [Line(f"D{L} = ({code}) / X.shape[0]",
+        lines = [Line(f"D{L} = ({_per_element(out, names, f'Z{L}')}) / X.shape[0]",
                       f"δ_j^({L}) = {text(out, nt)}, divided by the batch size (the cost is a mean)")]
     for layer in range(L, 0, -1):
         prev = f"A{layer - 1}"

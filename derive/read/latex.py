@@ -1450,7 +1450,7 @@ def _check_real_values(expr: sp.Expr, points: list[dict], kind: str, rule: str) 
                 value = sp.N(part.xreplace(point), 15)
             except (TypeError, ValueError, ArithmeticError):  # max(i, 1) cannot even be formed
                 value = sp.nan
-            if value.is_real is False or value.has(sp.I, sp.zoo, sp.nan):
+            if _imaginary(value) or value.has(sp.zoo, sp.nan):
                 at = ", ".join(f"{sp.sstr(var)} = {sp.sstr(v)}" for var, v in point.items())
                 inside = "" if part is written else " inside |...|"
                 raise LatexInputError(f"the {kind} is not a real number{inside} at {at}; {rule}")
@@ -1463,12 +1463,21 @@ def _check_real(expr: sp.Expr, kind: str) -> None:
             value = sp.N(constant, 15)
         except (TypeError, ValueError, ArithmeticError):
             value = sp.nan
-        if value.has(sp.zoo, sp.oo, -sp.oo, sp.nan):
+        if _infinite(value):
             raise LatexInputError(f"the {kind} is undefined: a constant in it is infinite or undefined (a "
                                   "division by zero, or \\ln 0)")
-        if value.is_real is False or value.has(sp.I):
+        if _imaginary(value):
             raise LatexInputError(f"the {kind} has a constant that is not a real number (\\sqrt or \\ln of a "
                                   "negative number is imaginary); write a real one")
+
+
+def _infinite(value: sp.Expr) -> bool:
+    """An evaluated definition, or a constant in it, that is infinite or undefined (1/0, ln 0, nan)."""
+    return value.has(sp.zoo, sp.oo, -sp.oo, sp.nan)
+
+
+def _imaginary(value: sp.Expr) -> bool:
+    return value.is_real is False or value.has(sp.I)
 
 
 def _constants(expr: sp.Basic):
