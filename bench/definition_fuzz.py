@@ -21,21 +21,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from derive.limits import InternalError, MemoryLimitExceeded, TimeLimitExceeded, run_each  # noqa: E402
+from derive.limits import run_each  # noqa: E402
 from derive.read.latex import DEFINITION_MEMORY, DEFINITION_SECONDS  # noqa: E402
-from tests.definition_corpus import FAMILIES, labelled_definitions, read_fully, read_quickly  # noqa: E402
+from tests.definition_corpus import FAMILIES, labelled_definitions, outcome_of, read_fully, read_quickly  # noqa: E402
 
 COLUMNS = ("read", "refused", "time cap", "memory cap", "internal")
-
-
-def _outcome(value) -> str:
-    if isinstance(value, InternalError):
-        return "internal"
-    if isinstance(value, TimeLimitExceeded):
-        return "time cap"
-    if isinstance(value, MemoryLimitExceeded):
-        return "memory cap"
-    return value[0]
 
 
 def main() -> int:
@@ -55,7 +45,7 @@ def main() -> int:
                                      seconds=DEFINITION_SECONDS, memory=DEFINITION_MEMORY,
                                      what="deriving the definition"):
         family, kind, text = items[index]
-        outcome = _outcome(value)
+        outcome = outcome_of(value)
         counts[(family, kind)][outcome] += 1
         if outcome == "internal":
             crashes.append((kind, text, str(value)))

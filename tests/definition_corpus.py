@@ -224,3 +224,17 @@ def read_quickly(item: tuple[str, str]) -> tuple[str, str, float, int]:
 def read_fully(item: tuple[str, str]) -> tuple[str, str, float, int]:
     """What ``--activation``/``--cost`` runs in its limited child: parse, derive and rehearse."""
     return _measured(_read_and_rehearse, item)
+
+
+def outcome_of(value: object) -> str:
+    """What ``run_each`` gave for one definition: "read", "refused", "time cap", "memory cap" or "internal"
+    (the test and the benchmark classify alike)."""
+    from derive.limits import InternalError, MemoryLimitExceeded, TimeLimitExceeded
+
+    if isinstance(value, tuple):
+        return value[0]
+    limits = {InternalError: "internal", TimeLimitExceeded: "time cap", MemoryLimitExceeded: "memory cap"}
+    for kind, outcome in limits.items():
+        if isinstance(value, kind):
+            return outcome
+    raise TypeError(f"not an outcome of run_each: {value!r}")

@@ -297,3 +297,16 @@ def test_property_gradient_check_passes(net, seed, batch):
     X, Y = rng.normal(size=(batch, net.sizes[0])), rng.uniform(0.05, 0.95, size=(batch, net.sizes[-1]))
     report = check_gradient(net, weights, biases, X, Y)
     assert report.passed, report.table()
+
+
+def test_numbers_past_the_float_range_of_integers_are_float_literals_in_the_code():
+    """2^100 printed as a Python int made numpy.select build an object array ("Cannot cast array data from
+    dtype('O')"); a number past the float range is numpy.inf, not the name inf."""
+    from derive.numeric.codegen import array_code
+
+    z = sp.Symbol("z")
+    code = array_code(sp.Piecewise((sp.Integer(2) ** 100, z >= 1), (sp.exp(z), z < 1)), {z: sp.Symbol("Z")})
+    values = eval(code, {"numpy": np, "Z": np.array([0.0, 2.0])})  # noqa: S307 (our own generated code)
+    assert values.dtype == np.float64 and values[1] == 2.0 ** 100
+    assert array_code(sp.Integer(10) ** 400 * z, {}).startswith("numpy.inf")
+    assert array_code(sp.Integer(2) ** 53 * z, {}).startswith("9007199254740992")

@@ -6,8 +6,7 @@ from typing import TYPE_CHECKING
 
 import sympy as sp
 
-from derive.evaluate.exact import (equal, function_values, real_diff, settle, with_activations,
-                                   with_function_values)
+from derive.evaluate.exact import (at_point, equal, function_values, real_diff, settle, with_activations)
 from derive.numeric.graph import ComputationalGraph, Op
 from derive.numeric.worked import worked_example
 
@@ -30,7 +29,7 @@ def check_graph(graph: ComputationalGraph, net: "Network", values: "Values") -> 
     nodes = {n.id: n for n in graph.nodes}
 
     def at(expr: sp.Expr) -> sp.Expr:
-        return settle(with_function_values(expr.xreplace(point), functions).doit())
+        return settle(at_point(expr, point, functions).doit())
 
     for node in graph.nodes:
         if node.op.leaf:

@@ -5,7 +5,9 @@ The checks, the worked example, the homework keys and the judge all evaluate thr
 """
 from __future__ import annotations
 
+import contextlib
 import itertools
+import math
 import random
 from typing import TYPE_CHECKING, Callable, Iterator, TypeVar
 
@@ -19,7 +21,22 @@ if TYPE_CHECKING:
     from derive.model.network import Network
 
 
-DIGITS = 120
+DIGITS = 120  # working digits of exact evaluation; ``precision`` raises them for a second look
+
+
+@contextlib.contextmanager
+def precision(digits: int) -> Iterator[None]:
+    """Evaluate with ``digits`` working digits inside the block (the tolerance stays 10^-60).
+
+    A claimed mismatch is looked at again with more digits before it is reported: g = coth(z)^99
+    through three layers loses 63 of 120 digits to powers and cancellation, while a wrong step
+    differs in its first digits."""
+    global DIGITS
+    before, DIGITS = DIGITS, digits
+    try:
+        yield
+    finally:
+        DIGITS = before
 
 
 TOLERANCE = sp.Float(10) ** -60
@@ -106,11 +123,11 @@ class Model:
         values = dict(self.point)
         for layer in range(1, net.L + 1):
             for j in range(net.size(layer)):
-                values[s.z[layer, j]] = expand_sums(net.z_definition(layer, j)).xreplace(values)
+                values[s.z[layer, j]] = at_point(expand_sums(net.z_definition(layer, j)), values)
             for j in range(net.size(layer)):  # a softmax output needs every z of its layer
-                a = with_activations(expand_sums(net.a_definition(layer, j)), net).xreplace(values)
+                a = at_point(with_activations(expand_sums(net.a_definition(layer, j)), net), values)
                 values[s.a[layer, j]] = settle(a)
-        values[s.cost] = settle(expand_sums(net.cost_definition()).xreplace(values))
+        values[s.cost] = settle(at_point(expand_sums(net.cost_definition()), values))
         return values
 
     def value(self, expr: sp.Expr) -> sp.Expr:
@@ -127,10 +144,8 @@ class Model:
         return self._number(expr)
 
     def _number(self, expr: sp.Expr) -> sp.Expr:
-        """The value of ``expr`` at this point (an activation's parameter, such as a gain, appears only once
-        g is written out, so the point goes in again after)."""
-        applied = with_function_values(primes_as_functions(expr).xreplace(self.values), self.functions)
-        return settle(applied.xreplace(self.values))
+        """The value of ``expr`` at this point, g and g' written out at their numbers (``at_point``)."""
+        return settle(at_point(primes_as_functions(expr), self.values, self.functions))
 
     def _derivative_value(self, d: sp.Derivative) -> sp.Expr:
         """The value at this point of d(expr)/d(variable) in the backprop meaning (every quantity above the
@@ -198,21 +213,170 @@ def _quantities(expr: sp.Expr, net: "Network") -> set:
     return found
 
 
+class Unsettled(DeriveError):
+    """A value at a check point that no number of digits decides: a part of a definition is not real
+    or not finite there (a root or logarithm of a negative number inside max, min or cases), or
+    SymPy's own derivative has no value there (0 times infinity)."""
+
+
+class Singular(Unsettled):
+    """A value at a check point that is infinite (e^z / z at z = 0): that point is not used."""
+
+
+UNSETTLED_HINT = ("a part of a definition is not real or not finite there (a root or logarithm of a "
+                  "negative number, inside max, min or cases?); define it so that it is real for every z")
+
+
+def unsettled(what: str) -> Unsettled:
+    """The one-line refusal for a value ``what`` (SymPy's text, shortened) at a check point."""
+    shown = what if len(what) <= 80 else what[:77] + "..."
+    return Unsettled(f"a value at a check point cannot be compared ({shown}): {UNSETTLED_HINT}")
+
+
+def at_point(expr: sp.Expr, values: dict, functions: dict | None = None) -> sp.Expr:
+    """``expr`` with ``values`` put in and each g(...) of ``functions`` (``function_values``) written out at
+    its numbers, comparisons decided by us (``_put_in``); SymPy's refusals to compare numbers (a max of a
+    non-real part, a condition on infinity) are the one-line ``Unsettled``."""
+    try:
+        return _put_in(expr, values, functions or {})
+    except DeriveError:
+        raise
+    except (TypeError, ValueError) as error:
+        raise unsettled(str(error)) from None
+
+
+_COMPARING = (sp.Piecewise, sp.Heaviside, sp.Max, sp.Min, sp.Abs, sp.sign)
+
+
+def _put_in(expr: sp.Expr, values: dict, functions: dict) -> sp.Expr:
+    """``expr.xreplace(values)``, except that cases, steps, max, min, |u| and sign(u) of numbers are decided
+    by the signs of the numbers compared, with as many digits as it takes (SymPy decides them with a
+    few: it found ln(1/(1 + e^(-e^(23/7)))), which is -2.5e-12, to be >= 0), and that g(u) is g's
+    definition at u (of a number u, settled to 120 digits)."""
+    if not isinstance(expr, sp.Basic):
+        return expr
+    if not expr.has(*_COMPARING, *functions):
+        return expr.xreplace(values)
+    if isinstance(expr, sp.Piecewise):
+        return _case_at(expr, values, functions)
+    args = [_put_in(arg, values, functions) for arg in expr.args]
+    if expr.func in functions:
+        definition = functions[expr.func]
+        return settle(_put_in(definition.expr, {**values, **dict(zip(definition.variables, args))}, functions))
+    if isinstance(expr, _COMPARING) and all(_numeric(arg) for arg in args):
+        return _decided_at(expr.func, args)
+    return expr.func(*args)
+
+
+def _numeric(value: sp.Basic) -> bool:
+    """A number we can sign: no symbol, and no g(...) still to be written out."""
+    return value.is_number and not value.has(AppliedUndef)
+
+
+def _case_at(cases: sp.Piecewise, values: dict, functions: dict) -> sp.Expr:
+    """The piece of ``cases`` whose condition holds at the point (conditions in order, as SymPy reads them)."""
+    for piece, condition in cases.args:
+        if not _decidable(condition, values, functions):
+            return sp.Piecewise(*((_put_in(p, values, functions), c.xreplace(values)) for p, c in cases.args))
+        if _holds(condition, values, functions):
+            return _put_in(piece, values, functions)
+    return sp.nan  # no case holds: SymPy's value of such a Piecewise
+
+
+def _decidable(condition: sp.Basic, values: dict, functions: dict) -> bool:
+    """Whether the point gives every quantity of ``condition`` a number (so that we can decide it)."""
+    if condition in (sp.true, sp.false):
+        return True
+    return all(_numeric(_put_in(side, values, functions))
+               for relation in condition.atoms(sp.core.relational.Relational) for side in relation.args)
+
+
+def _decided_at(func, args: list) -> sp.Expr:
+    """H(u), max, min, |u| or sign(u) of numbers, by signs."""
+    if func is sp.Heaviside:
+        sign = _sign(args[0])
+        return sp.Integer(1 if sign > 0 else 0) if sign else func(*args)
+    if func is sp.Abs:
+        return args[0] * _sign(args[0])
+    if func is sp.sign:
+        return sp.Integer(_sign(args[0]))
+    best = args[0]
+    for arg in args[1:]:
+        if _sign(arg - best) == (1 if func is sp.Max else -1):
+            best = arg
+    return best
+
+
 def settle(value: sp.Expr) -> sp.Expr:
     """Exact rationals stay exact; anything transcendental becomes a 120-digit float.
 
     Where cancellation eats the digits (GELU's 1 + tanh(u) at u = -650 is 2e^-1300), SymPy's evalf
     gives up at its default working precision and returns a float with no digits left (0.e-247,
-    which then turned 0.9 into 1 in a subtraction); it is asked again with room to work."""
+    which then turned 0.9 into 1 in a subtraction); it is asked again with room to work. Steps H(u)
+    and cases whose conditions SymPy could not decide (u = ln(1 + e^X) - X is about e^-X, from the
+    derivative of a max) are decided the same way (``_decided``)."""
     value = sp.sympify(value)
     if value.is_Rational:
         return value
     if value.free_symbols:
         return value
+    if value.has(sp.Heaviside, sp.Piecewise):
+        value = value.replace(lambda e: isinstance(e, (sp.Heaviside, sp.Piecewise)), _decided)
     result = value.evalf(DIGITS)
     if result.is_Float and result._prec < DIGITS * 3:  # fewer than ~90 digits survived
         result = value.evalf(DIGITS, maxn=DIGITS * 40)
     return result
+
+
+def _decided(part: sp.Expr) -> sp.Expr:
+    """H(u), or a choice of cases, of numbers that SymPy left open (H(ln(1 + e^X) - X), a condition
+    e^X >= ln(1 + e^(e^X))): decided by signs, as ``_put_in`` does."""
+    if part.free_symbols:
+        return part
+    if isinstance(part, sp.Heaviside):
+        return _decided_at(sp.Heaviside, list(part.args))
+    return _case_at(part, {}, {})
+
+
+def _holds(condition: sp.Basic, values: dict, functions: dict) -> bool:
+    """Whether a condition holds at the point (``values`` put into its sides first)."""
+    if condition in (sp.true, sp.false, True, False):
+        return bool(condition)
+    if isinstance(condition, (sp.And, sp.Or)):
+        results = (_holds(part, values, functions) for part in condition.args)
+        return all(results) if isinstance(condition, sp.And) else any(results)
+    if isinstance(condition, sp.Not):
+        return not _holds(condition.args[0], values, functions)
+    if isinstance(condition, sp.ITE):
+        test, then, otherwise = condition.args
+        return _holds(then if _holds(test, values, functions) else otherwise, values, functions)
+    if isinstance(condition, sp.core.relational.Relational):
+        sign = _sign(_put_in(condition.lhs, values, functions) - _put_in(condition.rhs, values, functions))
+        return {"==": sign == 0, "!=": sign != 0, ">": sign > 0, ">=": sign >= 0,
+                "<": sign < 0, "<=": sign <= 0}[condition.rel_op]
+    raise unsettled(f"whether {condition} holds")
+
+
+def _sign(number: sp.Expr) -> int:
+    """-1, 0 or 1: the sign of a real number, with up to 4,800 digits to find it."""
+    number = sp.sympify(number)
+    if number.is_Rational:
+        return int(sp.sign(number))
+    if number.free_symbols or not number.is_number:
+        raise unsettled(f"the sign of {number}")
+    value = number.evalf(DIGITS, maxn=DIGITS * 40)
+    if value.is_infinite or value is sp.nan:
+        raise Singular(f"a value at a check point is infinite ({number}); {UNSETTLED_HINT}")
+    if not (value.is_Float and value._prec > 10 and value != 0):
+        raise unsettled(f"the sign of {number}")
+    return 1 if value > 0 else -1
+
+
+def _finite(value: sp.Expr) -> sp.Expr:
+    """``value`` if it is a finite real number (a Rational or Float), else ``Unsettled``."""
+    if value.is_Rational or (value.is_Float and value.is_finite):
+        return value
+    raise unsettled(str(value))
 
 
 def equal(lhs: sp.Expr, rhs: sp.Expr) -> bool:
@@ -223,8 +387,8 @@ def equal(lhs: sp.Expr, rhs: sp.Expr) -> bool:
     diff = diff.evalf(DIGITS)
     if not diff.is_number:
         return sp.simplify(lhs - rhs) == 0
-    scale = max(sp.Float(1), abs(sp.sympify(lhs).evalf(DIGITS)))
-    return bool(abs(diff) <= TOLERANCE * scale)
+    scale = max(sp.Float(1), abs(_finite(sp.sympify(lhs).evalf(DIGITS))))
+    return bool(abs(_finite(diff)) <= TOLERANCE * scale)
 
 
 def random_point(net: "Network", rng: random.Random) -> dict:
@@ -270,7 +434,8 @@ def model_coverage(model: "Model") -> set | None:
 def covering(net: "Network", draw: Callable[[], Point], coverage: Callable[[Point], set | None],
              at_least: int) -> list[Point]:
     """At least ``at_least`` points from ``draw``, and more until together they show what
-    ``coverage_wanted`` asks (``coverage(point)``: what one point shows, None when it sits on a kink).
+    ``coverage_wanted`` asks (``coverage(point)``: what one point shows, None when it sits on a kink or
+    a value there is not a finite real number).
 
     Wanted: each node z_j^(l) of a layer with a kink on each side of it, at some point its layer's
     nodes on different sides, and at some point outputs of both signs (a condition like a_p > 0 read
@@ -285,14 +450,32 @@ def covering(net: "Network", draw: Callable[[], Point], coverage: Callable[[Poin
     for _ in range(at_least + COVERING_TRIES):
         if len(chosen) >= at_least and wanted <= seen:
             break
-        point = draw()
+        try:
+            point = draw()
+        except Singular:  # a value there is infinite (e^z / z at z = 0): try another point
+            continue
         shown = coverage(point)
         if shown is None:
             continue
         if len(chosen) < at_least or shown - seen:
             chosen.append(point)
             seen |= shown
+    if len(chosen) < at_least:
+        raise unsettled("at every point tried, a weighted input sits on a kink or a value is not a finite real number")
     return chosen
+
+
+def _comparable(value: object) -> object:
+    """A number ``value`` in a form that compares with 0 (a settled SymPy number or a float), or None
+    when it is not a finite real number (the point is then not used)."""
+    if isinstance(value, sp.Basic):
+        value = settle(value)
+        return value if value.is_Rational or (value.is_Float and value.is_finite) else None
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _kinked_layers(net: "Network") -> list[tuple[int, tuple]]:
@@ -328,21 +511,24 @@ KINK_DISTANCE = 1e-9  # a weighted input nearer than this to a kink counts as on
 
 def kink_coverage(net: "Network", z_of: Callable[[int, int], object], output_of: Callable[[int], object]) -> set | None:
     """What one point shows (see ``covering``), from its weighted inputs ``z_of(layer, j)`` and its outputs
-    ``output_of(j)`` (exact or floating numbers); None when a weighted input sits on a kink."""
+    ``output_of(j)`` (exact or floating numbers); None when a weighted input sits on a kink, or a weighted
+    input or output is not a finite real number."""
     shown: set = set()
     for layer, kinks in _kinked_layers(net):
         for kink in kinks:
             sides = set()
             for j in range(net.size(layer)):
-                difference = z_of(layer, j) - kink
-                if abs(difference) < KINK_DISTANCE:
+                difference = _comparable(z_of(layer, j) - kink)
+                if difference is None or abs(difference) < KINK_DISTANCE:
                     return None
                 side = 1 if difference > 0 else -1
                 sides.add(side)
                 shown.add((layer, j, kink, side))
             if len(sides) > 1:
                 shown.add((layer, "mixed", kink))
-    outputs = [output_of(j) for j in range(net.size(net.L))]
+    outputs = [_comparable(output_of(j)) for j in range(net.size(net.L))]
+    if any(a is None for a in outputs):
+        return None
     if any(a > 0 for a in outputs) and any(a < 0 for a in outputs):
         shown.add(("outputs", "mixed signs"))
     return shown
@@ -444,8 +630,18 @@ def vanishes(expr: sp.Expr) -> bool:
 def with_function_values(expr: sp.Expr, functions: dict) -> sp.Expr:
     """Apply explicit definitions to every g(...) and g'(...); numeric arguments give numbers at once."""
     for fn, lam in functions.items():
-        expr = expr.replace(fn, lambda *args, lam=lam: settle(lam(*args)))
+        expr = expr.replace(fn, lambda *args, lam=lam: settle(_applied(lam, args)))
     return expr
+
+
+def _applied(function: sp.Lambda, args: tuple) -> sp.Expr:
+    """``function(*args)``, with SymPy's refusal to compare its numbers as ``Unsettled`` (see ``at_point``)."""
+    try:
+        return _put_in(function.expr, dict(zip(function.variables, args)), {})
+    except DeriveError:
+        raise
+    except (TypeError, ValueError) as error:
+        raise unsettled(str(error)) from None
 
 
 def written_out(expr: sp.Expr, net: "Network", indices: dict) -> sp.Expr:

@@ -8,6 +8,7 @@ The batch cost is the mean of the per-sample costs C_0.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
@@ -38,7 +39,11 @@ class _ArrayPrinter(NumPyPrinter):
         return super()._print_Piecewise(expr)
 
     def _print_Rational(self, expr) -> str:
-        return repr(float(expr))
+        return _float_literal(expr)
+
+    def _print_Integer(self, expr) -> str:
+        """Integers past 2^53 as floats: 2^100 as a Python int made ``numpy.select`` build an object array."""
+        return str(expr) if abs(expr) <= 2**53 else _float_literal(expr)
 
     def _print_Max(self, expr) -> str:
         return self._nested("numpy.maximum", expr.args)
@@ -56,6 +61,14 @@ class _ArrayPrinter(NumPyPrinter):
         if expr.func == SIGMA:
             return f"_sigmoid({self._print(expr.args[0])})"
         return super()._print_Function(expr)
+
+
+def _float_literal(value: sp.Expr) -> str:
+    """A float literal for an exact number; one past the float range is ``numpy.inf`` (``inf`` is no name)."""
+    number = float(value)
+    if math.isinf(number):
+        return "numpy.inf" if number > 0 else "-numpy.inf"
+    return repr(number)
 
 
 def array_code(expr: sp.Expr, names: dict) -> str:

@@ -1446,10 +1446,7 @@ def _check_real_values(expr: sp.Expr, points: list[dict], kind: str, rule: str) 
     parts = [written, *(a.args[0] for a in written.atoms(sp.Abs))]
     for point in points:
         for part in parts:
-            try:
-                value = sp.N(part.xreplace(point), 15)
-            except (TypeError, ValueError, ArithmeticError):  # max(i, 1) cannot even be formed
-                value = sp.nan
+            value = _value(part, point)
             if _imaginary(value) or value.has(sp.zoo, sp.nan):
                 at = ", ".join(f"{sp.sstr(var)} = {sp.sstr(v)}" for var, v in point.items())
                 inside = "" if part is written else " inside |...|"
@@ -1459,16 +1456,21 @@ def _check_real_values(expr: sp.Expr, points: list[dict], kind: str, rule: str) 
 def _check_real(expr: sp.Expr, kind: str) -> None:
     """Refuse a definition with a constant that is not a real number: derive's functions map reals to reals."""
     for constant in _constants(expr):
-        try:
-            value = sp.N(constant, 15)
-        except (TypeError, ValueError, ArithmeticError):
-            value = sp.nan
+        value = _value(constant)
         if _infinite(value):
             raise LatexInputError(f"the {kind} is undefined: a constant in it is infinite or undefined (a "
                                   "division by zero, or \\ln 0)")
         if _imaginary(value):
             raise LatexInputError(f"the {kind} has a constant that is not a real number (\\sqrt or \\ln of a "
                                   "negative number is imaginary); write a real one")
+
+
+def _value(expr: sp.Expr, point: dict | None = None) -> sp.Expr:
+    """``expr`` at ``point`` to 15 digits; nan where SymPy cannot even form it (max(i, 1))."""
+    try:
+        return sp.N(expr.xreplace(point or {}), 15)
+    except (TypeError, ValueError, ArithmeticError):
+        return sp.nan
 
 
 def _infinite(value: sp.Expr) -> bool:

@@ -3,12 +3,14 @@ concrete network (checked against arithmetic done by hand here), equality to 60 
 index ranges and assignments, g' as opaque functions, vanishing identities, and formulas written out."""
 import random
 
+import pytest
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from derive import Network
-from derive.evaluate.exact import (Model, assignments, equal, expand_sums, index_ranges, prime_function,
-                                   primes_as_functions, random_point, vanishes, written_out)
+from derive.evaluate.exact import (Model, Singular, Unsettled, assignments, at_point, covering, equal, expand_sums,
+                                   index_ranges, precision, prime_function, primes_as_functions, random_point, settle,
+                                   vanishes, written_out)
 from derive.model.activations import SIGMA, Z
 
 R = sp.Rational
@@ -265,3 +267,76 @@ def test_expand_sums_writes_out_a_directly_nested_double_sum():
     double = sp.Sum(sp.Sum(X[K] * X[I], (K, 0, 1)), (I, 0, 1))
     assert len(double.limits) == 2  # how SymPy stores it
     assert expand_sums(double) == sp.expand((X[0] + X[1]) ** 2)
+
+
+# at_point: comparisons of numbers decided by us -----------------------------------------------------
+TINY = sp.log(1 / (1 + sp.exp(-sp.exp(R(23, 7)))))  # -2.47e-12: SymPy's few digits call it >= 0
+NEAR = -sp.exp(R(53, 7)) + sp.log(1 + sp.exp(sp.exp(R(53, 7))))  # +4.3e-844: SymPy cannot sign it
+U = sp.Symbol("u")
+
+
+def test_at_point_decides_a_condition_on_a_tiny_negative_number_by_its_sign():
+    cases = sp.Piecewise((1, U >= 0), (-1, True))
+    assert at_point(cases, {U: TINY}) == -1
+    assert at_point(sp.Abs(U), {U: TINY}) == -TINY
+    assert at_point(sp.sign(U), {U: TINY}) == -1
+    assert at_point(sp.Max(U, 0), {U: TINY}) == 0 and at_point(sp.Min(U, 0), {U: TINY}) == TINY
+
+
+def test_at_point_decides_steps_and_cases_sympy_leaves_open():
+    assert at_point(sp.Heaviside(U), {U: NEAR}) == 1
+    assert at_point(sp.Heaviside(-U), {U: NEAR}) == 0
+    open_case = sp.Piecewise((2, U > 0), (3, True))
+    assert at_point(open_case, {U: NEAR}) == 2
+    assert equal(settle(sp.Heaviside(NEAR) * 3), 3)  # what SymPy built unevaluated, settle decides
+
+
+def test_at_point_follows_only_the_branch_an_if_then_else_condition_takes():
+    # SymPy's derivative of max(sqrt(max(A, B)), z^2) compares with sqrt(B), B < 0, in a branch not taken
+    condition = sp.ITE(U > 5, U >= sp.sqrt(-1 - U ** 2), U >= 1)
+    assert at_point(sp.Piecewise((1, condition), (0, True)), {U: R(2)}) == 1
+
+
+def test_at_point_writes_out_functions_at_their_numbers():
+    g = sp.Function("g")
+    functions = {g: sp.Lambda(Z, sp.Piecewise((Z, Z >= 0), (0, True)))}
+    assert at_point(g(U) + 1, {U: TINY}, functions) == 1  # g's own condition decided by sign too
+    assert at_point(g(U), {}, functions) == sp.Piecewise((U, U >= 0), (0, True))  # no number: written out
+
+
+def test_values_no_digits_decide_are_one_line_refusals_and_infinite_ones_say_so():
+    with pytest.raises(Unsettled, match="cannot be compared"):
+        at_point(sp.Max(U, 1), {U: sp.sqrt(-2)})
+    with pytest.raises(Singular, match="infinite"):
+        at_point(sp.Heaviside(1 / U), {U: 0})
+    with pytest.raises(Unsettled):
+        equal(sp.nan, sp.Integer(1))
+
+
+def test_a_point_where_a_value_is_infinite_is_not_used_and_too_few_points_is_a_refusal():
+    draws = iter([None, 1, 2, 3])
+
+    def draw():
+        value = next(draws)
+        if value is None:
+            raise Singular("infinite here")
+        return value
+
+    net = Network([1, 1, 1])
+    assert covering(net, draw, lambda point: set(), at_least=3) == [1, 2, 3]
+    with pytest.raises(Unsettled, match="every point tried"):
+        covering(net, draw_nothing_usable, lambda point: None, at_least=1)
+
+
+def draw_nothing_usable():
+    return 0
+
+
+def test_more_digits_only_inside_precision():
+    from derive.evaluate import exact
+
+    before = exact.DIGITS
+    with precision(3 * before):
+        assert exact.DIGITS == 3 * before
+        assert len(str(settle(sp.pi))) > 3 * before - 5
+    assert exact.DIGITS == before
