@@ -15,7 +15,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from derive.errors import DeriveError
-from derive.model.activations import Z
+from derive.model.activations import EXPLICIT, Z
 
 if TYPE_CHECKING:
     from derive.model.network import Network
@@ -70,7 +70,9 @@ def real_diff(expr: sp.Expr, var: sp.Expr, count: int = 1) -> sp.Expr:
 
 
 def activation_definitions(net: "Network") -> dict:
-    defs: dict = {}
+    """Every function symbol the network's definitions use (its activations, and sigma a cost may use),
+    with its explicit definition."""
+    defs: dict = dict(EXPLICIT)
     for act in net.activations:
         defs.update(act.definitions)
     return defs
@@ -127,7 +129,7 @@ class Model:
             for j in range(net.size(layer)):  # a softmax output needs every z of its layer
                 a = at_point(with_activations(expand_sums(net.a_definition(layer, j)), net), values)
                 values[s.a[layer, j]] = settle(a)
-        values[s.cost] = settle(at_point(expand_sums(net.cost_definition()), values))
+        values[s.cost] = settle(at_point(with_activations(expand_sums(net.cost_definition()), net), values))
         return values
 
     def value(self, expr: sp.Expr) -> sp.Expr:

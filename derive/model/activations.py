@@ -94,6 +94,8 @@ KNOWN: dict[sp.FunctionClass, Known] = {
     SIGMA: Known(sp.Lambda(Z, _mul(SIGMA(Z), 1 - SIGMA(Z)))),  # the reason shows sigma'(z) = sigma(z)(1 - sigma(z))
 }
 """Functions a definition may use whose derivatives are written with themselves."""
+EXPLICIT: dict[sp.FunctionClass, sp.Lambda] = {SIGMA: _SIGMA_DEFINITION}
+"""The same functions written out, for evaluating a definition (an activation's or a cost's) at numbers."""
 
 
 def derived(definition: sp.Expr, name: str = "", tidy: bool = False) -> Differentiation:
