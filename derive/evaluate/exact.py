@@ -374,9 +374,14 @@ def _sign(number: sp.Expr) -> int:
     return 1 if value > 0 else -1
 
 
+def _is_finite_real(value: sp.Expr) -> bool:
+    """A Rational, or a finite Float."""
+    return bool(value.is_Rational or (value.is_Float and value.is_finite))
+
+
 def _finite(value: sp.Expr) -> sp.Expr:
     """``value`` if it is a finite real number (a Rational or Float), else ``Unsettled``."""
-    if value.is_Rational or (value.is_Float and value.is_finite):
+    if _is_finite_real(value):
         return value
     raise unsettled(str(value))
 
@@ -472,7 +477,7 @@ def _comparable(value: object) -> object:
     when it is not a finite real number (the point is then not used)."""
     if isinstance(value, sp.Basic):
         value = settle(value)
-        return value if value.is_Rational or (value.is_Float and value.is_finite) else None
+        return value if _is_finite_real(value) else None
     try:
         number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
@@ -637,13 +642,8 @@ def with_function_values(expr: sp.Expr, functions: dict) -> sp.Expr:
 
 
 def _applied(function: sp.Lambda, args: tuple) -> sp.Expr:
-    """``function(*args)``, with SymPy's refusal to compare its numbers as ``Unsettled`` (see ``at_point``)."""
-    try:
-        return _put_in(function.expr, dict(zip(function.variables, args)), {})
-    except DeriveError:
-        raise
-    except (TypeError, ValueError) as error:
-        raise unsettled(str(error)) from None
+    """``function(*args)``, its comparisons decided as ``at_point`` decides them."""
+    return at_point(function.expr, dict(zip(function.variables, args)))
 
 
 def written_out(expr: sp.Expr, net: "Network", indices: dict) -> sp.Expr:
