@@ -52,6 +52,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from derive.homework.questions import load_key
+from derive.cli.commands.check_answer import exit_of
 from tests.redteam import Surface
 
 KEY_DIR = Path(__file__).parent / "data" / "keys-v1"
@@ -185,8 +186,8 @@ def verdict_problems(text: str, name: str, verdict) -> list[str]:
         leak = LEAK.search(message)
         if leak:
             out.append(f"MESSAGE: leaks {leak.group(0)!r}: {message!r}")
-    if verdict.exit_code != STATUSES[status]:
-        out.append(f"EXIT CODE: {verdict.exit_code} for status {status}")
+    if exit_of(verdict) != STATUSES[status]:
+        out.append(f"EXIT CODE: {exit_of(verdict)} for status {status}")
     if status == "correct":
         if getattr(verdict, "mistake", None):
             out.append(f"MISTAKE: a correct verdict names the mistake {verdict.mistake!r}")

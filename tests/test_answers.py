@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from derive.homework.answers import Mistake, Status, judge, judge_here, judge_point, slips
 from derive.homework.questions import KINDS, Question, load_key, make_version
+from derive.cli.commands.check_answer import exit_of
 
 HIDDEN = Question("q1", "weight-gradient", (2, 3, 2), ("sigmoid", "sigmoid"), "quadratic", False, layer=1)
 OUTPUT = Question("q2", "weight-gradient", (2, 3, 2), ("tanh", "sigmoid"), "quadratic", True, layer=2)
@@ -201,9 +202,9 @@ def test_wrong_numbers_never_crash_or_leak(numeric):
 
 # Exit codes and limits ---------------------------------------------------------------------------
 def test_verdicts_map_to_exit_codes_and_time_is_bounded():
-    assert judge(r"2(a_j^{(2)} - y_j", OUTPUT.expected()).exit_code == 2
+    assert exit_of(judge(r"2(a_j^{(2)} - y_j", OUTPUT.expected())) == 2
     slow = judge(r"x_k^{999} x_k^{997} \sum_{i=0}^{1} w_{ij}^{(2)}", OUTPUT.expected(), seconds=1e-3)
-    assert slow.exit_code == 2 and "took longer" in slow.message
+    assert exit_of(slow) == 2 and "took longer" in slow.message
 
 
 # Keys last ---------------------------------------------------------------------------------------

@@ -233,9 +233,9 @@ def test_an_internal_error_on_a_row_is_reported_and_exits_3(tmp_path, capsys, mo
 
 
 def test_any_unexpected_exception_is_one_line_and_exit_3():
-    code = ("import sys, derive.cli as cli\n"
+    code = ("import sys, derive.cli as cli, derive.cli.commands.check_answer as command\n"
             "def boom(args): raise KeyError('x')\n"
-            "cli._cmd_check_answer = boom\n"
+            "command.run = boom\n"
             "sys.exit(cli.main(['check-answer', 'k.json', 'q1', 'x']))\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 3

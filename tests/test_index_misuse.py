@@ -15,6 +15,7 @@ import pytest
 from conftest import run_cli
 from derive.homework.answers import Mistake, Status, judge_here
 from derive.homework.questions import Question, Version, load_key
+from derive.cli.commands.check_answer import exit_of
 from tests.redteam import Surface
 
 KEYS = sorted(glob.glob(str(Path(__file__).parent / "data" / "keys-v1" / "*.json")))
@@ -114,7 +115,7 @@ def test_a_sum_over_the_questions_own_index_is_wrong_and_says_so(question, answe
     assert verdict.status == Status.WRONG, verdict
     assert verdict.mistake == Mistake.INDEX_MISUSE
     assert message in verdict.message
-    assert verdict.exit_code == 1
+    assert exit_of(verdict) == 1
 
 
 @pytest.mark.parametrize("question, answer", RIGHT)

@@ -290,6 +290,22 @@ def test_a_spec_file_gives_the_network(tmp_path, capsys):
     assert "not both" in one_line_error(code, err)
 
 
+def test_a_spec_on_standard_input_is_read_once_with_its_l2(tmp_path, capsys, monkeypatch):
+    """`derive train - < spec.toml` trains with the spec's l2 (it once read the spec twice, and standard
+    input's second reading was empty, so l2 silently became 0); --l2 still overrides it."""
+    import io
+
+    text = 'layers = [4, 5, 3]\nactivation = ["tanh", "softmax"]\ncost = "log-likelihood"\nbias = true\nl2 = 0.25\n'
+    settings = []
+    for extra in ([], ["--l2", "0.5"]):
+        monkeypatch.setattr("sys.stdin", io.StringIO(text))
+        code, out, err = run(["train", "-", "--data", "iris", "--epochs", "2", "--out", tmp_path / f"o{len(extra)}",
+                              "--json", *extra], capsys)
+        assert code == 0, err
+        settings.append(json.loads(out)["l2"])
+    assert settings == [0.25, 0.5]
+
+
 def test_the_output_directory_is_replaced_as_a_set_and_never_a_foreign_one(tmp_path, capsys):
     out = tmp_path / "run"
     assert run(["train", "--data", "xor", "--epochs", "2", "--out", out, "--quiet"], capsys)[0] == 0

@@ -52,6 +52,11 @@ class GroupReport:
         ok = self.central_rel <= CENTRAL_TARGET
         return ok and (self.complex_rel is None or self.complex_rel <= COMPLEX_TARGET)
 
+    def as_dict(self) -> dict:
+        return {"parameters": self.name, "shape": list(self.shape), "central_abs": self.central_abs,
+                "central_rel": self.central_rel, "complex_abs": self.complex_abs, "complex_rel": self.complex_rel,
+                "kinks": [list(k) for k in self.kinks], "passed": self.passed}
+
 
 @dataclass
 class CheckReport:
@@ -64,6 +69,11 @@ class CheckReport:
     @property
     def passed(self) -> bool:
         return all(g.passed for g in self.groups)
+
+    def as_dict(self) -> dict:
+        """What ``derive check --json`` prints."""
+        return {"network": self.network, "cost": self.cost, "passed": self.passed,
+                "rows": [group.as_dict() for group in self.groups]}
 
     def table(self) -> str:
         head = (f"{'parameters':<14}{'shape':>10}{'central abs':>14}{'central rel':>14}"

@@ -135,6 +135,10 @@ class StepsChecked:
     def passed(self) -> bool:
         return not self.failures
 
+    def as_dict(self) -> dict:
+        """What ``derive steps --check --json`` prints under "check"."""
+        return {"passed": self.passed, "steps": self.steps, "failures": [str(f) for f in self.failures]}
+
 
 def narrow_network(net: "Network", width: int = NARROW) -> "Network":
     """The network with every layer at most ``width`` wide and everything else the same."""
@@ -145,13 +149,13 @@ def narrow_network(net: "Network", width: int = NARROW) -> "Network":
 
 
 def checked_steps(net: "Network", seed: int = 0, limit: int = 24,
-                  progress: Callable[[int, int], None] | None = None) -> StepsChecked:
+                  on_step: Callable[[int, int], None] | None = None) -> StepsChecked:
     """Check every step of ``net``'s derivation at points that show every piecewise quantity on each side
-    of its kink (``covering_points``); ``progress(done, total)`` is told after each step.
+    of its kink (``covering_points``); ``on_step(done, total)`` is told after each step (a progress bar).
 
     A failure is confirmed with three times the working digits (``precision``) before it is reported:
     an extreme definition can lose half of them, a wrong step differs in its first."""
-    report = _checked_steps(net, seed, limit, progress)
+    report = _checked_steps(net, seed, limit, on_step)
     if report.failures:
         with precision(3 * exact.DIGITS):
             report = _checked_steps(net, seed, limit, None)
@@ -159,7 +163,7 @@ def checked_steps(net: "Network", seed: int = 0, limit: int = 24,
 
 
 def _checked_steps(net: "Network", seed: int, limit: int,
-                   progress: Callable[[int, int], None] | None) -> StepsChecked:
+                   on_step: Callable[[int, int], None] | None) -> StepsChecked:
     rng = random.Random(seed)
     models = covering_points(net, rng, at_least=POINTS)
     d = net.derivation()
@@ -170,13 +174,13 @@ def _checked_steps(net: "Network", seed: int, limit: int,
         for model in models[:1] if in_z else models:
             found = check_step(step, model, limit, rng)
             failures += [dataclasses.replace(f, where=f"block {block.key}, step {number}") for f in found]
-        if progress is not None:
-            progress(done, len(numbered) + 1)
+        if on_step is not None:
+            on_step(done, len(numbered) + 1)
     for model in models:
         failures += check_summary(net, model)
     failures += check_average(net, seed, limit)
-    if progress is not None:
-        progress(len(numbered) + 1, len(numbered) + 1)
+    if on_step is not None:
+        on_step(len(numbered) + 1, len(numbered) + 1)
     return StepsChecked(net, len(d.steps()), len(models), tuple(failures))
 
 
@@ -192,12 +196,13 @@ def count_checked(net: "Network") -> int:
     return len(_numbered_steps(net)) + 1
 
 
-def check_steps(net: "Network", seed: int = 0, limit: int = 24) -> list[Mismatch]:
+def check_steps(net: "Network", seed: int = 0, limit: int = 24,
+                on_step: Callable[[int, int], None] | None = None) -> list[Mismatch]:
     """Check every step of the network's derivation; returns the failures (empty when all hold)."""
-    return list(checked_steps(net, seed, limit).failures)
+    return list(checked_steps(net, seed, limit, on_step).failures)
 
 
-def check_printed(net: "Network", progress: Callable[[int, int], None] | None = None) -> StepsChecked:
+def check_printed(net: "Network", on_step: Callable[[int, int], None] | None = None) -> StepsChecked:
     """What a document runs before it prints ``net``'s steps: every step of the narrow network of the same
     depth, activations and cost, checked; raises InternalError naming the first step that fails.
 
@@ -205,7 +210,7 @@ def check_printed(net: "Network", progress: Callable[[int, int], None] | None = 
     narrow = narrow_network(net)
     key = (narrow.sizes, narrow.activations, narrow.cost, narrow.bias, narrow.l2, narrow.notation)
     if key not in _PRINTED:
-        report = checked_steps(narrow, progress=progress)
+        report = checked_steps(narrow, on_step=on_step)
         if report.failures:
             first = report.failures[0]
             raise InternalError(f"{first.where or 'a summary equation'} does not agree with SymPy's own derivative "

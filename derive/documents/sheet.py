@@ -249,6 +249,10 @@ class SheetFiles:
     pdf: Path | None
     note: str | None = None
 
+    def as_dict(self) -> dict:
+        """What ``derive sheet --json`` (and slides) prints."""
+        return {"files": [str(path) for path in (self.tex, self.pdf) if path is not None], "note": self.note}
+
 
 def write_sheet(net: Network, out_dir: Path, name: str | None = None, title: str | None = None,
                 values: Values | None = None, templates: str | Path | None = None,

@@ -83,9 +83,10 @@ class Verdict:
     message: str
     mistake: Mistake | None = None
 
-    @property
-    def exit_code(self) -> int:
-        return {Status.CORRECT: 0, Status.WRONG: 1, Status.UNREADABLE: 2}.get(self.status, 3)
+    def as_dict(self) -> dict:
+        """What ``derive check-answer --json`` prints."""
+        return {"verdict": Status(self.status).value, "message": self.message,
+                "mistake": None if self.mistake is None else Mistake(self.mistake).value}
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,6 @@ import io
 import json
 import os
 import re
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -259,6 +258,11 @@ class Summary:
     def rate(self) -> float:
         return self.answers / self.seconds if self.seconds > 0 else 0.0
 
+    def as_dict(self, out: str | Path) -> dict:
+        """What ``derive grade --json`` prints (``out``: the grades file written)."""
+        return {"answers": self.answers, "distinct": self.judged, "counts": dict(self.counts),
+                "seconds": round(self.seconds, 3), "file": str(out), "internal_errors": list(self.internal)}
+
     def line(self) -> str:
         counts = ", ".join(f"{self.counts[v]} {v}" for v in VERDICTS if self.counts[v] or v != "error")
         return (f"graded {self.answers} answers ({self.judged} distinct) in {self.seconds:.1f} s "
@@ -432,15 +436,3 @@ def grade(key_or_dir: str | os.PathLike, answers: str | os.PathLike, out: str | 
     summary = grade_rows(rows, keys, jobs or default_jobs(), progress=progress)
     write_grades(out, rows)
     return summary
-
-
-def main_grade(key_or_dir: str, answers: str, out: str, jobs: int | None, quiet: bool) -> int:
-    """The `derive grade` command: 0 when every row got a verdict, 3 if any row hit an internal error."""
-    summary = grade(key_or_dir, answers, out, jobs, progress=not quiet and sys.stderr.isatty())
-    for note in summary.notes:
-        print(f"derive: warning: {note} (please report)", file=sys.stderr)
-    for problem in summary.internal:
-        print(f"derive: internal error at {problem} (please report)", file=sys.stderr)
-    if not quiet:
-        print(f"{summary.line()}; wrote {out}")
-    return 3 if summary.counts["error"] else 0

@@ -117,6 +117,9 @@ class VersionFiles:
     note: str | None = None
     moodle: tuple = ()  # this version's MoodleQuestions (built where the version was built)
 
+    def as_dict(self) -> dict:
+        return {"number": self.number, "files": [str(path) for path in self.files if path is not None]}
+
 
 def build_version(seed: int, number: int, out_dir: Path, kinds: tuple[str, ...], count: int | None,
                   title: str, tex_only: bool, check: bool = True) -> VersionFiles:

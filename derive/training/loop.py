@@ -18,13 +18,16 @@ import contextlib
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy
 
 from derive.errors import DeriveError
 from derive.training import defaults
 from derive.training.datasets import Dataset, random_generators
+
+if TYPE_CHECKING:
+    from derive.model.network import Network
 
 MAX_EPOCHS = 100_000
 MAX_PARAMETERS = 10_000_000
@@ -88,7 +91,7 @@ class Epoch:
 
 @dataclass(frozen=True)
 class Trained:
-    network: object
+    network: Network
     data: Dataset
     settings: Settings
     weights: list
@@ -103,6 +106,16 @@ class Trained:
     @property
     def test_accuracy(self) -> float:
         return self.history.test_accuracy[-1]
+
+    def as_dict(self) -> dict:
+        """What ``derive train --json`` prints (the CLI adds the files written)."""
+        settings, data = self.settings, self.data
+        return {"data": data.name, "network": self.network.describe(), "layers": list(self.network.sizes),
+                "train_samples": int(len(data.labels_train)), "test_samples": int(len(data.labels_test)),
+                "train_accuracy": self.train_accuracy, "test_accuracy": self.test_accuracy,
+                "epochs": settings.epochs, "seconds": round(self.seconds, 3), "batch_size": settings.batch_size,
+                "learning_rate": settings.learning_rate, "l2": settings.l2, "seed": settings.seed,
+                "history": self.history.as_dict()}
 
 
 # Copied into the standalone program -------------------------------------------------------------
