@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 from typing import TYPE_CHECKING
 
 from derive.errors import DeriveError
@@ -104,3 +105,17 @@ def count(value: int | None, option: str, low: int, high: int | None, force: boo
         raise DeriveError(f"{option} must be at least {low}, not {value}")
     if high is not None and value > high and not force:
         raise DeriveError(f"{option} {value} is more than {high}{why}")
+
+
+def check_finite(values: list, what: str) -> None:
+    """Refuse numbers that overflowed float64 (nested lists of them, None skipped)."""
+    flat: list = []
+    stack = list(values)
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif item is not None:
+            flat.append(item)
+    if not all(math.isfinite(v) for v in flat):
+        raise DeriveError(f"the {what} overflows float64 (inf or nan) at these numbers; use smaller values")

@@ -5,7 +5,6 @@ import argparse
 import sys
 
 from derive.cli import inputs, options
-from derive.cli.commands.grad import finite
 from derive.cli.exits import Exit
 from derive.cli.output import print_json
 
@@ -28,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     arrays = spec.arrays()
     with np.errstate(all="ignore"):
         cost = float(net.numeric().cost(*arrays))
-    finite([cost], "cost")
+    inputs.check_finite([cost], "cost")
     with status(f"checking {sum(a.size for a in arrays[0]):,} weights", enabled=not (args.quiet or args.json)):
         report = check_gradient(net, *arrays)
     if args.json:

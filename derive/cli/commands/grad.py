@@ -3,12 +3,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 from typing import TYPE_CHECKING, Callable
 
 from derive.cli import inputs, options
 from derive.cli.output import print_json
-from derive.errors import DeriveError
 
 if TYPE_CHECKING:
     from derive.model.network import Network
@@ -38,8 +36,8 @@ def run(args: argparse.Namespace) -> int:
     result = {"cost": cost,
               "weights": [g.tolist() for g in grad_w],
               "biases": [g.tolist() for g in grad_b] if grad_b is not None else None}
-    finite([cost], "cost")
-    finite(result["weights"] + (result["biases"] or []), "gradient")
+    inputs.check_finite([cost], "cost")
+    inputs.check_finite(result["weights"] + (result["biases"] or []), "gradient")
     eta = float(values.learning_rate) if values is not None and values.learning_rate is not None else None
     if eta is not None:  # one step of gradient descent: w - eta dC/dw, shaped like the weights
         result["learning_rate"] = eta
@@ -52,20 +50,6 @@ def run(args: argparse.Namespace) -> int:
     _print_result(result, f"{cost:.12g}", f"{eta:g}" if eta is not None else "",
                   matrix=lambda g: f"\n{np.array(g)}", vector=lambda g: f" {np.array(g)}")
     return 0
-
-
-def finite(values: list, what: str) -> None:
-    """Refuse numbers that overflowed float64 (nested lists of them, None skipped)."""
-    flat: list = []
-    stack = list(values)
-    while stack:
-        item = stack.pop()
-        if isinstance(item, list):
-            stack.extend(item)
-        elif item is not None:
-            flat.append(item)
-    if not all(math.isfinite(v) for v in flat):
-        raise DeriveError(f"the {what} overflows float64 (inf or nan) at these numbers; use smaller values")
 
 
 def _symbolic(args: argparse.Namespace, net: "Network", values: "Values") -> int:
