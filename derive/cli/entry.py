@@ -10,7 +10,8 @@ from derive import __version__
 from derive.cli.commands import COMMANDS, command_module
 from derive.cli.exits import Exit
 from derive.cli.output import one_line, shorten, silence_stdout
-from derive.errors import DeriveError
+from derive.cli.options import OPTION_NAMES
+from derive.errors import DeriveError, ParameterError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -51,6 +52,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 pass
     try:
         return _run(sys.argv[1:] if argv is None else list(argv), is_command)
+    except ParameterError as error:
+        print(f"derive: error: {shorten(error.named(OPTION_NAMES).splitlines()[0])}", file=sys.stderr)
+        return Exit.BAD_INPUT
     except DeriveError as error:
         print(f"derive: error: {one_line(error)}", file=sys.stderr)
         return Exit.BAD_INPUT

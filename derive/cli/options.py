@@ -12,6 +12,11 @@ MAX_JOBS = 256  # --jobs: processes at once
 
 TRAINING_OPTIONS = ("data", "epochs", "batch_size", "learning_rate", "seed")
 
+# The library's parameters as the command line spells them: a ParameterError from the library
+# ("epochs must be ...") reaches the user as "--epochs must be ...".
+OPTION_NAMES = {name: "--" + name.replace("_", "-") for name in (
+    *TRAINING_OPTIONS, "l2", "layers", "out", "jobs", "count", "graph")}
+
 
 def network(parser: argparse.ArgumentParser, required: bool = True) -> None:
     """--layers, --activation, --cost, --bias, --l2, --notation: a network without a spec file."""

@@ -11,7 +11,7 @@ from jinja2.loaders import split_template_path
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 from derive.render import latex as lr
-from derive.errors import DeriveError
+from derive.errors import DeriveError, ParameterError
 from derive.documents.files import write_atomic
 from derive.model.network import Network
 from derive.model.values import Values
@@ -123,7 +123,7 @@ class GraphSection:
 def graph_of(net: Network, values: Values | None):
     """The computational graph at the spec's numbers (DeriveError without numbers or for a big network)."""
     if values is None:
-        raise DeriveError("--graph needs numbers: give a spec with [values] (x, y, weights)")
+        raise ParameterError("{graph} needs numbers: give a spec with [values] (x, y, weights)")
     return computational_graph(net, values)
 
 

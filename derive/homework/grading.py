@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from derive.documents.files import check_replaceable, spreadsheet_safe
-from derive.errors import DeriveError
+from derive.errors import DeriveError, ParameterError
 from derive.limits import DEFAULT_MEMORY, InternalError, run_each
 
 COLUMNS = ("student", "version", "question", "answer")
@@ -424,12 +424,13 @@ def grade(key_or_dir: str | os.PathLike, answers: str | os.PathLike, out: str | 
           jobs: int | None = None, progress: bool = False) -> Summary:
     """Grade an answers CSV against a key (or a homework directory) and write the grades CSV."""
     if jobs is not None and jobs < 1:
-        raise DeriveError(f"--jobs must be at least 1, not {jobs}")
+        raise ParameterError("{jobs} must be at least 1, not {value}", value=jobs)
     answers, out = Path(answers), Path(out)
     if out.exists() and answers.exists() and out.resolve() == answers.resolve():
-        raise DeriveError(f"--out {out} would overwrite the answers file; choose another name")
+        raise ParameterError("{out} {path} would overwrite the answers file; choose another name", path=out)
     if out.is_dir():
-        raise DeriveError(f"--out {out} is a directory; give a file name, e.g. {out / 'grades.csv'}")
+        raise ParameterError("{out} {path} is a directory; give a file name, e.g. {example}", path=out,
+                             example=out / "grades.csv")
     check_replaceable(out)  # before any judging: --out /dev/null is refused, never replaced by a file
     keys = load_keys(key_or_dir)
     rows = read_answers(answers)

@@ -372,10 +372,10 @@ def generate(seed: int, count: int, out_dir: Path, kinds: tuple[str, ...] = KIND
     the previous complete set or the new one, never a mix. A second run on the same ``out_dir``
     is refused while one is running.
     """
-    from derive.errors import DeriveError
+    from derive.errors import ParameterError
 
     if count < 1:
-        raise DeriveError("--count must be at least 1")
+        raise ParameterError("{count} must be at least 1")
     check_kinds(kinds)  # before any process starts
     jobs = max(1, min(jobs or os.cpu_count() or 1, count))
     out_dir = Path(out_dir)

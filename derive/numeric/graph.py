@@ -23,7 +23,7 @@ import sympy as sp
 from derive.notation.sums import IndexSum
 from sympy.core.function import AppliedUndef
 
-from derive.errors import DeriveError
+from derive.errors import ParameterError
 from derive.evaluate.exact import (expand_sums, function_values, primes_as_functions, settle,
                                    with_function_values)
 from derive.numeric.worked import point_from_values
@@ -147,12 +147,12 @@ def check_graph_size(net: "Network") -> None:
     """Refuse (one line) a network whose graph would have more than MAX_OPERATIONS operations,
     and a softmax output."""
     if net.activation(net.L).vector:
-        raise DeriveError(f"--graph draws one local gradient per edge; the {net.activation(net.L).name} output "
-                          "couples every output (a Jacobian), so it is not drawn: use a sigmoid output")
+        raise ParameterError("{graph} draws one local gradient per edge; the {name} output couples every output "
+                             "(a Jacobian), so it is not drawn: use a sigmoid output", name=net.activation(net.L).name)
     count = operation_count(net)
     if count > MAX_OPERATIONS:
-        raise DeriveError(f"--graph draws networks of up to {MAX_OPERATIONS} operations; "
-                          f"[{', '.join(map(str, net.sizes))}] needs {count}")
+        raise ParameterError("{graph} draws networks of up to {most} operations; {sizes} needs {count}",
+                             most=MAX_OPERATIONS, sizes=list(net.sizes), count=count)
 
 
 class _Walker:
@@ -238,7 +238,7 @@ class _Walker:
             if expr.exp == 2:
                 return Op.SQUARE, (node_id,), sp.Pow(sym, 2)
             if expr.exp.free_symbols:
-                raise DeriveError(f"--graph cannot draw the power {expr} (a variable exponent)")
+                raise ParameterError("{graph} cannot draw the power {expr} (a variable exponent)", expr=expr)
             return Op.POWER, (node_id,), sp.Pow(sym, expr.exp, evaluate=False)
         if isinstance(expr, sp.log):
             node_id, sym = self._child(expr.args[0])
@@ -251,8 +251,8 @@ class _Walker:
             children = [self._child(a) for a in expr.args]
             op = Op.ACTIVATION if isinstance(expr, AppliedUndef) else Op.FUNCTION
             return op, _unique([i for i, _ in children]), expr.func(*[s for _, s in children], evaluate=False)
-        raise DeriveError(f"--graph cannot draw {type(expr).__name__} ({expr}) as an operation; "
-                          "draw a network with a built-in cost")
+        raise ParameterError("{graph} cannot draw {kind} ({expr}) as an operation; draw a network with a built-in "
+                             "cost", kind=type(expr).__name__, expr=expr)
 
     def alias(self, quantity: sp.Expr, node_id: str, name: sp.Expr) -> None:
         """``quantity`` is computed by the node ``node_id``, which is renamed ``name`` (a = z)."""

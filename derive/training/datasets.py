@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy
 
-from derive.errors import DeriveError, shown_value
+from derive.errors import DeriveError, ParameterError, shown_value
 from derive.read.spec_file import check_text, read_text_input, shown_path
 
 BUILT_IN = ("digits", "iris", "xor")
@@ -117,19 +117,20 @@ def class_order(names):
 
 # Loading ----------------------------------------------------------------------------------------
 def check_source(data: str) -> None:
-    """``--data``: a built-in name or a CSV file that exists (one line when not), before any work."""
+    """``data``: a built-in name or a CSV file that exists (one line when not), before any work."""
     if data in BUILT_IN:
         return
     from derive.read.spec_file import check_regular_file
 
     if not data:
-        raise DeriveError("--data is empty; give digits, iris, xor or a CSV file")
+        raise ParameterError("{data} is empty; give digits, iris, xor or a CSV file")
     if "\x00" in data:
-        raise DeriveError(f"--data {shown_path(data)!r} contains a NUL character")
+        raise ParameterError("{data} {path!r} contains a NUL character", path=shown_path(data))
     if not Path(data).exists() and "/" not in data and "." not in data:
         from derive.errors import closest_hint
 
-        raise DeriveError(f"--data {shown_path(data)!r} is neither a data set nor a file{closest_hint(data, BUILT_IN)}")
+        raise ParameterError("{data} {path!r} is neither a data set nor a file{hint}", path=shown_path(data),
+                             hint=closest_hint(data, BUILT_IN))
     check_regular_file(data, "data file")
 
 

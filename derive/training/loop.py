@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy
 
-from derive.errors import DeriveError
+from derive.errors import DeriveError, ParameterError
 from derive.training import defaults
 from derive.training.datasets import Dataset, random_generators
 
@@ -47,19 +47,21 @@ class Settings:
     seed: int = defaults.SEED
 
     def checked(self) -> "Settings":
-        """These settings, or a one-line DeriveError naming the option that is out of range."""
-        def whole(value: object, option: str, low: int, high: int) -> None:
+        """These settings, or a one-line ParameterError naming the setting that is out of range."""
+        def whole(value: object, name: str, low: int, high: int) -> None:
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                raise DeriveError(f"{option} must be a whole number from {low:,} to {high:,}, got {value}")
+                raise ParameterError("{%s} must be a whole number from {low:,} to {high:,}, got {value}" % name,
+                                     low=low, high=high, value=value)
 
-        whole(self.epochs, "--epochs", 1, MAX_EPOCHS)
-        whole(self.batch_size, "--batch-size", 1, 10 ** 9)
-        whole(self.seed, "--seed", 0, 2 ** 63 - 1)
+        whole(self.epochs, "epochs", 1, MAX_EPOCHS)
+        whole(self.batch_size, "batch_size", 1, 10 ** 9)
+        whole(self.seed, "seed", 0, 2 ** 63 - 1)
         if not (isinstance(self.learning_rate, (int, float)) and math.isfinite(self.learning_rate)
                 and 0 < self.learning_rate <= 100):
-            raise DeriveError(f"--learning-rate must be a positive number of at most 100, got {self.learning_rate}")
+            raise ParameterError("{learning_rate} must be a positive number of at most 100, got {value}",
+                                 value=self.learning_rate)
         if not (isinstance(self.l2, (int, float)) and math.isfinite(self.l2) and 0 <= self.l2 <= 1e6):
-            raise DeriveError(f"--l2 must be a number from 0 to 1e6, got {self.l2}")
+            raise ParameterError("{l2} must be a number from 0 to 1e6, got {value}", value=self.l2)
         return self
 
 
@@ -188,9 +190,9 @@ def check_fits(net, features: int, classes: int, name: str) -> None:
     """The network takes the data's features and has one output node per class (or one for two)."""
     sizes = list(net.sizes)
     if sizes[0] != features:
-        raise DeriveError(f"the network takes {sizes[0]} inputs, but {name} has {features} features; "
-                          f"make the first layer {features} (e.g. --layers {features} "
-                          f"{' '.join(map(str, sizes[1:-1] or [8]))} {classes})")
+        raise ParameterError("the network takes {inputs} inputs, but {name} has {features} features; make the "
+                             "first layer {features} (e.g. {layers} {example})", inputs=sizes[0], name=name,
+                             features=features, example=" ".join(map(str, [features, *(sizes[1:-1] or [8]), classes])))
     outputs = sizes[-1]
     if outputs == 1 and classes != 2:
         raise DeriveError(f"one output node tells two classes apart, but {name} has {classes}; give the "
@@ -213,15 +215,17 @@ def check_work(net, rows: int, settings: Settings) -> None:
     batch = min(settings.batch_size, rows)
     steps = settings.epochs * -(-rows // batch)
     if steps > MAX_STEPS:
-        raise DeriveError(f"--epochs {settings.epochs:,} on {rows:,} training samples in batches of {batch:,} is "
-                          f"{steps:,} gradient steps; derive train takes at most {MAX_STEPS:,} (about 6 minutes): "
-                          "lower --epochs or raise --batch-size")
+        raise ParameterError("{epochs} {value:,} on {rows:,} training samples in batches of {batch:,} is {steps:,} "
+                             "gradient steps; derive train takes at most {most:,} (about 6 minutes): lower {epochs} "
+                             "or raise {batch_size}", value=settings.epochs, rows=rows, batch=batch, steps=steps,
+                             most=MAX_STEPS)
     weights = weight_count(net.sizes)
     work = settings.epochs * rows * weights
     if work > MAX_WORK:
-        raise DeriveError(f"--epochs {settings.epochs:,} on {rows:,} training samples with {weights:,} weights is "
-                          f"{work:.1e} weight-sample products; derive train takes at most {MAX_WORK:.0e} (about 6 "
-                          "minutes): lower --epochs or use a smaller network")
+        raise ParameterError("{epochs} {value:,} on {rows:,} training samples with {weights:,} weights is "
+                             "{work:.1e} weight-sample products; derive train takes at most {most:.0e} (about 6 "
+                             "minutes): lower {epochs} or use a smaller network", value=settings.epochs, rows=rows,
+                             weights=weights, work=work, most=MAX_WORK)
 
 
 def train(net, data: Dataset, settings: Settings = Settings(),

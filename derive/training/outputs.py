@@ -18,7 +18,7 @@ import os
 import re
 from pathlib import Path
 
-from derive.errors import DeriveError
+from derive.errors import ParameterError
 from derive.read.spec_file import MAX_SPEC_BYTES, shown_path
 from derive.training.datasets import BUILT_IN
 from derive.training.defaults import Classifier
@@ -36,18 +36,20 @@ def default_out_dir(data: str) -> str:
     return f"train-{safe}"
 
 
-def check_out_dir(path: Path, option: str = "--out") -> None:
-    """Before any work: ``path`` can become the output directory (nothing is created here)."""
+def check_out_dir(path: Path) -> None:
+    """Before any work: ``path`` (the parameter ``out``) can become the output directory (nothing is
+    created here)."""
     shown, absolute = shown_path(path), Path(os.path.abspath(path))
     if os.path.lexists(absolute):
         if not absolute.is_dir():
-            raise DeriveError(f"{option} {shown} is a file, not a directory")
+            raise ParameterError("{out} {path} is a file, not a directory", path=shown)
         _only_ours(absolute)
     home = next(p for p in absolute.parents if os.path.lexists(p))  # where the new set is built and swapped in
     if not home.is_dir():
-        raise DeriveError(f"{option} {shown}: {shown_path(home)} is a file, not a directory")
+        raise ParameterError("{out} {path}: {home} is a file, not a directory", path=shown, home=shown_path(home))
     if not os.access(home, os.W_OK | os.X_OK):
-        raise DeriveError(f"cannot write {option} {shown}: permission denied in {shown_path(home)}")
+        raise ParameterError("cannot write {out} {path}: permission denied in {home}", path=shown,
+                             home=shown_path(home))
 
 
 def _only_ours(path: Path) -> None:
@@ -56,8 +58,9 @@ def _only_ours(path: Path) -> None:
         if entry.name in FILES and entry.is_file() or re.fullmatch(r"\.(" + "|".join(
                 re.escape(f) for f in FILES) + r")\..*\.tmp", entry.name):
             continue
-        raise DeriveError(f"{shown_path(path)} holds {entry.name!r}, which derive train did not write; the output "
-                          "directory is replaced as a whole: choose a new or empty one (--out DIR)")
+        raise ParameterError("{path} holds {name!r}, which derive train did not write; the output directory is "
+                             "replaced as a whole: choose a new or empty one ({out})", path=shown_path(path),
+                             name=entry.name)
 
 
 def weights_data(trained: Trained, classifier: Classifier) -> dict:

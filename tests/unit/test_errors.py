@@ -98,3 +98,19 @@ def test_a_quote_in_text_is_escaped_by_repr():
 ])
 def test_containers_and_other_values_are_named_by_kind(value, shown):
     assert shown_value(value) == shown
+
+
+def test_a_parameter_error_names_parameters_in_the_library_and_options_on_the_command_line():
+    import pickle
+
+    from derive.cli.options import OPTION_NAMES
+    from derive.errors import ParameterError
+
+    error = ParameterError("{epochs} {value:,} is too many; lower {epochs} or raise {batch_size}", value=10 ** 6)
+    assert str(error) == "epochs 1,000,000 is too many; lower epochs or raise batch_size"
+    assert error.parameters == ("epochs", "batch_size")
+    assert error.named(OPTION_NAMES) == "--epochs 1,000,000 is too many; lower --epochs or raise --batch-size"
+    again = pickle.loads(pickle.dumps(error))  # errors cross from worker processes
+    assert isinstance(again, ParameterError) and again.named(OPTION_NAMES) == error.named(OPTION_NAMES)
+    braces = ParameterError("{data} {path!r} is not a file", path="{x}")  # user text stays out of the template
+    assert braces.named(OPTION_NAMES) == "--data '{x}' is not a file"
