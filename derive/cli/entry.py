@@ -53,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _run(sys.argv[1:] if argv is None else list(argv), is_command)
     except ParameterError as error:
-        print(f"derive: error: {shorten(error.named(OPTION_NAMES).splitlines()[0])}", file=sys.stderr)
+        print(f"derive: error: {one_line(error, error.named(OPTION_NAMES))}", file=sys.stderr)
         return Exit.BAD_INPUT
     except DeriveError as error:
         print(f"derive: error: {one_line(error)}", file=sys.stderr)

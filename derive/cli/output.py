@@ -39,8 +39,10 @@ def shorten(text: str, limit: int = LINE_LIMIT) -> str:
     return text if len(text) <= limit else f"{text[:limit - 60]} ... {text[-40:]}"
 
 
-def one_line(error: BaseException) -> str:
-    lines = str(error).strip().splitlines()
+def one_line(error: BaseException, text: str | None = None) -> str:
+    """The first line of ``text`` (the error's own message when None), shortened; the error's type
+    when there is none."""
+    lines = (str(error) if text is None else text).strip().splitlines()
     return shorten(lines[0]) if lines else type(error).__name__
 
 
