@@ -41,6 +41,29 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_WHERE))
 
 
+class _LazyDefinitionReader:
+    """The model's reader of LaTeX definitions (``derive.model.definitions``): derive.read.definitions,
+    imported on the first definition read, so that ``import derive`` and ``derive --help`` load no parser."""
+
+    def activation(self, text: str) -> Any:
+        from derive.read.definitions import parse_activation
+
+        return parse_activation(text)
+
+    def cost(self, text: str) -> Any:
+        from derive.read.definitions import parse_cost
+
+        return parse_cost(text)
+
+
+def _install_definition_reader() -> None:
+    from derive.model.definitions import install_reader
+
+    install_reader(_LazyDefinitionReader())
+
+
+_install_definition_reader()
+
 if "IPython" in sys.modules:  # inside IPython: gradient check reports display as tables
     from derive.render.display import register_formatters
 

@@ -2,4 +2,4 @@
 the network, its values.
 
 No parsing, printing, NumPy or files here; a LaTeX definition given where a name is
-expected is read at one documented seam (``read.latex``)."""
+expected is read by the reader in the slot ``model.definitions``, which the read layer fills."""

@@ -350,9 +350,9 @@ def activation_named(spec: str | Activation) -> Activation:
 
     match = _SPEC.match(str(spec))
     if not match and _DEFINITION.match(str(spec)):  # a definition in LaTeX, g(z) = ...
-        from derive.read.latex import parse_activation  # seam: a LaTeX definition is read by read.latex
+        from derive.model.definitions import read_activation  # the reader slot, filled by the read layer
 
-        return parse_activation(str(spec))
+        return read_activation(str(spec))
     if not match:
         raise DeriveError(f"cannot read activation {spec!r}; write a name such as 'sigmoid' or 'sigmoid(gain=2)', "
                           "or a definition such as 'g(z) = \\frac{z}{1+|z|}'")

@@ -135,9 +135,9 @@ def cost_named(spec: str | Cost) -> Cost:
     if isinstance(spec, Cost):
         return spec
     if "=" in str(spec):
-        from derive.read.latex import parse_cost  # seam: a LaTeX definition is read by read.latex
+        from derive.model.definitions import read_cost  # the reader slot, filled by the read layer
 
-        return parse_cost(str(spec))
+        return read_cost(str(spec))
     from derive.errors import closest_hint
 
     name = str(spec).strip().lower()
