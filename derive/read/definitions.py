@@ -17,7 +17,7 @@ from derive.limits import DEFAULT_MEMORY, run_limited
 from derive.model.activations import SIGMA, Z, Activation, defined_activation
 from derive.model.costs import A, Y, Cost, defined_cost
 from derive.read.resolvers import definition_layout, definition_resolver
-from derive.read.syntax import _ENVIRONMENT, LatexInputError, check_text, read_expression
+from derive.read.syntax import LatexInputError, check_text, has_cases, read_expression
 
 DEFINITION = "definition"
 _ACTIVATION_LHS = re.compile(r"^\s*([A-Za-z])\s*\(\s*z\s*\)\s*$")
@@ -26,7 +26,7 @@ _ACTIVATION_LHS = re.compile(r"^\s*([A-Za-z])\s*\(\s*z\s*\)\s*$")
 def _split_definition(text: str, what: str, example: str) -> tuple[str, str]:
     """The two sides of 'lhs = rhs'; a condition z = 0 in \\begin{cases} may hold another '='."""
     check_text(text, DEFINITION)
-    if text.count("=") != 1 and not (_ENVIRONMENT.search(text) and "=" in text):
+    if text.count("=") != 1 and not (has_cases(text) and "=" in text):
         raise LatexInputError(f"write the {what} as one equation, e.g. {example}")
     lhs, _, rhs = text.partition("=")
     return lhs, rhs

@@ -179,6 +179,11 @@ _ENVIRONMENT = re.compile(r"\\(begin|end)\s*\{\s*(d?cases)\s*\}")
 BEGIN_CASES, END_CASES, NEXT_CASE = r"\begin{cases}", r"\end{cases}", "\\\\"
 
 
+def has_cases(text: str) -> bool:
+    """The text has a \\begin{cases} or \\end{cases} (whose conditions may hold an '=')."""
+    return _ENVIRONMENT.search(text) is not None
+
+
 def _tokens(text: str) -> list[Token]:
     out: list[Token] = []
     spaced = False
