@@ -338,8 +338,9 @@ class _Deriver:
         steps = [Step(s.cost, self.net.cost_definition(), Rule.DEFINITION, because(R.START_FROM_COST)),
                  Step(lhs, sp.Derivative(self.net.cost.term_at(a, y), a), Rule.SUM_RULE,
                       because(R.ONLY_TERM_HAS_OUTPUT, term=sp.Eq(s.j_sum, s.j, evaluate=False)))]
-        for expr, rule, why in self.net.cost.derivative_chain:
-            steps.append(Step(lhs, instantiate(expr, {A: a, Y: y}), rule, as_reason(why).instantiated({A: a, Y: y})))
+        for stage in self.net.cost.derivative_chain:
+            steps.append(Step(lhs, instantiate(stage.expr, {A: a, Y: y}), stage.rule,
+                              as_reason(stage.reason).instantiated({A: a, Y: y})))
         return Block(COST, f"Derivative of the {self.net.cost.title}", tuple(steps),
                      results=((Result.DC_DA, steps[-1].rhs),))
 
@@ -350,7 +351,7 @@ class _Deriver:
         lhs = act.prime(Z)
         steps = [Step(act(Z), act.definition(Z), Rule.DEFINITION, because(R.ACTIVATION_DEFINITION,
                                                                           description=act.description))]
-        steps += [Step(lhs, expr, rule, why) for expr, rule, why in act.derivative_chain]
+        steps += [Step(lhs, stage.expr, stage.rule, stage.reason) for stage in act.derivative_chain]
         return Block(self.act_key(layer), f"Derivative of the {act.description}", tuple(steps),
                      results=((Result.CLASSIC, steps[-1].rhs),))
 
