@@ -54,7 +54,7 @@ def test_elu_in_terms_of_its_output_and_at_its_kink():
     assert elu.kinks == (0,) and not elu.analytic
     assert elu.convention == "ELU'(0) = 1/2"
     assert elu.classic(Z) == sp.Piecewise((1, Z > 0), (sp.exp(Z) / 2, True))
-    assert any(rule is Rule.CONVENTION for _, rule, _ in elu.derivative_chain)
+    assert any(step.rule is Rule.CONVENTION for step in elu.derivative_chain)
     with pytest.raises(DeriveError, match="alpha must be positive"):
         activation_named("elu(alpha=-1)")
 

@@ -23,8 +23,8 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from derive.model.activations import Z
-from derive.engine.derivation import FORMS
-from derive.errors import DeriveError
+from derive.choices import Choice
+from derive.engine.derivation import Form
 from derive.evaluate import exact
 from derive.evaluate.exact import (
     Model,
@@ -373,12 +373,19 @@ def _parameters(net: "Network") -> Iterator[tuple[str, int, sp.Indexed, dict]]:
                 yield "bias", layer, s.b[layer, j], {s.j: j}
 
 
-def _formula(net: "Network", kind: str, layer: int, form: str) -> sp.Expr:
+def _formula(net: "Network", kind: str, layer: int, form: Form) -> sp.Expr:
     d = net.derivation()
     return d.gradient(layer, form) if kind == "weight" else d.bias_gradient(layer, form)
 
 
-def check_gradients(net: "Network", mode: str = "symbolic", seed: int = 0,
+class CheckMode(Choice):
+    """How ``check_gradients`` compares a formula with the truth."""
+
+    SYMBOLIC = "symbolic"  # activations undefined: the difference must vanish identically
+    NUMERIC = "numeric"  # real activations at covering points: both forms must agree with the truth
+
+
+def check_gradients(net: "Network", mode: CheckMode | str = CheckMode.SYMBOLIC, seed: int = 0,
                     layers: Iterable[int] | None = None) -> list[Mismatch]:
     """Every general formula at every concrete weight and bias (of ``layers``, all when None) against
     diff of the expanded cost.
@@ -388,11 +395,10 @@ def check_gradients(net: "Network", mode: str = "symbolic", seed: int = 0,
     they can, outputs of both signs (``covering_points``), g and g' take their real values (g' by
     sympy.diff of g's definition); both forms (chain and classic) must agree with the truth.
     """
-    if mode not in ("symbolic", "numeric"):
-        raise DeriveError(f"mode must be 'symbolic' or 'numeric', got {mode!r}")
+    numeric = CheckMode.parse(mode, "mode") is CheckMode.NUMERIC
     cost, expansions = expanded_cost(net, concrete=False)
-    models = covering_points(net, random.Random(seed), at_least=1) if mode == "numeric" else [None]
-    forms = FORMS if mode == "numeric" else ("chain",)
+    models = covering_points(net, random.Random(seed), at_least=1) if numeric else [None]
+    forms = tuple(Form) if numeric else (Form.CHAIN,)
     failures = []
     wanted = set(range(1, net.L + 1) if layers is None else layers)
     for kind, layer, param, assignment in _parameters(net):

@@ -10,10 +10,11 @@ with the depth below them; they are built when asked for.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import sympy as sp
 
+from derive.choices import Choice
 from derive.notation.sums import IndexSum
 
 from derive.model.activations import Z
@@ -28,8 +29,14 @@ from derive.model.steps import power, product as _mul
 if TYPE_CHECKING:
     from derive.model.network import Network
 
-Form = Literal["chain", "classic"]
-FORMS = ("chain", "classic")
+class Form(Choice):
+    """How a written-out gradient shows each activation's derivative: kept as g'(z), or in its classic form."""
+
+    CHAIN = "chain"  # g'(z_j) stays
+    CLASSIC = "classic"  # g'(z_j) written out: sigma(z)(1 - sigma(z)) as a_j (1 - a_j)
+
+
+FORMS = Form.words()  # the words a caller may pass: "chain", "classic"
 WRITTEN_OUT = 2  # layers at most this many weight layers above the output also get the gradient written out
 
 
@@ -93,17 +100,18 @@ class Derivation:
         _check_layer(layer, self.network.L)
         return self.block(BlockKey.layer(layer))
 
-    def gradient(self, layer: int, form: Form = "chain") -> sp.Expr:
+    def gradient(self, layer: int, form: Form | str = Form.CHAIN) -> sp.Expr:
         """dC_0/dw_{jk}^{(layer)} written out in index form; 'chain' keeps g'(z), 'classic' writes it out."""
         return self._written_out("weight", layer, form)
 
-    def bias_gradient(self, layer: int, form: Form = "chain") -> sp.Expr:
+    def bias_gradient(self, layer: int, form: Form | str = Form.CHAIN) -> sp.Expr:
         """dC_0/db_j^{(layer)} = delta_j^{(layer)} written out in index form."""
         return self._written_out("bias", layer, form)
 
-    def _written_out(self, kind: str, layer: int, form: Form) -> sp.Expr:
+    def _written_out(self, kind: str, layer: int, form: Form | str) -> sp.Expr:
         _check_layer(layer, self.network.L)
-        key = (kind, layer, _form(form))
+        form = _form(form)
+        key = (kind, layer, form)
         if key not in self._written:
             deriver = _Deriver(self.network)
             self._written[key] = (deriver.weight_gradient(layer, form) if kind == "weight"
@@ -114,7 +122,7 @@ class Derivation:
         """delta_j^{(layer)} through the recursion: in terms of delta^{(layer+1)} (or the cost at L)."""
         return self._layer_block(layer).result(Result.DELTA_RECURSIVE)
 
-    def concrete_gradient(self, layer: int, j: int, k: int | None = None, form: Form = "chain") -> sp.Expr:
+    def concrete_gradient(self, layer: int, j: int, k: int | None = None, form: Form | str = Form.CHAIN) -> sp.Expr:
         """dC_0/dw_{jk}^{(layer)} (or dC_0/db_j when k is None) for concrete nodes, in x, y, w and b."""
         from derive.evaluate.exact import written_out
 
@@ -176,12 +184,9 @@ def _check_node(index: object, size: int, letter: str) -> None:
         raise DeriveError(f"node index {letter} must be an integer in 0..{size - 1}, got {index!r}")
 
 
-def _form(form: str) -> str:
-    if form not in FORMS:
-        from derive.errors import DeriveError
-
-        raise DeriveError(f"form must be one of {', '.join(FORMS)}, got {form!r}")
-    return form
+def _form(form: Form | str) -> Form:
+    """The form a public call names (a Form or its word), converted once; a DeriveError naming the forms else."""
+    return Form.parse(form, "form")
 
 
 class _Deriver:
@@ -199,7 +204,7 @@ class _Deriver:
 
     def gprime(self, layer: int, node: sp.Expr, form: Form) -> sp.Expr:
         act = self.net.activation(layer)
-        if form == "chain":
+        if form is Form.CHAIN:
             return act.prime(self.s.z[layer, node])
         return act.classic_at(self.s.z[layer, node], self.s.a[layer, node])
 
@@ -214,9 +219,9 @@ class _Deriver:
         """delta_node^{(L)}: the cost's derivative times g'(z), or with softmax the sum over every output."""
         if self.vector_output:
             chain = self.softmax_delta(node, base)
-            return self.collapsed(chain, node)[-1][0] if form == "classic" else chain
+            return self.collapsed(chain, node)[-1][0] if form is Form.CLASSIC else chain
         product = _mul(self.cost_factor(node), self.gprime(self.L, node, form))
-        if form == "classic":
+        if form is Form.CLASSIC:
             return _simpler(product) or product
         return product
 
@@ -285,9 +290,9 @@ class _Deriver:
     def weight_gradient(self, layer: int, form: Form) -> sp.Expr:
         """dC_0/dw_{jk}^{(layer)} written out: dC_0/da_j, g'(z_j) and the incoming activation."""
         prev = self.net.previous_activation(layer, self.s.k)
-        if form == "classic" or (layer == self.L and self.vector_output):
+        if form is Form.CLASSIC or (layer == self.L and self.vector_output):
             return _mul(self.delta(layer, self.s.j, layer, form), prev)
-        return _mul(self.dC_da(layer, self.s.j, layer, "chain"), self.gprime(layer, self.s.j, "chain"), prev)
+        return _mul(self.dC_da(layer, self.s.j, layer, Form.CHAIN), self.gprime(layer, self.s.j, Form.CHAIN), prev)
 
     # In terms of the layer below (constant size: what the blocks hold) ------------------------
     def local_dC_da(self, layer: int) -> sp.Expr:
@@ -298,16 +303,16 @@ class _Deriver:
 
     def local_gradient(self, layer: int) -> sp.Expr:
         """dC_0/dw_{jk}^{(layer)} with dC_0/da_j in terms of delta^{(layer+1)}: the "combine" step."""
-        return _mul(self.local_dC_da(layer), self.gprime(layer, self.s.j, "chain"),
+        return _mul(self.local_dC_da(layer), self.gprime(layer, self.s.j, Form.CHAIN),
                     self.net.previous_activation(layer, self.s.k))
 
     def delta_recursive(self, layer: int, node: sp.Expr) -> sp.Expr:
         s = self.s
         if layer == self.L:
-            return self.output_delta(node, "chain")
+            return self.output_delta(node, Form.CHAIN)
         i = self.letter(layer + 1, layer)
         total = IndexSum(_mul(s.w[layer + 1, i, node], s.delta[layer + 1, i]), (i, 0, self.net.size(layer + 1) - 1))
-        return _mul(total, self.gprime(layer, node, "chain"))
+        return _mul(total, self.gprime(layer, node, Form.CHAIN))
 
     def only_weight_term(self) -> Reason:
         """Why dz_j/dw_jk is a_k: of the sum over k' only the term k' = k has the weight."""
@@ -333,8 +338,9 @@ class _Deriver:
         steps = [Step(s.cost, self.net.cost_definition(), Rule.DEFINITION, because(R.START_FROM_COST)),
                  Step(lhs, sp.Derivative(self.net.cost.term_at(a, y), a), Rule.SUM_RULE,
                       because(R.ONLY_TERM_HAS_OUTPUT, term=sp.Eq(s.j_sum, s.j, evaluate=False)))]
-        for expr, rule, why in self.net.cost.derivative_chain:
-            steps.append(Step(lhs, instantiate(expr, {A: a, Y: y}), rule, as_reason(why).instantiated({A: a, Y: y})))
+        for stage in self.net.cost.derivative_chain:
+            steps.append(Step(lhs, instantiate(stage.expr, {A: a, Y: y}), stage.rule,
+                              as_reason(stage.reason).instantiated({A: a, Y: y})))
         return Block(COST, f"Derivative of the {self.net.cost.title}", tuple(steps),
                      results=((Result.DC_DA, steps[-1].rhs),))
 
@@ -345,7 +351,7 @@ class _Deriver:
         lhs = act.prime(Z)
         steps = [Step(act(Z), act.definition(Z), Rule.DEFINITION, because(R.ACTIVATION_DEFINITION,
                                                                           description=act.description))]
-        steps += [Step(lhs, expr, rule, why) for expr, rule, why in act.derivative_chain]
+        steps += [Step(lhs, stage.expr, stage.rule, stage.reason) for stage in act.derivative_chain]
         return Block(self.act_key(layer), f"Derivative of the {act.description}", tuple(steps),
                      results=((Result.CLASSIC, steps[-1].rhs),))
 
@@ -409,7 +415,7 @@ class _Deriver:
             steps += self.bias_steps(L)
         results = [(Result.DC_DA, self.local_dC_da(L)), (Result.DELTA_RECURSIVE, chain),
                    (Result.WEIGHT_FROM_DELTA, _mul(delta, prev)),
-                   (Result.DELTA_CLASSIC, self.output_delta(j, "classic"))]
+                   (Result.DELTA_CLASSIC, self.output_delta(j, Form.CLASSIC))]
         return Block(BlockKey.layer(L), f"Weights into the output layer: layer {L}", tuple(steps), tuple(results))
 
     def layer_block(self, layer: int) -> Block:
@@ -426,7 +432,7 @@ class _Deriver:
         where = "the output layer" if layer == L else f"hidden layer {self.name(layer)}"
         steps = [Step(dw, _mul(da, dadz, dzdw), Rule.CHAIN_RULE, because(R.WEIGHT_THROUGH_INPUT_AND_ACTIVATION))]
         steps += self.dC_da_steps(layer)
-        steps.append(Step(dadz, self.gprime(layer, j, "chain"), Rule.ACTIVATION_DERIVATIVE,
+        steps.append(Step(dadz, self.gprime(layer, j, Form.CHAIN), Rule.ACTIVATION_DERIVATIVE,
                           because(R.ACTIVATION_DERIVATIVE_AT_NODE), act_ref))
         steps.append(Step(dzdw, sp.Derivative(net.z_definition(layer, j), s.w[layer, j, k]), Rule.DEFINITION,
                           because(R.WRITE_OUT_INPUT)))
@@ -439,7 +445,7 @@ class _Deriver:
         results = [(Result.DC_DA, self.local_dC_da(layer)), (Result.DELTA_RECURSIVE, self.delta_recursive(layer, j)),
                    (Result.WEIGHT_FROM_DELTA, _mul(s.delta[layer, j], prev))]
         if layer == L:
-            results.append((Result.DELTA_CLASSIC, self.output_delta(j, "classic")))
+            results.append((Result.DELTA_CLASSIC, self.output_delta(j, Form.CLASSIC)))
         return Block(BlockKey.layer(layer), f"Weights into {where}: layer {self.name(layer)}", tuple(steps),
                      tuple(results))
 
@@ -454,10 +460,10 @@ class _Deriver:
         classic_refs = tuple(dict.fromkeys(self.act_key(m) for m in range(layer, L + 1)))
         steps = []
         if layer < L:
-            steps.append(Step(dw, self.weight_gradient(layer, "chain"), Rule.SUBSTITUTION,
+            steps.append(Step(dw, self.weight_gradient(layer, Form.CHAIN), Rule.SUBSTITUTION,
                               because(R.WRITTEN_OUT_ERRORS),
                               tuple(BlockKey.layer(m) for m in range(layer + 1, L + 1))))
-        steps.append(Step(dw, self.weight_gradient(layer, "classic"), Rule.SUBSTITUTION,
+        steps.append(Step(dw, self.weight_gradient(layer, Form.CLASSIC), Rule.SUBSTITUTION,
                           because(R.CLASSIC_FORMS), classic_refs))
         return steps
 
@@ -496,7 +502,7 @@ class _Deriver:
                  Rule.CHAIN_RULE, because(R.INPUT_THROUGH_ACTIVATION)),
         ]
         if layer == self.L:
-            steps.append(Step(delta, self.output_delta(j, "chain"), Rule.SUBSTITUTION,
+            steps.append(Step(delta, self.output_delta(j, Form.CHAIN), Rule.SUBSTITUTION,
                               because(R.INSERT_BOTH), (COST, self.act_key(layer))))
         else:
             steps.append(Step(delta, self.delta_recursive(layer, j), Rule.SUBSTITUTION,
@@ -514,9 +520,9 @@ class _Deriver:
         j = s.j
         delta = s.delta[L, j]
         act = self.net.activation(L)
-        product = _mul(self.cost_factor(j), self.gprime(L, j, "classic"))
+        product = _mul(self.cost_factor(j), self.gprime(L, j, Form.CLASSIC))
         steps = [
-            Step(act.prime(s.z[L, j]), self.gprime(L, j, "classic"), Rule.ACTIVATION_DERIVATIVE,
+            Step(act.prime(s.z[L, j]), self.gprime(L, j, Form.CLASSIC), Rule.ACTIVATION_DERIVATIVE,
                  because(R.CLASSIC_WITH_OUTPUT), (self.act_key(L),)),
             Step(delta, product, Rule.SUBSTITUTION, because(R.INTO_OUTPUT_ERROR)),
         ]
@@ -540,7 +546,7 @@ class _Deriver:
             steps.append(Step(dw, _descent(eta, s.delta[layer, j], prev), Rule.SUBSTITUTION,
                               because(R.GRADIENT_IS_ERROR_TIMES_ACTIVATION), ref))
             if L - layer <= WRITTEN_OUT:
-                steps.append(Step(dw, _descent(eta, self.weight_gradient(layer, "classic")), Rule.SUBSTITUTION,
+                steps.append(Step(dw, _descent(eta, self.weight_gradient(layer, Form.CLASSIC)), Rule.SUBSTITUTION,
                                   because(R.WRITTEN_OUT_CHANGE), ref))
             if self.net.bias:
                 db = s.db[layer, j]
@@ -610,7 +616,7 @@ class _Deriver:
             Step(db, s.delta[layer, j], Rule.SUBSTITUTION, because(R.BIAS_GRADIENT_IS_ERROR)),
         ]
         if self.L - layer <= WRITTEN_OUT:
-            steps.append(Step(db, self.delta(layer, j, layer, "chain"), Rule.SUBSTITUTION, because(R.WRITTEN_OUT)))
+            steps.append(Step(db, self.delta(layer, j, layer, Form.CHAIN), Rule.SUBSTITUTION, because(R.WRITTEN_OUT)))
         return steps
 
 
@@ -644,7 +650,7 @@ def matrix_summary(net: "Network", layer: int | None = None) -> Block:
     return Block(SUMMARY, "Summary in matrix form", steps if net.bias else steps[:2] + steps[3:])
 
 
-def weight_gradient(net: "Network", layer: int, form: Form = "chain") -> sp.Expr:
+def weight_gradient(net: "Network", layer: int, form: Form | str = Form.CHAIN) -> sp.Expr:
     """One layer's dC_0/dw_{jk}^{(layer)} without the steps: equal to ``derive(net).gradient(layer, form)``
     (the same method computes both), for callers that need only the formula (a homework key)."""
     _check_layer(layer, net.L)

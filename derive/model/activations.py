@@ -7,13 +7,13 @@ its explicit definition, which the checks substitute to verify every claim.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import sympy as sp
 
 from derive.errors import DeriveError
-from derive.model.differentiate import Chain, Differentiation, Known, differentiate
+from derive.model.differentiate import Chain, ChainStep, Differentiation, Known, differentiate
 from derive.model.steps import Reason, ReasonKind, Rule, because, instantiate
 from derive.notation.formulas import Prime
 from derive.model.steps import power, product as _mul
@@ -57,7 +57,7 @@ class Activation:
 
     def classic(self, z: sp.Expr) -> sp.Expr:
         """g'(z) in its classic form, in terms of g(z) itself (e.g. sigma(z)(1 - sigma(z)))."""
-        return instantiate(self.derivative_chain[-1][0], {Z: z})
+        return instantiate(self.derivative_chain[-1].expr, {Z: z})
 
     def classic_at(self, z: sp.Expr, a: sp.Expr) -> sp.Expr:
         """g' at a node in its classic form: with the output a = g(z) where the activation allows it."""
@@ -113,8 +113,8 @@ def _chain(definition: sp.Expr, start: Reason = because(ReasonKind.START_FROM_DE
         (point, slope), = done.at_kinks
         said = because(ReasonKind.LEFT_SLOPE, name=name, point=point,
                        slope=sp.Eq(Prime(sp.Function(name)(Z), point), slope, evaluate=False))
-        stages = tuple((e, r, said if r is Rule.CONVENTION else t) for e, r, t in stages)
-    return ((sp.Derivative(definition, Z), Rule.DEFINITION, start),) + stages
+        stages = tuple(replace(stage, reason=said) if stage.rule is Rule.CONVENTION else stage for stage in stages)
+    return (ChainStep(sp.Derivative(definition, Z), Rule.DEFINITION, start),) + stages
 
 
 def sigmoid(gain: sp.Expr = sp.Integer(1)) -> Activation:
@@ -125,9 +125,9 @@ def sigmoid(gain: sp.Expr = sp.Integer(1)) -> Activation:
     d = 1 + e
     classic = _mul(gain, fn(Z), 1 - fn(Z)) if gain != 1 else _mul(fn(Z), 1 - fn(Z))
     chain = _chain(1 / d, because(ReasonKind.SIGMOID_AS_POWER)) + (
-        (sp.Mul(*([gain] if gain != 1 else []), sp.UnevaluatedExpr(1 / d), sp.UnevaluatedExpr(e / d),
-                evaluate=False), Rule.SIMPLIFICATION, because(ReasonKind.SPLIT_FRACTION)),
-        (classic, Rule.SUBSTITUTION, because(ReasonKind.SIGMOID_FACTORS)),
+        ChainStep(sp.Mul(*([gain] if gain != 1 else []), sp.UnevaluatedExpr(1 / d), sp.UnevaluatedExpr(e / d),
+                         evaluate=False), Rule.SIMPLIFICATION, because(ReasonKind.SPLIT_FRACTION)),
+        ChainStep(classic, Rule.SUBSTITUTION, because(ReasonKind.SIGMOID_FACTORS)),
     )
     return Activation(
         name="sigmoid" if gain == 1 else f"sigmoid(gain={gain})",
@@ -147,8 +147,8 @@ def tanh() -> Activation:
     fn = sp.Function("tanh")
     p, q = sp.exp(Z) - sp.exp(-Z), sp.exp(Z) + sp.exp(-Z)
     chain = _chain(p / q, because(ReasonKind.TANH_AS_QUOTIENT)) + (
-        (1 - power(p / q, 2), Rule.SIMPLIFICATION, because(ReasonKind.DIVIDE_BY_SQUARED_DENOMINATOR)),
-        (1 - fn(Z) ** 2, Rule.SUBSTITUTION, because(ReasonKind.TANH_ITSELF)),
+        ChainStep(1 - power(p / q, 2), Rule.SIMPLIFICATION, because(ReasonKind.DIVIDE_BY_SQUARED_DENOMINATOR)),
+        ChainStep(1 - fn(Z) ** 2, Rule.SUBSTITUTION, because(ReasonKind.TANH_ITSELF)),
     )
     return Activation(
         name="tanh", function=fn, definition=sp.Lambda(Z, p / q), derivative_chain=chain,
@@ -162,8 +162,8 @@ def relu() -> Activation:
     fn = sp.Function("ReLU")
     definition = sp.Piecewise((Z, Z > 0), (0, True))
     chain = _chain(definition, name="ReLU", left_slope=True) + (
-        (sp.Heaviside(Z, 0), Rule.DEFINITION,
-         because(ReasonKind.HEAVISIDE, formula=sp.Eq(sp.Heaviside(0, 0, evaluate=False), 0, evaluate=False))),
+        ChainStep(sp.Heaviside(Z, 0), Rule.DEFINITION,
+                  because(ReasonKind.HEAVISIDE, formula=sp.Eq(sp.Heaviside(0, 0, evaluate=False), 0, evaluate=False))),
     )
     return Activation(
         name="relu", function=fn, definition=sp.Lambda(Z, definition),
@@ -195,8 +195,8 @@ def softplus() -> Activation:
     fn = sp.Function("softplus")
     inner = 1 + sp.exp(Z)
     chain = _chain(sp.log(inner)) + (
-        (1 / (1 + sp.exp(-Z)), Rule.SIMPLIFICATION, because(ReasonKind.DIVIDE_BY, factor=sp.exp(Z))),
-        (SIGMA(Z), Rule.SUBSTITUTION, because(ReasonKind.IS_SIGMOID)),
+        ChainStep(1 / (1 + sp.exp(-Z)), Rule.SIMPLIFICATION, because(ReasonKind.DIVIDE_BY, factor=sp.exp(Z))),
+        ChainStep(SIGMA(Z), Rule.SUBSTITUTION, because(ReasonKind.IS_SIGMOID)),
     )
     return Activation(
         name="softplus", function=fn, definition=sp.Lambda(Z, sp.log(inner)), derivative_chain=chain,
@@ -292,7 +292,7 @@ def defined_activation(name: str, rhs: sp.Expr) -> Activation:
     """
     fn = sp.Function(name)
     done = derived(rhs, name, tidy=True)
-    chain = ((sp.Derivative(rhs, Z), Rule.DEFINITION, because(ReasonKind.START_FROM_DEFINITION)),) + done.steps
+    chain = (ChainStep(sp.Derivative(rhs, Z), Rule.DEFINITION, because(ReasonKind.START_FROM_DEFINITION)),) + done.steps
     uses_sigma = rhs.has(SIGMA)
     analytic = not rhs.has(*_NON_ANALYTIC)
     return Activation(

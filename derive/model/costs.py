@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from derive.errors import DeriveError
-from derive.model.differentiate import Chain, differentiate
+from derive.model.differentiate import Chain, ChainStep, differentiate
 from derive.model.steps import ReasonKind, Rule, because, instantiate
 
 A, Y = sp.symbols("a y", real=True)
@@ -29,7 +29,7 @@ class Cost:
 
     def derivative_at(self, a: sp.Expr, y: sp.Expr) -> sp.Expr:
         """dC_0/da_j in its final (simplest) form."""
-        return instantiate(self.derivative_chain[-1][0], {A: a, Y: y})
+        return instantiate(self.derivative_chain[-1].expr, {A: a, Y: y})
 
 
 def _mul(*factors: sp.Expr) -> sp.Expr:
@@ -57,7 +57,7 @@ COSTS: dict[str, Cost] = {
         name="cross-entropy", title="binary cross-entropy",
         term=_CROSS_ENTROPY,
         derivative_chain=derived(_CROSS_ENTROPY) + (
-            ((A - Y) / _mul(A, 1 - A), Rule.SIMPLIFICATION, because(ReasonKind.COMMON_DENOMINATOR)),
+            ChainStep((A - Y) / _mul(A, 1 - A), Rule.SIMPLIFICATION, because(ReasonKind.COMMON_DENOMINATOR)),
         ),
         description="binary cross-entropy for outputs in (0, 1)",
     ),

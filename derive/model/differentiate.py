@@ -16,17 +16,17 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Iterator, Mapping
+from typing import Callable, Iterator, Mapping
 
 import sympy as sp
 from sympy.core.function import AppliedUndef
 from sympy.functions.elementary.piecewise import ExprCondPair
 
+from derive.choices import Choice
 from derive.errors import DeriveError
-from derive.model.steps import Reason, ReasonKind, Rule, because
+from derive.model.steps import Reason, ReasonKind, ReasonValue, Rule, because
 from derive.notation.formulas import InOrder, Prime
 
-Chain = tuple[tuple[sp.Expr, Rule, Reason], ...]
 MAX_STEPS = 200  # a definition that needs more is not a derivation a student reads
 
 
@@ -47,6 +47,40 @@ class Known:
 
 
 @dataclass(frozen=True)
+class ChainStep:
+    """One stage of a derivative: the whole derivative so far (``expr``), the rule that gave it and why."""
+
+    expr: sp.Expr
+    rule: Rule
+    reason: Reason
+
+
+Chain = tuple[ChainStep, ...]
+"""The stages of a derivative, in order: the last one's ``expr`` is the derivative."""
+
+
+class RuleCase(Choice):
+    """Which case of which rule an ``Application`` is: like cases make one step, and the case picks its
+    reason (``REASONS``). Each member equals its word ("constant multiple")."""
+
+    CONSTANT = "constant"
+    POWER = "power"  # the variable itself (z' = 1) or a power u^n
+    SUM = "sum"
+    CONSTANT_MULTIPLE = "constant multiple"
+    QUOTIENT = "quotient"
+    PRODUCT = "product"
+    EXPONENTIAL = "exponential"  # e^u or b^u
+    LOGARITHM = "logarithm"
+    TRIGONOMETRIC = "trigonometric"
+    HYPERBOLIC = "hyperbolic"
+    NAMED = "named"  # a known function written with itself: sigma' = sigma(1 - sigma)
+    REWRITE = "rewrite"  # u^v as e^(v log u)
+    PIECEWISE = "piecewise"
+    CASES = "cases"  # |u|, max, min, sign, H written by cases
+    SYMPY = "sympy"  # anything else: SymPy's own derivative
+
+
+@dataclass(frozen=True)
 class Application:
     """One rule applied to one derivative d/dvar ``expr``: the ``result`` keeps what is left as Derivative(...).
 
@@ -54,7 +88,7 @@ class Application:
     sentence); ``chain``: the inside is not the variable itself, so the chain rule is part of it.
     """
 
-    kind: str
+    kind: RuleCase
     rule: Rule
     expr: sp.Expr
     result: sp.Expr
@@ -71,7 +105,7 @@ class Differentiation:
 
     @property
     def result(self) -> sp.Expr:
-        return self.steps[-1][0]
+        return self.steps[-1].expr
 
 
 # Building expressions as written: products in order (numbers, then constants, first), no collecting ---------
@@ -209,11 +243,11 @@ def rule_for(expr: sp.Expr, var: sp.Symbol, known: Mapping[sp.FunctionClass, Kno
     known = known or {}
     b = _Build(var)
     if not expr.has(var):
-        return Application("constant", Rule.CONSTANT_RULE, expr, sp.Integer(0))
+        return Application(RuleCase.CONSTANT, Rule.CONSTANT_RULE, expr, sp.Integer(0))
     if expr == var:
-        return Application("power", Rule.POWER_RULE, expr, sp.Integer(1))
+        return Application(RuleCase.POWER, Rule.POWER_RULE, expr, sp.Integer(1))
     if isinstance(expr, sp.Add):
-        return Application("sum", Rule.SUM_RULE, expr, b.add(*(_d(t, var) for t in expr.args)))
+        return Application(RuleCase.SUM, Rule.SUM_RULE, expr, b.add(*(_d(t, var) for t in expr.args)))
     if isinstance(expr, sp.Mul):
         return _product_rule(expr, var, b)
     if isinstance(expr, sp.Pow):
@@ -221,44 +255,44 @@ def rule_for(expr: sp.Expr, var: sp.Symbol, known: Mapping[sp.FunctionClass, Kno
     if isinstance(expr, sp.Piecewise):
         return _piecewise_rule(expr, var)
     if isinstance(expr, _CASES):
-        return Application("cases", Rule.DEFINITION, expr, _d(_by_cases(expr), var))
+        return Application(RuleCase.CASES, Rule.DEFINITION, expr, _d(_by_cases(expr), var))
     if len(expr.args) == 1:
         u = expr.args[0]
         outer = None
         if isinstance(expr, sp.exp):
-            kind, rule, outer = "exponential", Rule.EXPONENTIAL_RULE, expr
+            kind, rule, outer = RuleCase.EXPONENTIAL, Rule.EXPONENTIAL_RULE, expr
         elif isinstance(expr, sp.log):
-            kind, rule, outer = "logarithm", Rule.LOGARITHM_RULE, b.pow(u, -1)
+            kind, rule, outer = RuleCase.LOGARITHM, Rule.LOGARITHM_RULE, b.pow(u, -1)
         elif expr.func in _TRIG:
-            kind, rule, outer = "trigonometric", Rule.TRIG_RULE, _TRIG[expr.func](u, b)
+            kind, rule, outer = RuleCase.TRIGONOMETRIC, Rule.TRIG_RULE, _TRIG[expr.func](u, b)
         elif expr.func in _HYPERBOLIC:
-            kind, rule, outer = "hyperbolic", Rule.HYPERBOLIC_RULE, _HYPERBOLIC[expr.func](u, b)
+            kind, rule, outer = RuleCase.HYPERBOLIC, Rule.HYPERBOLIC_RULE, _HYPERBOLIC[expr.func](u, b)
         elif isinstance(expr, AppliedUndef) and expr.func in known:
             lam = known[expr.func].derivative
             with sp.evaluate(False):
                 written = lam.expr.xreplace({lam.variables[0]: u})
-            kind, rule, outer = "named", Rule.NAMED_FUNCTION_RULE, written
+            kind, rule, outer = RuleCase.NAMED, Rule.NAMED_FUNCTION_RULE, written
         if outer is not None:
             if u == var:
                 return Application(kind, rule, expr, outer)
             return Application(kind, Rule.CHAIN_RULE, expr, b.mul(outer, _d(u, var)), chain=True)
-    return Application("sympy", Rule.DIFFERENTIATION, expr, sp.diff(expr, var))
+    return Application(RuleCase.SYMPY, Rule.DIFFERENTIATION, expr, sp.diff(expr, var))
 
 
 def _product_rule(expr: sp.Mul, var: sp.Symbol, b: _Build) -> Application:
     constant = [f for f in expr.args if not f.has(var)]
     varying = [f for f in expr.args if f.has(var)]
     if constant:
-        return Application("constant multiple", Rule.CONSTANT_MULTIPLE_RULE, expr,
+        return Application(RuleCase.CONSTANT_MULTIPLE, Rule.CONSTANT_MULTIPLE_RULE, expr,
                            b.mul(*constant, _d(sp.Mul(*varying), var)))
     below = [f for f in varying if f.is_Pow and f.exp.is_Number and f.exp.is_negative]
     above = [f for f in varying if f not in below]
     if below and above:
         u, v = sp.Mul(*above), sp.Mul(*(f.base ** -f.exp for f in below))
         numerator = b.add(b.mul(_d(u, var), v), b.mul(-1, u, _d(v, var)))
-        return Application("quotient", Rule.QUOTIENT_RULE, expr, b.mul(numerator, b.pow(b.pow(v, 2), -1)))
+        return Application(RuleCase.QUOTIENT, Rule.QUOTIENT_RULE, expr, b.mul(numerator, b.pow(b.pow(v, 2), -1)))
     terms = [b.mul(*(_d(f, var) if i == n else f for n, f in enumerate(varying))) for i in range(len(varying))]
-    return Application("product", Rule.PRODUCT_RULE, expr, b.add(*terms))
+    return Application(RuleCase.PRODUCT, Rule.PRODUCT_RULE, expr, b.add(*terms))
 
 
 def _power_rule(expr: sp.Pow, var: sp.Symbol, b: _Build) -> Application:
@@ -266,14 +300,14 @@ def _power_rule(expr: sp.Pow, var: sp.Symbol, b: _Build) -> Application:
     if not exp.has(var):
         outer = b.mul(exp, b.pow(base, sp.Add(exp, -1)))
         if base == var:
-            return Application("power", Rule.POWER_RULE, expr, outer)
-        return Application("power", Rule.CHAIN_RULE, expr, b.mul(outer, _d(base, var)), chain=True)
+            return Application(RuleCase.POWER, Rule.POWER_RULE, expr, outer)
+        return Application(RuleCase.POWER, Rule.CHAIN_RULE, expr, b.mul(outer, _d(base, var)), chain=True)
     if not base.has(var):
         outer = b.mul(expr, sp.log(base))
         if exp == var:
-            return Application("exponential", Rule.EXPONENTIAL_RULE, expr, outer)
-        return Application("exponential", Rule.CHAIN_RULE, expr, b.mul(outer, _d(exp, var)), chain=True)
-    return Application("rewrite", Rule.REWRITE, expr, _d(sp.exp(b.mul(exp, sp.log(base)), evaluate=False), var))
+            return Application(RuleCase.EXPONENTIAL, Rule.EXPONENTIAL_RULE, expr, outer)
+        return Application(RuleCase.EXPONENTIAL, Rule.CHAIN_RULE, expr, b.mul(outer, _d(exp, var)), chain=True)
+    return Application(RuleCase.REWRITE, Rule.REWRITE, expr, _d(sp.exp(b.mul(exp, sp.log(base)), evaluate=False), var))
 
 
 def _by_cases(expr: sp.Expr) -> sp.Piecewise:
@@ -387,13 +421,13 @@ def _piecewise_rule(pw: sp.Piecewise, var: sp.Symbol) -> Application:
     sets = _piece_sets(pw, var)
     if sets is None:
         pieces = [(_d(e, var), c) for e, c in pw.args]
-        return Application("piecewise", Rule.PIECEWISE_RULE, pw, sp.Piecewise(*pieces, evaluate=False))
+        return Application(RuleCase.PIECEWISE, Rule.PIECEWISE_RULE, pw, sp.Piecewise(*pieces, evaluate=False))
     pieces = []
     for (e, _), where in zip(pw.args, sets):
         inside = where.interior
         if inside != sp.S.EmptySet:
             pieces.append((_d(e, var), _condition(inside, var)))
-    return Application("piecewise", Rule.PIECEWISE_RULE, pw, sp.Piecewise(*pieces, evaluate=False))
+    return Application(RuleCase.PIECEWISE, Rule.PIECEWISE_RULE, pw, sp.Piecewise(*pieces, evaluate=False))
 
 
 def _left_slopes(pw: sp.Piecewise, var: sp.Symbol) -> tuple[sp.Piecewise, tuple[sp.Expr, ...]] | None:
@@ -433,7 +467,12 @@ def _function_formulas(apps: list[Application]) -> tuple[sp.Basic, ...]:
     return tuple(dict.fromkeys(_eq(Prime(a.expr.func(_U)), _FUNCTION_FORMULAS[a.expr.func]) for a in apps))
 
 
-def _power(apps: list[Application], var: sp.Symbol) -> Reason:
+# The reasons: one function per rule case, in one table (a new rule adds one entry) -------------------------
+Wording = Callable[[list[Application], sp.Symbol, Mapping], Reason]
+"""The reason for one step, from its like applications, the variable and the known functions."""
+
+
+def _power(apps: list[Application], var: sp.Symbol, known: Mapping) -> Reason:
     first = apps[0]
     if all(a.expr == var for a in apps):
         return because(ReasonKind.VARIABLE, var=var)
@@ -445,7 +484,7 @@ def _power(apps: list[Application], var: sp.Symbol) -> Reason:
     return because(ReasonKind.POWER, formula=formula)
 
 
-def _exponential(apps: list[Application], var: sp.Symbol) -> Reason:
+def _exponential(apps: list[Application], var: sp.Symbol, known: Mapping) -> Reason:
     first = apps[0]
     if any(not isinstance(a.expr, sp.exp) for a in apps):
         inside = {} if first.chain else {"inside": _eq(_U, var)}
@@ -455,45 +494,74 @@ def _exponential(apps: list[Application], var: sp.Symbol) -> Reason:
     return because(ReasonKind.EXPONENTIAL, formula=_eq(Prime(sp.exp(var)), sp.exp(var)))
 
 
-def _sentence(apps: list[Application], var: sp.Symbol) -> Reason:
-    """The reason for one step: like applications of one rule."""
+def _product(apps: list[Application], var: sp.Symbol, known: Mapping) -> Reason:
+    if any(len(a.result.args) > 2 for a in apps if isinstance(a.result, sp.Add)):
+        return because(ReasonKind.PRODUCT_MANY)
+    return because(ReasonKind.PRODUCT, formula=PRODUCT)
+
+
+def _logarithm(apps: list[Application], var: sp.Symbol, known: Mapping) -> Reason:
+    if apps[0].chain:
+        return because(ReasonKind.LOGARITHM_CHAIN, formula=LOGARITHM_CHAIN)
+    return because(ReasonKind.LOGARITHM, function=sp.log(var), derivative=_to(var, -1))
+
+
+def _family(apps: list[Application], var: sp.Symbol, known: Mapping) -> Reason:
+    """The trigonometric or hyperbolic functions: each one's formula, the family named in words."""
     first = apps[0]
-    kind = first.kind
-    if kind == "power":
-        return _power(apps, var)
-    if kind == "exponential":
-        return _exponential(apps, var)
-    if kind == "product":
-        if any(len(a.result.args) > 2 for a in apps if isinstance(a.result, sp.Add)):
-            return because(ReasonKind.PRODUCT_MANY)
-        return because(ReasonKind.PRODUCT, formula=PRODUCT)
-    if kind == "logarithm":
-        if first.chain:
-            return because(ReasonKind.LOGARITHM_CHAIN, formula=LOGARITHM_CHAIN)
-        return because(ReasonKind.LOGARITHM, function=sp.log(var), derivative=_to(var, -1))
-    if kind in ("trigonometric", "hyperbolic"):
-        return because(ReasonKind.FUNCTIONS, family=kind, formulas=_function_formulas(apps), chain=first.chain)
-    simple = {"constant": because(ReasonKind.CONSTANT, var=var), "sum": because(ReasonKind.SUM),
-              "constant multiple": because(ReasonKind.CONSTANT_MULTIPLE, formula=CONSTANT_MULTIPLE),
-              "quotient": because(ReasonKind.QUOTIENT, formula=QUOTIENT), "piecewise": because(ReasonKind.PIECES),
-              "cases": because(ReasonKind.CASES),
-              "rewrite": because(ReasonKind.REWRITE_POWER, power=_to(_U, _V),
-                                 exponential=sp.exp(_times(_V, sp.log(_U)), evaluate=False))}
-    return simple.get(kind, because(ReasonKind.SYMPY))
+    return because(ReasonKind.FUNCTIONS, family=first.kind.value, formulas=_function_formulas(apps),
+                   chain=first.chain)
+
+
+def _named(apps: list[Application], var: sp.Symbol, known: Mapping) -> Reason:
+    functions = dict.fromkeys(a.expr.func for a in apps)
+    return because(ReasonKind.NAMED, formulas=tuple(known[f].formula_for(f) for f in functions),
+                   chain=apps[0].chain)
+
+
+def _piecewise(apps: list[Application], var: sp.Symbol, known: Mapping) -> Reason:
+    points = _sorted(set().union(*(set(kinks_of(a.expr, var)) for a in apps)))
+    return because(ReasonKind.PIECES, kinks=tuple(_eq(var, p) for p in points))
+
+
+def _by_cases_reason(apps: list[Application], var: sp.Symbol, known: Mapping) -> Reason:
+    return because(ReasonKind.CASES, cases=tuple(dict.fromkeys(_case(a.expr) for a in apps)))
+
+
+def _constant(apps: list[Application], var: sp.Symbol, known: Mapping) -> Reason:
+    return because(ReasonKind.CONSTANT, var=var)
+
+
+def _always(kind: ReasonKind, **params: ReasonValue) -> Wording:
+    """A reason that is the same for every step of its case (the rule's formula, fixed)."""
+    reason = because(kind, **params)
+    return lambda apps, var, known: reason
+
+
+REASONS: dict[RuleCase, Wording] = {
+    RuleCase.CONSTANT: _constant,
+    RuleCase.POWER: _power,
+    RuleCase.SUM: _always(ReasonKind.SUM),
+    RuleCase.CONSTANT_MULTIPLE: _always(ReasonKind.CONSTANT_MULTIPLE, formula=CONSTANT_MULTIPLE),
+    RuleCase.QUOTIENT: _always(ReasonKind.QUOTIENT, formula=QUOTIENT),
+    RuleCase.PRODUCT: _product,
+    RuleCase.EXPONENTIAL: _exponential,
+    RuleCase.LOGARITHM: _logarithm,
+    RuleCase.TRIGONOMETRIC: _family,
+    RuleCase.HYPERBOLIC: _family,
+    RuleCase.NAMED: _named,
+    RuleCase.REWRITE: _always(ReasonKind.REWRITE_POWER, power=_to(_U, _V),
+                              exponential=sp.exp(_times(_V, sp.log(_U)), evaluate=False)),
+    RuleCase.PIECEWISE: _piecewise,
+    RuleCase.CASES: _by_cases_reason,
+    RuleCase.SYMPY: _always(ReasonKind.SYMPY),
+}
+"""Each rule case's reason: the one place a rule's sentence is chosen (``derive.render.reasons`` words it)."""
 
 
 def _reason(apps: list[Application], var: sp.Symbol, known: Mapping) -> Reason:
-    first = apps[0]
-    if first.kind == "named":
-        functions = dict.fromkeys(a.expr.func for a in apps)
-        return because(ReasonKind.NAMED, formulas=tuple(known[f].formula_for(f) for f in functions),
-                       chain=first.chain)
-    if first.kind == "piecewise":
-        points = _sorted(set().union(*(set(kinks_of(a.expr, var)) for a in apps)))
-        return because(ReasonKind.PIECES, kinks=tuple(_eq(var, p) for p in points))
-    if first.kind == "cases":
-        return because(ReasonKind.CASES, cases=tuple(dict.fromkeys(_case(a.expr) for a in apps)))
-    return _sentence(apps, var)
+    """The reason for one step: like applications of one rule."""
+    return REASONS[apps[0].kind](apps, var, known)
 
 
 def _case(expr: sp.Expr) -> sp.Expr:
@@ -534,7 +602,7 @@ def _differentiate(expr: sp.Expr, var: sp.Symbol, known_items: tuple, name: str,
     known = dict(known_items)
     b = _Build(var)
     current: sp.Expr = _d(expr, var)
-    steps: list[tuple[sp.Expr, Rule, Reason]] = []
+    steps: list[ChainStep] = []
     while True:
         pending = list(dict.fromkeys(_pending(current, var, known)))
         if not pending:
@@ -548,7 +616,7 @@ def _differentiate(expr: sp.Expr, var: sp.Symbol, known_items: tuple, name: str,
         if current == before:  # a rule that changes nothing would loop: SymPy's own derivative kept its form
             raise DeriveError(f"cannot differentiate {sp.sstr(first.expr)} step by step")
         rule = first.rule if all(a.rule is first.rule for a in group) else Rule.CHAIN_RULE
-        steps.append((current, rule, _reason(group, var, known)))
+        steps.append(ChainStep(current, rule, _reason(group, var, known)))
     at_kinks: list[tuple[sp.Expr, sp.Expr]] = []
     conventions, points = {}, set()
     for pw in current.atoms(sp.Piecewise):
@@ -560,11 +628,11 @@ def _differentiate(expr: sp.Expr, var: sp.Symbol, known_items: tuple, name: str,
         current = b.rebuild(current, conventions)
         points = _sorted(points)
         at_kinks = [(k, _value_at(current, var, k)) for k in points]
-        steps.append((current, Rule.CONVENTION, _kink_reason(var, at_kinks, name)))
+        steps.append(ChainStep(current, Rule.CONVENTION, _kink_reason(var, at_kinks, name)))
     if tidy and not current.has(sp.Piecewise):
         tidier = _tidied(current)
         if tidier is not None:
-            steps.append((tidier, Rule.SIMPLIFICATION, because(ReasonKind.TIDY)))
+            steps.append(ChainStep(tidier, Rule.SIMPLIFICATION, because(ReasonKind.TIDY)))
     if not steps:  # Derivative(expr) with nothing to do cannot happen: there is always one rule
         raise DeriveError("nothing to differentiate")
     return Differentiation(tuple(steps), locate_kinks(expr, var), tuple(at_kinks))

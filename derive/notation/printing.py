@@ -14,7 +14,7 @@ from sympy.printing.str import StrPrinter
 
 from derive.notation.symbols import MatrixKind, matrix_name
 from derive.notation.formulas import signed_sum
-from derive.notation.letters import Notation
+from derive.notation.letters import ActivationNames, Notation, SumLimits, Superscript
 
 _GREEK_TEXT = {"sigma": "σ", "delta": "δ", "alpha": "α", "beta": "β", "eta": "η", "gamma": "γ", "lambda": "λ"}
 _SUBSCRIPT_DIGITS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
@@ -96,7 +96,7 @@ class _NotationMixin:
         """A sum's upper limit: the number, or with ``sum_limits="sizes"`` the summed layer's size
         n^{(m)} - 1 (only printed so: the expression keeps the number the checks expand)."""
         (var, _, hi), = expr.limits
-        if self.notation.sum_limits != "sizes" or not hi.is_Integer:
+        if self.notation.sum_limits is not SumLimits.SIZES or not hi.is_Integer:
             return hi
         layer = _summed_layer(var, expr.function, self.notation)
         return hi if layer is None else sp.Add(self.notation.symbols.n[layer], sp.S.NegativeOne, evaluate=False)
@@ -105,7 +105,8 @@ class _NotationMixin:
         """The layer of an activation applied at a weighted input, g(z_j^{(m)}), when the notation names
         activations by layer (then printed g^{(m)}); None otherwise."""
         nt = self.notation
-        if nt.activation_names != "layer" or not isinstance(expr, AppliedUndef) or len(expr.args) != 1:
+        if (nt.activation_names is not ActivationNames.LAYER or not isinstance(expr, AppliedUndef)
+                or len(expr.args) != 1):
             return None
         arg = expr.args[0]
         if not isinstance(arg, sp.Indexed) or arg.base != nt.symbols.z:
@@ -219,7 +220,7 @@ class NotationLatexPrinter(_NotationMixin, LatexPrinter):
         (sigma'^{2} reads as a square), or with activations named by layer inside g's own superscript,
         g^{(L)\\prime}."""
         nt = self.notation
-        if nt.activation_names == "layer":
+        if nt.activation_names is ActivationNames.LAYER:
             return activation_latex(nt, self._layer(layer), prime=True)
         return _tex_letter(nt.activation) + "'"
 
@@ -318,8 +319,9 @@ class NotationTextPrinter(_NotationMixin, StrPrinter):
         g = _GREEK_TEXT.get(nt.activation, nt.activation)
         names = {
             MatrixKind.DELTA: f"{_GREEK_TEXT.get(nt.delta, nt.delta)}{sup}",
-            MatrixKind.GPRIME: (_primed_text(nt, self._layer(name.layer), "'") if nt.activation_names == "layer"
-                                else f"{g}'") + f"({nt.preactivation}{sup})",
+            MatrixKind.GPRIME: (_primed_text(nt, self._layer(name.layer), "'")
+                                if nt.activation_names is ActivationNames.LAYER else f"{g}'")
+                               + f"({nt.preactivation}{sup})",
             MatrixKind.GRAD_C: f"∇_{nt.activation_value}{sup} {nt.cost}", MatrixKind.W: f"{nt.weight.upper()}{sup}",
             MatrixKind.A: f"{nt.activation_value}{sup}", MatrixKind.DC_DB: f"∂{nt.cost}/∂{nt.bias}{sup}",
             MatrixKind.DC_DW: f"∂{nt.cost}/∂{nt.weight.upper()}{sup}",
@@ -485,8 +487,8 @@ def layer_superscript(layer: str, notation: Notation, tex: bool) -> str:
     text (where a plain superscript of more than one token keeps its parentheses). Every layered
     quantity, summary matrix and activation prints its layer through this function."""
     if tex:
-        return f"^{{({layer})}}" if notation.superscript == "paren" else f"^{{{layer}}}"
-    return f"^({layer})" if notation.superscript == "paren" or not _simple(layer) else f"^{layer}"
+        return f"^{{({layer})}}" if notation.superscript is Superscript.PAREN else f"^{{{layer}}}"
+    return f"^({layer})" if notation.superscript is Superscript.PAREN or not _simple(layer) else f"^{layer}"
 
 
 def activation_latex(notation: Notation, layer: str, prime: bool = False) -> str:

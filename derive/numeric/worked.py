@@ -16,6 +16,7 @@ from derive.model.costs import check_targets
 
 from derive.evaluate.exact import Model, expand_sums, function_values, primes_as_functions
 from derive.model.steps import BlockKey, Result, instantiate, product
+from derive.notation.letters import ActivationNames
 from derive.notation.printing import Given
 
 if TYPE_CHECKING:
@@ -132,7 +133,7 @@ def check_symbol_names(net: "Network", values: "Values", reserved: dict[str, str
     for act in net.activations:
         for function in (act.function, *(helper for helper, _ in act.helpers)):
             taken.setdefault(function.__name__, (f"the function {function.__name__}", None))
-    if nt.activation_names == "layer":
+    if nt.activation_names is ActivationNames.LAYER:
         taken.setdefault(nt.activation, ("the activation function", None))
     for name, what in (reserved or {}).items():
         taken.setdefault(name, (what, None))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from derive.checks.steps import check_printed
+from derive.engine.derivation import Form
 from derive.model.activations import Activation
 from derive.model.costs import Cost
 from derive.model.network import Network
@@ -36,7 +37,7 @@ def rehearse(net: Network) -> None:
     """Derive, write out, print, compile and check ``net``: the work the commands do with it."""
     derivation = net.derivation()
     for layer in range(1, net.L + 1):
-        for form in ("chain", "classic"):
+        for form in Form:
             derivation.gradient(layer, form)
             derivation.bias_gradient(layer, form)
     for block in derivation.blocks:

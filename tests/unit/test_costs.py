@@ -6,6 +6,7 @@ import sympy as sp
 
 from derive.errors import DeriveError
 from derive.model.costs import ALIASES, COSTS, A, Y, Cost, cost_named, defined_cost
+from derive.model.differentiate import ChainStep
 from derive.model.steps import Rule
 from derive.render.reasons import reason_text
 
@@ -18,13 +19,14 @@ def _equal(left: sp.Expr, right: sp.Expr) -> bool:
 def test_the_chains_last_step_is_the_derivative_of_the_term(name):
     cost = COSTS[name]
     assert cost.derivative_chain, name
-    assert _equal(cost.derivative_chain[-1][0], sp.diff(cost.term, A))
+    assert _equal(cost.derivative_chain[-1].expr, sp.diff(cost.term, A))
 
 
 @pytest.mark.parametrize("name", sorted(COSTS))
 def test_every_step_of_the_chain_is_the_derivative_and_is_justified(name):
     expected = sp.diff(COSTS[name].term, A)
-    for expr, rule, reason in COSTS[name].derivative_chain:
+    for step in COSTS[name].derivative_chain:
+        expr, rule, reason = step.expr, step.rule, step.reason
         assert _equal(expr.doit(), expected), (name, expr)  # what is still to differentiate, differentiated
         assert isinstance(rule, Rule)
         text = reason_text(reason)
@@ -49,7 +51,7 @@ def test_the_quadratic_derivative_keeps_its_written_form():
 
 
 def test_cross_entropy_ends_over_a_common_denominator():
-    final = COSTS["cross-entropy"].derivative_chain[-1][0]
+    final = COSTS["cross-entropy"].derivative_chain[-1].expr
     numerator, denominator = sp.fraction(final)
     assert numerator == A - Y
     assert _equal(denominator, A * (1 - A))
@@ -82,7 +84,7 @@ def test_names_are_read_without_case_or_surrounding_space(spelling, name):
 
 
 def test_a_cost_object_is_returned_as_it_is():
-    custom = Cost(name="c", title="c", term=A, derivative_chain=((sp.Integer(1), Rule.DIFFERENTIATION, "d"),))
+    custom = Cost(name="c", title="c", term=A, derivative_chain=(ChainStep(sp.Integer(1), Rule.DIFFERENTIATION, "d"),))
     assert cost_named(custom) is custom
 
 
@@ -110,15 +112,15 @@ def test_a_user_cost_is_differentiated_by_sympy():
     cost = defined_cost(term)
     assert cost.name == "user-defined"
     assert cost.term == term
-    assert _equal(cost.derivative_chain[-1][0], sp.diff(term, A))
-    assert cost.derivative_chain[0][1] is Rule.SUM_RULE  # step by step: the sum rule first
+    assert _equal(cost.derivative_chain[-1].expr, sp.diff(term, A))
+    assert cost.derivative_chain[0].rule is Rule.SUM_RULE  # step by step: the sum rule first
 
 
 def test_a_user_cost_from_latex_has_the_same_derivative():
     cost = cost_named(r"C_0 = \sum_j (a_j^{(L)} - y_j)^4")
     assert cost.name == "user-defined"
     assert _equal(cost.term, (A - Y) ** 4)
-    assert _equal(cost.derivative_chain[-1][0], 4 * (A - Y) ** 3)
+    assert _equal(cost.derivative_chain[-1].expr, 4 * (A - Y) ** 3)
 
 
 @pytest.mark.parametrize("term", [sp.zoo * A, A + sp.oo, sp.nan * Y], ids=str)

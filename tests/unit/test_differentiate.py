@@ -13,7 +13,7 @@ from derive.errors import DeriveError
 from derive.model import differentiate as diff_module
 from derive.model.activations import KNOWN, SIGMA, Z, activation_named, defined_activation
 from derive.model.costs import A, Y, defined_cost
-from derive.model.differentiate import Known, differentiate, locate_kinks, rule_for
+from derive.model.differentiate import ChainStep, Known, differentiate, locate_kinks, rule_for
 from derive.model.steps import Rule
 from derive.render.reasons import reason_text
 
@@ -39,9 +39,10 @@ def agree(left: sp.Expr, right: sp.Expr, points=POINTS, var=Z) -> bool:
 def assert_every_stage_is_the_derivative(expr: sp.Expr, var=Z, known=KNOWN, points=POINTS):
     truth = sp.diff(explicit(expr), var)
     done = differentiate(expr, var, known)
-    for stage, rule, reason in done.steps:
-        assert isinstance(rule, Rule) and reason_text(reason).strip() and "\n" not in reason_text(reason)
-        assert agree(explicit(stage), truth, points, var), (expr, stage)
+    for step in done.steps:
+        assert isinstance(step, ChainStep) and isinstance(step.rule, Rule)
+        assert reason_text(step.reason).strip() and "\n" not in reason_text(step.reason)
+        assert agree(explicit(step.expr), truth, points, var), (expr, step.expr)
     return done
 
 
@@ -100,9 +101,9 @@ def test_the_elementary_results_read_as_in_a_table(expr, expected):
 def test_the_sentences_name_the_rules():
     assert rule_for(Z * SIGMA(Z), Z).kind == "product"
     steps = differentiate(Z * SIGMA(Z), Z, KNOWN).steps
-    assert reason_text(steps[0][2]) == "Product rule: (u·v)' = u'·v + u·v'."
-    assert "σ'(z) = σ(z)·(1 - σ(z))" in reason_text(steps[-1][2])
-    quotient = reason_text(differentiate(sp.sin(Z) / Z, Z).steps[0][2])
+    assert reason_text(steps[0].reason) == "Product rule: (u·v)' = u'·v + u·v'."
+    assert "σ'(z) = σ(z)·(1 - σ(z))" in reason_text(steps[-1].reason)
+    quotient = reason_text(differentiate(sp.sin(Z) / Z, Z).steps[0].reason)
     assert quotient.startswith("Quotient rule")
 
 
@@ -132,9 +133,9 @@ def test_every_stage_equals_the_derivative_of_the_definition(expr):
 @pytest.mark.parametrize("expr", EXPRESSIONS[:4], ids=str)
 def test_each_stage_rewrites_one_derivative_kind_at_a_time(expr):
     steps = differentiate(expr, Z, KNOWN).steps
-    pending = [len(stage.atoms(sp.Derivative)) for stage, _, _ in steps]
+    pending = [len(step.expr.atoms(sp.Derivative)) for step in steps]
     assert pending[-1] == 0
-    assert len({reason for _, _, reason in steps}) >= 2
+    assert len({step.reason for step in steps}) >= 2
 
 
 def test_h_z_sigma_keeps_the_users_sigma():
@@ -150,7 +151,7 @@ def test_a_user_activation_keeps_sigma_in_its_definition_and_derivative():
     assert h.definition.expr == Z * SIGMA(Z)
     classic = h.classic(Z)
     assert classic.has(SIGMA) and not classic.has(sp.exp)
-    assert [rule for _, rule, _ in h.derivative_chain] == [
+    assert [step.rule for step in h.derivative_chain] == [
         Rule.DEFINITION, Rule.PRODUCT_RULE, Rule.POWER_RULE, Rule.NAMED_FUNCTION_RULE]
     assert h.definitions[h.function].expr == Z / (1 + sp.exp(-Z))  # the helper written out for the checks
     assert h.kinks == () and h.analytic
@@ -182,7 +183,7 @@ def test_too_many_steps_are_refused(monkeypatch):
 
 
 def test_tidy_collects_only_when_clearly_shorter():
-    assert differentiate(Z * SIGMA(Z), Z, KNOWN, tidy=True).steps[-1][1] is not Rule.SIMPLIFICATION
+    assert differentiate(Z * SIGMA(Z), Z, KNOWN, tidy=True).steps[-1].rule is not Rule.SIMPLIFICATION
     done = differentiate(Z * Z * Z * 4 + (Z + 1) * (Z + 1), Z, tidy=True)
     assert sp.expand(done.result - sp.diff(4 * Z**3 + (Z + 1) ** 2, Z)) == 0
 
@@ -217,8 +218,8 @@ def test_kinks_are_located_from_the_conditions(expr, kinks):
 def test_the_left_slope_is_used_at_each_kink_and_said(expr, at_kink):
     done = differentiate(expr, Z, name="g")
     assert dict(done.at_kinks) == at_kink
-    stage, rule, reason = done.steps[-1]
-    reason = reason_text(reason)
+    last = done.steps[-1]
+    stage, rule, reason = last.expr, last.rule, reason_text(last.reason)
     assert rule is Rule.CONVENTION and "left slope" in reason
     for kink, value in at_kink.items():
         assert f"g'({kink}) = {value}" in reason
@@ -229,10 +230,10 @@ def test_the_left_slope_is_used_at_each_kink_and_said(expr, at_kink):
 
 def test_pieces_are_differentiated_away_from_the_kink_first():
     steps = differentiate(sp.Piecewise((Z, Z > 1), (0, True)), Z).steps
-    first, rule, reason = steps[0]
+    first, rule, reason = steps[0].expr, steps[0].rule, steps[0].reason
     assert rule is Rule.PIECEWISE_RULE and "kink at z = 1" in reason_text(reason)
     assert first == sp.Piecewise((sp.Derivative(Z, Z), Z > 1), (sp.Derivative(0, Z), Z < 1), evaluate=False)
-    assert steps[-1][0] == sp.Piecewise((1, Z > 1), (0, True))
+    assert steps[-1].expr == sp.Piecewise((1, Z > 1), (0, True))
 
 
 def test_a_user_definition_by_cases_reports_its_kinks_and_convention():
@@ -244,8 +245,8 @@ def test_a_user_definition_by_cases_reports_its_kinks_and_convention():
 def test_relu_and_leaky_relu_keep_their_classic_forms_and_conventions():
     relu = activation_named("relu")
     assert relu.classic(Z) == sp.Heaviside(Z, 0) and relu.kinks == (0,)
-    assert relu.derivative_chain[-2][1] is Rule.CONVENTION
-    assert reason_text(relu.derivative_chain[-2][2]) == \
+    assert relu.derivative_chain[-2].rule is Rule.CONVENTION
+    assert reason_text(relu.derivative_chain[-2].reason) == \
         "ReLU has no derivative at 0; we use the left slope there, ReLU'(0) = 0."
     leaky = activation_named("leaky-relu")
     assert leaky.classic(Z) == sp.Piecewise((1, Z > 0), (sp.Rational(1, 100), True))
@@ -258,8 +259,8 @@ def test_the_built_in_chains_start_with_the_differentiator():
         definition = act.definition(Z)
         stages = differentiate(definition, Z, KNOWN).steps
         chain = act.derivative_chain
-        assert chain[0][0] == sp.Derivative(definition, Z)
-        assert [e for e, _, _ in chain[1:1 + len(stages) - 1]] == [e for e, _, _ in stages[:-1]], name
+        assert chain[0].expr == sp.Derivative(definition, Z)
+        assert [s.expr for s in chain[1:1 + len(stages) - 1]] == [s.expr for s in stages[:-1]], name
 
 
 @pytest.mark.parametrize("term", [(A - Y) ** 2, sp.Rational(1, 2) * (A - Y) ** 2,
@@ -268,7 +269,7 @@ def test_the_built_in_chains_start_with_the_differentiator():
 def test_cost_chains_are_the_derivative_at_every_stage(term):
     truth = sp.diff(term, A)
     points = [sp.Rational(1, 5), sp.Rational(3, 7), sp.Rational(4, 5)]
-    for stage, _, _ in defined_cost(term).derivative_chain:
+    for stage in (step.expr for step in defined_cost(term).derivative_chain):
         for y in (sp.Rational(1, 10), sp.Rational(7, 10)):
             assert agree(stage.doit().xreplace({Y: y}), truth.xreplace({Y: y}), points, A), stage
 
@@ -276,10 +277,10 @@ def test_cost_chains_are_the_derivative_at_every_stage(term):
 def test_known_functions_may_be_given_with_their_formula():
     f = sp.Function("f")
     done = differentiate(f(Z), Z, {f: Known(sp.Lambda(Z, f(Z) ** 2))})
-    assert reason_text(done.steps[-1][2]).endswith("f'(z) = f(z)^2.")  # by default the derivative written out
+    assert reason_text(done.steps[-1].reason).endswith("f'(z) = f(z)^2.")  # by default the derivative written out
     written = sp.Eq(sp.Symbol("f'"), sp.Symbol("f") ** 2)
     done = differentiate(f(Z), Z, {f: Known(sp.Lambda(Z, f(Z) ** 2), written)})
-    assert reason_text(done.steps[-1][2]).endswith("f' = f^2.")
+    assert reason_text(done.steps[-1].reason).endswith("f' = f^2.")
 
 
 # Random expressions from the supported grammar --------------------------------------------------------------
@@ -313,5 +314,5 @@ def test_random_expressions_end_at_sympys_derivative(expr):
     rng = random.Random(str(expr))
     points = [sp.Rational(rng.randint(-30, 30), rng.choice([7, 11, 13])) for _ in range(3)]
     assert agree(explicit(done.result), truth, points), (expr, done.result)
-    middle = done.steps[len(done.steps) // 2][0]
+    middle = done.steps[len(done.steps) // 2].expr
     assert agree(explicit(middle), truth, points), (expr, middle)

@@ -254,7 +254,7 @@ def test_instantiate_does_not_cancel_or_fold():
 
 def test_instantiate_replaces_inside_a_piecewise():
     t = sp.Symbol("t", real=True)
-    convention = next(e for e, rule, _ in relu().derivative_chain if rule is Rule.CONVENTION)  # (1, z > 0), (0, True)
+    convention = next(s.expr for s in relu().derivative_chain if s.rule is Rule.CONVENTION)  # (1, z > 0), (0, True)
     result = instantiate(convention, {Z: t})
     assert result == sp.Piecewise((1, t > 0), (0, True))
     assert Z not in result.free_symbols
