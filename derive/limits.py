@@ -54,7 +54,7 @@ class InternalError(Exception):
 # The child ------------------------------------------------------------------------------------
 _PR_SET_PDEATHSIG = 1
 try:  # looked up once, in the parent: a forked child (or a Popen preexec_fn) only calls it
-    _prctl = ctypes.CDLL(None, use_errno=True).prctl
+    _prctl: Callable[..., int] | None = ctypes.CDLL(None, use_errno=True).prctl
 except (OSError, AttributeError):  # pragma: no cover - not Linux
     _prctl = None
 
@@ -179,7 +179,8 @@ class _Job:
     __slots__ = ("index", "pid", "fd", "deadline", "chunks")
 
     def __init__(self, index: int, pid: int, fd: int, deadline: float) -> None:
-        self.index, self.pid, self.fd, self.deadline, self.chunks = index, pid, fd, deadline, []
+        self.index, self.pid, self.fd, self.deadline = index, pid, fd, deadline
+        self.chunks: list[bytes] = []
 
 
 def _start(index: int, fn: Callable, args: tuple, seconds: float, memory: int | None, what: str,

@@ -20,7 +20,7 @@ the problem, so multiplying the cost by 1000 does not change the verdict.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
@@ -114,7 +114,7 @@ def _kink_signature(numeric: NumericNetwork, weights, biases, X) -> tuple:
                  for kink in net.activation(layer).kinks)
 
 
-def _input_scale(kind: str, layer: int, shape: tuple, activations: list[np.ndarray]) -> np.ndarray:
+def _input_scale(kind: str, layer: int, shape: tuple, activations: Sequence[np.ndarray]) -> np.ndarray:
     """max(1, largest |a_k^(l-1)| over the batch) for each weight; 1 for each bias."""
     if kind == "b":
         return np.ones(shape)

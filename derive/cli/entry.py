@@ -47,7 +47,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if is_command:  # the real command: file names that are not UTF-8 print back as the same bytes
         for stream in (sys.stdout, sys.stderr):
             try:
-                stream.reconfigure(errors="surrogateescape" if stream is sys.stdout else "backslashreplace")
+                stream.reconfigure(errors=  # type: ignore[union-attr]  # a TextIOWrapper, or refused below
+                    "surrogateescape" if stream is sys.stdout else "backslashreplace")
             except (AttributeError, ValueError):
                 pass
     try:

@@ -9,7 +9,7 @@ import contextlib
 import itertools
 import math
 import random
-from typing import TYPE_CHECKING, Callable, Iterator, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Iterator, TypeVar
 
 import sympy as sp
 from sympy.core.function import AppliedUndef
@@ -472,7 +472,7 @@ def covering(net: "Network", draw: Callable[[], Point], coverage: Callable[[Poin
     return chosen
 
 
-def _comparable(value: object) -> object:
+def _comparable(value: object) -> Any:
     """A number ``value`` in a form that compares with 0 (a settled SymPy number or a float), or None
     when it is not a finite real number (the point is then not used)."""
     if isinstance(value, sp.Basic):
@@ -592,7 +592,7 @@ def assignments(expr: sp.Expr, net: "Network", limit: int, rng: random.Random) -
 def expanded_cost(net: "Network", concrete: bool) -> tuple[sp.Expr, dict]:
     """C_0 written out in inputs, targets, weights and biases only, and every z and a likewise."""
     s = net.symbols
-    model_defs = {}
+    model_defs: dict[sp.Basic, sp.Expr] = {}
     for layer in range(1, net.L + 1):
         for j in range(net.size(layer)):
             model_defs[s.z[layer, j]] = expand_sums(net.z_definition(layer, j)).xreplace(model_defs)

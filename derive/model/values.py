@@ -5,9 +5,12 @@ import math
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from derive.errors import DeriveError, shown_value
+
+if TYPE_CHECKING:
+    import sympy as sp
 
 MAX_LAYER_SIZE = 100_000
 MAX_WEIGHT_LAYERS = 64  # the depth table in bench/derive_width.py goes this far
@@ -63,7 +66,7 @@ def _shown_int(value: int) -> str:
 MAX_L2 = 10 ** 6
 
 
-def parse_l2(value: object, where: str = "l2"):
+def parse_l2(value: object, where: str = "l2") -> sp.Rational | None:
     """The L2 parameter lambda: a number >= 0, kept exact (0.1 stays 1/10); None or 0 means none."""
     import sympy as sp
 
@@ -79,7 +82,7 @@ def parse_l2(value: object, where: str = "l2"):
         raise DeriveError(f"{where} must be a number >= 0, got {shown_value(value)}") from None
     if decimal is not None and (not decimal.is_finite() or decimal < 0 or decimal > MAX_L2):
         raise DeriveError(f"{where} must be a finite number from 0 to {MAX_L2:g}, got {shown_value(value)}")
-    exact = value if decimal is None else sp.Rational(str(decimal))
+    exact: Any = value if decimal is None else sp.Rational(str(decimal))
     if exact < 0 or exact > MAX_L2:
         raise DeriveError(f"{where} must be a finite number from 0 to {MAX_L2:g}, got {shown_value(value)}")
     return exact if exact != 0 else None
@@ -110,9 +113,10 @@ class Values:
     y: tuple
     weights: tuple
     biases: tuple | None
-    learning_rate: object = None  # eta, a positive rational, when the example continues with one step of descent
+    # eta, a positive rational, when the example continues with one step of descent
+    learning_rate: sp.Expr | None = None
 
-    def entries(self) -> list[tuple[str, object]]:
+    def entries(self) -> list[tuple[str, Any]]:
         """(where, value) for every value, named as in a spec file: values.weights[0][1][0]."""
         out = [(f"values.x[{k}]", v) for k, v in enumerate(self.x)]
         out += [(f"values.y[{j}]", v) for j, v in enumerate(self.y)]
@@ -125,6 +129,6 @@ class Values:
         return out
 
     @property
-    def symbols(self) -> list[tuple[str, object]]:
+    def symbols(self) -> list[tuple[str, sp.Expr]]:
         """(where, value) for the values that are symbols, not numbers."""
         return [(where, v) for where, v in self.entries() if getattr(v, "free_symbols", None)]

@@ -222,14 +222,14 @@ class _Walker:
             coeff, rest = expr.as_coeff_Mul()
             factors = sp.Mul.make_args(rest)
             if len(factors) == 1 and not isinstance(factors[0], (sp.Indexed, sp.Symbol)):
-                op, inputs, written = self._operation(factors[0])  # 1/2 s^2 is one node
-                return op, inputs, (-written if coeff == -1 else sp.Mul(coeff, written, evaluate=False))
+                op, inner, written = self._operation(factors[0])  # 1/2 s^2 is one node
+                return op, inner, (-written if coeff == -1 else sp.Mul(coeff, written, evaluate=False))
             if len(factors) == 1:
                 node_id, sym = self._child(factors[0])
                 op = Op.NEGATE if coeff == -1 else Op.SCALE
                 return op, (node_id,), (-sym if coeff == -1 else sp.Mul(coeff, sym, evaluate=False))
-            ordered = sorted(factors, key=_factor_order)  # w x: the parameter before what it multiplies
-            children = [self._child(f) for f in ordered]
+            in_order = sorted(factors, key=_factor_order)  # w x: the parameter before what it multiplies
+            children = [self._child(f) for f in in_order]
             syms = [sym for _, sym in children]
             written = sp.Mul(*([coeff] if coeff != 1 else []), *syms, evaluate=False)
             return Op.MULTIPLY, _unique([i for i, _ in children]), written

@@ -123,6 +123,7 @@ def check_symbol_names(net: "Network", values: "Values", reserved: dict[str, str
     and ``reserved`` (the computational graph's intermediate nodes). Weights and biases are always
     written with their layer (w_00^(1)), so a bare "w" or "w_00" is fine. One DeriveError line."""
     nt = net.notation
+    taken: dict[str, tuple[str, str | None]]  # a name -> (what it is, where in the values it may be)
     taken = {f"{nt.input}_{k}": (f"the input {nt.input}_{k}", f"values.x[{k}]") for k in range(net.size(0))}
     taken.update({f"{nt.target}_{j}": (f"the target {nt.target}_{j}", f"values.y[{j}]")
                   for j in range(net.size(net.L))})
@@ -139,8 +140,9 @@ def check_symbol_names(net: "Network", values: "Values", reserved: dict[str, str
         taken.setdefault(name, (what, None))
     for where, value in values.symbols:
         for symbol in sorted(value.free_symbols, key=str):
-            what, own_place = taken.get(str(symbol), (None, None))
-            if what is not None and where != own_place:
+            use = taken.get(str(symbol))
+            if use is not None and where != use[1]:
+                what = use[0]
                 raise DeriveError(f"{where} is the symbol {symbol}, which the formulas already use for {what}; "
                                   "the worked example would read wrongly, so name it otherwise (e.g. u, v or theta)")
 
@@ -189,6 +191,7 @@ def worked_example(net: "Network", values: "Values", differences: bool = True) -
     gradients = []
     for layer in range(1, net.L + 1):
         for j in range(net.size(layer)):
+            parameters: list[tuple[int | None, sp.Indexed]]
             parameters = [(k, s.w[layer, j, k]) for k in range(net.size(layer - 1))]
             parameters += [(None, s.b[layer, j])] if net.bias else []
             for k, parameter in parameters:
@@ -343,7 +346,9 @@ def _in_leaves(net: "Network", formula: sp.Expr) -> sp.Expr:
     for _ in range(4 * net.L + 4):
         mapping = {}
         for q in expr.atoms(sp.Indexed):
-            layer = q.indices[0] if len(q.indices) >= 2 else None
+            if len(q.indices) < 2:  # an input or a target: nothing to write out
+                continue
+            layer = q.indices[0]
             if q.base == s.delta:
                 mapping[q] = _as_written(instantiate(d.delta(int(layer)), {s.j: q.indices[1]}))
             elif q.base == s.a and int(layer) > 0:
@@ -404,7 +409,7 @@ def symbolic_gradients(net: "Network", values: "Values", differences: bool = Fal
         by_layer.setdefault((g.layer, g.k is None), []).append(g)
 
     def shaped(field: str, bias: bool) -> list:
-        out = []
+        out: list = []
         for layer in range(1, net.L + 1):
             cells = by_layer.get((layer, bias), [])
             if bias:

@@ -11,6 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from derive.errors import DeriveError, closest_hint, shown_value
 from derive.model.values import Values, parse_l2, parse_layer_sizes
@@ -19,6 +20,9 @@ if sys.version_info >= (3, 11):
     import tomllib
 else:  # Python 3.10: the same parser, published as tomli
     import tomli as tomllib
+
+if TYPE_CHECKING:
+    import sympy as sp
 
 
 # Spec files (TOML or JSON) --------------------------------------------------------------
@@ -40,7 +44,7 @@ class Spec:
     notation: str = "default"
     title: str | None = None
     values: Values | None = None
-    l2: object = None  # lambda of the L2 penalty (an exact rational), or None
+    l2: sp.Rational | None = None  # lambda of the L2 penalty (an exact rational), or None
 
     def arrays(self) -> tuple[list, list | None, object, object]:
         """(weights, biases, X, Y) as float64 NumPy arrays, one sample as a batch of one."""

@@ -194,8 +194,7 @@ def graph_layout(graph: ComputationalGraph) -> GraphLayout:
             label_x = end - gaps[depth[n.id]] / 2
             pos = 0.5 if end <= start else min(max((label_x - start) / (end - start), 0.0), 1.0)
             edges.append(PlacedEdge(e.source, n.id, e, pos))
-    edges = tuple(edges)
-    return GraphLayout(graph, placed, edges)
+    return GraphLayout(graph, placed, tuple(edges))
 
 
 # TikZ ---------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ import contextlib
 import os
 import sys
 import textwrap
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, Mapping
 
 from derive.engine.derivation import Derivation
 from derive.notation.printing import text
@@ -103,7 +103,10 @@ def progress_bar(total: int, label: str, enabled: bool = True) -> Iterator[Calla
     task = bar.add_task(label, total=total, note="")
 
     def advance(note: str | None = None) -> None:
-        bar.update(task, advance=1, **({"note": note} if note is not None else {}))
+        if note is None:
+            bar.update(task, advance=1)
+        else:
+            bar.update(task, advance=1, note=note)
 
     with bar:
         yield advance
@@ -122,7 +125,7 @@ def status(label: str, enabled: bool = True) -> Iterator[Callable[[str], None]]:
 
 
 # Shell completion -------------------------------------------------------------------------------
-def bash_completion(parser, values: dict[str, Iterable[str]], or_files: Iterable[str] = ()) -> str:
+def bash_completion(parser, values: Mapping[str, Iterable[str]], or_files: Iterable[str] = ()) -> str:
     """A bash completion script for ``derive``, generated from the argument parser (never stale);
     ``values``: the words each option takes (``{"--cost": COSTS, ...}``), given by the command line;
     ``or_files``: the options among them that also take a file name (``--data digits`` or ``--data x.csv``)."""

@@ -8,6 +8,10 @@ cost follows the output: log-likelihood on a softmax, cross-entropy on a sigmoid
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from derive.model.network import Network
 
 
 # The settings. Measured on digits with [64, 32, 10] (bench/train_speed.py): see the README.
@@ -57,7 +61,7 @@ def cost_for(output) -> str:
 class Classifier:
     """A network for training, with the activation and cost exactly as given to it (for a spec file)."""
 
-    network: object  # derive.model.network.Network
+    network: Network
     activation: object  # a name, a list of names, or None (the notation's default)
     cost: str | None
     notation: str = "default"
@@ -85,7 +89,7 @@ def classifier(features: int, classes: int, layers=None, activation=None, cost=N
 
 def _is_int(value: object) -> bool:
     try:
-        int(value)
+        int(value)  # type: ignore[call-overload]  # asking is the point
     except (TypeError, ValueError):
         return False
     return True

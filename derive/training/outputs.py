@@ -154,6 +154,7 @@ def write(out_dir: Path, trained: Trained, classifier: Classifier, png: bytes) -
     spec = spec_text(trained, classifier)
     note = None if spec is not None else ("network.toml was not written: the trained network does not fit in a spec "
                                           "file (at most 1 MB, weights of at most 1e6); weights.json has the weights")
+    contents: dict[str, str | bytes]
     contents = {"curves.png": png, "weights.json": json.dumps(weights_data(trained, classifier)) + "\n"}
     if spec is not None:
         contents["network.toml"] = spec

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from derive.cli import inputs, options
 from derive.cli.output import print_json
@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     with np.errstate(all="ignore"):
         grad_w, grad_b = numeric.gradient(weights, biases, X, Y)
         cost = float(numeric.cost(weights, biases, X, Y))
-    result = {"cost": cost,
+    result: dict[str, Any] = {"cost": cost,
               "weights": [g.tolist() for g in grad_w],
               "biases": [g.tolist() for g in grad_b] if grad_b is not None else None}
     inputs.check_finite([cost], "cost")
@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
         result["learning_rate"] = eta
         result["updated_weights"] = [(w - eta * g).tolist() for w, g in zip(weights, grad_w)]
         result["updated_biases"] = ([(b - eta * g).tolist() for b, g in zip(biases, grad_b)]
-                                    if grad_b is not None else None)
+                                    if grad_b is not None and biases is not None else None)
     if args.json:
         print_json(result)
         return 0

@@ -38,9 +38,9 @@ def run(args: argparse.Namespace) -> int:
     if not args.json:
         print(render_steps(derivation, args.layer))
         sys.stdout.flush()
-    data = steps_data(derivation, args.layer) if args.json else None
     report = _checked(net, quiet=args.quiet or args.json) if args.check else None
     if args.json:
+        data = steps_data(derivation, args.layer)
         if report is not None:
             data["check"] = report.as_dict()
         print_json(data)
