@@ -56,7 +56,7 @@ class Mismatch:
     """A claim that failed: where, and by how much."""
 
     what: str
-    assignment: tuple[tuple[str, int], ...]
+    assignment: tuple[tuple[str, object], ...]  # (index or variable, its value)
     lhs: sp.Expr
     rhs: sp.Expr
     where: str = ""  # "block layer:1, step 15" (steps numbered from 1 within their block, as printed)

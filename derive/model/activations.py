@@ -65,7 +65,9 @@ class Activation:
 
     def classic_in_output(self, a: sp.Expr) -> sp.Expr:
         """g'(z) written with the node's output a = g(z) (e.g. a(1 - a))."""
-        return instantiate(self.derivative_in_output.expr, {self.derivative_in_output.variables[0]: a})
+        in_output = self.derivative_in_output
+        assert in_output is not None, f"{self.name}' is not written with the output"
+        return instantiate(in_output.expr, {in_output.variables[0]: a})
 
     @property
     def definitions(self) -> dict[sp.FunctionClass, sp.Lambda]:

@@ -626,8 +626,7 @@ def _differentiate(expr: sp.Expr, var: sp.Symbol, known_items: tuple, name: str,
             points |= set(extended[1])
     if conventions:
         current = b.rebuild(current, conventions)
-        points = _sorted(points)
-        at_kinks = [(k, _value_at(current, var, k)) for k in points]
+        at_kinks = [(k, _value_at(current, var, k)) for k in _sorted(points)]
         steps.append(ChainStep(current, Rule.CONVENTION, _kink_reason(var, at_kinks, name)))
     if tidy and not current.has(sp.Piecewise):
         tidier = _tidied(current)

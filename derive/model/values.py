@@ -88,7 +88,7 @@ def parse_l2(value: object, where: str = "l2") -> sp.Rational | None:
     return exact if exact != 0 else None
 
 
-def per_layer(value: object, count: int, what: str) -> tuple[object, ...]:
+def per_layer(value: object, count: int, what: str) -> tuple[Any, ...]:
     """One value for every weight layer: a single value is repeated; a list must have ``count`` items."""
     if isinstance(value, (list, tuple)):
         if len(value) == 1:

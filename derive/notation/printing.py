@@ -6,6 +6,8 @@ limit of a sum (2 or n^{(L-1)} - 1) and an activation's name (sigma or g^{(L)}).
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import sympy as sp
 from sympy.core.function import AppliedUndef
 from sympy.printing.latex import LatexPrinter
@@ -60,6 +62,7 @@ def _is_quantity(expr: sp.Expr) -> bool:
 
 class _NotationMixin:
     notation: Notation
+    _print: Callable[..., str]  # the printer's own (LatexPrinter's, StrPrinter's)
     _change_prefix = "Δ"
 
     def _as_ordered_terms(self, expr, order=None):

@@ -201,6 +201,7 @@ def _tokens(text: str) -> list[Token]:
             spaced, pos = False, environment.end()
             continue
         match = _TOKEN.match(text, pos)
+        assert match is not None and match.lastgroup is not None  # \S takes any character left
         kind = match.lastgroup
         value = match.group(kind)
         if value == NEXT_CASE and cases > 0:
@@ -710,13 +711,16 @@ class _Parser:
             while primes is not None and tokens and self.at("'", r"\prime"):
                 primes.append(self.advance().text)
             if not self.at("}"):
-                return self._not_a_layer(start, primes)
+                self._not_a_layer(start, primes)
+                return None
             self.advance()
         letter_layer = bool(re.fullmatch(r"[Ll]([+-]\d)?", text))
         if not parens and not letter_layer and not allow_plain:
-            return self._not_a_layer(start, primes)
+            self._not_a_layer(start, primes)
+            return None
         if not parens and not letter_layer and not re.fullmatch(r"\d", text):
-            return self._not_a_layer(start, primes)
+            self._not_a_layer(start, primes)
+            return None
         return self._layer_number(text, tokens[0] if tokens else self.tok)
 
     def _not_a_layer(self, start: int, primes: list[str] | None) -> None:
