@@ -4,7 +4,7 @@ A point gives exact inputs, weights, biases and targets. ``PointValues`` runs th
 from them with mpmath (z = Σ w a + b, a = g(z) through g's explicit definition, the cost from its
 definition) and evaluates any formula in the notation there: each quantity is looked up, each
 g and g' applied through its definition (g' by SymPy's own derivative of it), sums added up, and
-δ is SymPy's derivative of the cost at the same point (``expansion.Model.value``, made only when
+δ is SymPy's derivative of the cost at the same point (``evaluate.exact.Model.value``, made only when
 an answer uses δ), so nothing here trusts the engine's formulas. A value that is infinite,
 undefined or complex, and a node index outside its layer, raise; the judge turns them into verdicts.
 """
