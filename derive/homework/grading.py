@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 import re
 import tempfile
@@ -56,38 +55,31 @@ class Keys:
         return ", ".join(map(str, sorted(self.versions)))
 
 
-def _key_version(path: Path) -> int | None:
-    """The version a key file belongs to: its "version" field, else its directory's name."""
-    try:
-        number = json.loads(path.read_text(encoding="utf-8")).get("version")
-        if isinstance(number, int) and not isinstance(number, bool):
-            return number
-    except (OSError, ValueError, AttributeError):
-        pass
-    match = re.fullmatch(r"version-(\d+)", path.parent.name)
-    return int(match.group(1)) if match else None
-
-
 def load_keys(key_or_dir: str | os.PathLike) -> Keys:
-    """One key.json, or a `derive homework` output directory holding version-N/key.json."""
-    from derive.homework.questions import load_key
+    """One key.json, or a `derive homework` output directory holding version-N/key.json; every key is
+    checked while read (``derive.homework.keys``), so a bad one is refused before any answer is judged."""
+    from derive.homework.keys import read_key
 
     source = Path(key_or_dir)
     if source.is_dir():
         found = {}
-        for path in source.glob("version-*/key.json"):
+        for path in sorted(source.glob("version-*/key.json")):
             match = re.fullmatch(r"version-(\d+)", path.parent.name)
             if match:
-                found[int(match.group(1))] = load_key(path)
+                found[int(match.group(1))] = read_key(path).questions
         if not found:
             raise DeriveError(f"no version-N/key.json in {source} (give a key.json or the directory "
                               f"`derive homework --out` wrote)")
         return Keys(source, dict(sorted(found.items())), single=False)
-    if not source.exists():
-        raise DeriveError(f"answer key not found: {source}")
-    questions = load_key(source)
-    number = _key_version(source)
-    return Keys(source, {number if number is not None else 0: questions}, single=True)
+    key = read_key(source)
+    number = key.version if key.version is not None else _directory_version(source)
+    return Keys(source, {number if number is not None else 0: key.questions}, single=True)
+
+
+def _directory_version(path: Path) -> int | None:
+    """The version a key file without a "version" field belongs to, by its directory's name."""
+    match = re.fullmatch(r"version-(\d+)", path.parent.name)
+    return int(match.group(1)) if match else None
 
 
 def _version_number(text: str) -> int | None:
@@ -420,9 +412,10 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-def grade(key_or_dir: str | os.PathLike, answers: str | os.PathLike, out: str | os.PathLike,
+def grade(key_or_dir: str | os.PathLike | Keys, answers: str | os.PathLike, out: str | os.PathLike,
           jobs: int | None = None, progress: bool = False) -> Summary:
-    """Grade an answers CSV against a key (or a homework directory) and write the grades CSV."""
+    """Grade an answers CSV against a key (or a homework directory, or keys already loaded by ``load_keys``)
+    and write the grades CSV; a key is checked as ``derive grade`` checks it."""
     if jobs is not None and jobs < 1:
         raise ParameterError("{jobs} must be at least 1, not {value}", value=jobs)
     answers, out = Path(answers), Path(out)
@@ -432,7 +425,7 @@ def grade(key_or_dir: str | os.PathLike, answers: str | os.PathLike, out: str | 
         raise ParameterError("{out} {path} is a directory; give a file name, e.g. {example}", path=out,
                              example=out / "grades.csv")
     check_replaceable(out)  # before any judging: --out /dev/null is refused, never replaced by a file
-    keys = load_keys(key_or_dir)
+    keys = key_or_dir if isinstance(key_or_dir, Keys) else load_keys(key_or_dir)
     rows = read_answers(answers)
     summary = grade_rows(rows, keys, jobs or default_jobs(), progress=progress)
     write_grades(out, rows)

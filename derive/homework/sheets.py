@@ -16,9 +16,9 @@ import mpmath
 import sympy as sp
 
 from derive.render import latex as lr
-from derive.model.activations import Z
 from derive.homework.answers import last_digit_unit
-from derive.homework.questions import FACTORS, KINDS, Question, Version, chain_factors, check_kinds, make_version
+from derive.homework.kinds import KINDS
+from derive.homework.questions import Question, Version, check_kinds, make_version
 from derive.documents.files import (
     cleanup_on_signals,
     output_lock,
@@ -30,16 +30,8 @@ from derive.documents.files import (
     write_atomic,
 )
 from derive.documents.sheet import checked_note, template_environment
-from derive.model.steps import FORWARD, BlockKey
+from derive.model.steps import BlockKey
 from derive.documents.tex import TexUnavailable, compile_pdf
-from derive.numeric.worked import worked_example
-
-TITLES = {
-    "activation-derivative": "the derivative of an activation",
-    "weight-gradient": "the gradient of a weight, symbolically",
-    "numeric-gradient": "a gradient with numbers",
-    "missing-factor": "the missing chain-rule factor",
-}
 
 
 def _relabel(block: lr.RenderedBlock, prefix: str) -> lr.RenderedBlock:
@@ -55,51 +47,14 @@ def _blocks(question: Question, keys: list[BlockKey]) -> list[lr.RenderedBlock]:
 
 
 def question_context(q: Question, check: bool = True) -> dict:
-    """Everything the template shows for one question, as LaTeX or plain strings; with ``check`` the steps
-    of its solution are checked against SymPy first (``checked_note``)."""
-    net = q.network()
-    s, math = net.symbols, (lambda e: lr.math(e, net))  # noqa: E731
-    ctx = {"id": q.id, "title": TITLES[q.kind], "numbers": None, "display": None, "tables": None, "cost": None,
-           "answer": lr.Tex(q.answer_latex()), "checked": checked_note(net, check)}
-    if q.kind == "activation-derivative":
-        act = net.activations[0]
-        ctx["network"] = ""
-        ctx["prompt"] = [lr.Tex(r"Derive $g'(z)$ step by step from the definition below, and write it in terms "
-                                r"of $g(z)$ where you can.")]
-        ctx["display"] = lr.Tex(f"g(z) = {lr.math(act.definition(Z), net)}")
-        ctx["blocks"] = _blocks(q, [BlockKey.activation(act.name)])
-        return ctx
-    ctx["network"] = lr.Tex(rf"Network: {lr.escape(net.describe())}; the cost is")
-    ctx["cost"] = lr.Tex(rf"{math(s.cost)} = {math(net.cost_definition())}")
-    d = net.derivation()
-    if q.kind == "weight-gradient":
-        where = "hidden-to-output" if q.layer == net.L else "input-to-hidden"
-        delta = (rf"You may write $\delta_i^{{({q.layer + 1})}}$ for the error of a node downstream."
-                 if q.allows_delta else r"Write the answer in $a$, $z$, $w$, $x$ and $y$ (no $\delta$).")
-        ctx["prompt"] = [lr.Tex(f"Derive the gradient for the {where} weights step by step by the chain rule, "
-                                r"in index form (keep $g'(z)$ or write it out). " + delta)]
-        ctx["display"] = lr.Tex(rf"\frac{{\partial {math(s.cost)}}}{{\partial {math(s.w[q.layer, s.j, s.k])}}} = \;?")
-        ctx["blocks"] = _blocks(q, [b.key for b in d.blocks_for(q.layer) if b.key != FORWARD])
-    elif q.kind == "missing-factor":
-        factors = chain_factors(net)
-        shown = [r"\boxed{\;?\;}" if i == q.factor else rf"\left({math(value)}\right)"
-                 for i, (_, value) in enumerate(factors)]
-        ctx["prompt"] = [lr.Tex("One factor of the chain rule for the hidden-to-output weights is missing: "
-                                f"{FACTORS[q.factor]}. Give it.")]
-        ctx["display"] = lr.Tex(
-            rf"\frac{{\partial {math(s.cost)}}}{{\partial {math(s.w[net.L, s.j, s.k])}}} = "
-            + " ".join(math(written) for written, _ in factors) + " = " + r" \cdot ".join(shown))
-        ctx["blocks"] = _blocks(q, [b.key for b in d.blocks_for(net.L) if b.key != FORWARD])
-    else:
-        j, k = q.node
-        ctx["prompt"] = ["For the numbers below, run the forward pass, compute the local gradients and the "
-                         f"backward pass, and give the gradient to {q.digits} significant digits."]
-        ctx["display"] = lr.Tex(rf"\frac{{\partial {math(s.cost)}}}{{\partial {math(s.w[q.layer, j, k])}}} = \;?")
-        point = q.point()
-        ctx["numbers"] = [(math(symbol), lr.number(value)) for symbol, value in point.items()]
-        example = worked_example(net, q.spec_values(), differences=False)
-        ctx["tables"] = lr.worked_tables(net, example)
-        ctx["blocks"] = _blocks(q, [b.key for b in d.blocks_for(q.layer) if b.key != FORWARD])
+    """Everything the template shows for one question, as LaTeX or plain strings (the kind says what its
+    exercise states and which blocks its solution works through); with ``check`` the steps of its solution
+    are checked against SymPy first (``checked_note``)."""
+    kind = q.exercise
+    ctx = {"id": q.id, "title": kind.title, "network": None, "numbers": None, "display": None, "tables": None,
+           "cost": None, "answer": lr.Tex(q.answer_latex()), "checked": checked_note(q.network(), check)}
+    ctx.update(kind.sheet_context(q))
+    ctx["blocks"] = _blocks(q, kind.solution_blocks(q))
     return ctx
 
 
@@ -170,11 +125,7 @@ def moodle_idnumber(seed: int, version: int, q: Question) -> str:
 
 def moodle_tags(q: Question) -> list[str]:
     """kind, activation(s), cost and layer: what a teacher filters a question bank by."""
-    tags = ["derive", f"kind:{q.kind}"]
-    tags += [f"activation:{name}" for name in dict.fromkeys(q.activation[:1] if q.kind == "activation-derivative"
-                                                               else q.activation)]
-    if q.kind != "activation-derivative":
-        tags.append(f"cost:{q.cost}")
+    tags = ["derive", f"kind:{q.kind}", *q.exercise.moodle_tags(q)]
     if q.layer is not None:
         tags.append(f"layer:{q.layer}")
     return tags
@@ -186,9 +137,9 @@ def moodle_questions(version: Version, contexts: list[dict]) -> list[MoodleQuest
     symbolic answer type); each with the worked solution of the solutions sheet as general feedback."""
     items = []
     for q, context in zip(version.questions, contexts):
-        kind = "numerical" if q.kind == "numeric-gradient" else "essay"
+        kind = q.exercise.moodle_type
         item = ET.Element("question", type=kind)
-        _text(item, "name", f"{q.id} v{version.number}: {TITLES[q.kind]}", format=None)
+        _text(item, "name", f"{q.id} v{version.number}: {q.exercise.title}", format=None)
         _text(item, "questiontext", moodle_question_html(context))
         _text(item, "generalfeedback", moodle_solution_html(context))
         ET.SubElement(item, "defaultgrade").text = "1"
@@ -212,7 +163,7 @@ def moodle_questions(version: Version, contexts: list[dict]) -> list[MoodleQuest
         for tag in moodle_tags(q):
             ET.SubElement(ET.SubElement(tags, "tag"), "text").text = tag
         info = (f"<p>Every version of question {q.id[1:]} of the derive homework (seed {version.seed}): "
-                f"{_html(TITLES[q.kind])}. A random question drawn from this category gives each student "
+                f"{_html(q.exercise.title)}. A random question drawn from this category gives each student "
                 "one version.</p>")
         items.append(MoodleQuestion(moodle_category(version.seed, q), info, item))
     return items

@@ -35,12 +35,10 @@ def exit_of(verdict: "Verdict") -> Exit:
 
 
 def run(args: argparse.Namespace) -> int:
-    from derive.cli.keys import check_key_file
     from derive.homework.answers import Status, judge
-    from derive.homework.questions import load_key
+    from derive.homework.keys import load_key
 
-    check_key_file(args.key)
-    questions = load_key(args.key)
+    questions = load_key(args.key)  # checked while read
     question = _question_id(args.question, questions, args.key)
     verdict = judge(args.latex, questions[question].expected())
     if args.json:

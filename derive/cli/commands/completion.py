@@ -13,7 +13,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from derive.cli.entry import build_parser
-    from derive.homework.questions import KINDS
+    from derive.homework.kinds import KINDS
     from derive.model.activations import NAMES, OUTPUT_NAMES
     from derive.model.costs import COSTS
     from derive.notation.letters import PRESETS

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from derive.cli import inputs, options
 from derive.cli.exits import Exit
@@ -27,18 +26,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from derive.cli.keys import check_key_file
-    from derive.homework.grading import grade
+    from derive.homework.grading import grade, load_keys
     from derive.read.paths import input_file, output_file
 
     inputs.count(args.jobs, "--jobs", 1, MAX_JOBS)
-    key = Path(args.key)
-    for path in sorted(key.glob("version-*/key.json")) if key.is_dir() else [args.key]:
-        check_key_file(path)
+    keys = load_keys(args.key)  # checked (and parsed, once) before the other files
     input_file(args.answers, "answers file")  # the reader says what is wrong inside it
     output_file(args.out, "--out")
     quiet = args.quiet or args.json
-    summary = grade(args.key, args.answers, args.out, args.jobs, progress=not quiet and sys.stderr.isatty())
+    summary = grade(keys, args.answers, args.out, args.jobs, progress=not quiet and sys.stderr.isatty())
     for text in summary.notes:
         note(f"{text} (please report)", "warning")
     if args.json:

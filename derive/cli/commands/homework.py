@@ -34,7 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from derive.homework.questions import KINDS, check_kinds
+    from derive.homework.kinds import KINDS
+    from derive.homework.questions import check_kinds
     from derive.homework.sheets import generate
     from derive.read.paths import check_path_text, output_dir
 

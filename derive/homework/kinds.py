@@ -1,0 +1,470 @@
+"""Exercise kinds: one small class per kind, owning everything that differs between kinds.
+
+A kind says how to draw a question, what its answer is and how answers are judged, what the
+exercise and solution sheets show, how Moodle receives it, and what a valid answer-key entry of
+it must hold. ``EXERCISE_KINDS`` maps the string written in key files (``"weight-gradient"``) to
+the kind, so adding a kind is one decorated class here and nothing elsewhere.
+
+The renderer, the worked tables and NumPy are imported inside the sheet methods only: judging one
+answer (``derive check-answer``) never loads them.
+"""
+from __future__ import annotations
+
+import functools
+import random
+import re
+from abc import ABC, abstractmethod
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, TypeVar
+
+import sympy as sp
+
+from derive.engine.derivation import weight_gradient
+from derive.errors import DeriveError
+from derive.evaluate.exact import Model, prime_function
+from derive.evaluate.points import PointValues
+from derive.homework.answers import DIGITS, Expected, Mistake, Slip, concrete, slips
+from derive.model.activations import Z
+from derive.model.network import Network
+from derive.notation.printing import latex
+from derive.read.latex import Context
+
+if TYPE_CHECKING:
+    from derive.homework.questions import Question
+    from derive.model.steps import BlockKey
+
+ACTIVATION_CHOICES = ("tanh", "softplus", "sigmoid", "sigmoid(gain=2)", "sigmoid(gain=3)")
+NETWORK_ACTIVATIONS = ("sigmoid", "tanh", "relu", "softplus")
+COSTS = ("quadratic", "half-quadratic", "cross-entropy")
+G = sp.Function("g")
+FACTORS = ("the derivative of the cost", "the derivative of the activation",
+           "the derivative of $z_j^{(L)}$ with respect to the weight")  # LaTeX: shown in sheets
+
+Bad = Callable[[str, str], DeriveError]  # (field, what it must be) -> the key's one-line error
+
+
+class ExerciseKind(ABC):
+    """What one kind of exercise does differently; the methods take the question they act on."""
+
+    name: ClassVar[str]  # as written in key files and --kinds
+    title: ClassVar[str]  # what the sheets and Moodle call it
+    moodle_type: ClassVar[str] = "essay"  # Moodle's question type: "essay" (graded by hand) or "numerical"
+    needs_network: ClassVar[bool] = True  # its key entry gives a network of 2 or more layers
+
+    # Drawing and rebuilding ------------------------------------------------------------
+    @abstractmethod
+    def draw(self, rng: random.Random, qid: str) -> "Question":
+        """A new question of this kind from ``rng`` (the same draws give the same question)."""
+
+    def network(self, q: "Question") -> Network:
+        """The question's network (shared between calls: its derivation is computed once)."""
+        return shared_network(tuple(q.layers), tuple(q.activation), q.cost, q.bias)
+
+    @abstractmethod
+    def answer(self, q: "Question") -> sp.Expr:
+        """The key, from the engine."""
+
+    @abstractmethod
+    def expected(self, q: "Question") -> Expected:
+        """How answers to the question are judged: the key, the reading context, the likely slips."""
+
+    def allows_delta(self, q: "Question") -> bool:
+        """Whether δ of downstream layers may be used when the key does not say."""
+        return False
+
+    def answer_latex(self, q: "Question") -> str:
+        """The key as LaTeX that ``check-answer`` itself reads."""
+        return latex(q.answer(), q.network().notation)
+
+    def key_extras(self, q: "Question") -> dict:
+        """Fields this kind adds to its key entry besides the question's parameters and answer."""
+        return {}
+
+    # Sheets and Moodle -----------------------------------------------------------------
+    @abstractmethod
+    def sheet_context(self, q: "Question") -> dict:
+        """What the exercise sheet states: network, cost, prompt, display, numbers, tables."""
+
+    @abstractmethod
+    def solution_blocks(self, q: "Question") -> list["BlockKey"]:
+        """The engine blocks the solution sheet works through."""
+
+    def moodle_tags(self, q: "Question") -> list[str]:
+        """The activation and cost tags a teacher filters a question bank by."""
+        return [f"activation:{name}" for name in dict.fromkeys(q.activation)] + [f"cost:{q.cost}"]
+
+    # The answer key ----------------------------------------------------------------------
+    def check_key(self, entry: dict, layers: list, bad: Bad, where: str) -> None:
+        """Refuse a key entry missing (or misspelling) what this kind needs; common fields are checked already."""
+
+
+KindT = TypeVar("KindT", bound=type)
+EXERCISE_KINDS: dict[str, ExerciseKind] = {}  # key-file string -> the kind (one instance of its class)
+
+
+def register(cls: KindT) -> KindT:
+    """Class decorator: make the kind known by its ``name`` (to drawing, keys, sheets, grading)."""
+    EXERCISE_KINDS[cls.name] = cls()
+    return cls
+
+
+def kind_named(name: str) -> ExerciseKind:
+    """The kind a key or ``--kinds`` names; one DeriveError line for an unknown name."""
+    try:
+        return EXERCISE_KINDS[name]
+    except (KeyError, TypeError):
+        raise DeriveError(f"unknown question kind {name!r}") from None
+
+
+# Shared pieces ------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=256)
+def shared_network(layers: tuple[int, ...], activation: tuple[str, ...], cost: str, bias: bool) -> Network:
+    """A network by its parameters, built once per process (its derivation is cached on it)."""
+    return Network(list(layers), activation=list(activation), cost=cost, bias=bias)
+
+
+def chain_factors(net: Network) -> list[tuple[sp.Expr, sp.Expr]]:
+    """The three factors of dC_0/dw_jk^(L), each as (the derivative written, its value)."""
+    s, L = net.symbols, net.L
+    a, z = s.a[L, s.j], s.z[L, s.j]
+    return [
+        (sp.Derivative(s.cost, a), net.cost.derivative_at(a, s.y[s.j])),
+        (sp.Derivative(a, z), net.activation(L).prime(z)),
+        (sp.Derivative(z, s.w[L, s.j, s.k]), net.previous_activation(L, s.k)),
+    ]
+
+
+def decimal_text(value: sp.Expr, digits: int = DIGITS) -> str:
+    """The value to ``digits`` significant digits, trailing zeros kept (0.01210, not 0.0121)."""
+    text = f"{float(value):#.{digits}g}"
+    return text[:-1] if text.endswith(".") else text
+
+
+def is_int(value: object) -> bool:
+    """A JSON whole number (not true or false)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _question(*args: Any, **fields: Any) -> "Question":
+    from derive.homework.questions import Question
+
+    return Question(*args, **fields)
+
+
+def _short(rng: random.Random, low: int, high: int, scale: int = 10) -> str:
+    """A one-decimal number, never 0: short enough to compute by hand."""
+    value = 0
+    while value == 0:
+        value = rng.randint(low, high)
+    return str(Fraction(value, scale).__float__())
+
+
+def _network_choice(rng: random.Random, depth: int = 2) -> tuple[tuple[int, ...], tuple[str, ...], str, bool]:
+    layers = tuple(rng.randint(2, 3) for _ in range(depth)) + (rng.randint(1, 2),)
+    acts = [rng.choice(NETWORK_ACTIVATIONS) for _ in range(depth)]
+    cost = rng.choice(COSTS)
+    if cost == "cross-entropy":
+        acts[-1] = "sigmoid"
+    if acts[-1] == "relu":
+        acts[-1] = "sigmoid"  # an output ReLU makes many numeric versions dead
+    return layers, tuple(acts), cost, rng.random() < 0.5
+
+
+def _check_layer(entry: dict, layers: list, bad: Bad) -> None:
+    L = len(layers) - 1
+    if not (is_int(entry.get("layer")) and 1 <= entry["layer"] <= L):
+        raise bad("layer", f"a weight layer from 1 to {L}")
+
+
+def network_context(q: "Question") -> dict:
+    """The sheet's statement of a question's network and cost (for kinds that have one)."""
+    from derive.render import latex as lr
+
+    net = q.network()
+    s = net.symbols
+    return {"network": lr.Tex(rf"Network: {lr.escape(net.describe())}; the cost is"),
+            "cost": lr.Tex(rf"{lr.math(s.cost, net)} = {lr.math(net.cost_definition(), net)}")}
+
+
+def _gradient_display(q: "Question", layer: int, j: Any, k: Any) -> Any:
+    from derive.render import latex as lr
+
+    net = q.network()
+    s = net.symbols
+    return lr.Tex(rf"\frac{{\partial {lr.math(s.cost, net)}}}{{\partial {lr.math(s.w[layer, j, k], net)}}} = \;?")
+
+
+def backward_blocks(q: "Question", layer: int) -> list["BlockKey"]:
+    """The engine's blocks for the weights of ``layer``, without the forward pass."""
+    from derive.model.steps import FORWARD
+
+    return [b.key for b in q.network().derivation().blocks_for(layer) if b.key != FORWARD]
+
+
+# The kinds ----------------------------------------------------------------------------------
+@register
+class ActivationDerivative(ExerciseKind):
+    """g'(z) of one activation, in terms of g(z) where it can be."""
+
+    name = "activation-derivative"
+    title = "the derivative of an activation"
+    needs_network = False
+
+    def draw(self, rng: random.Random, qid: str) -> "Question":
+        return _question(qid, self.name, activation=(rng.choice(ACTIVATION_CHOICES),))
+
+    def network(self, q: "Question") -> Network:
+        return shared_network((1, 1), tuple(q.activation[:1]), "quadratic", False)
+
+    def answer(self, q: "Question") -> sp.Expr:
+        return q.network().activations[0].classic(Z)
+
+    def expected(self, q: "Question") -> Expected:
+        net, key = q.network(), q.answer()
+        act = net.activations[0]
+        found = []
+        gain = re.search(r"gain=(\d+)", q.activation[0])
+        if gain:  # before the factor 2, so a gain of 2 left out is named for what it is
+            found.append(Slip(Mistake.FORGOTTEN_INNER, "the inner derivative forgotten: the chain rule brings "
+                              f"down the gain {gain.group(1)}", key / int(gain.group(1))))
+        found += [Slip(Mistake.SIGN, "a sign error", -key),
+                  Slip(Mistake.MISSING_TWO, "a missing factor 2", key / 2),
+                  Slip(Mistake.EXTRA_TWO, "an extra factor 2", key * 2)]
+        asked = (prime_function(act.function)(Z), sp.Derivative(act.function(Z), Z))
+        return Expected(key, Context(net, variable_z=True, bare_a=act(Z)), asked=asked,
+                        restated=(act.function,), slips=tuple(found))
+
+    def answer_latex(self, q: "Question") -> str:
+        net = q.network()  # the activation is written g, as the sheet defines it
+        return latex(q.answer().replace(net.activations[0].function, G), net.notation)
+
+    def sheet_context(self, q: "Question") -> dict:
+        from derive.render import latex as lr
+
+        net = q.network()
+        return {"network": "",
+                "prompt": [lr.Tex(r"Derive $g'(z)$ step by step from the definition below, and write it in terms "
+                                  r"of $g(z)$ where you can.")],
+                "display": lr.Tex(f"g(z) = {lr.math(net.activations[0].definition(Z), net)}")}
+
+    def solution_blocks(self, q: "Question") -> list["BlockKey"]:
+        from derive.model.steps import BlockKey
+
+        return [BlockKey.activation(q.network().activations[0].name)]
+
+    def moodle_tags(self, q: "Question") -> list[str]:
+        return [f"activation:{name}" for name in q.activation[:1]]
+
+
+@register
+class WeightGradient(ExerciseKind):
+    """∂C_0/∂w_jk^(l) in index form, derived by the chain rule."""
+
+    name = "weight-gradient"
+    title = "the gradient of a weight, symbolically"
+
+    def draw(self, rng: random.Random, qid: str) -> "Question":
+        layers, acts, cost, bias = _network_choice(rng)
+        return _question(qid, self.name, layers, acts, cost, bias, layer=rng.choice([len(layers) - 1, 1]))
+
+    def answer(self, q: "Question") -> sp.Expr:
+        return weight_gradient(q.network(), q.layer)
+
+    def allows_delta(self, q: "Question") -> bool:
+        """In input-to-hidden weight gradients δ of the layers downstream may be used."""
+        return q.layer is not None and q.layer < len(q.layers) - 1
+
+    def expected(self, q: "Question") -> Expected:
+        net, key = q.network(), q.answer()
+        s = net.symbols
+        general = sp.Derivative(s.cost, s.w[q.layer, s.j, s.k])
+        delta_from = q.layer + 1 if q.allows_delta else None
+        return Expected(key, Context(net, layer=q.layer), asked=(general,), delta_from=delta_from,
+                        slips=slips(key, net, q.layer))
+
+    def sheet_context(self, q: "Question") -> dict:
+        from derive.render import latex as lr
+
+        s = q.network().symbols
+        where = "hidden-to-output" if q.layer == q.network().L else "input-to-hidden"
+        delta = (rf"You may write $\delta_i^{{({q.layer + 1})}}$ for the error of a node downstream."
+                 if q.allows_delta else r"Write the answer in $a$, $z$, $w$, $x$ and $y$ (no $\delta$).")
+        return {**network_context(q),
+                "prompt": [lr.Tex(f"Derive the gradient for the {where} weights step by step by the chain rule, "
+                                  r"in index form (keep $g'(z)$ or write it out). " + delta)],
+                "display": _gradient_display(q, q.layer, s.j, s.k)}
+
+    def solution_blocks(self, q: "Question") -> list["BlockKey"]:
+        return backward_blocks(q, q.layer)
+
+    def check_key(self, entry: dict, layers: list, bad: Bad, where: str) -> None:
+        _check_layer(entry, layers, bad)
+
+
+@register
+class NumericGradient(ExerciseKind):
+    """One weight's gradient at given numbers, to a stated number of significant digits."""
+
+    name = "numeric-gradient"
+    title = "a gradient with numbers"
+    moodle_type = "numerical"
+
+    def draw(self, rng: random.Random, qid: str) -> "Question":
+        _network_choice(rng)  # drawn and not used: kept so that every seed gives the questions it always gave
+        for _ in range(200):  # small numbers; redrawn until no ReLU layer is dead and the answer is not tiny
+            question = self._draw_once(rng, qid)
+            if _worth_doing(question):
+                return question
+        raise DeriveError("could not draw a numeric question worth doing (this should not happen)")
+
+    def _draw_once(self, rng: random.Random, qid: str) -> "Question":
+        layers = (2, 2, rng.randint(1, 2))
+        acts = (rng.choice(("sigmoid", "relu", "tanh")), "sigmoid")
+        cost, bias = rng.choice(("quadratic", "half-quadratic")), rng.random() < 0.5
+        values = {
+            "x": [_short(rng, -10, 10) for _ in range(layers[0])],
+            "y": [_short(rng, 1, 9) for _ in range(layers[-1])],
+            "weights": [[[_short(rng, -10, 10) for _ in range(layers[l - 1])] for _ in range(layers[l])]
+                        for l in range(1, len(layers))],
+        }
+        if bias:
+            values["biases"] = [[_short(rng, -5, 5) for _ in range(layers[l])] for l in range(1, len(layers))]
+        layer = rng.choice([1, 2])
+        node = (rng.randrange(layers[layer]), rng.randrange(layers[layer - 1]))
+        return _question(qid, self.name, layers, acts, cost, bias, layer=layer, node=node, values=values)
+
+    def answer(self, q: "Question") -> sp.Expr:
+        s = q.network().symbols
+        j, k = q.node
+        return weight_gradient(q.network(), q.layer).xreplace({s.j: j, s.k: k})
+
+    def expected(self, q: "Question") -> Expected:
+        net, key = q.network(), q.answer()
+        s = net.symbols
+        j, k = q.node
+        at_point = PointValues(net, q.point())
+        at_node = {s.j: sp.Integer(j), s.k: sp.Integer(k)}
+        found = concrete(slips(weight_gradient(net, q.layer), net, q.layer),
+                         lambda e: sp.Float(at_point(e.xreplace(at_node)), 60))
+        asked = (sp.Derivative(s.cost, s.w[q.layer, j, k]), sp.Derivative(s.cost, s.w[q.layer, s.j, s.k]))
+        return Expected(key, Context(net, layer=q.layer), asked=asked, numeric=True, value=q.answer_value,
+                        digits=q.digits, slips=found, point=q.point())
+
+    def answer_latex(self, q: "Question") -> str:
+        return decimal_text(q.answer_value)
+
+    def key_extras(self, q: "Question") -> dict:
+        return {"answer_value": float(q.answer_value)}
+
+    def sheet_context(self, q: "Question") -> dict:
+        from derive.numeric.worked import worked_example
+        from derive.render import latex as lr
+
+        net = q.network()
+        j, k = q.node
+        example = worked_example(net, q.spec_values(), differences=False)
+        return {**network_context(q),
+                "prompt": ["For the numbers below, run the forward pass, compute the local gradients and the "
+                           f"backward pass, and give the gradient to {q.digits} significant digits."],
+                "display": _gradient_display(q, q.layer, j, k),
+                "numbers": [(lr.math(symbol, net), lr.number(value)) for symbol, value in q.point().items()],
+                "tables": lr.worked_tables(net, example)}
+
+    def solution_blocks(self, q: "Question") -> list["BlockKey"]:
+        return backward_blocks(q, q.layer)
+
+    def check_key(self, entry: dict, layers: list, bad: Bad, where: str) -> None:
+        _check_layer(entry, layers, bad)
+        node, layer = entry.get("node"), entry["layer"]
+        if not (isinstance(node, list) and len(node) == 2 and all(is_int(i) for i in node)
+                and 0 <= node[0] < layers[layer] and 0 <= node[1] < layers[layer - 1]):
+            raise bad("node", f"[j, k] of a weight of layer {layer}")
+        _check_key_values(entry.get("values"), layers, bool(entry.get("bias")), where)
+
+
+@register
+class MissingFactor(ExerciseKind):
+    """The one factor of the output-weight chain rule left out of the product."""
+
+    name = "missing-factor"
+    title = "the missing chain-rule factor"
+
+    def draw(self, rng: random.Random, qid: str) -> "Question":
+        layers, acts, cost, bias = _network_choice(rng)
+        return _question(qid, self.name, layers, acts, cost, bias, layer=len(layers) - 1, factor=rng.randrange(3))
+
+    def answer(self, q: "Question") -> sp.Expr:
+        return chain_factors(q.network())[q.factor][1]
+
+    def expected(self, q: "Question") -> Expected:
+        net, key = q.network(), q.answer()
+        written = chain_factors(net)[q.factor][0]
+        return Expected(key, Context(net, layer=q.layer), asked=(written,), slips=slips(key, net, net.L))
+
+    def sheet_context(self, q: "Question") -> dict:
+        from derive.render import latex as lr
+
+        net = q.network()
+        s, math = net.symbols, (lambda e: lr.math(e, net))  # noqa: E731
+        factors = chain_factors(net)
+        shown = [r"\boxed{\;?\;}" if i == q.factor else rf"\left({math(value)}\right)"
+                 for i, (_, value) in enumerate(factors)]
+        return {**network_context(q),
+                "prompt": [lr.Tex("One factor of the chain rule for the hidden-to-output weights is missing: "
+                                  f"{FACTORS[q.factor]}. Give it.")],
+                "display": lr.Tex(rf"\frac{{\partial {math(s.cost)}}}{{\partial {math(s.w[net.L, s.j, s.k])}}} = "
+                                  + " ".join(math(written) for written, _ in factors) + " = " + r" \cdot ".join(shown))}
+
+    def solution_blocks(self, q: "Question") -> list["BlockKey"]:
+        return backward_blocks(q, q.network().L)
+
+    def check_key(self, entry: dict, layers: list, bad: Bad, where: str) -> None:
+        if not (is_int(entry.get("factor")) and 0 <= entry["factor"] <= 2):
+            raise bad("factor", "0, 1 or 2")
+
+
+KINDS: tuple[str, ...] = tuple(EXERCISE_KINDS)  # the built-in kinds, in the order a version asks them
+
+
+# Helpers of the numeric kind ------------------------------------------------------------------
+def _worth_doing(question: "Question") -> bool:
+    net = question.network()
+    model = Model(net, point=question.point())
+    s = net.symbols
+    for layer in range(1, net.L + 1):
+        for kink in net.activation(layer).kinks:  # every node on one side of a kink, or one at it
+            zs = [model.values[s.z[layer, j]] for j in range(net.size(layer))]
+            if all(z <= kink for z in zs) or any(z == kink for z in zs):
+                return False
+    return abs(question.answer_value) >= sp.Rational(1, 1000)
+
+
+_DECIMAL = r"[+-]?(\d{1,20}(\.\d{0,30})?|\.\d{1,30})([eE][+-]?\d{1,3})?(/\d{1,20})?"
+
+
+def _check_key_values(values: object, layers: list, bias: bool, where: str) -> None:
+    """A numeric question's numbers: decimals as strings, in the shapes of its network."""
+    def vector(value: object, count: int, name: str) -> None:
+        if not (isinstance(value, list) and len(value) == count
+                and all(isinstance(v, str) and re.fullmatch(_DECIMAL, v) and not re.search(r"/0+$", v)
+                        for v in value)):
+            raise DeriveError(f"{where}: values.{name} must be a list of {count} numbers written as strings")
+
+    if not isinstance(values, dict):
+        raise DeriveError(f"{where}: a numeric question needs its 'values' (x, y, weights)")
+    vector(values.get("x"), layers[0], "x")
+    vector(values.get("y"), layers[-1], "y")
+    weights = values.get("weights")
+    if not isinstance(weights, list) or len(weights) != len(layers) - 1:
+        raise DeriveError(f"{where}: values.weights must hold {len(layers) - 1} matrices")
+    for l, matrix in enumerate(weights, 1):
+        if not isinstance(matrix, list) or len(matrix) != layers[l]:
+            raise DeriveError(f"{where}: values.weights[{l - 1}] must have {layers[l]} rows")
+        for j, row in enumerate(matrix):
+            vector(row, layers[l - 1], f"weights[{l - 1}][{j}]")
+    biases = values.get("biases")
+    if bias and biases is not None:
+        if not isinstance(biases, list) or len(biases) != len(layers) - 1:
+            raise DeriveError(f"{where}: values.biases must hold {len(layers) - 1} vectors")
+        for l, vec in enumerate(biases, 1):
+            vector(vec, layers[l], f"biases[{l - 1}]")
