@@ -44,7 +44,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence, TypeVar
 
 from derive.errors import DeriveError
 from derive.limits import die_with_parent
@@ -339,9 +339,10 @@ def run_cleanups() -> None:
     """Run (and forget) every registered clean-up of this process, newest first."""
     pid = os.getpid()
     for token in sorted(_cleanups, reverse=True):
-        owner, action = _cleanups.get(token, (None, None))
-        if owner != pid:
+        entry = _cleanups.get(token)
+        if entry is None or entry[0] != pid:
             continue
+        action = entry[1]
         _cleanups.pop(token, None)
         with contextlib.suppress(Exception):
             action()
@@ -350,7 +351,7 @@ def run_cleanups() -> None:
 atexit.register(run_cleanups)
 
 HANDLED_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
-_previous: dict[int, object] = {}
+_previous: dict[int, Any] = {}  # signal -> the handler it had (signal.getsignal's answer)
 _depth = 0
 _deferring = 0
 _pending: list[int] = []
@@ -464,6 +465,7 @@ def scratch_directory(prefix: str) -> Iterator[Path]:
     with deferred_signals():  # created and registered for removal, or not created at all
         keeper = subprocess.Popen([sys.executable, "-I", "-S", "-c", _KEEPER, prefix, tempfile.gettempdir()],
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, start_new_session=True)
+        assert keeper.stdout is not None and keeper.stdin is not None  # both are pipes
         path = Path(keeper.stdout.readline().rstrip("\n"))
         token = register_cleanup(lambda: _remove_tree(path))
     try:
@@ -539,7 +541,7 @@ sys.exit(code if code >= 0 else 128 - code)
 
 
 def run_process_group(command: Sequence[str], *, timeout: float | None = None, scratch: Path | None = None,
-                      **popen: object) -> subprocess.CompletedProcess:
+                      **popen: Any) -> subprocess.CompletedProcess:
     """Run ``command`` in its own process group (its own session), capturing text output.
 
     The whole group (the command and everything it starts) is killed on timeout
@@ -608,7 +610,10 @@ _PLAIN_NUMBER = re.compile(r" *[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)? *")
 TEXT_PREFIX = "'"
 
 
-def spreadsheet_safe(cell: object) -> object:
+Cell = TypeVar("Cell")
+
+
+def spreadsheet_safe(cell: Cell) -> Cell | str:
     """``cell`` as a spreadsheet should show it: text that would be read as a formula gets a leading
     single quote (the spreadsheet's own "this is text" mark), anything else is returned unchanged, so a
     plain number such as -0.0286 stays a number. Why: a student named =HYPERLINK(...) must not run

@@ -109,6 +109,12 @@ class Row:
     def answer(self) -> str:
         return self.fields[3]
 
+    @property
+    def spot(self) -> tuple[int, str]:
+        """(version, question) of a row matched to its key."""
+        assert self.version is not None and self.question is not None, "only a matched row is judged"
+        return self.version, self.question
+
 
 def _decode(data: bytes, name: str) -> str:
     try:
@@ -162,8 +168,8 @@ def read_answers(path: str | os.PathLike) -> list[Row]:
         for cells in reader:
             if not any(cell.strip() for cell in cells):
                 continue  # blank line
-            fields = tuple(cells[i] if i < len(cells) else "" for i in where)
-            row = Row(reader.line_num, fields)
+            student, version, question, answer = (cells[i] if i < len(cells) else "" for i in where)
+            row = Row(reader.line_num, (student, version, question, answer))
             if len(cells) != len(names):
                 row.verdict = "unreadable"
                 row.feedback = (f"this row has {len(cells)} fields but the header {len(names)}"
@@ -182,6 +188,7 @@ def _match(row: Row, keys: Keys) -> None:
     if row.verdict:
         return
     _, version_text, question_text, answer = row.fields
+    number: int | None
     if keys.single:
         (number, questions), = keys.versions.items()
         if version_text.strip():
@@ -310,14 +317,14 @@ def grade_rows(rows: list[Row], keys: Keys, jobs: int | None = None, progress: b
     todo = [row for row in rows if not row.verdict]
     expected: dict[tuple[int, str], Any] = {}
     for row in todo:  # built here, before the first fork: every child inherits them
-        spot = (row.version, row.question)
+        spot = row.spot
         if spot not in expected:
-            expected[spot] = keys.versions[row.version][row.question].expected()
+            expected[spot] = keys.versions[spot[0]][spot[1]].expected()
     judge = judge or _judge_function()
     seconds = _seconds() if seconds is None else seconds
     distinct: dict[tuple[int, str, str], list[Row]] = {}
     for row in todo:
-        distinct.setdefault((row.version, row.question, row.answer.strip()), []).append(row)
+        distinct.setdefault((*row.spot, row.answer.strip()), []).append(row)
     work = list(distinct)
     summary.judged = len(work)
     per_question = Counter((version, question) for version, question, _ in work)

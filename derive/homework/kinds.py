@@ -98,7 +98,7 @@ class ExerciseKind(ABC):
         """Refuse a key entry missing (or misspelling) what this kind needs; common fields are checked already."""
 
 
-KindT = TypeVar("KindT", bound=type)
+KindT = TypeVar("KindT", bound="type[ExerciseKind]")
 EXERCISE_KINDS: dict[str, ExerciseKind] = {}  # key-file string -> the kind (one instance of its class)
 
 
@@ -268,7 +268,7 @@ class WeightGradient(ExerciseKind):
         return _question(qid, self.name, layers, acts, cost, bias, layer=rng.choice([len(layers) - 1, 1]))
 
     def answer(self, q: "Question") -> sp.Expr:
-        return weight_gradient(q.network(), q.layer)
+        return weight_gradient(q.network(), q.asked_layer)
 
     def allows_delta(self, q: "Question") -> bool:
         """In input-to-hidden weight gradients δ of the layers downstream may be used."""
@@ -277,25 +277,25 @@ class WeightGradient(ExerciseKind):
     def expected(self, q: "Question") -> Expected:
         net, key = q.network(), q.answer()
         s = net.symbols
-        general = sp.Derivative(s.cost, s.w[q.layer, s.j, s.k])
-        delta_from = q.layer + 1 if q.allows_delta else None
-        return Expected(key, Context(net, layer=q.layer), asked=(general,), delta_from=delta_from,
-                        slips=slips(key, net, q.layer))
+        general = sp.Derivative(s.cost, s.w[q.asked_layer, s.j, s.k])
+        delta_from = q.asked_layer + 1 if q.allows_delta else None
+        return Expected(key, Context(net, layer=q.asked_layer), asked=(general,), delta_from=delta_from,
+                        slips=slips(key, net, q.asked_layer))
 
     def sheet_context(self, q: "Question") -> dict:
         from derive.render import latex as lr
 
         s = q.network().symbols
-        where = "hidden-to-output" if q.layer == q.network().L else "input-to-hidden"
-        delta = (rf"You may write $\delta_i^{{({q.layer + 1})}}$ for the error of a node downstream."
+        where = "hidden-to-output" if q.asked_layer == q.network().L else "input-to-hidden"
+        delta = (rf"You may write $\delta_i^{{({q.asked_layer + 1})}}$ for the error of a node downstream."
                  if q.allows_delta else r"Write the answer in $a$, $z$, $w$, $x$ and $y$ (no $\delta$).")
         return {**network_context(q),
                 "prompt": [lr.Tex(f"Derive the gradient for the {where} weights step by step by the chain rule, "
                                   r"in index form (keep $g'(z)$ or write it out). " + delta)],
-                "display": _gradient_display(q, q.layer, s.j, s.k)}
+                "display": _gradient_display(q, q.asked_layer, s.j, s.k)}
 
     def solution_blocks(self, q: "Question") -> list["BlockKey"]:
-        return backward_blocks(q, q.layer)
+        return backward_blocks(q, q.asked_layer)
 
     def check_key(self, entry: dict, layers: list, bad: Bad, where: str) -> None:
         _check_layer(entry, layers, bad)
@@ -335,19 +335,19 @@ class NumericGradient(ExerciseKind):
 
     def answer(self, q: "Question") -> sp.Expr:
         s = q.network().symbols
-        j, k = q.node
-        return weight_gradient(q.network(), q.layer).xreplace({s.j: j, s.k: k})
+        j, k = q.asked_node
+        return weight_gradient(q.network(), q.asked_layer).xreplace({s.j: j, s.k: k})
 
     def expected(self, q: "Question") -> Expected:
         net, key = q.network(), q.answer()
         s = net.symbols
-        j, k = q.node
+        j, k = q.asked_node
         at_point = PointValues(net, q.point())
         at_node = {s.j: sp.Integer(j), s.k: sp.Integer(k)}
-        found = concrete(slips(weight_gradient(net, q.layer), net, q.layer),
+        found = concrete(slips(weight_gradient(net, q.asked_layer), net, q.asked_layer),
                          lambda e: sp.Float(at_point(e.xreplace(at_node)), 60))
-        asked = (sp.Derivative(s.cost, s.w[q.layer, j, k]), sp.Derivative(s.cost, s.w[q.layer, s.j, s.k]))
-        return Expected(key, Context(net, layer=q.layer), asked=asked, numeric=True, value=q.answer_value,
+        asked = (sp.Derivative(s.cost, s.w[q.asked_layer, j, k]), sp.Derivative(s.cost, s.w[q.asked_layer, s.j, s.k]))
+        return Expected(key, Context(net, layer=q.asked_layer), asked=asked, numeric=True, value=q.answer_value,
                         digits=q.digits, slips=found, point=q.point())
 
     def answer_latex(self, q: "Question") -> str:
@@ -361,17 +361,17 @@ class NumericGradient(ExerciseKind):
         from derive.render import latex as lr
 
         net = q.network()
-        j, k = q.node
+        j, k = q.asked_node
         example = worked_example(net, q.spec_values(), differences=False)
         return {**network_context(q),
                 "prompt": ["For the numbers below, run the forward pass, compute the local gradients and the "
                            f"backward pass, and give the gradient to {q.digits} significant digits."],
-                "display": _gradient_display(q, q.layer, j, k),
-                "numbers": [(lr.math(symbol, net), lr.number(value)) for symbol, value in q.point().items()],
+                "display": _gradient_display(q, q.asked_layer, j, k),
+                "numbers": [(lr.math(symbol, net), lr.number(value)) for symbol, value in q.numeric_point().items()],
                 "tables": lr.worked_tables(net, example)}
 
     def solution_blocks(self, q: "Question") -> list["BlockKey"]:
-        return backward_blocks(q, q.layer)
+        return backward_blocks(q, q.asked_layer)
 
     def check_key(self, entry: dict, layers: list, bad: Bad, where: str) -> None:
         _check_layer(entry, layers, bad)
@@ -394,12 +394,12 @@ class MissingFactor(ExerciseKind):
         return _question(qid, self.name, layers, acts, cost, bias, layer=len(layers) - 1, factor=rng.randrange(3))
 
     def answer(self, q: "Question") -> sp.Expr:
-        return chain_factors(q.network())[q.factor][1]
+        return chain_factors(q.network())[q.missing_factor][1]
 
     def expected(self, q: "Question") -> Expected:
         net, key = q.network(), q.answer()
-        written = chain_factors(net)[q.factor][0]
-        return Expected(key, Context(net, layer=q.layer), asked=(written,), slips=slips(key, net, net.L))
+        written = chain_factors(net)[q.missing_factor][0]
+        return Expected(key, Context(net, layer=q.asked_layer), asked=(written,), slips=slips(key, net, net.L))
 
     def sheet_context(self, q: "Question") -> dict:
         from derive.render import latex as lr
@@ -407,11 +407,11 @@ class MissingFactor(ExerciseKind):
         net = q.network()
         s, math = net.symbols, (lambda e: lr.math(e, net))  # noqa: E731
         factors = chain_factors(net)
-        shown = [r"\boxed{\;?\;}" if i == q.factor else rf"\left({math(value)}\right)"
+        shown = [r"\boxed{\;?\;}" if i == q.missing_factor else rf"\left({math(value)}\right)"
                  for i, (_, value) in enumerate(factors)]
         return {**network_context(q),
                 "prompt": [lr.Tex("One factor of the chain rule for the hidden-to-output weights is missing: "
-                                  f"{FACTORS[q.factor]}. Give it.")],
+                                  f"{FACTORS[q.missing_factor]}. Give it.")],
                 "display": lr.Tex(rf"\frac{{\partial {math(s.cost)}}}{{\partial {math(s.w[net.L, s.j, s.k])}}} = "
                                   + " ".join(math(written) for written, _ in factors) + " = " + r" \cdot ".join(shown))}
 

@@ -12,6 +12,7 @@ import functools
 import json
 import random
 from dataclasses import asdict, dataclass, field
+from typing import TypeVar
 
 import sympy as sp
 
@@ -26,6 +27,8 @@ __all__ = ["KEY_FORMAT", "KEY_FORMATS", "KINDS", "Question", "Version", "check_k
 
 KEY_FORMAT = "derive-homework-key/2"
 KEY_FORMATS = ("derive-homework-key/1", KEY_FORMAT)  # /1: written before digits and δ were stated
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,32 @@ class Question:
         """The question's kind (drawing, answer, sheets, export and key check of it)."""
         return kind_named(self.kind)
 
+    # What a kind asks about, for the kinds that ask it (the key check makes sure it is there)
+    @property
+    def asked_layer(self) -> int:
+        """The layer of the weights the question asks about."""
+        return self._given(self.layer, "layer")
+
+    @property
+    def asked_node(self) -> tuple[int, int]:
+        """(j, k) of the weight a numeric question asks about."""
+        return self._given(self.node, "node")
+
+    @property
+    def missing_factor(self) -> int:
+        """Which chain-rule factor a missing-factor question hides (0 cost, 1 activation, 2 dz/dw)."""
+        return self._given(self.factor, "factor")
+
+    @property
+    def given_values(self) -> dict:
+        """The worked numbers of a numeric question (exact decimals as strings)."""
+        return self._given(self.values, "values")
+
+    def _given(self, value: T | None, name: str) -> T:
+        if value is None:
+            raise DeriveError(f"question {self.id} ({self.kind}) has no {name!r}")
+        return value
+
     @property
     def allows_delta(self) -> bool:
         """δ of the layers downstream may be used: by default in input-to-hidden weight gradients."""
@@ -62,6 +91,10 @@ class Question:
         """The question's network (shared between calls: its derivation is computed once)."""
         return self.exercise.network(self)
 
+    def numeric_point(self) -> dict:
+        """The point of a numeric question: every symbol of the network at its number."""
+        return self._given(self.point(), "values")
+
     def point(self) -> dict | None:
         if self.values is None:
             return None
@@ -70,7 +103,7 @@ class Question:
         return point_from_values(self.network(), self.spec_values())
 
     def spec_values(self) -> Values:
-        v = self.values
+        v = self.given_values
         exact = lambda text: sp.Rational(text)  # noqa: E731 - our own decimal strings
         return Values(
             x=tuple(map(exact, v["x"])), y=tuple(map(exact, v["y"])),

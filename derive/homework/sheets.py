@@ -8,6 +8,7 @@ import os
 import re
 import sys
 import xml.etree.ElementTree as ET
+from typing import Any
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -51,6 +52,7 @@ def question_context(q: Question, check: bool = True) -> dict:
     exercise states and which blocks its solution works through); with ``check`` the steps of its solution
     are checked against SymPy first (``checked_note``)."""
     kind = q.exercise
+    ctx: dict[str, Any]
     ctx = {"id": q.id, "title": kind.title, "network": None, "numbers": None, "display": None, "tables": None,
            "cost": None, "answer": lr.Tex(q.answer_latex()), "checked": checked_note(q.network(), check)}
     ctx.update(kind.sheet_context(q))

@@ -5,6 +5,7 @@ Every problem is one clear line naming the file, the key and what is wrong.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 import unicodedata
@@ -74,7 +75,7 @@ class Spec:
         return net
 
 
-def read_text_input(path: str | Path, what: str, max_bytes: int, stdin: bool = True) -> tuple[str, str]:
+def read_text_input(path: str | os.PathLike, what: str, max_bytes: int, stdin: bool = True) -> tuple[str, str]:
     """The text of a file the user named, as (text, name for messages); ``-`` reads standard input.
 
     Everything that can go wrong is one DeriveError line: an empty or impossible path, a missing
@@ -126,7 +127,7 @@ def check_regular_file(path: str | Path, what: str) -> Path:
     return path
 
 
-def shown_path(path: str | Path) -> str:
+def shown_path(path: str | os.PathLike) -> str:
     """A path for a message: non-UTF-8 bytes shown as \\xNN, never as lone surrogates; long ones shortened."""
     text = str(path).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     return text if len(text) <= 160 else f"{text[:60]}...{text[-60:]} ({len(text)} characters)"

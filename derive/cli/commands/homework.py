@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     inputs.count(args.jobs, "--jobs", 1, MAX_JOBS)
     kinds = tuple(args.kinds) if args.kinds else KINDS
     check_kinds(kinds)
-    title = inputs.title(args.title)
+    title = inputs.title(args.title) or ""  # --title has a default; "" only if given empty
     out = Path(args.out)
     check_path_text(args.out, "--out")
     if out.exists() and not out.is_dir():
