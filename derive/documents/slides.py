@@ -130,7 +130,7 @@ def slide_frame(title: str, overlays: Sequence[Overlay], drawing: lr.Drawing) ->
 
 def _reason(overlay: Overlay, n: int) -> Reason:
     new = overlay.lines[-1]
-    refs = tuple(title for title, _ in new.refs)
+    refs = tuple(ref.title for ref in new.refs)
     see = " (see " + ", ".join(refs) + ")" if refs else ""
     note = Tex(lr.escape(f"Step {overlay.step} of {overlay.steps}. {new.rule}: ") + new.why + lr.escape(see))
     return Reason(n, new.rule, new.why, refs, note)
@@ -220,7 +220,7 @@ def example_frames(net: Network, example: WorkedExample, drawing: lr.Drawing) ->
     """The worked example's calculations as frames, one line per overlay."""
     out = []
     for title, calculations in example_calculations(net, example).items():
-        lines = [FlowLine(number, c.lhs, c.rhs, False, c.rule, c.text, (), False)
+        lines = [FlowLine(number, c.lhs, c.rhs, False, c.rule, c.text)
                  for number, c in enumerate(calculations, 1)]
         steps = [Overlay(tuple(lines[:n]), c.light, n, len(lines)) for n, c in enumerate(calculations, 1)]
         pieces = chunks(len(steps), MAX_EXAMPLE_LINES)
