@@ -10,7 +10,7 @@ with the depth below them; they are built when asked for.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Mapping
 
 import sympy as sp
 
@@ -57,6 +57,11 @@ class Derivation:
     def __post_init__(self) -> None:
         # a block or step taken out still displays in the derivation's notation, with its references' titles
         object.__setattr__(self, "blocks", with_origin(self.blocks, self.network.notation))
+
+    @property
+    def titles(self) -> Mapping[BlockKey, str]:
+        """Each block's title by its key: what a step's references are printed as."""
+        return self.blocks[0].origin.titles if self.blocks else {}
 
     def _repr_markdown_(self) -> str:
         """Jupyter (JupyterLab, VS Code): each block a heading, each step its reason and one display."""

@@ -494,7 +494,7 @@ def _heading(derivation: "Derivation") -> str:
 
 def derivation_markdown(derivation: "Derivation") -> str:
     nt = derivation.network.notation
-    titles = {b.key: b.title for b in derivation.blocks}
+    titles = derivation.titles
     parts = [f"**{md_text(_heading(derivation))}**"]
     parts += [block_markdown(b, nt, titles, 4, n) for n, b in enumerate(derivation.blocks, 1)]
     return "\n\n".join(parts) + "\n"

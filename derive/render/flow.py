@@ -8,7 +8,7 @@ render the same frames; nothing here is specific to either.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
 import sympy as sp
 
@@ -70,8 +70,7 @@ def sheet_order(derivation: "Derivation") -> tuple[Block, ...]:
 
 def frames(derivation: "Derivation", blocks: Iterable[Block] | None = None) -> tuple[Frame, ...]:
     """Every step of ``blocks`` (default: all, in sheet order) as a frame."""
-    titles = {b.key: b.title for b in derivation.blocks}
-    net = derivation.network
+    titles, net = derivation.titles, derivation.network
     out: list[Frame] = []
     for block in (sheet_order(derivation) if blocks is None else blocks):
         lines = block_lines(block, net.notation, titles)
@@ -79,7 +78,7 @@ def frames(derivation: "Derivation", blocks: Iterable[Block] | None = None) -> t
     return tuple(out)
 
 
-def block_frame(net: "Network", block: Block, n: int, titles: dict[BlockKey, str],
+def block_frame(net: "Network", block: Block, n: int, titles: Mapping[BlockKey, str],
                 lines: Sequence[Line] | None = None) -> Frame:
     """The frame of ``block`` at its step ``n``; ``lines``: the block's lines, when made already."""
     steps = block.steps[:n]

@@ -39,8 +39,7 @@ class RenderedBlock:
 
 def render_block(block: Block, derivation: "Derivation") -> RenderedBlock:
     """``block`` of ``derivation`` as the sheet prints it, in the derivation's notation."""
-    titles = {b.key: b.title for b in derivation.blocks}
-    lines = block_lines(block, derivation.network.notation, titles)
+    lines = block_lines(block, derivation.network.notation, derivation.titles)
     return RenderedBlock(block.key, label(block.key), block.title, lines)
 
 

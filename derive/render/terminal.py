@@ -16,8 +16,7 @@ from derive.render.lines import Line, block_lines
 
 def render_blocks(blocks: Iterable[Block], derivation: Derivation, width: int = 100) -> str:
     """Each block as a titled list of numbered equalities with rule and reason under each."""
-    titles = {b.key: b.title for b in derivation.blocks}
-    return "\n\n".join(block_text(block, derivation.network.notation, titles, width) for block in blocks)
+    return "\n\n".join(block_text(block, derivation.network.notation, derivation.titles, width) for block in blocks)
 
 
 def block_text(block: Block, notation: Notation, titles: Mapping[BlockKey, str] | None = None,

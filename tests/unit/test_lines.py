@@ -110,3 +110,8 @@ def test_a_report_and_a_derivation_display_by_their_classes(derivation):
     mismatch = Mismatch("claim", (("j", 0),), x, y)
     assert display.show(mismatch).view is display.MISMATCH and display.show([mismatch]).view is display.MISMATCHES
     assert display.show(mismatch)._repr_latex_().startswith("$$") and display.show([mismatch])._repr_latex_() is None
+
+
+def test_a_derivation_names_its_blocks_once(derivation):
+    assert dict(derivation.titles) == {b.key: b.title for b in derivation.blocks}
+    assert all(b.origin.titles is derivation.titles for b in derivation.blocks)
