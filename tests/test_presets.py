@@ -218,7 +218,10 @@ def test_nielsen_labels_in_every_renderer():
     assert re.findall(r"\\qquad \\text\{\((BP\d)\)\}\n\$\$", markdown) == ["BP1", "BP2", "BP3", "BP4"]
     assert "**BP1**" in markdown and r"\tag" not in markdown
     assert re.findall(r"\\text\{[a-z ]+ \((BP\d)\)\}", block._repr_latex_()) == ["BP1", "BP2", "BP3", "BP4"]
-    assert "[chain rule (BP1)]" in block_text(block, net.notation)  # IPython's plain text
+    plain = block_text(block, net.notation)  # IPython's plain text: as the terminal prints the block
+    assert re.findall(r"^\((\d)\) .* {4}\((BP\d)\)$", plain, re.M) == [
+        ("1", "BP1"), ("2", "BP2"), ("3", "BP3"), ("4", "BP4")]
+    assert "\n      chain rule: " in plain
     assert step_text(block.steps[3], net.notation).endswith("[substitution (BP4)]")
     # JSON: a "tag" on the labelled steps only
     data = steps_data(d)

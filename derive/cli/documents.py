@@ -2,36 +2,20 @@
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from derive.cli import inputs
 from derive.cli.output import note, print_json, say
 
 if TYPE_CHECKING:
+    from derive.documents.request import DocumentRequest
     from derive.documents.sheet import SheetFiles
-    from derive.model.network import Network
-    from derive.model.values import Values
 
 
-@dataclass(frozen=True)
-class DocumentRequest:
-    """A document command's inputs, every one checked: the network, its title and worked example's
-    values (with --learning-rate), the file name and the directory to write in."""
-
-    network: "Network"
-    title: str | None
-    values: "Values | None"
-    name: str | None
-    out_dir: Path
-    graph: bool
-    check: bool
-
-
-def document_request(args: argparse.Namespace) -> DocumentRequest:
-    """The request of sheet, slides or html; every problem a one-line error before any work."""
-    from derive.documents.sheet import check_name
+def document_request(args: argparse.Namespace) -> "DocumentRequest":
+    """The request of sheet, slides or html (``DocumentRequest``, whose defaults the documents share);
+    every problem a one-line error before any work."""
+    from derive.documents.request import DocumentRequest, check_name
     from derive.read.paths import output_dir
 
     spec = inputs.read_spec(args)

@@ -20,10 +20,10 @@ from markupsafe import Markup
 
 from derive import __version__
 from derive.documents.files import write_atomic
-from derive.documents.sheet import PackageTemplateLoader, check_name, checked_note, default_name, graph_of
+from derive.documents.request import DocumentRequest
+from derive.documents.sheet import PackageTemplateLoader, checked_note, graph_of
 from derive.model.network import Network
 from derive.model.values import Values
-from derive.numeric.worked import worked_example
 from derive.render import html as rh
 from derive.render import latex as lr
 from derive.render.graph import graph_layout, graph_rows, graph_svg
@@ -77,10 +77,6 @@ def environment() -> jinja2.Environment:
                                 trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 
 
-def default_title(net: Network) -> str:
-    return f"Backpropagation for a {'-'.join(map(str, net.sizes))} network"
-
-
 @dataclass(frozen=True)
 class GraphPart:
     """The page's computational graph: the SVG picture (made by derive, its text escaped) and the table."""
@@ -99,11 +95,11 @@ def render_html(net: Network, title: str | None = None, values: Values | None = 
                 checked: str | None = None) -> str:
     """The page's HTML: one string, no external URL; ``graph`` adds the computational graph (needs values),
     ``checked`` the sentence about the check of the steps."""
-    example = worked_example(net, values) if values is not None else None
-    data = rh.page(net, example)
+    request = DocumentRequest(net, title, values, graph=graph)
+    data = rh.page(net, request.example)
     return environment().get_template(TEMPLATE).render(
         graph=graph_part(net, values) if graph else None, cost_symbol=lr.math(net.symbols.cost, net),
-        title=title or default_title(net), description=net.describe(), checked=checked, page=data, version=__version__,
+        title=request.heading, description=net.describe(), checked=checked, page=data, version=__version__,
         steps_json=script_json([step.data() for step in data.steps]), highlight=HIGHLIGHT,
         katex_css=Markup(katex_style()), katex_js=Markup(katex_script()),
         macros_json=script_json({"\\derivehl": f"\\textcolor{{#{HIGHLIGHT}}}{{#1}}"}))
@@ -113,6 +109,6 @@ def write_html(net: Network, out_dir: Path, name: str | None = None, title: str 
                values: Values | None = None, graph: bool = False, check: bool = True) -> Path:
     """Write OUT_DIR/NAME.html (atomically) and return its path; with ``check`` (the default) every step is
     checked against SymPy first, and the page says so."""
-    name = check_name(default_name(net) if name is None else name)
+    stem = DocumentRequest(net, name=name, out_dir=Path(out_dir)).stem()
     checked = checked_note(net, check)
-    return write_atomic(Path(out_dir) / f"{name}.html", render_html(net, title, values, graph, checked))
+    return write_atomic(stem.with_name(stem.name + ".html"), render_html(net, title, values, graph, checked))

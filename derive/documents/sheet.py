@@ -13,19 +13,18 @@ from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from derive.render import latex as lr
 from derive.errors import DeriveError, ParameterError
 from derive.documents.files import write_atomic
+from derive.documents.request import DocumentRequest
 from derive.model.network import Network
 from derive.model.values import Values
 from derive.model.steps import AVERAGE, COST, FORWARD, SUMMARY, UPDATE, BlockKey, Part
 from derive.documents.tex import TexUnavailable, typeset
 from derive.numeric.graph import computational_graph
-from derive.numeric.worked import worked_example
 from derive.checks.steps import check_printed
 from derive.render.checked import checked_sentence
 from derive.render.graph import graph_layout, graph_rows, graph_tikz
 
 TEMPLATE = "sheet.tex.j2"
 USER_TEMPLATE_SECONDS = 60  # rendering a user's templates: a forked child killed after this
-NAME_MAX_BYTES = 200
 
 
 def package_templates():
@@ -102,14 +101,6 @@ def template_environment(extra: str | Path | None = None) -> jinja2.Environment:
     return env
 
 
-def default_name(net: Network) -> str:
-    """outputs/<name>: sizes, activations, cost, biases, e.g. 2-3-1-sigmoid-quadratic."""
-    acts = [a.name for a in dict.fromkeys(net.activations)]
-    parts = ["-".join(map(str, net.sizes)), *acts, net.cost.name] + (["bias"] if net.bias else [])
-    name = "-".join(parts)
-    return "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in name).strip("-.")
-
-
 @dataclass(frozen=True)
 class GraphSection:
     """The sheet's computational graph: the TikZ picture and the table of nodes."""
@@ -150,12 +141,12 @@ def sheet_context(net: Network, title: str | None = None, values: Values | None 
                   graph: bool = False, checked: str | None = None) -> dict:
     """Everything the sheet's template lays out; ``graph`` adds the computational graph (needs values),
     ``checked`` the sentence about the check of its steps."""
+    request = DocumentRequest(net, title, values, graph=graph)
     drawn = graph_section(net, values) if graph else None
-    d = net.derivation()
-    blocks = lr.render_blocks(d)
-    example = worked_example(net, values) if values is not None else None
+    blocks = lr.render_blocks(net.derivation())
+    example = request.example
     return {
-        "title": title or f"Backpropagation for a {'-'.join(map(str, net.sizes))} network",
+        "title": request.heading,
         "description": net.describe(),
         "checked": checked,
         "L": net.L,
@@ -228,21 +219,6 @@ def _render(template: jinja2.Template, context: dict) -> str:
             from None
 
 
-def check_name(name: str) -> str:
-    """An output name (--out): a plain file name, no directories, not hidden, printable, not too long."""
-    import unicodedata
-
-    if not name or "/" in name or name.startswith(".") or "\x00" in name:
-        raise DeriveError(f"invalid output name {name!r}: use a plain file name without directories, e.g. sheet3")
-    if any(unicodedata.category(ch) == "Cc" for ch in name):
-        raise DeriveError(f"invalid output name {name!r}: it contains a control character")
-    size = len(name.encode("utf-8", "surrogateescape"))
-    if size > NAME_MAX_BYTES:
-        raise DeriveError(f"output name is {size} bytes long; file systems allow 255 and derive adds an extension "
-                          f"and temporary names: use at most {NAME_MAX_BYTES}")
-    return name
-
-
 @dataclass(frozen=True)
 class SheetFiles:
     tex: Path
@@ -264,11 +240,10 @@ def write_sheet(net: Network, out_dir: Path, name: str | None = None, title: str
     ``progress(message)`` is told what is being done (checking, deriving, typesetting), for a spinner.
     """
     say = progress or (lambda message: None)
-    name = check_name(default_name(net) if name is None else name)
+    stem = DocumentRequest(net, name=name, out_dir=out_dir).stem()
     checked = checked_note(net, check, say)
     say("deriving and writing the LaTeX")
-    return write_typeset(render_sheet(net, title, values, templates, graph, checked), out_dir / name, tex_only,
-                         say)
+    return write_typeset(render_sheet(net, title, values, templates, graph, checked), stem, tex_only, say)
 
 
 def write_typeset(source: str, stem: Path, tex_only: bool, say: Callable[[str], None]) -> SheetFiles:

@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 
-from derive.documents.sheet import (SheetFiles, _render, check_name, checked_note, default_name, graph_section,
-                                    template_environment, write_typeset)
+from derive.documents.request import DocumentRequest
+from derive.documents.sheet import SheetFiles, _render, checked_note, graph_section, template_environment, write_typeset
 from derive.model.network import Network
 from derive.model.steps import BlockKey, Rule, Step
 from derive.model.values import Values
-from derive.numeric.worked import Stage, WorkedExample, worked_example
+from derive.numeric.worked import Stage, WorkedExample
 from derive.render import latex as lr
 from derive.render.flow import FlowLine, Light, frames, sheet_order, step_light
 from derive.render.latex import Tex
@@ -130,7 +130,7 @@ def slide_frame(title: str, overlays: Sequence[Overlay], drawing: lr.Drawing) ->
 
 def _reason(overlay: Overlay, n: int) -> Reason:
     new = overlay.lines[-1]
-    refs = tuple(title for title, _ in new.refs)
+    refs = tuple(ref.title for ref in new.refs)
     see = " (see " + ", ".join(refs) + ")" if refs else ""
     note = Tex(lr.escape(f"Step {overlay.step} of {overlay.steps}. {new.rule}: ") + new.why + lr.escape(see))
     return Reason(n, new.rule, new.why, refs, note)
@@ -220,7 +220,7 @@ def example_frames(net: Network, example: WorkedExample, drawing: lr.Drawing) ->
     """The worked example's calculations as frames, one line per overlay."""
     out = []
     for title, calculations in example_calculations(net, example).items():
-        lines = [FlowLine(number, c.lhs, c.rhs, False, c.rule, c.text, (), False)
+        lines = [FlowLine(number, c.lhs, c.rhs, False, c.rule, c.text)
                  for number, c in enumerate(calculations, 1)]
         steps = [Overlay(tuple(lines[:n]), c.light, n, len(lines)) for n, c in enumerate(calculations, 1)]
         pieces = chunks(len(steps), MAX_EXAMPLE_LINES)
@@ -235,10 +235,11 @@ def slides_context(net: Network, title: str | None = None, values: Values | None
                    notes: bool = False, graph: bool = False, checked: str | None = None) -> dict:
     """What slides.tex.j2 lays out; ``graph`` adds the computational graph (needs values), ``checked`` the
     sentence about the check of the steps."""
+    request = DocumentRequest(net, title, values, graph=graph)
     drawing = lr.network_drawing(net)
-    example = worked_example(net, values) if values is not None else None
+    example = request.example
     return {
-        "title": title or f"Backpropagation for a {'-'.join(map(str, net.sizes))} network",
+        "title": request.heading,
         "description": net.describe(),
         "checked": checked,
         "drawing": drawing,
@@ -264,9 +265,9 @@ def write_slides(net: Network, out_dir: Path, name: str | None = None, title: st
     """Write OUT_DIR/<name>-slides.tex and, unless tex_only, typeset OUT_DIR/<name>-slides.pdf; with
     ``check`` (the default) every step is checked against SymPy first, and the title page says so."""
     say = progress or (lambda message: None)
-    name = check_name(default_name(net) if name is None else name) + "-slides"
+    stem = DocumentRequest(net, name=name, out_dir=out_dir).stem("-slides")
     checked = checked_note(net, check, say)
     say("deriving and writing the slides")
-    return write_typeset(render_slides(net, title, values, notes, graph, checked), out_dir / name, tex_only, say)
+    return write_typeset(render_slides(net, title, values, notes, graph, checked), stem, tex_only, say)
 
 

@@ -10,7 +10,7 @@ with the depth below them; they are built when asked for.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Mapping
 
 import sympy as sp
 
@@ -20,9 +20,9 @@ from derive.notation.sums import IndexSum
 from derive.model.activations import Z
 from derive.model.costs import A, Y
 from derive.notation.symbols import MatrixKind, layer_matrix
-from derive.model.steps import (AVERAGE, COST, FORWARD, SUMMARY, UPDATE, Block, BlockKey, Equation, LayerRef, Reason,
-                                ReasonKind as R, Result, Rule, Step, as_reason, because, instantiate,
-                                remember_owner)
+from derive.model.steps import (AVERAGE, COST, FORWARD, SUMMARY, UPDATE, Block, BlockKey, Equation, LayerRef,
+                                NamedResult, Reason, ReasonKind as R, Result, Rule, Step, as_reason, because,
+                                instantiate, with_origin)
 from derive.model.steps import power, product as _mul
 
 
@@ -62,7 +62,13 @@ class Derivation:
     _written: dict = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
-        remember_owner(self.blocks, self.network.notation)  # a block or step taken out still displays in it
+        # a block or step taken out still displays in the derivation's notation, with its references' titles
+        object.__setattr__(self, "blocks", with_origin(self.blocks, self.network.notation))
+
+    @property
+    def titles(self) -> Mapping[BlockKey, str]:
+        """Each block's title by its key: what a step's references are printed as."""
+        return self.blocks[0].origin.titles if self.blocks else {}
 
     def _repr_markdown_(self) -> str:
         """Jupyter (JupyterLab, VS Code): each block a heading, each step its reason and one display."""
@@ -342,7 +348,7 @@ class _Deriver:
             steps.append(Step(lhs, instantiate(stage.expr, {A: a, Y: y}), stage.rule,
                               as_reason(stage.reason).instantiated({A: a, Y: y})))
         return Block(COST, f"Derivative of the {self.net.cost.title}", tuple(steps),
-                     results=((Result.DC_DA, steps[-1].rhs),))
+                     results=(NamedResult(Result.DC_DA, steps[-1].rhs),))
 
     def activation_block(self, layer: int) -> Block:
         act = self.net.activation(layer)
@@ -353,7 +359,7 @@ class _Deriver:
                                                                           description=act.description))]
         steps += [Step(lhs, stage.expr, stage.rule, stage.reason) for stage in act.derivative_chain]
         return Block(self.act_key(layer), f"Derivative of the {act.description}", tuple(steps),
-                     results=((Result.CLASSIC, steps[-1].rhs),))
+                     results=(NamedResult(Result.CLASSIC, steps[-1].rhs),))
 
     def softmax_activation_block(self) -> Block:
         """da_i/dz_j = a_i (delta_ij - a_j) by the quotient rule, in the output layer's own indices."""
@@ -382,7 +388,7 @@ class _Deriver:
             Step(lhs, self.jacobian(i, j), Rule.SUBSTITUTION, because(R.QUOTIENT_IS_OUTPUT)),
         ]
         return Block(self.act_key(L), "Derivative of the softmax", tuple(steps),
-                     results=((Result.CLASSIC, steps[-1].rhs),))
+                     results=(NamedResult(Result.CLASSIC, steps[-1].rhs),))
 
     def softmax_layer_block(self) -> Block:
         """The output layer under softmax: z_j reaches the cost through every output a_i."""
@@ -413,9 +419,9 @@ class _Deriver:
         steps += self.written_out_steps(L)
         if net.bias:
             steps += self.bias_steps(L)
-        results = [(Result.DC_DA, self.local_dC_da(L)), (Result.DELTA_RECURSIVE, chain),
-                   (Result.WEIGHT_FROM_DELTA, _mul(delta, prev)),
-                   (Result.DELTA_CLASSIC, self.output_delta(j, Form.CLASSIC))]
+        results = [NamedResult(Result.DC_DA, self.local_dC_da(L)), NamedResult(Result.DELTA_RECURSIVE, chain),
+                   NamedResult(Result.WEIGHT_FROM_DELTA, _mul(delta, prev)),
+                   NamedResult(Result.DELTA_CLASSIC, self.output_delta(j, Form.CLASSIC))]
         return Block(BlockKey.layer(L), f"Weights into the output layer: layer {L}", tuple(steps), tuple(results))
 
     def layer_block(self, layer: int) -> Block:
@@ -442,10 +448,11 @@ class _Deriver:
         steps += self.written_out_steps(layer)
         if net.bias:
             steps += self.bias_steps(layer)
-        results = [(Result.DC_DA, self.local_dC_da(layer)), (Result.DELTA_RECURSIVE, self.delta_recursive(layer, j)),
-                   (Result.WEIGHT_FROM_DELTA, _mul(s.delta[layer, j], prev))]
+        results = [NamedResult(Result.DC_DA, self.local_dC_da(layer)),
+                   NamedResult(Result.DELTA_RECURSIVE, self.delta_recursive(layer, j)),
+                   NamedResult(Result.WEIGHT_FROM_DELTA, _mul(s.delta[layer, j], prev))]
         if layer == L:
-            results.append((Result.DELTA_CLASSIC, self.output_delta(j, Form.CLASSIC)))
+            results.append(NamedResult(Result.DELTA_CLASSIC, self.output_delta(j, Form.CLASSIC)))
         return Block(BlockKey.layer(layer), f"Weights into {where}: layer {self.name(layer)}", tuple(steps),
                      tuple(results))
 

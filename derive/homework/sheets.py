@@ -37,7 +37,7 @@ from derive.documents.tex import TexUnavailable, compile_pdf
 
 def _relabel(block: lr.RenderedBlock, prefix: str) -> lr.RenderedBlock:
     """Labels unique per question (several questions show the same engine blocks)."""
-    lines = tuple(replace(line, refs=tuple((title, f"{prefix}-{label}") for title, label in line.refs))
+    lines = tuple(replace(line, refs=tuple(ref._replace(label=f"{prefix}-{ref.label}") for ref in line.refs))
                   for line in block.lines)
     return replace(block, label=f"{prefix}-{block.label}", lines=lines)
 
@@ -208,7 +208,7 @@ def moodle_solution_html(context: dict) -> str:
         parts.append(f"<h4>{_html(block.title)}</h4>")
         for line in block.lines:
             parts.append(_display(("{}" if line.continued else line.lhs) + " = " + line.rhs))
-            see = (" (see " + ", ".join(f"<em>{_html(title)}</em>" for title, _ in line.refs) + ")"
+            see = (" (see " + ", ".join(f"<em>{_html(ref.title)}</em>" for ref in line.refs) + ")"
                    if line.refs else "")
             parts.append(f"<p>({line.number}) <strong>{_html(line.rule)}.</strong> {_html(line.text)}{see}</p>")
     tables = context["tables"]

@@ -6,10 +6,9 @@ Renderers (terminal, LaTeX, Jupyter) consume these; nothing here formats text.
 """
 from __future__ import annotations
 
-import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from enum import Enum
-from typing import TYPE_CHECKING, Iterable, Union
+from typing import TYPE_CHECKING, Iterable, Mapping, NamedTuple, Union
 
 import sympy as sp
 
@@ -300,6 +299,16 @@ def as_reason(value: Reason | str) -> Reason:
     return value if isinstance(value, Reason) else because(ReasonKind.SENTENCE, text=str(value))
 
 
+@dataclass(frozen=True, eq=False)
+class Origin:
+    """Where a block or step was derived: the derivation's notation and its blocks' titles (for the
+    references). A derivation gives it to its blocks and steps, so that one taken out of it still
+    displays in its notation; it takes no part in their equality, hash or repr."""
+
+    notation: "Notation"
+    titles: Mapping[BlockKey, str]
+
+
 @dataclass(frozen=True)
 class Step:
     """One line of a derivation: ``lhs = rhs`` justified by ``rule``, for ``reason``.
@@ -315,6 +324,7 @@ class Step:
     reason: Reason
     refs: tuple[BlockKey, ...] = ()
     equation: Equation | None = None
+    origin: Origin | None = field(default=None, compare=False, hash=False, repr=False, kw_only=True)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "reason", as_reason(self.reason))
@@ -336,8 +346,7 @@ class Step:
         default notation for a step made on its own)."""
         from derive.render.reasons import reason_text  # seam: the wording lives in the render layer
 
-        owner = owner_of(self)
-        return reason_text(self.reason, owner[0] if owner else None)
+        return reason_text(self.reason, self.origin.notation if self.origin is not None else None)
 
     def _repr_markdown_(self) -> str:
         from derive.render.display import notation_of, step_markdown  # seam: display hook
@@ -355,14 +364,28 @@ class Step:
         p.text(step_text(self, notation_of(self)))
 
 
+class NamedResult(NamedTuple):
+    """One result a block offers: its name and its formula."""
+
+    name: Result
+    value: sp.Expr
+
+
 @dataclass(frozen=True)
 class Block:
-    """A titled sub-derivation with named results other blocks may reference."""
+    """A titled sub-derivation with named results other blocks may reference.
+
+    ``results`` may be given as (name, value) pairs; they are kept as ``NamedResult``s. ``origin`` (set
+    by the derivation, see ``with_origin``) says which notation the block displays in."""
 
     key: BlockKey
     title: str
     steps: tuple[Step, ...]
-    results: tuple[tuple[Result, sp.Expr], ...] = ()
+    results: tuple[NamedResult, ...] = ()
+    origin: Origin | None = field(default=None, compare=False, hash=False, repr=False, kw_only=True)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "results", tuple(NamedResult(*pair) for pair in self.results))
 
     @property
     def refs(self) -> tuple[BlockKey, ...]:
@@ -389,35 +412,19 @@ class Block:
         p.text(block_text(self, notation_of(self)))
 
     def result(self, name: Result) -> sp.Expr:
-        for key, value in self.results:
-            if key is name:
-                return value
+        for found in self.results:
+            if found.name is name:
+                return found.value
         raise KeyError(f"block {str(self.key)!r} has no result {getattr(name, 'value', name)!r}")
 
 
-# Which notation a block or step was made in ----------------------------------------------------
-# Steps and blocks do not carry their notation (they are plain data, shared between derivations of
-# equal networks); a derivation notes it here, so that one taken out of it still displays in it.
-_OWNERS: dict[int, tuple[weakref.ref, Notation, dict[BlockKey, str]]] = {}
+def with_origin(blocks: Iterable[Block], notation: "Notation") -> tuple[Block, ...]:
+    """``blocks`` and their steps given one ``Origin``: ``notation`` and the blocks' titles.
 
-
-def remember_owner(blocks: Iterable[Block], notation: Notation) -> None:
-    """Note the notation, and the block titles, of ``blocks`` and their steps."""
+    Copies (``replace``), not the objects given: the steps stay plain data, equal to the ones given."""
     blocks = tuple(blocks)
-    titles = {b.key: b.title for b in blocks}
-    for block in blocks:
-        for obj in (block, *block.steps):
-            key = id(obj)
-            ref = weakref.ref(obj, lambda _, key=key: _OWNERS.pop(key, None))
-            _OWNERS[key] = (ref, notation, titles)
-
-
-def owner_of(obj: object) -> tuple[Notation, dict[BlockKey, str]] | None:
-    """(notation, block titles) noted for ``obj`` by ``remember_owner``, or None."""
-    entry = _OWNERS.get(id(obj))
-    if entry is not None and entry[0]() is obj:
-        return entry[1], entry[2]
-    return None
+    origin = Origin(notation, {b.key: b.title for b in blocks})
+    return tuple(replace(b, steps=tuple(replace(s, origin=origin) for s in b.steps), origin=origin) for b in blocks)
 
 
 # The structural invariant every step keeps --------------------------------------------------

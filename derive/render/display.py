@@ -20,20 +20,21 @@ a block, ``d.steps()``, a derivation, a check report) in an object Jupyter displ
 """
 from __future__ import annotations
 
+import functools
 import re
-from typing import TYPE_CHECKING, Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 import sympy as sp
 
+from derive.model.steps import Block, BlockKey, Origin, Step
 from derive.notation.letters import PRESETS, Notation, notation_named
 from derive.notation.printing import latex, text
-
-from derive.model.steps import owner_of
-from derive.render.reasons import word
+from derive.render.lines import Line, step_lines
+from derive.render.reasons import Worded, word
 
 if TYPE_CHECKING:
     from derive.engine.derivation import Derivation
-    from derive.model.steps import Block, BlockKey, Step
 
 #: Width, in ex of the page's math font, that one line of a display should not exceed (estimated
 #: before rendering; a page of JupyterLab or nbconvert HTML is about 120 ex wide).
@@ -52,14 +53,19 @@ def notation_of(obj: object, given: object = None) -> Notation:
         if hasattr(given, "notation"):
             given = given.notation
         return notation_named(given)
-    owner = owner_of(obj)
-    return owner[0] if owner else PRESETS["default"]
+    origin = _origin(obj)
+    return origin.notation if origin is not None else PRESETS["default"]
 
 
-def titles_of(obj: object) -> dict[BlockKey, str]:
+def titles_of(obj: object) -> Mapping[BlockKey, str]:
     """Block key -> title in the derivation ``obj`` (a block or step) came from, for its references."""
-    owner = owner_of(obj)
-    return owner[1] if owner else {}
+    origin = _origin(obj)
+    return origin.titles if origin is not None else {}
+
+
+def _origin(obj: object) -> Origin | None:
+    """Where a block or step was derived (``Origin``, given by its derivation), or None."""
+    return obj.origin if isinstance(obj, (Block, Step)) else None
 
 
 # Text inside math and markdown ----------------------------------------------------------------
@@ -82,7 +88,12 @@ def md_text(value: object) -> str:
 
 def md_reason(step: "Step", nt: Notation) -> str:
     """A step's reason in markdown: its words literal, each formula inline math ``$...$``."""
-    pieces = word(step.reason, nt).pieces
+    return md_worded(word(step.reason, nt))
+
+
+def md_worded(reason: Worded) -> str:
+    """A worded reason in markdown: its words literal, each formula inline math ``$...$``."""
+    pieces = reason.pieces
     out = "".join(f"${piece.tex}$" if piece.is_math else _MD_SPECIAL.sub(r"\\\1", piece.text) for piece in pieces)
     return " ".join(out.split())
 
@@ -405,25 +416,26 @@ def title(value: object) -> str:
 
 
 # Steps, blocks, derivations ---------------------------------------------------------------------
-def _step_tex(step: "Step", nt: Notation) -> tuple[str, str]:
-    return latex(step.lhs, nt), latex(step.rhs, nt)
-
-
 def step_markdown(step: "Step", nt: Notation, number: int | None = None,
-                  titles: dict[BlockKey, str] | None = None) -> str:
+                  titles: Mapping[BlockKey, str] | None = None) -> str:
+    """One step: its rule and reason as text, then one display of its equation."""
+    titles = titles if titles is not None else titles_of(step)
+    return line_markdown(step_lines([step], nt, titles)[0], number)
+
+
+def line_markdown(line: Line, number: int | None = None) -> str:
+    """A printed line (LaTeX sides) in markdown: ``(n)`` rule, label and reason, then its display."""
     head = f"**({number})** " if number is not None else ""
-    tag = step.tag(nt)
+    tag = line.tag
     label = f", **{md_text(tag)}**" if tag else ""
-    reason = f"{head}*{md_text(step.rule.title)}*{label}: {md_reason(step, nt)}"
-    if step.refs:
-        titles = titles if titles is not None else titles_of(step)
-        names = list(dict.fromkeys(titles.get(r, r) for r in step.refs))
+    reason = f"{head}*{md_text(line.rule)}*{label}: {md_worded(line.reason)}"
+    if line.refs:
+        names = list(dict.fromkeys(ref.title for ref in line.refs))
         reason += " (uses: " + "; ".join(md_text(n) for n in names) + ")"
-    lhs, rhs = _step_tex(step, nt)
     # The equation's label after it, (BP1): not \tag, whose display MathJax makes as wide as the page
     # (so no test can measure that it fits), and which no ``aligned`` may hold.
     label = rf" \qquad \text{{({tex_text(tag)})}}" if tag else ""
-    return reason + "\n\n" + display_math(equation(lhs, rhs, limit=LINE_EX - width(label)) + label)
+    return reason + "\n\n" + display_math(equation(line.lhs, line.rhs, limit=LINE_EX - width(label)) + label)
 
 
 def step_latex(step: "Step", nt: Notation) -> str:
@@ -439,35 +451,33 @@ def block_rows(block: "Block", nt: Notation) -> list[str]:
 def _rule_rows(steps: Sequence["Step"], nt: Notation) -> list[str]:
     """Rows ``lhs &= rhs && \\text{rule}``; the right-hand sides are cut so that the widest left side,
     right side and rule together stay within a page (``aligned`` lines its columns up)."""
-    printed = [(step.lhs, *_step_tex(step, nt), rf"\text{{{tex_text(_rule_and_tag(step, nt))}}}") for step in steps]
-    widest = max((width(lhs) for _, lhs, _, _ in printed), default=0.0) + max(
-        (width(rule) for *_, rule in printed), default=0.0)
+    printed = [(line, rf"\text{{{tex_text(_rule_and_tag(line))}}}") for line in step_lines(steps, nt)]
+    widest = max((width(line.lhs) for line, _ in printed), default=0.0) + max(
+        (width(rule) for _, rule in printed), default=0.0)
     limit = max(PAGE_EX - widest - 6.0, 0.45 * PAGE_EX)
-    rows, previous = [], None
-    for expr, lhs, rhs, rule in printed:
-        lines = break_lines(rhs, limit)
-        rows.append(f"{'' if expr == previous else lhs} &= {lines[0]} && {rule}")
-        rows += [rf"&\quad {line}" for line in lines[1:]]
-        previous = expr
+    rows = []
+    for line, rule in printed:
+        lines = break_lines(line.rhs, limit)
+        rows.append(f"{'' if line.continued else line.lhs} &= {lines[0]} && {rule}")
+        rows += [rf"&\quad {part}" for part in lines[1:]]
     return rows
 
 
-def _rule_and_tag(step: "Step", nt: Notation) -> str:
+def _rule_and_tag(line: Line) -> str:
     """The rule column of an ``aligned`` (where \\tag is not allowed): the rule, and the equation's label."""
-    tag = step.tag(nt)
-    return step.rule.title + (f" ({tag})" if tag else "")
+    return line.rule + (f" ({line.tag})" if line.tag else "")
 
 
 def block_aligned(block: "Block", nt: Notation) -> str:
     return r"\begin{aligned}" + r" \\ ".join(block_rows(block, nt)) + r"\end{aligned}"
 
 
-def block_markdown(block: "Block", nt: Notation, titles: dict[BlockKey, str] | None = None, level: int = 4,
+def block_markdown(block: "Block", nt: Notation, titles: Mapping[BlockKey, str] | None = None, level: int = 4,
                    number: int | None = None) -> str:
     head = "#" * level + " " + (f"{number}. " if number is not None else "") + md_text(block.title)
     titles = titles if titles is not None else titles_of(block)
-    parts = [head] + [step_markdown(step, nt, n, titles) for n, step in enumerate(block.steps, 1)]
-    return "\n\n".join(parts)
+    lines = step_lines(block.steps, nt, titles)
+    return "\n\n".join([head] + [line_markdown(line, line.number) for line in lines])
 
 
 def block_latex(block: "Block", nt: Notation) -> str:
@@ -484,7 +494,7 @@ def _heading(derivation: "Derivation") -> str:
 
 def derivation_markdown(derivation: "Derivation") -> str:
     nt = derivation.network.notation
-    titles = {b.key: b.title for b in derivation.blocks}
+    titles = derivation.titles
     parts = [f"**{md_text(_heading(derivation))}**"]
     parts += [block_markdown(b, nt, titles, 4, n) for n, b in enumerate(derivation.blocks, 1)]
     return "\n\n".join(parts) + "\n"
@@ -502,7 +512,7 @@ def derivation_latex(derivation: "Derivation") -> str:
 
 
 def steps_markdown(steps: Sequence["Step"], nt: Notation) -> str:
-    return "\n\n".join(step_markdown(step, nt, n, titles_of(step)) for n, step in enumerate(steps, 1)) + "\n"
+    return "\n\n".join(step_markdown(step, nt, n) for n, step in enumerate(steps, 1)) + "\n"
 
 
 def steps_latex(steps: Sequence["Step"], nt: Notation) -> str:
@@ -574,6 +584,82 @@ def check_report_markdown(report) -> str:
 
 
 # The public wrapper --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class View:
+    """How one kind of value displays in a notation: markdown, LaTeX (None: markdown only) and plain text."""
+
+    markdown: Callable[[Any, Notation], str]
+    latex: Callable[[Any, Notation], "str | None"]
+    text: Callable[[Any, Notation], str]
+
+
+def _equality_body(v: sp.Equality, nt: Notation) -> str:
+    return equation(latex(v.lhs, nt), latex(v.rhs, nt))
+
+
+def _expression_body(v: sp.Basic, nt: Notation) -> str:
+    return expression(latex(v, nt))
+
+
+def _math_view(body: Callable[[Any, Notation], str], plain: Callable[[Any, Notation], str]) -> View:
+    return View(lambda v, nt: display_math(body(v, nt)) + "\n", lambda v, nt: "$$" + body(v, nt) + "$$", plain)
+
+
+def _derivation_text(v: "Derivation", nt: Notation) -> str:
+    from derive.render.terminal import render_steps
+
+    return render_steps(v)
+
+
+STEP = View(step_markdown, step_latex, lambda v, nt: step_text(v, nt))
+BLOCK = View(block_markdown, block_latex, lambda v, nt: block_text(v, nt))
+STEPS = View(steps_markdown, steps_latex, lambda v, nt: "\n".join(step_text(step, nt) for step in v))
+DERIVATION = View(lambda v, nt: derivation_markdown(v), lambda v, nt: derivation_latex(v), _derivation_text)
+MISMATCH = View(mismatch_markdown, mismatch_latex, lambda v, nt: str(v))
+MISMATCHES = View(mismatches_markdown, lambda v, nt: None, lambda v, nt: "\n".join(map(str, v)) or "no mismatch")
+REPORT = View(lambda v, nt: check_report_markdown(v), lambda v, nt: None, lambda v, nt: v.table())
+EQUALITY = _math_view(_equality_body, lambda v, nt: f"{text(v.lhs, nt)} = {text(v.rhs, nt)}")
+EXPRESSION = _math_view(_expression_body, lambda v, nt: text(v, nt))
+
+
+@functools.singledispatch
+def view_of(value: object) -> View:
+    """The ``View`` of ``value``, by its class; TypeError for what derive cannot display."""
+    raise TypeError(f"derive cannot display {type(value).__name__}")
+
+
+view_of.register(Step, lambda v: STEP)
+view_of.register(Block, lambda v: BLOCK)
+view_of.register(sp.Equality, lambda v: EQUALITY)
+view_of.register(sp.Basic, lambda v: EXPRESSION)
+view_of.register(sp.MatrixBase, lambda v: EXPRESSION)
+
+
+@view_of.register(list)
+@view_of.register(tuple)
+def _sequence_view(value: Sequence) -> View:
+    """A run of steps (``d.steps(1)``), or of mismatches (``check_steps``: none at all is a report too)."""
+    from derive.checks.steps import Mismatch
+
+    if value and all(isinstance(x, Step) for x in value):
+        return STEPS
+    if all(isinstance(x, Mismatch) for x in value):
+        return MISMATCHES
+    raise TypeError(f"derive cannot display {type(value).__name__}")
+
+
+@functools.lru_cache(maxsize=None)
+def _register_upper_layers() -> None:
+    """Register the classes of the layers that import this module's callers (on first display, once)."""
+    from derive.checks.gradcheck import CheckReport
+    from derive.checks.steps import Mismatch
+    from derive.engine.derivation import Derivation
+
+    view_of.register(Derivation, lambda v: DERIVATION)
+    view_of.register(Mismatch, lambda v: MISMATCH)
+    view_of.register(CheckReport, lambda v: REPORT)
+
+
 class Shown:
     """Anything derive returns, displayed in a notation: ``text/markdown``, ``text/latex`` and a
     plain-text repr. Made by ``show(obj, net)``; ``obj`` is kept as ``.value``."""
@@ -582,95 +668,28 @@ class Shown:
         self.value = value
         self.notation = notation
 
-    def _kind(self) -> str:
-        from derive.engine.derivation import Derivation
-        from derive.checks.steps import Mismatch
-        from derive.model.steps import Block, Step
-
-        v = self.value
-        if isinstance(v, Derivation):
-            return "derivation"
-        if isinstance(v, Block):
-            return "block"
-        if isinstance(v, Step):
-            return "step"
-        if isinstance(v, Mismatch):
-            return "mismatch"
-        if type(v).__name__ == "CheckReport" and hasattr(v, "groups"):
-            return "report"
-        if isinstance(v, (list, tuple)) and v and all(isinstance(x, Step) for x in v):
-            return "steps"
-        if isinstance(v, (list, tuple)) and all(isinstance(x, Mismatch) for x in v):
-            return "mismatches"
-        if isinstance(v, sp.Equality):
-            return "equality"
-        if isinstance(v, (sp.Basic, sp.MatrixBase)):
-            return "expr"
-        raise TypeError(f"derive cannot display {type(v).__name__}")
+    @property
+    def view(self) -> View:
+        """How the value displays (``view_of``); TypeError for what derive cannot display."""
+        _register_upper_layers()
+        return view_of(self.value)
 
     def _repr_markdown_(self) -> str:
-        kind, v, nt = self._kind(), self.value, self.notation
-        if kind == "derivation":
-            return derivation_markdown(v)
-        if kind == "block":
-            return block_markdown(v, nt)
-        if kind == "step":
-            return step_markdown(v, nt)
-        if kind == "steps":
-            return steps_markdown(v, nt)
-        if kind == "mismatch":
-            return mismatch_markdown(v, nt)
-        if kind == "mismatches":
-            return mismatches_markdown(v, nt)
-        if kind == "report":
-            return check_report_markdown(v)
-        return display_math(self._body()) + "\n"
+        return self.view.markdown(self.value, self.notation)
 
     def _repr_latex_(self) -> str | None:
-        kind, v, nt = self._kind(), self.value, self.notation
-        if kind == "derivation":
-            return derivation_latex(v)
-        if kind == "block":
-            return block_latex(v, nt)
-        if kind == "step":
-            return step_latex(v, nt)
-        if kind == "steps":
-            return steps_latex(v, nt)
-        if kind == "mismatch":
-            return mismatch_latex(v, nt)
-        if kind in ("mismatches", "report"):
-            return None  # a table: markdown only
-        return "$$" + self._body() + "$$"
+        return self.view.latex(self.value, self.notation)
 
     def _body(self) -> str:
         v, nt = self.value, self.notation
-        if isinstance(v, sp.Equality):
-            return equation(latex(v.lhs, nt), latex(v.rhs, nt))
-        return expression(latex(v, nt))
+        return _equality_body(v, nt) if isinstance(v, sp.Equality) else _expression_body(v, nt)
 
     def latex(self) -> str:
         """The LaTeX of the display (what ``text/latex`` holds)."""
         return self._repr_latex_() or ""
 
     def __str__(self) -> str:
-        kind, v, nt = self._kind(), self.value, self.notation
-        if kind == "expr":
-            return text(v, nt)
-        if kind == "equality":
-            return f"{text(v.lhs, nt)} = {text(v.rhs, nt)}"
-        if kind == "step":
-            return step_text(v, nt)
-        if kind == "steps":
-            return "\n".join(step_text(step, nt) for step in v)
-        if kind == "report":
-            return v.table()
-        if kind == "derivation":
-            from derive.render.terminal import render_steps
-
-            return render_steps(v)
-        if kind == "block":
-            return block_text(v, nt)
-        return str(v) if not isinstance(v, (list, tuple)) else "\n".join(map(str, v)) or "no mismatch"
+        return self.view.text(self.value, self.notation)
 
     def __repr__(self) -> str:
         return str(self)
@@ -678,17 +697,15 @@ class Shown:
 
 def step_text(step: "Step", nt: Notation) -> str:
     """One line of Unicode text (IPython's plain-text view of a step)."""
-    return f"{text(step.lhs, nt)} = {text(step.rhs, nt)}    [{_rule_and_tag(step, nt)}]"
+    line = step_lines([step], nt, printer=text)[0]
+    return f"{line.lhs} = {line.rhs}    [{_rule_and_tag(line)}]"
 
 
-def block_text(block: "Block", nt: Notation) -> str:
-    lines = [block.title, "-" * len(block.title)]
-    previous = None
-    for n, step in enumerate(block.steps, 1):
-        lhs = "" if step.lhs == previous else text(step.lhs, nt)
-        lines.append(f"({n}) {lhs} = {text(step.rhs, nt)}    [{_rule_and_tag(step, nt)}]")
-        previous = step.lhs
-    return "\n".join(lines)
+def block_text(block: "Block", nt: Notation, titles: Mapping[BlockKey, str] | None = None) -> str:
+    """A block as plain text (IPython's view of it), as the terminal prints a derivation's blocks."""
+    from derive.render.terminal import block_text as terminal_block
+
+    return terminal_block(block, nt, titles if titles is not None else titles_of(block))
 
 
 def show(obj: object, notation: object = None) -> Shown:
@@ -700,7 +717,7 @@ def show(obj: object, notation: object = None) -> Shown:
     the expression belongs to; by default the notation the object was derived in.
     """
     shown = Shown(obj, notation_of(obj, notation))
-    shown._kind()  # refuse what cannot be shown now, not when Jupyter asks for a display
+    shown.view  # refuse what cannot be shown now, not when Jupyter asks for a display
     return shown
 
 

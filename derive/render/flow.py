@@ -8,14 +8,13 @@ render the same frames; nothing here is specific to either.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
 import sympy as sp
 
 from derive.model.steps import AVERAGE, COST, FORWARD, SUMMARY, UPDATE, Block, BlockKey, Part, Step
-from derive.notation.printing import Highlight, latex
-from derive.render.latex import Tex, WordedReason, label
-from derive.render.reasons import Worded, word
+from derive.notation.printing import Highlight
+from derive.render.lines import Line, block_lines, label, tex
 
 if TYPE_CHECKING:
     from derive.engine.derivation import Derivation
@@ -36,18 +35,10 @@ class Light:
 
 
 @dataclass(frozen=True)
-class FlowLine(WordedReason):
+class FlowLine(Line):
     """One line of a block as a frame shows it; ``lhs``/``rhs`` carry the frame's highlight."""
 
-    number: int
-    lhs: Tex
-    rhs: Tex
-    continued: bool  # the same left-hand side as the line before: print "= rhs" only
-    rule: str
-    reason: Worded  # the reason worded in the notation (a plain string is taken as words)
-    refs: tuple[tuple[str, str], ...]  # (title, label) of the sub-derivations this line uses
-    highlighted: bool  # this frame marks a factor in this line
-    tag: str | None = None  # the equation's label in the notation (BP1), as the sheet prints it
+    highlighted: bool = False  # this frame marks a factor in this line
 
 
 @dataclass(frozen=True)
@@ -79,30 +70,37 @@ def sheet_order(derivation: "Derivation") -> tuple[Block, ...]:
 
 def frames(derivation: "Derivation", blocks: Iterable[Block] | None = None) -> tuple[Frame, ...]:
     """Every step of ``blocks`` (default: all, in sheet order) as a frame."""
-    titles = {b.key: b.title for b in derivation.blocks}
+    titles, net = derivation.titles, derivation.network
     out: list[Frame] = []
     for block in (sheet_order(derivation) if blocks is None else blocks):
-        for n in range(1, len(block.steps) + 1):
-            out.append(block_frame(derivation.network, block, n, titles))
+        lines = block_lines(block, net.notation, titles)
+        out += [block_frame(net, block, n, titles, lines) for n in range(1, len(block.steps) + 1)]
     return tuple(out)
 
 
-def block_frame(net: "Network", block: Block, n: int, titles: dict[BlockKey, str]) -> Frame:
-    """The frame of ``block`` at its step ``n``."""
+def block_frame(net: "Network", block: Block, n: int, titles: Mapping[BlockKey, str],
+                lines: Sequence[Line] | None = None) -> Frame:
+    """The frame of ``block`` at its step ``n``; ``lines``: the block's lines, when made already."""
     steps = block.steps[:n]
+    if lines is None:
+        lines = block_lines(block, net.notation, titles)
     marks = _marks(steps)
-    nt = net.notation
-    lines = []
-    for number, step in enumerate(steps, 1):
-        lhs_mark, rhs_mark = marks.get(number - 1, ((), ()))
-        lines.append(FlowLine(
-            number, Tex(latex(_marked(step.lhs, lhs_mark), nt)), Tex(latex(_marked(step.rhs, rhs_mark), nt)),
-            number > 1 and step.lhs == steps[number - 2].lhs, step.rule.title, word(step.reason, nt),
-            tuple((titles[r], label(r)) for r in step.refs if r in titles), bool(lhs_mark or rhs_mark),
-            step.tag(nt)))
+    lines = tuple(_flow_line(line, step, marks.get(number, ((), ())), net)
+                  for number, (line, step) in enumerate(zip(lines[:n], steps)))
     new = steps[-1]
     return Frame(block.key, label(block.key), block.title, n, len(block.steps), tuple(lines),
                  step_light(net, block.key, new), f"{new.rule.title}: {lines[-1].text}")
+
+
+def _flow_line(line: Line, step: Step, mark: tuple[tuple[sp.Expr, ...], tuple[sp.Expr, ...]],
+               net: "Network") -> FlowLine:
+    """``line`` in a frame: the sides printed again with the factors ``mark`` highlights (lhs, rhs)."""
+    lhs_mark, rhs_mark = mark
+    if not (lhs_mark or rhs_mark):
+        return line.widened(FlowLine)
+    nt = net.notation
+    return line.widened(FlowLine, lhs=tex(_marked(step.lhs, lhs_mark), nt), rhs=tex(_marked(step.rhs, rhs_mark), nt),
+                        highlighted=True)
 
 
 # Which factor is being derived -------------------------------------------------------------------

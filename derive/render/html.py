@@ -14,7 +14,7 @@ from derive.model.steps import AVERAGE, BlockKey, Rule, Step
 from derive.numeric.worked import Stage
 from derive.render.flow import Frame, Light, frames, sheet_order, step_light
 from derive.render.latex import Tex, network_drawing, render_block, worked_tables
-from derive.render.reasons import Worded, worded
+from derive.render.lines import Line
 
 if TYPE_CHECKING:
     from derive.engine.derivation import Derivation
@@ -42,26 +42,11 @@ class Mark:
 
 
 @dataclass(frozen=True)
-class PageLine:
-    """One line of a block: ``lhs = rhs`` (``rhs`` may chain more "= ..."), its rule and reason."""
+class PageLine(Line):
+    """One line of a block: ``lhs = rhs`` (``rhs`` may chain more "= ..."), its rule and reason (KaTeX
+    typesets each formula of it), and the variants the page's steps show it in."""
 
-    number: int
-    lhs: Tex
-    rhs: Tex
-    continued: bool  # the same left-hand side as the line before: shown as "= rhs"
-    rule: str
-    reason: Worded  # words and formulas (KaTeX typesets each formula); a plain string is words only
-    refs: tuple[tuple[str, str], ...] = ()  # (title, block label) of the sub-derivations it uses
     marks: tuple[Mark, ...] = ()
-    tag: str | None = None
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "reason", worded(self.reason))
-
-    @property
-    def text(self) -> str:
-        """The reason as one line of plain text."""
-        return self.reason.text
 
 
 @dataclass(frozen=True)
@@ -199,10 +184,9 @@ def derivation_blocks(derivation: "Derivation", all_frames: tuple[Frame, ...]) -
     blocks = []
     for block in sheet_order(derivation):
         rendered = render_block(block, derivation)
-        lines = tuple(PageLine(s.number, s.lhs, s.rhs, s.continued, s.rule, s.reason,
-                               tuple(ref for ref in s.refs if ref[1] != rendered.label),
-                               tuple(marks.get((block.key, s.number), ())), s.tag)
-                      for s in rendered.lines)
+        lines = tuple(line.widened(PageLine, refs=tuple(ref for ref in line.refs if ref.label != rendered.label),
+                                   marks=tuple(marks.get((block.key, line.number), ())))
+                      for line in rendered.lines)
         blocks.append(PageBlock(rendered.label, rendered.title, lines))
     return tuple(blocks)
 

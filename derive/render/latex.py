@@ -1,8 +1,8 @@
 """LaTeX renderer: turns derivation data into LaTeX fragments for sheets and Jupyter.
 
 Everything returned as ``Tex`` is trusted LaTeX made by our printers; plain ``str``
-(rule names, titles, anything a user typed) is escaped by the sheet's template environment.
-A step's reason is set by ``reason_tex``: its words escaped, its formulas as math, ``$...$``.
+(rule names, titles, anything a user typed) is escaped by the sheet's template environment
+(``escape``, from ``derive.render.tex``). A block's lines are ``derive.render.lines.Line``s.
 """
 from __future__ import annotations
 
@@ -14,7 +14,10 @@ import sympy as sp
 from derive.notation.printing import activation_latex, latex, numbers_latex
 from derive.model.steps import Block, BlockKey, product
 from derive.numeric.worked import Stage
-from derive.render.reasons import Worded, word, worded
+from derive.render.lines import Line, block_lines, label
+from derive.render.lines import Ref as Ref  # re-exported: the sheet's code and templates reach these here
+from derive.render.tex import GREEK_MATH as GREEK_MATH, MATH_SYMBOLS as MATH_SYMBOLS
+from derive.render.tex import Tex, escape as escape, reason_tex as reason_tex
 
 if TYPE_CHECKING:
     from derive.engine.derivation import Derivation
@@ -24,110 +27,20 @@ if TYPE_CHECKING:
 MAX_DRAWN_NODES = 6
 
 
-class Tex(str):
-    """A string of LaTeX that is safe to insert as is (made by derive, not typed by a user)."""
-
-
-_SPECIALS = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-             "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
-             "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}", "\n": " ", "\r": " ",
-             "`": r"\textasciigrave{}"}  # a backquote typed is one, not TeX's opening quote (`` would be “)
-
-
-# Symbols in sentences (derive's reasons: "σ'(z) = σ(z)·(1 − σ(z))", "(u^n)' = n·u^(n-1)·u'") are set as
-# TeX math, so that a sheet needs no Unicode engine for them; a Greek letter counts as a symbol when it
-# stands alone (σ(z)), not inside a word of Greek text, which stays text.
-MATH_SYMBOLS = {"·": r"\ensuremath{\cdot}", "²": r"\ensuremath{^{2}}", "³": r"\ensuremath{^{3}}",
-                 "−": r"\ensuremath{-}", "′": r"\ensuremath{'}", "∂": r"\ensuremath{\partial}",
-                 "⊙": r"\ensuremath{\odot}", "≈": r"\ensuremath{\approx}", "→": r"\ensuremath{\to}",
-                 "×": r"\ensuremath{\times}", "∑": r"\ensuremath{\sum}", "≤": r"\ensuremath{\le}",
-                 "≥": r"\ensuremath{\ge}"}
-GREEK_MATH = dict(zip("αβγδεζηθικλμνξπρστυφχψωΓΔΘΛΞΠΣΦΨΩ",
-                       (rf"\ensuremath{{\{name}}}" for name in (
-                           "alpha beta gamma delta varepsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma "
-                           "tau upsilon varphi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Phi Psi Omega"
-                       ).split())))
-
-
-def escape(text: object) -> Tex:
-    """Plain text made safe for TeX: every special character neutralised; math symbols set as math."""
-    if isinstance(text, Tex):
-        return text
-    text = str(text)
-    out = []
-    for position, ch in enumerate(text):
-        if not (ch.isprintable() or ch in "\n\r"):
-            out.append("?")
-        elif ch in GREEK_MATH and not _in_word(text, position):
-            out.append(GREEK_MATH[ch])
-        else:
-            out.append(_SPECIALS.get(ch) or MATH_SYMBOLS.get(ch, ch))
-    return Tex("".join(out))
-
-
-def _in_word(text: str, position: int) -> bool:
-    """Whether the letter at ``position`` has a letter beside it (a word, not a symbol)."""
-    return any(0 <= p < len(text) and text[p].isalpha() for p in (position - 1, position + 1))
-
-
-def reason_tex(reason: Worded | str) -> Tex:
-    """A worded reason as LaTeX for text mode: the words escaped, each formula in ``$...$``."""
-    return Tex("".join(f"${piece.tex}$" if piece.is_math else escape(piece.text) for piece in worded(reason).pieces))
-
-
-class WordedReason:
-    """A printed line's reason: words and formulas, as text or as LaTeX (a plain string is taken as words)."""
-
-    reason: Worded
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "reason", worded(self.reason))
-
-    @property
-    def text(self) -> str:
-        """The reason as one line of plain text."""
-        return self.reason.text
-
-    @property
-    def why(self) -> Tex:
-        """The reason as LaTeX: formulas set as math."""
-        return reason_tex(self.reason)
-
-
-@dataclass(frozen=True)
-class StepLine(WordedReason):
-    number: int
-    lhs: Tex
-    rhs: Tex
-    continued: bool  # same left-hand side as the line before: print only "= rhs"
-    rule: str
-    reason: Worded  # the step's reason worded in the notation (a plain string is taken as words)
-    refs: tuple[tuple[str, str], ...]  # (title, label)
-    tag: str | None = None  # the equation's label in the notation (BP1), printed at the right margin
-
-
 @dataclass(frozen=True)
 class RenderedBlock:
+    """A block as the sheet prints it: its label, title and lines."""
+
     key: BlockKey
     label: str
     title: str
-    lines: tuple[StepLine, ...]
-
-
-def label(key: BlockKey) -> str:
-    return "blk:" + "".join(ch if ch.isalnum() else "-" for ch in str(key))
+    lines: tuple[Line, ...]
 
 
 def render_block(block: Block, derivation: "Derivation") -> RenderedBlock:
-    nt = derivation.network.notation
-    titles = {b.key: b.title for b in derivation.blocks}
-    lines, previous = [], None
-    for number, step in enumerate(block.steps, 1):
-        lines.append(StepLine(number, Tex(latex(step.lhs, nt)), Tex(latex(step.rhs, nt)), step.lhs == previous,
-                              step.rule.title, word(step.reason, nt), tuple((titles[r], label(r)) for r in step.refs),
-                              step.tag(nt)))
-        previous = step.lhs
-    return RenderedBlock(block.key, label(block.key), block.title, tuple(lines))
+    """``block`` of ``derivation`` as the sheet prints it, in the derivation's notation."""
+    lines = block_lines(block, derivation.network.notation, derivation.titles)
+    return RenderedBlock(block.key, label(block.key), block.title, lines)
 
 
 def render_blocks(derivation: "Derivation") -> dict[BlockKey, RenderedBlock]:

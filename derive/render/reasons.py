@@ -3,7 +3,7 @@
 The sentences hold no letter: each ``{field}`` is a parameter of the reason (``derive.model.steps.Reason``),
 printed as the steps' formulas are, so a reason says z_m when the formulas say z_m. A worded reason is
 a row of pieces, words and math; the terminal joins their text, the sheets and slides set the math in
-``$...$`` (``derive.render.latex.reason_tex``), the web page and Jupyter hand it to KaTeX or MathJax.
+``$...$`` (``derive.render.tex.reason_tex``), the web page and Jupyter hand it to KaTeX or MathJax.
 """
 from __future__ import annotations
 

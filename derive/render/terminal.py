@@ -8,36 +8,38 @@ import textwrap
 from typing import Callable, Iterable, Iterator, Mapping
 
 from derive.engine.derivation import Derivation
-from derive.notation.printing import text
-from derive.model.steps import Block
-from derive.render.reasons import reason_text
+from derive.notation.letters import Notation
+from derive.notation.printing import latex, text
+from derive.model.steps import Block, BlockKey
+from derive.render.lines import Line, block_lines
 
 
 def render_blocks(blocks: Iterable[Block], derivation: Derivation, width: int = 100) -> str:
     """Each block as a titled list of numbered equalities with rule and reason under each."""
-    notation = derivation.network.notation
-    titles = {b.key: b.title for b in derivation.blocks}
-    out: list[str] = []
-    for block in blocks:
-        out += ["", block.title, "-" * len(block.title)]
-        previous_lhs = None
-        for number, step in enumerate(block.steps, 1):
-            rhs = text(step.rhs, notation)
-            if step.lhs == previous_lhs:
-                lead = " " * len(f"({number}) {text(step.lhs, notation)}") + " = "
-                line = f"({number})".ljust(len(f"({number}) ")) + lead[len(f"({number}) "):] + rhs
-            else:
-                line = f"({number}) {text(step.lhs, notation)} = {rhs}"
-            tag = step.tag(notation)
-            if tag is not None:  # the equation's label, as a book prints it on the right: (BP1)
-                line += f"    ({tag})"
-            previous_lhs = step.lhs
-            out.append(line)
-            reason = f"{step.rule.title}: {reason_text(step.reason, notation)}"
-            if step.refs:
-                reason += " (see: " + "; ".join(titles.get(r, str(r)) for r in step.refs) + ")"
-            out += textwrap.wrap(reason, width=width, initial_indent="      ", subsequent_indent="      ")
-    return "\n".join(out).lstrip("\n")
+    return "\n\n".join(block_text(block, derivation.network.notation, derivation.titles, width) for block in blocks)
+
+
+def block_text(block: Block, notation: Notation, titles: Mapping[BlockKey, str] | None = None,
+               width: int = 100) -> str:
+    """One block as the terminal prints it: its title underlined, then each line and, indented under
+    it, its rule and reason (and the blocks it uses, by ``titles``)."""
+    out = [block.title, "-" * len(block.title)]
+    for line in block_lines(block, notation, titles, text):
+        out.append(_equality(line))
+        reason = f"{line.rule}: {line.text}"
+        if line.refs:
+            reason += " (see: " + "; ".join(ref.title for ref in line.refs) + ")"
+        out += textwrap.wrap(reason, width=width, initial_indent="      ", subsequent_indent="      ")
+    return "\n".join(out)
+
+
+def _equality(line: Line) -> str:
+    """``(n) lhs = rhs``; a continued line keeps its left side as space, so that the "=" lines up; the
+    equation's label on the right, as a book prints it: (BP1)."""
+    head = f"({line.number}) "
+    lhs = " " * len(line.lhs) if line.continued else line.lhs
+    out = f"{head}{lhs} = {line.rhs}"
+    return out if line.tag is None else out + f"    ({line.tag})"
 
 
 def render_steps(derivation: Derivation, layer: int | None = None, width: int = 100) -> str:
@@ -57,29 +59,29 @@ def index_header(derivation: Derivation) -> str:
 
 def steps_data(derivation: Derivation, layer: int | None = None) -> dict:
     """The steps as data for ``derive steps --json``: each side as LaTeX and as text, the rule, the sentence."""
-    from derive.notation.printing import latex
-
     net = derivation.network
-    notation = net.notation
     blocks = derivation.blocks_for(layer) if layer is not None else derivation.blocks
     return {
         "network": net.describe(),
         "layers": list(net.sizes),
         "weight_layers": net.L,
-        "blocks": [{
-            "key": str(block.key),
-            "title": block.title,
-            "steps": [{
-                "number": number,
-                "lhs": {"latex": latex(step.lhs, notation), "text": text(step.lhs, notation)},
-                "rhs": {"latex": latex(step.rhs, notation), "text": text(step.rhs, notation)},
-                "rule": step.rule.title,
-                "sentence": reason_text(step.reason, notation),
-                "refs": [str(ref) for ref in step.refs],
-                **({"tag": step.tag(notation)} if step.tag(notation) is not None else {}),
-            } for number, step in enumerate(block.steps, 1)],
-        } for block in blocks],
+        "blocks": [{"key": str(block.key), "title": block.title, "steps": _steps_data(block, net.notation)}
+                   for block in blocks],
     }
+
+
+def _steps_data(block: Block, notation: Notation) -> list[dict]:
+    """A block's steps for the JSON: its lines printed as LaTeX and as text, the keys of the blocks they use."""
+    rows = zip(block.steps, block_lines(block, notation, printer=latex), block_lines(block, notation, printer=text))
+    return [{
+        "number": tex.number,
+        "lhs": {"latex": tex.lhs, "text": plain.lhs},
+        "rhs": {"latex": tex.rhs, "text": plain.rhs},
+        "rule": tex.rule,
+        "sentence": tex.text,
+        "refs": [str(ref) for ref in step.refs],
+        **({"tag": tex.tag} if tex.tag is not None else {}),
+    } for step, tex, plain in rows]
 
 
 # Progress on a terminal -------------------------------------------------------------------------

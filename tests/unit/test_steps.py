@@ -1,16 +1,13 @@
 """Unit tests for derive/model/steps.py: Rule titles, Part and BlockKey (printing and parsing), the frozen
-Step and Block with their refs and results, ``product``, ``instantiate``, and remember_owner/owner_of."""
+Step and Block with their refs and results, ``product``, ``instantiate``, and with_origin."""
 import dataclasses
-import gc
-import weakref
 
 import pytest
 import sympy as sp
 
-from derive.model import steps
 from derive.model.activations import NAMES, Z, relu
-from derive.model.steps import (AVERAGE, COST, FORWARD, SUMMARY, UPDATE, Block, BlockKey, Part, Result, Rule, Step,
-                                instantiate, owner_of, product, remember_owner)
+from derive.model.steps import (AVERAGE, COST, FORWARD, SUMMARY, UPDATE, Block, BlockKey, NamedResult, Part, Result,
+                                Rule, Step, instantiate, product, with_origin)
 from derive.notation.letters import PRESETS
 
 x, y, z, w = sp.symbols("x y z w")
@@ -260,42 +257,42 @@ def test_instantiate_replaces_inside_a_piecewise():
     assert Z not in result.free_symbols
 
 
-# remember_owner / owner_of -----------------------------------------------------------------------
+# with_origin: the notation and titles a block and its steps display in ---------------------------
 
 def _block(key: BlockKey, title: str) -> Block:
     return Block(key, title, (_step(COST), _step(lhs=z, rhs=w)))
 
 
-def test_owner_of_maps_a_block_and_its_steps_to_the_notation_and_titles():
+def test_with_origin_gives_blocks_and_steps_the_notation_and_titles():
     notation = PRESETS["nielsen"]
     first, second = _block(BlockKey.layer(1), "Layer one"), _block(COST, "The cost")
-    remember_owner(iter([first, second]), notation)  # any iterable
+    given = with_origin(iter([first, second]), notation)  # any iterable
     titles = {BlockKey.layer(1): "Layer one", COST: "The cost"}
-    for obj in (first, second, *first.steps, *second.steps):
-        found = owner_of(obj)
-        assert found is not None
-        assert found[0] is notation
-        assert found[1] == titles
+    assert given == (first, second)  # equal: the origin takes no part in equality
+    for obj in (*given, *given[0].steps, *given[1].steps):
+        assert obj.origin is given[0].origin  # one origin for the derivation
+        assert obj.origin.notation is notation
+        assert dict(obj.origin.titles) == titles
 
 
-def test_owner_of_unknown_objects_is_none():
+def test_with_origin_copies_and_leaves_the_given_objects_plain():
     block = _block(COST, "cost")
-    remember_owner([block], PRESETS["default"])
-    assert owner_of(object()) is None
-    assert owner_of(_step()) is None
-    twin = _block(COST, "cost")
-    assert twin == block and twin is not block
-    assert owner_of(twin) is None  # noted by identity, not by equality
-    assert owner_of(block) is not None
+    (given,) = with_origin([block], PRESETS["default"])
+    assert block.origin is None and all(s.origin is None for s in block.steps)
+    assert given is not block and given.steps[0] is not block.steps[0]
+    assert hash(given) == hash(block) and given.steps == block.steps
+    assert "origin" not in repr(given) and "origin" not in repr(given.steps[0])
 
 
-def test_entries_disappear_when_the_object_is_collected():
-    block = _block(BlockKey.layer(3), "gone")
-    ids = [id(block), *(id(s) for s in block.steps)]
-    refs = [weakref.ref(block), *(weakref.ref(s) for s in block.steps)]
-    remember_owner([block], PRESETS["default"])
-    assert all(i in steps._OWNERS for i in ids)
-    del block
-    gc.collect()
-    assert all(ref() is None for ref in refs)
-    assert not any(i in steps._OWNERS for i in ids)
+def test_a_step_made_on_its_own_has_no_origin():
+    assert _step().origin is None
+    with pytest.raises(TypeError):
+        Step(x, y, Rule.DEFINITION, "r", (), None, None)  # the origin is given by name only
+
+
+def test_results_are_named_results():
+    dc_da = sp.Symbol("dC")
+    block = Block(BlockKey.layer(2), "layer 2", (), ((Result.DC_DA, dc_da),))
+    assert block.results == (NamedResult(Result.DC_DA, dc_da),)
+    assert block.results[0].name is Result.DC_DA and block.results[0].value is dc_da
+    assert Block(BlockKey.layer(2), "layer 2", (), block.results) == block
