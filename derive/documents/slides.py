@@ -17,12 +17,13 @@ from typing import Callable, Iterable, Sequence
 from derive.documents.request import DocumentRequest
 from derive.documents.sheet import SheetFiles, _render, checked_note, graph_section, template_environment, write_typeset
 from derive.model.network import Network
-from derive.model.steps import BlockKey, Rule, Step
+from derive.model.steps import BlockKey, Rule, Step, as_reason
 from derive.model.values import Values
 from derive.numeric.worked import Stage, WorkedExample
 from derive.render import latex as lr
 from derive.render.flow import FlowLine, Light, frames, sheet_order, step_light
 from derive.render.latex import Tex
+from derive.render.reasons import worded
 
 TEMPLATE = "slides.tex.j2"
 MAX_LINES = 5  # lines of a derivation on one frame; longer blocks are split evenly
@@ -83,16 +84,14 @@ class Overlay:
 def overlay_spec(overlays: Iterable[int], last: int) -> Tex:
     """``[1, 3, 4, 5]`` with ``last`` 5 as ``1,3-``: ranges, the one reaching ``last`` left open."""
     numbers = sorted(set(overlays))
-    parts: list[str] = []
-    start = previous = None
-    for n in [*numbers, None]:
-        if start is not None and (n is None or n != previous + 1):
-            parts.append(f"{start}-" if previous == last and start != last else
-                         str(start) if start == previous else f"{start}-{previous}")
-            start = None
-        if n is not None and start is None:
-            start = n
-        previous = n
+    runs: list[list[int]] = []
+    for n in numbers:
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    parts = [f"{first}-" if end == last and first != last else str(first) if first == end else f"{first}-{end}"
+             for first, end in ((run[0], run[-1]) for run in runs)]
     return Tex(",".join(parts))
 
 
@@ -107,7 +106,7 @@ def _line_tex(line: FlowLine, first: bool) -> tuple[Tex, Tex]:
     """(lead, equation): ``lhs = rhs``; a continued line (same left side as the line before) shows
     ``= rhs`` after the left side's space, unless it opens the frame."""
     if line.continued and not first:
-        return line.lhs, Tex(f"= {line.rhs}")
+        return Tex(line.lhs), Tex(f"= {line.rhs}")
     return Tex(""), Tex(f"{line.lhs} = {line.rhs}")
 
 
@@ -212,7 +211,7 @@ def example_calculations(net: Network, example: WorkedExample) -> dict[str, list
 
 def _calculation_light(net: Network, calculation) -> Light:
     """The nodes and weights a calculation's quantities name (as a derivation step's would)."""
-    step = Step(calculation.lhs, calculation.formula, Rule.SUBSTITUTION, "")
+    step = Step(calculation.lhs, calculation.formula, Rule.SUBSTITUTION, as_reason(""))
     return step_light(net, BlockKey.layer(calculation.layer or net.L), step)
 
 
@@ -220,7 +219,7 @@ def example_frames(net: Network, example: WorkedExample, drawing: lr.Drawing) ->
     """The worked example's calculations as frames, one line per overlay."""
     out = []
     for title, calculations in example_calculations(net, example).items():
-        lines = [FlowLine(number, c.lhs, c.rhs, False, c.rule, c.text)
+        lines = [FlowLine(number, c.lhs, c.rhs, False, c.rule, worded(c.text))
                  for number, c in enumerate(calculations, 1)]
         steps = [Overlay(tuple(lines[:n]), c.light, n, len(lines)) for n, c in enumerate(calculations, 1)]
         pieces = chunks(len(steps), MAX_EXAMPLE_LINES)

@@ -68,7 +68,8 @@ class Derivation:
     @property
     def titles(self) -> Mapping[BlockKey, str]:
         """Each block's title by its key: what a step's references are printed as."""
-        return self.blocks[0].origin.titles if self.blocks else {}
+        origin = self.blocks[0].origin if self.blocks else None
+        return origin.titles if origin is not None else {}
 
     def _repr_markdown_(self) -> str:
         """Jupyter (JupyterLab, VS Code): each block a heading, each step its reason and one display."""
@@ -255,7 +256,8 @@ class _Deriver:
         if sp.count_ops(cancelled) < sp.count_ops(total.function):
             stages.append((IndexSum(cancelled, (i, lo, hi)), Rule.SIMPLIFICATION,
                            because(R.OUTPUT_CANCELS, output=self.s.a[self.L, i])))
-        picked, rest = [], []
+        picked: list[sp.Expr] = []
+        rest: list[sp.Expr] = []
         for term in sp.Add.make_args(sp.expand(stages[-1][0].function)):
             (picked if term.has(sp.KroneckerDelta) else rest).append(term)
         picked_sum = sp.factor(sp.Add(*(t.xreplace({sp.KroneckerDelta(i, node): 1}).xreplace({i: node})

@@ -52,7 +52,7 @@ def notation_of(obj: object, given: object = None) -> Notation:
             given = given.network
         if hasattr(given, "notation"):
             given = given.notation
-        return notation_named(given)
+        return notation_named(given)  # type: ignore[arg-type]  # else it says which notations there are
     origin = _origin(obj)
     return origin.notation if origin is not None else PRESETS["default"]
 
@@ -99,7 +99,7 @@ def md_worded(reason: Worded) -> str:
 
 
 # Reading printed LaTeX: tokens, an estimate of their width, and line breaks -----------------
-_CMD = re.compile(r"\\([A-Za-z]+|.)")
+_CMD = re.compile(r"\\([A-Za-z]+|.?)", re.S)  # matches at every backslash, a last one too
 _ENV = re.compile(r"\\(begin|end)\{([A-Za-z*]+)\}")
 _BINARY = {"+", "-", "=", "<", ">", r"\odot", r"\cdot", r"\times", r"\ne", r"\neq", r"\leq", r"\geq", r"\to",
            r"\mapsto", r"\approx"}
@@ -151,6 +151,7 @@ def tokens(tex: str) -> list[str]:
             i = j
         elif c == "\\":
             m = _CMD.match(tex, i)
+            assert m is not None  # _CMD matches at every backslash
             name, j = m.group(0), m.end()
             if name in (r"\left", r"\right"):
                 while j < n and tex[j].isspace():
@@ -175,7 +176,9 @@ def _inner(group: str) -> str:
 
 
 def _env_width(env: str, scale: float) -> float:
-    name = _ENV.match(env).group(2)
+    match = _ENV.match(env)
+    assert match is not None, "an environment starts with \\begin{name}"
+    name = match.group(2)
     body = env[env.index("}") + 1: env.rindex(r"\end")]
     rows = _split_top(body, r"\\")
     widest = max((sum(width(cell, scale) + 2.0 for cell in _split_top(row, "&")) for row in rows), default=0.0)
@@ -184,7 +187,8 @@ def _env_width(env: str, scale: float) -> float:
 
 def _split_top(tex: str, sep: str) -> list[str]:
     """Split at ``sep`` outside groups and environments."""
-    parts, current = [], []
+    parts: list[str] = []
+    current: list[str] = []
     for tok in tokens(tex):
         if tok == sep or (sep == r"\\" and tok == "\\\\"):
             parts.append("".join(current))
@@ -522,8 +526,8 @@ def steps_latex(steps: Sequence["Step"], nt: Notation) -> str:
 # Check results ----------------------------------------------------------------------------------
 def _short(value: object) -> sp.Expr:
     """A checked value with its 120 working digits cut to 12 (a display, not a proof)."""
-    value = sp.sympify(value)
-    return value.xreplace({f: sp.Float(f, 12) for f in value.atoms(sp.Float)})
+    expr: sp.Expr = sp.sympify(value)  # a number the check computed, never a user's text
+    return expr.xreplace({f: sp.Float(f, 12) for f in expr.atoms(sp.Float)})
 
 
 def mismatch_markdown(mismatch, nt: Notation) -> str:

@@ -10,11 +10,12 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from derive.model.steps import AVERAGE, BlockKey, Rule, Step
+from derive.model.steps import AVERAGE, BlockKey, Rule, Step, as_reason
 from derive.numeric.worked import Stage
 from derive.render.flow import Frame, Light, frames, sheet_order, step_light
 from derive.render.latex import Tex, network_drawing, render_block, worked_tables
 from derive.render.lines import Line
+from derive.render.reasons import worded
 
 if TYPE_CHECKING:
     from derive.engine.derivation import Derivation
@@ -37,8 +38,8 @@ class Mark:
     """A line as page step ``step`` shows it: the factor being derived highlighted."""
 
     step: int  # 0-based index of the page step
-    lhs: Tex
-    rhs: Tex
+    lhs: str  # Tex
+    rhs: str
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,13 @@ def edge_id(edge: tuple[tuple[int, int], tuple[int, int]]) -> str:
 _NAME = re.compile(r"n(\d+)x(\d+)")
 
 
+def _node_place(name: str) -> tuple[int, int]:
+    """(layer, j) of a drawn node, named n<layer>x<j>."""
+    match = _NAME.fullmatch(name)
+    assert match is not None, f"a drawn node is named n<layer>x<j>, not {name}"
+    return int(match.group(1)), int(match.group(2))
+
+
 def svg_drawing(net: "Network") -> SvgDrawing:
     """network_drawing's layout in SVG pixels (y down), every node and edge with its id."""
     drawing = network_drawing(net)
@@ -153,7 +161,7 @@ def svg_drawing(net: "Network") -> SvgDrawing:
 
     nodes, where = [], {}
     for n in drawing.nodes:
-        layer, j = map(int, _NAME.fullmatch(n.name).groups())
+        layer, j = _node_place(n.name)
         cx, cy = at(n.x, n.y)
         where[n.name] = (cx, cy, node_id((layer, j)))
         nodes.append(SvgNode(node_id((layer, j)), cx, cy, n.label, round(100 * cx / width, 3),
@@ -223,7 +231,7 @@ def example_block(net: "Network", example: "WorkedExample") -> tuple[PageBlock, 
     shown = found[:EXAMPLE_MAX_LINES]
     note = (f"The first {len(shown)} of {len(found)} lines; the sheet's tables have every number."
             if len(found) > len(shown) else None)
-    lines = tuple(PageLine(n, lhs, rhs, False, rule, text) for n, (lhs, rhs, rule, text, _) in enumerate(shown, 1))
+    lines = tuple(PageLine(n, lhs, rhs, False, rule, worded(text)) for n, (lhs, rhs, rule, text, _) in enumerate(shown, 1))
     return PageBlock(EXAMPLE_LABEL, EXAMPLE_TITLE, lines, note), tuple(light for *_, light in shown)
 
 
@@ -237,7 +245,7 @@ def example_lines(net: "Network", example: "WorkedExample") -> list[tuple[Tex, T
               "The example's input." if n < count else "The example's target output.", Light(frozenset({place})))
              for n, ((symbol, value), place) in enumerate(zip(tables.inputs, places))]
     for line, calculation in zip(tables.calculations, example.calculations):
-        step = Step(calculation.lhs, calculation.formula, Rule.SUBSTITUTION, "")
+        step = Step(calculation.lhs, calculation.formula, Rule.SUBSTITUTION, as_reason(""))
         lines.append((line.lhs, Tex(" = ".join(line.members)), *STAGES[calculation.stage],
                       step_light(net, EXAMPLE_KEY, step)))
     return lines

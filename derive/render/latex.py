@@ -152,13 +152,13 @@ def network_drawing(net: "Network") -> Drawing:
             column.append(name)
         columns.append(column)
     edges = tuple((a, b) for left, right in zip(columns, columns[1:]) for a in left for b in right)
-    highlight = (columns[-2][0], columns[-1][0])
+    highlighted_edge = (columns[-2][0], columns[-1][0])
     label = math(s.w[net.L, s.j, s.k], net)
-    name = net.notation.layer_name
-    layer_labels = tuple((layer * spacing_x, Tex(f"layer {name(layer)}" if 0 < layer < net.L else
-                                                  (f"input ({name(0)})" if layer == 0 else f"output ({name(net.L)})")))
+    named = net.notation.layer_name
+    layer_labels = tuple((layer * spacing_x, Tex(f"layer {named(layer)}" if 0 < layer < net.L else
+                                                  (f"input ({named(0)})" if layer == 0 else f"output ({named(net.L)})")))
                          for layer in range(net.L + 1))
-    return Drawing(tuple(nodes), edges, highlight, label, layer_labels, tuple(dots))
+    return Drawing(tuple(nodes), edges, highlighted_edge, label, layer_labels, tuple(dots))
 
 
 def number(value: sp.Expr | None, digits: int = 6) -> Tex:

@@ -67,12 +67,19 @@ def _average(r: Reason) -> str:
         + tail
 
 
+def _items(r: Reason, key: str) -> tuple:
+    """A reason's parameter that is a list (formulas, values, kinks)."""
+    value = r[key]
+    assert isinstance(value, tuple), f"the reason's {key} is a tuple"
+    return value
+
+
 def _chain(r: Reason) -> str:
     return ", times the derivative of the inside (chain rule)" if r["chain"] else ""
 
 
 def _functions(r: Reason) -> str:
-    plural = "s" if len(r["formulas"]) > 1 else ""
+    plural = "s" if len(_items(r, "formulas")) > 1 else ""
     return f"Derivative of the {{family}} function{plural}: {{formulas:,}}{_chain(r)}."
 
 
@@ -80,7 +87,7 @@ def _kink(r: Reason) -> str:
     head = "There is no derivative at {kinks:and}, where the definition switches; we use the left slope there, "
     if r.get("slopes") is not None:
         return head + "{slopes:,}."
-    return head + ", ".join(f"{{values[{n}]}} at {{kinks[{n}]}}" for n in range(len(r["values"]))) + "."
+    return head + ", ".join(f"{{values[{n}]}} at {{kinks[{n}]}}" for n in range(len(_items(r, "values")))) + "."
 
 
 WORDING: dict[R, str | Callable[[Reason], str]] = {
@@ -196,7 +203,7 @@ WORDING: dict[R, str | Callable[[Reason], str]] = {
     R.LOGARITHM: "The derivative of {function} is {derivative}.",
     R.FUNCTIONS: _functions,
     R.NAMED: lambda r: f"The derivative written with the function itself: {{formulas:;}}{_chain(r)}.",
-    R.PIECES: lambda r: ("Differentiate each piece away from the kink" + ("s" if len(r["kinks"]) > 1 else "")
+    R.PIECES: lambda r: ("Differentiate each piece away from the kink" + ("s" if len(_items(r, "kinks")) > 1 else "")
                          + " at {kinks:and}." if r.get("kinks") else "Differentiate each piece."),
     R.CASES: lambda r: "Write {cases:and} by cases." if r.get("cases") else "Write it by cases.",
     R.REWRITE_POWER: "Write {power} as {exponential}.",
