@@ -9,6 +9,7 @@ the library call alone (``check_printed``) shows the check without the process s
 
 Run: python bench/check_cost.py [--repeat 3] [--deep]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,8 +35,20 @@ def command_seconds(layers: list[int], activations: list[str], check: bool, repe
     times = []
     for _ in range(repeat):
         with tempfile.TemporaryDirectory() as out:
-            args = [sys.executable, "-m", "derive", "sheet", "--layers", *map(str, layers), "--activation",
-                    *activations, "--out-dir", out, "--tex-only", "-q"] + ([] if check else ["--no-check"])
+            args = [
+                sys.executable,
+                "-m",
+                "derive",
+                "sheet",
+                "--layers",
+                *map(str, layers),
+                "--activation",
+                *activations,
+                "--out-dir",
+                out,
+                "--tex-only",
+                "-q",
+            ] + ([] if check else ["--no-check"])
             start = time.perf_counter()
             subprocess.run(args, check=True)
             times.append(time.perf_counter() - start)
@@ -57,8 +70,10 @@ def main() -> int:
     parser.add_argument("--deep", action="store_true", help="also 16 and 32 weight layers")
     args = parser.parse_args()
     cases = CASES + (DEEP if args.deep else [])
-    print(f"{'network':<34} {'steps':>5} {'pts':>3} {'no-check s':>10} {'sheet s':>8} {'added s':>8} "
-          f"{'library s':>9} {'goal':>6}")
+    print(
+        f"{'network':<34} {'steps':>5} {'pts':>3} {'no-check s':>10} {'sheet s':>8} {'added s':>8} "
+        f"{'library s':>9} {'goal':>6}"
+    )
     missed = 0
     for layers, activations, goal in cases:
         off = command_seconds(layers, activations, False, args.repeat)
@@ -67,9 +82,14 @@ def main() -> int:
         added = on - off
         verdict = "" if goal is None else (f"<{goal:g}" if added < goal else f"MISSED {goal:g}")
         missed += goal is not None and added >= goal
-        name = f"{layers[0]}-{'-'.join(map(str, layers[1:]))} {'/'.join(dict.fromkeys(activations))}"
-        print(f"{name:<34} {steps:>5} {points:>3} {off:>10.2f} {on:>8.2f} {added:>8.2f} {alone:>9.2f} "
-              f"{verdict:>6}", flush=True)
+        name = (
+            f"{layers[0]}-{'-'.join(map(str, layers[1:]))} {'/'.join(dict.fromkeys(activations))}"
+        )
+        print(
+            f"{name:<34} {steps:>5} {points:>3} {off:>10.2f} {on:>8.2f} {added:>8.2f} {alone:>9.2f} "
+            f"{verdict:>6}",
+            flush=True,
+        )
     return 1 if missed else 0
 
 

@@ -9,6 +9,7 @@ reader's own caps, and prints per family: how many were read, refused, stopped b
 memory cap, and crashed (an internal error; the goal is 0), with the seconds and peak memory of the
 children that finished. ``--quick`` leaves out the rehearsal (the test's first stage).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,7 +24,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from derive.limits import run_each  # noqa: E402
 from derive.read.latex import DEFINITION_MEMORY, DEFINITION_SECONDS  # noqa: E402
-from tests.definition_corpus import FAMILIES, labelled_definitions, outcome_of, read_fully, read_quickly  # noqa: E402
+from tests.definition_corpus import (
+    FAMILIES,
+    labelled_definitions,
+    outcome_of,
+    read_fully,
+    read_quickly,
+)  # noqa: E402
 
 COLUMNS = ("read", "refused", "time cap", "memory cap", "internal")
 
@@ -41,9 +48,14 @@ def main() -> int:
     peak_kib = 0
     crashes = []
     start = time.monotonic()
-    for index, ok, value in run_each(read, [(kind, text) for _, kind, text in items], workers,
-                                     seconds=DEFINITION_SECONDS, memory=DEFINITION_MEMORY,
-                                     what="deriving the definition"):
+    for index, ok, value in run_each(
+        read,
+        [(kind, text) for _, kind, text in items],
+        workers,
+        seconds=DEFINITION_SECONDS,
+        memory=DEFINITION_MEMORY,
+        what="deriving the definition",
+    ):
         family, kind, text = items[index]
         outcome = outcome_of(value)
         counts[(family, kind)][outcome] += 1
@@ -55,10 +67,15 @@ def main() -> int:
             peak_kib = max(peak_kib, value[3])
         done = sum(sum(row.values()) for row in counts.values())
         if done % 500 == 0:
-            print(f"... {done:,} done in {time.monotonic() - start:.0f} s, {len(crashes)} internal", flush=True)
+            print(
+                f"... {done:,} done in {time.monotonic() - start:.0f} s, {len(crashes)} internal",
+                flush=True,
+            )
     wall = time.monotonic() - start
-    print(f"{len(items):,} definitions, {'parse and derive' if args.quick else 'full reading with rehearsal'}, "
-          f"{workers} workers, caps {DEFINITION_SECONDS:g} s and {DEFINITION_MEMORY // 2 ** 20} MiB; {wall:.0f} s")
+    print(
+        f"{len(items):,} definitions, {'parse and derive' if args.quick else 'full reading with rehearsal'}, "
+        f"{workers} workers, caps {DEFINITION_SECONDS:g} s and {DEFINITION_MEMORY // 2**20} MiB; {wall:.0f} s"
+    )
     print(f"{'family':<10} {'kind':<11}" + "".join(f"{c:>11}" for c in COLUMNS))
     for family in FAMILIES:
         for kind in ("activation", "cost"):
@@ -69,9 +86,13 @@ def main() -> int:
     print(f"{'all':<22}" + "".join(f"{total[c]:>11,}" for c in COLUMNS))
     for outcome, times in sorted(seconds.items()):
         times.sort()
-        print(f"{outcome}: median {statistics.median(times):.2f} s, 95th percentile "
-              f"{times[int(0.95 * (len(times) - 1))]:.2f} s, max {times[-1]:.2f} s")
-    print(f"peak resident size of a finished child: {peak_kib / 1024:.0f} MiB (the parent's pages included)")
+        print(
+            f"{outcome}: median {statistics.median(times):.2f} s, 95th percentile "
+            f"{times[int(0.95 * (len(times) - 1))]:.2f} s, max {times[-1]:.2f} s"
+        )
+    print(
+        f"peak resident size of a finished child: {peak_kib / 1024:.0f} MiB (the parent's pages included)"
+    )
     return 1 if crashes else 0
 
 

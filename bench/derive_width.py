@@ -13,6 +13,7 @@ Prints three tables.
 
 Run: python bench/derive_width.py [--repeat 5] [--expand-limit 30] [--no-sheet]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,7 +29,15 @@ import sympy as sp
 from derive import Network
 from derive.evaluate.exact import expanded_cost
 
-SHAPES = [[2, 2, 1], [2, 3, 1], [3, 4, 2], [2, 3, 3, 2], [16, 32, 8], [784, 100, 10], [784, 300, 100, 10]]
+SHAPES = [
+    [2, 2, 1],
+    [2, 3, 1],
+    [3, 4, 2],
+    [2, 3, 3, 2],
+    [16, 32, 8],
+    [784, 100, 10],
+    [784, 300, 100, 10],
+]
 EXPAND_SHAPES = [[2, 2, 1], [4, 4, 2], [8, 8, 4], [16, 32, 8]]
 DEPTHS = [1, 2, 4, 8, 16, 24, 32, 48, 64]
 SHEET_DEPTHS = [16, 64]
@@ -65,24 +74,43 @@ def sheet_seconds(layers: int) -> float:
     check of its steps, which bench/check_cost.py measures on its own)."""
     with tempfile.TemporaryDirectory() as out:
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "derive", "sheet", "--layers", *map(str, deep(layers)),
-                        "--out-dir", out, "--quiet", "--no-check"], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "derive",
+                "sheet",
+                "--layers",
+                *map(str, deep(layers)),
+                "--out-dir",
+                out,
+                "--quiet",
+                "--no-check",
+            ],
+            check=True,
+        )
         return time.perf_counter() - start
 
 
 def depth_table(repeat: int, sheets: bool) -> None:
-    print(f"\nDepth: 3-wide sigmoid networks with biases, median of {repeat} runs "
-          f"(load average {os.getloadavg()[0]:.1f})")
-    print(f"{'weight layers':<15}{'steps':>7}{'derive s':>10}{'s / layer':>11}{'vs 1 layer':>12}"
-          f"{'dC/dw(1) written out s':>24}")
+    print(
+        f"\nDepth: 3-wide sigmoid networks with biases, median of {repeat} runs "
+        f"(load average {os.getloadavg()[0]:.1f})"
+    )
+    print(
+        f"{'weight layers':<15}{'steps':>7}{'derive s':>10}{'s / layer':>11}{'vs 1 layer':>12}"
+        f"{'dC/dw(1) written out s':>24}"
+    )
     base = None
     for layers in DEPTHS:
         runs = [derive_deep(layers) for _ in range(repeat)]
         seconds = statistics.median(r[0] for r in runs)
         written = statistics.median(r[1] for r in runs)
         base = base or seconds
-        print(f"{layers:<15}{runs[0][2]:>7}{seconds:>10.3f}{seconds / layers:>11.4f}{seconds / base:>11.1f}x"
-              f"{written:>24.3f}")
+        print(
+            f"{layers:<15}{runs[0][2]:>7}{seconds:>10.3f}{seconds / layers:>11.4f}{seconds / base:>11.1f}x"
+            f"{written:>24.3f}"
+        )
     if sheets:
         for layers in SHEET_DEPTHS:
             print(f"derive sheet, {layers} weight layers (PDF): {sheet_seconds(layers):.1f} s")
@@ -97,9 +125,15 @@ def expand_once(shape: list[int]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--no-sheet", action="store_true", help="skip the `derive sheet` runs (no TeX needed)")
-    parser.add_argument("--expand-limit", type=float, default=30.0,
-                        help="skip the expansion reference for larger shapes once one run exceeds this many seconds")
+    parser.add_argument(
+        "--no-sheet", action="store_true", help="skip the `derive sheet` runs (no TeX needed)"
+    )
+    parser.add_argument(
+        "--expand-limit",
+        type=float,
+        default=30.0,
+        help="skip the expansion reference for larger shapes once one run exceeds this many seconds",
+    )
     args = parser.parse_args()
 
     derive_once([2, 2, 1])  # warm SymPy's caches for a fair first row
@@ -109,11 +143,15 @@ def main() -> None:
     for shape in SHAPES:
         seconds = median_seconds(lambda: derive_once(shape), args.repeat)
         params = sum(shape[i] * shape[i - 1] + shape[i] for i in range(1, len(shape)))
-        print(f"{str(shape):<22}{params:>12}{derive_once(shape):>8}{seconds:>10.3f}{seconds / base:>11.2f}x")
+        print(
+            f"{str(shape):<22}{params:>12}{derive_once(shape):>8}{seconds:>10.3f}{seconds / base:>11.2f}x"
+        )
 
     depth_table(args.repeat, not args.no_sheet)
 
-    print("\nReference: full expansion + sympy.diff for one first-layer weight (what the engine avoids)")
+    print(
+        "\nReference: full expansion + sympy.diff for one first-layer weight (what the engine avoids)"
+    )
     print(f"{'network':<22}{'seconds':>10}{'vs index form [2,2,1]':>24}")
     for shape in EXPAND_SHAPES:
         start = time.perf_counter()

@@ -18,6 +18,7 @@ tests/test_every_position.py runs a fixed subset in CI.
 
 Run: python bench/every_step.py [--sample 60] [--seed 0] [--max-depth 5]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,7 +32,9 @@ from derive.checks.steps import check_gradients, checked_steps
 from derive.engine.derivation import WRITTEN_OUT
 from derive.model.activations import NAMES
 
-PIECEWISE = r"g(z) = \max(z, 2z - 1)"  # a user's definition by cases: a kink at z = 1, slopes 1 and 2
+PIECEWISE = (
+    r"g(z) = \max(z, 2z - 1)"  # a user's definition by cases: a kink at z = 1, slopes 1 and 2
+)
 ACTIVATIONS = (*NAMES, PIECEWISE)
 COSTS = ("quadratic", "half-quadratic", "cross-entropy", "log-likelihood")
 FILLER = "tanh"
@@ -52,12 +55,16 @@ class Case:
     def network(self) -> Network:
         acts = [FILLER] * self.depth
         acts[self.position - 1] = self.activation
-        return Network([WIDTH] * (self.depth + 1), activation=acts, cost=self.cost, bias=self.bias, l2=self.l2)
+        return Network(
+            [WIDTH] * (self.depth + 1), activation=acts, cost=self.cost, bias=self.bias, l2=self.l2
+        )
 
     def label(self) -> str:
         name = "piecewise" if self.activation == PIECEWISE else self.activation
-        return (f"L={self.depth} at {self.position}: {name:<10} {self.cost:<14} "
-                f"{'bias' if self.bias else '    '} {'l2' if self.l2 else '  '}")
+        return (
+            f"L={self.depth} at {self.position}: {name:<10} {self.cost:<14} "
+            f"{'bias' if self.bias else '    '} {'l2' if self.l2 else '  '}"
+        )
 
 
 def product(max_depth: int = 5) -> list[Case]:
@@ -79,7 +86,9 @@ def product(max_depth: int = 5) -> list[Case]:
     return cases
 
 
-EXPANDED_DEPTH = 4  # sympy.diff of the cost written out through 5 weight layers takes over 10 minutes a network
+EXPANDED_DEPTH = (
+    4  # sympy.diff of the cost written out through 5 weight layers takes over 10 minutes a network
+)
 
 
 def written_out_layers(net: Network) -> range:
@@ -97,13 +106,17 @@ def check(case: Case) -> tuple[int, int, int, float]:
     start = time.perf_counter()
     net = case.network()
     report = checked_steps(net)
-    failures = len(report.failures) + len(check_gradients(net, mode="numeric", layers=written_out_layers(net)))
+    failures = len(report.failures) + len(
+        check_gradients(net, mode="numeric", layers=written_out_layers(net))
+    )
     return report.steps, report.points, failures, time.perf_counter() - start
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sample", type=int, default=None, help="check this many cases, drawn at random")
+    parser.add_argument(
+        "--sample", type=int, default=None, help="check this many cases, drawn at random"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--max-depth", type=int, default=5)
     args = parser.parse_args(argv)
@@ -119,8 +132,10 @@ def main(argv: list[str] | None = None) -> int:
         failed += failures > 0
         seconds += took
         print(f"{case.label():<52} {steps:>6} {points:>6} {failures:>6} {took:>8.2f}", flush=True)
-    print(f"\n{len(cases) - failed} of {len(cases)} networks pass every step check and both gradient forms; "
-          f"{seconds:.0f} s in all, {seconds / max(len(cases), 1):.1f} s per network")
+    print(
+        f"\n{len(cases) - failed} of {len(cases)} networks pass every step check and both gradient forms; "
+        f"{seconds:.0f} s in all, {seconds / max(len(cases), 1):.1f} s per network"
+    )
     return 1 if failed else 0
 
 

@@ -16,6 +16,7 @@ any check-answer pays: derive is built on SymPy), both with bytecode cached as i
 package (the runs use their own PYTHONPYCACHEPREFIX after a warm-up run).
 Goals (issue 8): >= 20 answers/s on 2 cores; check-answer < 0.6 s median.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,10 +49,19 @@ def homework_dir(out: Path, keys: str | None) -> Path:
 
 
 def variants(right: str) -> list[str]:
-    return [right, right, f"-({right})", f"2 ({right})", rf"\frac{{1}}{{2}} ({right})", f"({right})^2"]
+    return [
+        right,
+        right,
+        f"-({right})",
+        f"2 ({right})",
+        rf"\frac{{1}}{{2}} ({right})",
+        f"({right})^2",
+    ]
 
 
-def write_class(path: Path, homework: Path, students: int, questions: int, rng: random.Random) -> int:
+def write_class(
+    path: Path, homework: Path, students: int, questions: int, rng: random.Random
+) -> int:
     versions = {}
     for key in sorted(homework.glob("version-*/key.json")):
         data = json.loads(key.read_text(encoding="utf-8"))
@@ -94,15 +104,35 @@ def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float,
     return time.perf_counter() - start, _cpu() - cpu
 
 
-def grade_seconds(homework: Path, answers: Path, out: Path, jobs: int, env: dict[str, str]) -> tuple[float, float, str]:
+def grade_seconds(
+    homework: Path, answers: Path, out: Path, jobs: int, env: dict[str, str]
+) -> tuple[float, float, str]:
     """Wall and CPU seconds of `derive grade`, and its summary line."""
     cpu, start = _cpu(), time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "derive", "grade", str(homework), str(answers), "--out", str(out),
-                           "--jobs", str(jobs)], capture_output=True, text=True, check=True, env=env)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "derive",
+            "grade",
+            str(homework),
+            str(answers),
+            "--out",
+            str(out),
+            "--jobs",
+            str(jobs),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    )
     return time.perf_counter() - start, _cpu() - cpu, done.stdout.strip()
 
 
-def median_seconds(commands: list[list[str]], runs: int, env: dict[str, str]) -> list[tuple[float, float]]:
+def median_seconds(
+    commands: list[list[str]], runs: int, env: dict[str, str]
+) -> list[tuple[float, float]]:
     """Median wall and median CPU seconds of each command over ``runs`` runs, taken in turns (so that
     a change in the machine's load falls on all of them alike), after one warm-up run each."""
     times: list[list[tuple[float, float]]] = [[] for _ in commands]
@@ -111,17 +141,25 @@ def median_seconds(commands: list[list[str]], runs: int, env: dict[str, str]) ->
     for _ in range(runs):
         for command, measured in zip(commands, times):
             measured.append(timed(command, env))
-    return [(statistics.median(t[0] for t in measured), statistics.median(t[1] for t in measured))
-            for measured in times]
+    return [
+        (statistics.median(t[0] for t in measured), statistics.median(t[1] for t in measured))
+        for measured in times
+    ]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=300)
-    parser.add_argument("--questions", type=int, default=3, help="symbolic questions per student (at most 6)")
+    parser.add_argument(
+        "--questions", type=int, default=3, help="symbolic questions per student (at most 6)"
+    )
     parser.add_argument("--runs", type=int, default=20, help="check-answer runs for the median")
-    parser.add_argument("--keys", default=None, metavar="DIR", help="a `derive homework` directory "
-                        "(default: two versions of tests/data/keys-v1)")
+    parser.add_argument(
+        "--keys",
+        default=None,
+        metavar="DIR",
+        help="a `derive homework` directory (default: two versions of tests/data/keys-v1)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
@@ -129,33 +167,57 @@ def main() -> None:
         answers = scratch / "answers.csv"
         count = write_class(answers, homework, args.students, args.questions, random.Random(8))
         env = installed_environment(scratch / "bytecode")
-        timed([sys.executable, "-m", "derive", "--version"], env)  # compile once, as pip does on install
-        seconds = {jobs: grade_seconds(homework, answers, scratch / f"grades-{jobs}.csv", jobs, env) for jobs in (1, 2)}
+        timed(
+            [sys.executable, "-m", "derive", "--version"], env
+        )  # compile once, as pip does on install
+        seconds = {
+            jobs: grade_seconds(homework, answers, scratch / f"grades-{jobs}.csv", jobs, env)
+            for jobs in (1, 2)
+        }
         with (scratch / "grades-2.csv").open(encoding="utf-8", newline="") as grades:
             verdicts = [row["verdict"] for row in csv.DictReader(grades)]
         key = sorted(homework.glob("version-*/key.json"))[0]
-        question = next(q for q in json.loads(key.read_text())["questions"] if q["kind"] == "weight-gradient")
+        question = next(
+            q for q in json.loads(key.read_text())["questions"] if q["kind"] == "weight-gradient"
+        )
         command = [sys.executable, "-m", "derive", "check-answer", str(key), question["id"]]
-        check, wrong, floor = median_seconds([command + [question["answer_latex"]],
-                                              command + [f"-({question['answer_latex']})"],
-                                              [sys.executable, "-c", "import sympy"]], args.runs, env)
+        check, wrong, floor = median_seconds(
+            [
+                command + [question["answer_latex"]],
+                command + [f"-({question['answer_latex']})"],
+                [sys.executable, "-c", "import sympy"],
+            ],
+            args.runs,
+            env,
+        )
     load = os.getloadavg()[0]
-    print(f"derive grade: {count} symbolic answers, {args.students} students, all distinct "
-          f"({', '.join(f'{verdicts.count(v)} {v}' for v in ('correct', 'wrong', 'unreadable', 'error'))}); "
-          f"{os.cpu_count()} cores, load average {load:.1f} before the runs")
-    print(f"{'jobs':<6}{'answers':>9}{'seconds':>10}{'answers/s':>11}{'vs 1 job':>10}{'CPU s':>8}{'CPU ms/answer':>15}")
+    print(
+        f"derive grade: {count} symbolic answers, {args.students} students, all distinct "
+        f"({', '.join(f'{verdicts.count(v)} {v}' for v in ('correct', 'wrong', 'unreadable', 'error'))}); "
+        f"{os.cpu_count()} cores, load average {load:.1f} before the runs"
+    )
+    print(
+        f"{'jobs':<6}{'answers':>9}{'seconds':>10}{'answers/s':>11}{'vs 1 job':>10}{'CPU s':>8}{'CPU ms/answer':>15}"
+    )
     for jobs, (wall, cpu, _) in seconds.items():
-        print(f"{jobs:<6}{count:>9}{wall:>10.1f}{count / wall:>11.1f}{seconds[1][0] / wall:>9.2f}x"
-              f"{cpu:>8.1f}{1e3 * cpu / count:>15.0f}")
+        print(
+            f"{jobs:<6}{count:>9}{wall:>10.1f}{count / wall:>11.1f}{seconds[1][0] / wall:>9.2f}x"
+            f"{cpu:>8.1f}{1e3 * cpu / count:>15.0f}"
+        )
     for jobs, (_, _, line) in seconds.items():
         print(f"  --jobs {jobs}: {line}")
     per_answer = min(cpu for _, cpu, _ in seconds.values()) / count
-    print(f"CPU per answer {1e3 * per_answer:.0f} ms (start-up and keys included): with 2 free cores at most "
-          f"{2 / per_answer:.0f} answers/s; the wall times above are what this machine's load allowed")
-    print(f"\ncheck-answer ({question['kind']} {question['id']}, correct), median of {args.runs}: "
-          f"{check[0]:.2f} s wall, {check[1]:.2f} s CPU; python -c 'import sympy': {floor[0]:.2f} s wall, "
-          f"{floor[1]:.2f} s CPU (derive adds {check[0] - floor[0]:.2f} s wall); a wrong answer (a sign, named): "
-          f"{wrong[0]:.2f} s wall")
+    print(
+        f"CPU per answer {1e3 * per_answer:.0f} ms (start-up and keys included): with 2 free cores at most "
+        f"{2 / per_answer:.0f} answers/s; the wall times above are what this machine's load allowed"
+    )
+    print(
+        f"\ncheck-answer ({question['kind']} {question['id']}, correct), median of {args.runs}: "
+        f"{check[0]:.2f} s wall, {check[1]:.2f} s CPU; python -c 'import sympy': {floor[0]:.2f} s wall, "
+        f"{floor[1]:.2f} s CPU (derive adds {check[0] - floor[0]:.2f} s wall); a wrong answer (a sign, named): "
+        f"{wrong[0]:.2f} s wall"
+    )
+
 
 if __name__ == "__main__":
     main()

@@ -7,6 +7,7 @@ Goals: within 1.15x of hand-written NumPy on the large net; faster than PyTorch 
 
 Run: python bench/gradient_speed.py [--repeat 500]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -53,8 +54,15 @@ def torch_gradient():
         return torch.autograd.grad(cost, [*weights, *biases])
 
     def prepare(weights, biases, X, Y):
-        as_tensor = lambda array, grad=False: torch.tensor(array, dtype=torch.float64, requires_grad=grad)  # noqa
-        return ([as_tensor(w, True) for w in weights], [as_tensor(b, True) for b in biases], as_tensor(X), as_tensor(Y))
+        def as_tensor(array, grad=False):
+            return torch.tensor(array, dtype=torch.float64, requires_grad=grad)
+
+        return (
+            [as_tensor(w, True) for w in weights],
+            [as_tensor(b, True) for b in biases],
+            as_tensor(X),
+            as_tensor(Y),
+        )
 
     return run, prepare
 
@@ -80,7 +88,12 @@ def jax_gradient():
         return jax.block_until_ready(grad((weights, biases), X, Y))
 
     def prepare(weights, biases, X, Y):
-        return [jnp.asarray(w) for w in weights], [jnp.asarray(b) for b in biases], jnp.asarray(X), jnp.asarray(Y)
+        return (
+            [jnp.asarray(w) for w in weights],
+            [jnp.asarray(b) for b in biases],
+            jnp.asarray(X),
+            jnp.asarray(Y),
+        )
 
     return run, prepare
 
@@ -106,21 +119,35 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=500)
     args = parser.parse_args()
     rng = np.random.default_rng(0)
-    print(f"gradient of the batch cost, median of {args.repeat} runs in interleaved blocks (microseconds); "
-          f"NumPy {np.__version__}")
-    print(f"{'network':<16}{'batch':>6}  {'implementation':<26}{'median us':>12}{'vs hand NumPy':>15}")
+    print(
+        f"gradient of the batch cost, median of {args.repeat} runs in interleaved blocks (microseconds); "
+        f"NumPy {np.__version__}"
+    )
+    print(
+        f"{'network':<16}{'batch':>6}  {'implementation':<26}{'median us':>12}{'vs hand NumPy':>15}"
+    )
     for sizes, batch in CASES:
         net = Network(sizes, activation="sigmoid", cost="quadratic", bias=True)
-        weights = [rng.normal(scale=0.1, size=(sizes[l], sizes[l - 1])) for l in range(1, len(sizes))]
+        weights = [
+            rng.normal(scale=0.1, size=(sizes[l], sizes[l - 1])) for l in range(1, len(sizes))
+        ]
         biases = [rng.normal(scale=0.1, size=sizes[l]) for l in range(1, len(sizes))]
         X, Y = rng.normal(size=(batch, sizes[0])), rng.uniform(size=(batch, sizes[-1]))
         generated = net.numeric().gradient
         ours, theirs = generated(weights, biases, X, Y), handwritten(weights, biases, X, Y)
-        assert all(np.allclose(a, b, rtol=1e-10, atol=1e-14) for a, b in zip(ours[0] + ours[1], theirs[0] + theirs[1]))
-        contestants = {"hand-written NumPy": (handwritten, (weights, biases, X, Y)),
-                       "derive generated NumPy": (generated, (weights, biases, X, Y))}
+        assert all(
+            np.allclose(a, b, rtol=1e-10, atol=1e-14)
+            for a, b in zip(ours[0] + ours[1], theirs[0] + theirs[1])
+        )
+        contestants = {
+            "hand-written NumPy": (handwritten, (weights, biases, X, Y)),
+            "derive generated NumPy": (generated, (weights, biases, X, Y)),
+        }
         missing = []
-        for name, factory in (("PyTorch autograd (CPU)", torch_gradient), ("JAX jit grad (CPU)", jax_gradient)):
+        for name, factory in (
+            ("PyTorch autograd (CPU)", torch_gradient),
+            ("JAX jit grad (CPU)", jax_gradient),
+        ):
             made = factory()
             if made is None:
                 missing.append(f"{name.split(' ')[0]} (not installed)")
@@ -130,7 +157,9 @@ def main() -> None:
         medians = race(contestants, args.repeat)
         reference = medians["hand-written NumPy"]
         for name, us in [*medians.items(), *((name, None) for name in missing)]:
-            shown = f"{us:>12.1f}{us / reference:>14.2f}x" if us is not None else f"{'-':>12}{'-':>15}"
+            shown = (
+                f"{us:>12.1f}{us / reference:>14.2f}x" if us is not None else f"{'-':>12}{'-':>15}"
+            )
             print(f"{str(sizes):<16}{batch:>6}  {name:<26}{shown}")
 
 

@@ -5,6 +5,7 @@ Prints the wall time for --count versions with 1 process and with every core (th
 the point: versions are independent), and the median time check-answer's judge needs for a
 correct, a wrong (mistake named) and an unreadable answer (each includes the time-limited child).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,10 +50,18 @@ def main() -> None:
     print(f"{'processes':<12}{'seconds':>10}{'speed-up':>10}")
     print(f"{1:<12}{serial:>10.2f}{1:>9.2f}x")
     print(f"{cores:<12}{parallel:>10.2f}{serial / parallel:>9.2f}x")
-    hidden = Question("q1", "weight-gradient", (2, 3, 2), ("sigmoid", "tanh"), "quadratic", True, layer=1)
+    hidden = Question(
+        "q1", "weight-gradient", (2, 3, 2), ("sigmoid", "tanh"), "quadratic", True, layer=1
+    )
     cases = [
-        ("correct (chain form)", r"g'(z_j^{(1)}) x_k \sum_i 2(a_i^{(2)} - y_i) g'(z_i^{(2)}) w_{ij}^{(2)}"),
-        ("wrong, mistake named", r"g'(z_j^{(1)}) x_k \sum_i 2(a_i^{(2)} - y_i) g'(z_i^{(2)}) w_{ji}^{(2)}"),
+        (
+            "correct (chain form)",
+            r"g'(z_j^{(1)}) x_k \sum_i 2(a_i^{(2)} - y_i) g'(z_i^{(2)}) w_{ij}^{(2)}",
+        ),
+        (
+            "wrong, mistake named",
+            r"g'(z_j^{(1)}) x_k \sum_i 2(a_i^{(2)} - y_i) g'(z_i^{(2)}) w_{ji}^{(2)}",
+        ),
         ("unreadable", r"g'(z_j^{(1)} x_k"),
     ]
     print("\njudging one answer (input-to-hidden gradient of [2, 3, 2]), median of 7")

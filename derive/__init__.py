@@ -3,6 +3,7 @@
 The public names are loaded on first use (PEP 562), so that ``import derive.cli`` and a command
 such as ``derive check-answer`` pay only for the modules they need.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -11,12 +12,38 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-_WHERE = {"Activation": "model.activations", "activation_named": "model.activations", "Cost": "model.costs",
-          "cost_named": "model.costs", "Derivation": "engine.derivation", "init_printing": "render.display",
-          "show": "render.display", "DeriveError": "errors", "Network": "model.network", "PRESETS": "notation.letters",
-          "Notation": "notation.letters", "Block": "model.steps", "Rule": "model.steps", "Step": "model.steps"}
-__all__ = ["Activation", "Block", "Cost", "Derivation", "DeriveError", "Network", "Notation", "PRESETS",
-           "Rule", "Step", "activation_named", "cost_named", "init_printing", "show"]
+_WHERE = {
+    "Activation": "model.activations",
+    "activation_named": "model.activations",
+    "Cost": "model.costs",
+    "cost_named": "model.costs",
+    "Derivation": "engine.derivation",
+    "init_printing": "render.display",
+    "show": "render.display",
+    "DeriveError": "errors",
+    "Network": "model.network",
+    "PRESETS": "notation.letters",
+    "Notation": "notation.letters",
+    "Block": "model.steps",
+    "Rule": "model.steps",
+    "Step": "model.steps",
+}
+__all__ = [
+    "Activation",
+    "Block",
+    "Cost",
+    "Derivation",
+    "DeriveError",
+    "Network",
+    "Notation",
+    "PRESETS",
+    "Rule",
+    "Step",
+    "activation_named",
+    "cost_named",
+    "init_printing",
+    "show",
+]
 
 if TYPE_CHECKING:
     from derive.model.activations import Activation, activation_named

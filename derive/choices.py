@@ -5,6 +5,7 @@ options keep their words: a public function takes either and converts once with 
 refuses anything else with a one-line DeriveError (a ValueError) naming the choices. Printing a
 member prints its word, on every Python version (3.11 changed how mixed-in enums format).
 """
+
 from __future__ import annotations
 
 from enum import Enum

@@ -1,4 +1,5 @@
 """User-facing errors: one clear line, no traceback; and the helpers that word them."""
+
 from __future__ import annotations
 
 import difflib

@@ -15,6 +15,7 @@ the questions' expected answers), send back one pickle through a pipe and leave 
 ``os._exit``. Every pipe end is closed and every child reaped on every path, including
 timeouts, crashes, and a caller that stops iterating early.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -30,7 +31,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from derive.errors import DeriveError
 
-MiB = 2 ** 20
+MiB = 2**20
 DEFAULT_MEMORY = 1536 * MiB  # what a child may allocate beyond what it inherited
 _READ = 1 << 16
 _OK, _REFUSED, _INTERNAL = "ok", "refused", "internal"
@@ -136,8 +137,15 @@ def _encode(outcome: tuple[str, Any], what: str, memory: int | None) -> bytes:
         return pickle.dumps((_INTERNAL, f"the result could not be sent back ({_one_line(error)})"))
 
 
-def _child(write_fd: int, close: Iterable[int], fn: Callable, args: tuple, seconds: float,
-           memory: int | None, what: str) -> None:
+def _child(
+    write_fd: int,
+    close: Iterable[int],
+    fn: Callable,
+    args: tuple,
+    seconds: float,
+    memory: int | None,
+    what: str,
+) -> None:
     """Runs in the forked child; never returns."""
     status = 0
     try:
@@ -150,7 +158,7 @@ def _child(write_fd: int, close: Iterable[int], fn: Callable, args: tuple, secon
         data = _encode(_outcome(fn, args, what, memory), what, memory)
         view = memoryview(data)
         while view:
-            view = view[os.write(write_fd, view):]
+            view = view[os.write(write_fd, view) :]
     except BaseException:  # noqa: BLE001 - nothing may escape a forked child
         status = 1
     finally:
@@ -183,8 +191,15 @@ class _Job:
         self.chunks: list[bytes] = []
 
 
-def _start(index: int, fn: Callable, args: tuple, seconds: float, memory: int | None, what: str,
-           running: dict[int, _Job]) -> _Job:
+def _start(
+    index: int,
+    fn: Callable,
+    args: tuple,
+    seconds: float,
+    memory: int | None,
+    what: str,
+    running: dict[int, _Job],
+) -> _Job:
     read_fd, write_fd = os.pipe()
     parent = os.getpid()
     try:
@@ -194,7 +209,9 @@ def _start(index: int, fn: Callable, args: tuple, seconds: float, memory: int | 
         os.close(write_fd)
         raise
     if pid == 0:  # the child
-        die_with_parent(signal.SIGKILL, parent)  # a judge has nothing to clean up: it dies with the parent
+        die_with_parent(
+            signal.SIGKILL, parent
+        )  # a judge has nothing to clean up: it dies with the parent
         os.close(read_fd)
         _child(write_fd, list(running), fn, args, seconds, memory, what)
     os.close(write_fd)
@@ -244,9 +261,13 @@ def _finish(job: _Job, what: str, seconds: float, memory: int | None) -> tuple[b
         kind, value = pickle.loads(data)
     except Exception as error:  # noqa: BLE001 - nothing or garbage came back
         if not data:
-            return False, InternalError(f"{what}: the worker stopped without an answer "
-                                        f"(exit status {os.waitstatus_to_exitcode(status)})")
-        return False, InternalError(f"{what}: unreadable result from the worker ({_one_line(error)})")
+            return False, InternalError(
+                f"{what}: the worker stopped without an answer "
+                f"(exit status {os.waitstatus_to_exitcode(status)})"
+            )
+        return False, InternalError(
+            f"{what}: unreadable result from the worker ({_one_line(error)})"
+        )
     if kind == _OK:
         return True, value
     if kind == _REFUSED:
@@ -254,9 +275,15 @@ def _finish(job: _Job, what: str, seconds: float, memory: int | None) -> tuple[b
     return False, InternalError(f"{what}: {value}")
 
 
-def run_each(fn: Callable[[Any], Any], items: Iterable[Any], workers: int | None = None, *,
-             seconds: float = 20.0, memory: int | None = DEFAULT_MEMORY,
-             what: str = "the input") -> Iterator[tuple[int, bool, Any]]:
+def run_each(
+    fn: Callable[[Any], Any],
+    items: Iterable[Any],
+    workers: int | None = None,
+    *,
+    seconds: float = 20.0,
+    memory: int | None = DEFAULT_MEMORY,
+    what: str = "the input",
+) -> Iterator[tuple[int, bool, Any]]:
     """fn(item) for every item in its own forked child, up to ``workers`` at once.
 
     Yields (index, ok, value) in the order the children finish: ``value`` is fn's result when
@@ -300,7 +327,11 @@ def run_each(fn: Callable[[Any], Any], items: Iterable[Any], workers: int | None
                     continue
                 del running[job.fd]
                 _kill(job)
-                yield job.index, False, TimeLimitExceeded(f"{what} took longer than {seconds:g} s; simplify it")
+                yield (
+                    job.index,
+                    False,
+                    TimeLimitExceeded(f"{what} took longer than {seconds:g} s; simplify it"),
+                )
     finally:
         for job in running.values():
             _kill(job)
@@ -309,15 +340,21 @@ def run_each(fn: Callable[[Any], Any], items: Iterable[Any], workers: int | None
             gc.unfreeze()
 
 
-def run_limited(fn: Callable[..., Any], *args: Any, seconds: float, what: str = "the input",
-                memory: int | None = DEFAULT_MEMORY) -> Any:
+def run_limited(
+    fn: Callable[..., Any],
+    *args: Any,
+    seconds: float,
+    what: str = "the input",
+    memory: int | None = DEFAULT_MEMORY,
+) -> Any:
     """fn(*args) in a forked child with a time and a memory cap.
 
     Returns its result, or raises: the DeriveError it raised, TimeLimitExceeded,
     MemoryLimitExceeded, or InternalError (an unexpected exception in the child, or the child died).
     """
-    for _, ok, value in run_each(lambda packed: fn(*packed), [args], 1, seconds=seconds, memory=memory,
-                                 what=what):
+    for _, ok, value in run_each(
+        lambda packed: fn(*packed), [args], 1, seconds=seconds, memory=memory, what=what
+    ):
         if ok:
             return value
         raise value

@@ -14,8 +14,13 @@ JS = Path(__file__).parent / "js"
 
 def run_cli(*args: str, cwd=None) -> subprocess.CompletedProcess:
     """Run the real command line as a user would (a fresh interpreter)."""
-    return subprocess.run([sys.executable, "-m", "derive", *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "derive", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=600,
+    )
 
 
 @pytest.fixture
@@ -50,15 +55,28 @@ def node_modules() -> Path:
             target.mkdir(parents=True)
             for name in ("package.json", "package-lock.json"):
                 shutil.copy(JS / name, target / name)
-            result = subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=target,
-                                    capture_output=True, text=True, timeout=900)
+            result = subprocess.run(
+                ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+                cwd=target,
+                capture_output=True,
+                text=True,
+                timeout=900,
+            )
             assert result.returncode == 0, result.stderr[-3000:]
             (target / "node_modules" / ".derive-complete").touch()
     return target / "node_modules"
 
 
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def _have_chromium() -> bool:
@@ -75,10 +93,24 @@ def chromium_driver(extra_flags: list[str], script_timeout: int):
         if not _have_chromium() and shutil.which("apt-get") and os.geteuid() == 0:
             env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
             subprocess.run(["apt-get", "update", "-qq"], capture_output=True, env=env, timeout=600)
-            subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium",
-                            "chromium-driver"], capture_output=True, env=env, timeout=900)
+            subprocess.run(
+                [
+                    "apt-get",
+                    "install",
+                    "-y",
+                    "-qq",
+                    "--no-install-recommends",
+                    "chromium",
+                    "chromium-driver",
+                ],
+                capture_output=True,
+                env=env,
+                timeout=900,
+            )
     if not _have_chromium():
-        pytest.skip("Chromium and chromium-driver could not be installed (apt-get install chromium chromium-driver)")
+        pytest.skip(
+            "Chromium and chromium-driver could not be installed (apt-get install chromium chromium-driver)"
+        )
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 

@@ -5,6 +5,7 @@ mutations of those (a character dropped, doubled or swapped, a digit turned into
 wrapped in a power); grammar-built expressions with nested powers, cases, max/min/abs, fractions,
 roots and logarithms; and random token soup. The test and bench/definition_fuzz.py share it.
 """
+
 from __future__ import annotations
 
 import random
@@ -49,8 +50,17 @@ COSTS = [
     r"C_0 = \sum_j \max(0, 1 - y_j a_j^{(L)})",
 ]
 
-_NOISE = list("z()[]{}^_\\+-*/|&,.0123456789 eg=") + [r"\frac", r"\sum", r"\max", r"\sigma", "^{1000}",
-                                                     r"\begin{cases}", r"\end{cases}", r"\\", "&"]
+_NOISE = list("z()[]{}^_\\+-*/|&,.0123456789 eg=") + [
+    r"\frac",
+    r"\sum",
+    r"\max",
+    r"\sigma",
+    "^{1000}",
+    r"\begin{cases}",
+    r"\end{cases}",
+    r"\\",
+    "&",
+]
 
 
 def _mutate(text: str, rng: random.Random) -> str:
@@ -58,18 +68,18 @@ def _mutate(text: str, rng: random.Random) -> str:
     kind = rng.randrange(7)
     i = rng.randrange(len(text))
     if kind == 0:
-        return text[:i] + text[i + 1:]
+        return text[:i] + text[i + 1 :]
     if kind == 1:
         return text[:i] + text[i] + text[i:]
     if kind == 2 and i + 1 < len(text):
-        return text[:i] + text[i + 1] + text[i] + text[i + 2:]
+        return text[:i] + text[i + 1] + text[i] + text[i + 2 :]
     if kind == 3:
         return text[:i] + rng.choice(_NOISE) + text[i:]
     if kind == 4:
         digits = [k for k, c in enumerate(text) if c.isdigit()]
         if digits:
             k = rng.choice(digits)
-            return text[:k] + rng.choice(["1000", "0", "-1", "10^{10}", "0.5"]) + text[k + 1:]
+            return text[:k] + rng.choice(["1000", "0", "-1", "10^{10}", "0.5"]) + text[k + 1 :]
     if kind == 5:
         lhs, sep, rhs = text.partition("=")
         return f"{lhs}{sep} ({rhs})^{{{rng.choice([2, 10, 100, 1000, 5000])}}}"
@@ -98,7 +108,9 @@ class _Grammar:
         self.leaves = leaves
 
     def power(self) -> str:
-        return self.rng.choice(["2", "3", "-1", "0.5", "10", "100", "1000", "-2", "z", "\\frac{1}{2}"])
+        return self.rng.choice(
+            ["2", "3", "-1", "0.5", "10", "100", "1000", "-2", "z", "\\frac{1}{2}"]
+        )
 
     def expr(self, depth: int) -> str:
         r = self.rng
@@ -107,13 +119,25 @@ class _Grammar:
         e = self.expr
         d = depth - 1
         forms = [
-            lambda: f"{e(d)} + {e(d)}", lambda: f"{e(d)} - {e(d)}", lambda: f"{e(d)} \\cdot {e(d)}",
-            lambda: f"\\frac{{{e(d)}}}{{{e(d)}}}", lambda: f"({e(d)})^{{{self.power()}}}",
-            lambda: f"e^{{{e(d)}}}", lambda: f"\\exp({e(d)})", lambda: f"\\ln({e(d)})",
-            lambda: f"\\ln(1 + e^{{{e(d)}}})", lambda: f"\\tanh({e(d)})", lambda: f"\\sqrt{{{e(d)}}}",
-            lambda: f"|{e(d)}|", lambda: f"\\left|{e(d)}\\right|", lambda: f"\\max({e(d)}, {e(d)})",
-            lambda: f"\\min({e(d)}, {e(d)})", lambda: f"-{e(d)}", lambda: f"\\sin({e(d)})",
-            lambda: f"\\sigma({e(d)})", lambda: self.cases(d),
+            lambda: f"{e(d)} + {e(d)}",
+            lambda: f"{e(d)} - {e(d)}",
+            lambda: f"{e(d)} \\cdot {e(d)}",
+            lambda: f"\\frac{{{e(d)}}}{{{e(d)}}}",
+            lambda: f"({e(d)})^{{{self.power()}}}",
+            lambda: f"e^{{{e(d)}}}",
+            lambda: f"\\exp({e(d)})",
+            lambda: f"\\ln({e(d)})",
+            lambda: f"\\ln(1 + e^{{{e(d)}}})",
+            lambda: f"\\tanh({e(d)})",
+            lambda: f"\\sqrt{{{e(d)}}}",
+            lambda: f"|{e(d)}|",
+            lambda: f"\\left|{e(d)}\\right|",
+            lambda: f"\\max({e(d)}, {e(d)})",
+            lambda: f"\\min({e(d)}, {e(d)})",
+            lambda: f"-{e(d)}",
+            lambda: f"\\sin({e(d)})",
+            lambda: f"\\sigma({e(d)})",
+            lambda: self.cases(d),
         ]
         return r.choice(forms)()
 
@@ -123,12 +147,36 @@ class _Grammar:
         c = r.choice(["0", "1", "-1", "0.5"])
         below = r.choice([f"{v} \\le {c}", f"{v} < {c}", r"\text{otherwise}"])
         above = r.choice([f"{v} > {c}", f"{v} \\ge {c}"])
-        return (f"\\begin{{cases}} {self.expr(depth)} & {above} \\\\ {self.expr(depth)} & {below} "
-                f"\\end{{cases}}")
+        return (
+            f"\\begin{{cases}} {self.expr(depth)} & {above} \\\\ {self.expr(depth)} & {below} "
+            f"\\end{{cases}}"
+        )
 
 
-ACTIVATION_LEAVES = ["z", "z", "z", "1", "2", "0.5", "-1", "e^{z}", "e^{-z}", r"\sigma(z)", "z^2", "0.01"]
-COST_LEAVES = ["a_j^{(L)}", "a_j^{(L)}", "y_j", "(a_j^{(L)} - y_j)", "1", "2", "0.5", r"\ln a_j^{(L)}"]
+ACTIVATION_LEAVES = [
+    "z",
+    "z",
+    "z",
+    "1",
+    "2",
+    "0.5",
+    "-1",
+    "e^{z}",
+    "e^{-z}",
+    r"\sigma(z)",
+    "z^2",
+    "0.01",
+]
+COST_LEAVES = [
+    "a_j^{(L)}",
+    "a_j^{(L)}",
+    "y_j",
+    "(a_j^{(L)} - y_j)",
+    "1",
+    "2",
+    "0.5",
+    r"\ln a_j^{(L)}",
+]
 
 
 def grammar_activations(count: int, seed: int, depth: int = 4) -> list[str]:
@@ -146,7 +194,10 @@ def grammar_costs(count: int, seed: int, depth: int = 3) -> list[str]:
 def soup(count: int, seed: int, prefix: str) -> list[str]:
     """Random tokens after a valid left-hand side: what a paste from the wrong window gives."""
     rng = random.Random(seed)
-    return [prefix + "".join(rng.choice(_NOISE) for _ in range(rng.randint(1, 40))) for _ in range(count)]
+    return [
+        prefix + "".join(rng.choice(_NOISE) for _ in range(rng.randint(1, 40)))
+        for _ in range(count)
+    ]
 
 
 FAMILIES = ("built-in", "grammar", "mutation", "soup")
@@ -162,7 +213,9 @@ def labelled_definitions(count: int, seed: int = 19) -> list[tuple[str, str, str
         ("mutation", "cost", lambda n, s: mutations(COSTS, n, s), 2),
         ("soup", "cost", lambda n, s: soup(n, s, "C_0 = "), 1),
     ]
-    items = [("built-in", "activation", t) for t in ACTIVATIONS] + [("built-in", "cost", t) for t in COSTS]
+    items = [("built-in", "activation", t) for t in ACTIVATIONS] + [
+        ("built-in", "cost", t) for t in COSTS
+    ]
     seen = {text for *_, text in items}
     wanted = [(count - len(items)) * share // 20 for *_, share in families]
     wanted[0] += count - len(items) - sum(wanted)
@@ -233,7 +286,11 @@ def outcome_of(value: object) -> str:
 
     if isinstance(value, tuple):
         return value[0]
-    limits = {InternalError: "internal", TimeLimitExceeded: "time cap", MemoryLimitExceeded: "memory cap"}
+    limits = {
+        InternalError: "internal",
+        TimeLimitExceeded: "time cap",
+        MemoryLimitExceeded: "memory cap",
+    }
     for kind, outcome in limits.items():
         if isinstance(value, kind):
             return outcome

@@ -5,6 +5,7 @@ computed from its own corpus (``len(CASES)``), never typed in; tests/test_redtea
 checks that the README's table is the table these give (``python tests/test_redteam_table.py
 --write`` rewrites it).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -20,12 +20,20 @@ def _explicit(expr, act):
 @pytest.mark.parametrize("name", ALL)
 def test_classic_derivative_equals_sympy_derivative_of_definition(name):
     act = activation_named(name)
-    truth = sp.diff(_explicit(act.definition(Z), act), Z)  # a helper in the definition (SiLU's sigma) written out
+    truth = sp.diff(
+        _explicit(act.definition(Z), act), Z
+    )  # a helper in the definition (SiLU's sigma) written out
     classic = _explicit(act.classic(Z), act)
     if act.analytic:
         assert sp.simplify(truth - classic) == 0
     else:  # piecewise: equal on both sides of the kink and at the kink, by the stated convention
-        for z in [sp.Rational(-7, 3), sp.Rational(-1, 10**6), 0, sp.Rational(1, 10**6), sp.Rational(5, 2)]:
+        for z in [
+            sp.Rational(-7, 3),
+            sp.Rational(-1, 10**6),
+            0,
+            sp.Rational(1, 10**6),
+            sp.Rational(5, 2),
+        ]:
             assert truth.subs(Z, z) == classic.subs(Z, z)
 
 
@@ -75,4 +83,10 @@ def test_gain_appears_in_the_classic_form():
 def test_tanh_classic_form():
     act = activation_named("tanh")
     assert sp.expand(act.classic(Z) - (1 - act.function(Z) ** 2)) == 0
-    assert sp.simplify(with_activations(act.classic(Z), Network([1, 1], activation="tanh")) - (1 - sp.tanh(Z)**2)) == 0
+    assert (
+        sp.simplify(
+            with_activations(act.classic(Z), Network([1, 1], activation="tanh"))
+            - (1 - sp.tanh(Z) ** 2)
+        )
+        == 0
+    )

@@ -29,6 +29,7 @@ correct, and semantic slips (times 1 + 1/7, an extra term, swapped indices, ...)
 Everything is seeded (random.Random with fixed string seeds): a failure names its input exactly and
 reproduces. Set DERIVE_FUZZ_STATS=/some/file.jsonl to get per-chunk counts and every failure.
 """
+
 from __future__ import annotations
 
 import collections
@@ -57,7 +58,9 @@ from tests.redteam import Surface
 
 KEY_DIR = Path(__file__).parent / "data" / "keys-v1"
 MAX_CHARS = 600
-HANG_SECONDS = 10.0  # one judge_here call taking longer is reported as a hang (the suite must not stall)
+HANG_SECONDS = (
+    10.0  # one judge_here call taking longer is reported as a hang (the suite must not stall)
+)
 DPS = 60  # working digits of the independent re-check
 TOLERANCE = mpmath.mpf(10) ** -40  # relative agreement required of a symbolic answer judged correct
 STATUSES = {"correct": 0, "wrong": 1, "unreadable": 2}
@@ -67,13 +70,22 @@ LEAK = re.compile(r"\b\w*(Error|Exception)\b|Traceback|sympy|<class")
 RANDOM_CHUNKS, RANDOM_PER_CHUNK = 8, 700
 GRAMMAR_CHUNKS, GRAMMAR_PER_CHUNK = 8, 275
 MUTATION_CHUNKS, MUTATION_PER_CHUNK = 8, 300
-TOTAL_FUZZ = RANDOM_CHUNKS * RANDOM_PER_CHUNK + GRAMMAR_CHUNKS * GRAMMAR_PER_CHUNK \
+TOTAL_FUZZ = (
+    RANDOM_CHUNKS * RANDOM_PER_CHUNK
+    + GRAMMAR_CHUNKS * GRAMMAR_PER_CHUNK
     + MUTATION_CHUNKS * MUTATION_PER_CHUNK
+)
 
-REDTEAM = [Surface(surface="answers to check-answer and grade (fuzz)", tried="random strings, LaTeX token soup, "
-                   "pasted Unicode, grammar-made expressions, mutations of the right answers",
-                   cases=TOTAL_FUZZ, limit=f"{MAX_CHARS} characters, nesting 40, 20 s and 1.5 GiB a judgement",
-                   holds="0 crashes or hangs; every 'correct' re-checked by an independent evaluator")]
+REDTEAM = [
+    Surface(
+        surface="answers to check-answer and grade (fuzz)",
+        tried="random strings, LaTeX token soup, "
+        "pasted Unicode, grammar-made expressions, mutations of the right answers",
+        cases=TOTAL_FUZZ,
+        limit=f"{MAX_CHARS} characters, nesting 40, 20 s and 1.5 GiB a judgement",
+        holds="0 crashes or hangs; every 'correct' re-checked by an independent evaluator",
+    )
+]
 
 
 # The questions -----------------------------------------------------------------------------
@@ -122,11 +134,19 @@ _HUNG: set = set()  # texts that already hung once: not judged again (each hang 
 def run_judge(text: str, exp):
     """(verdict, problem, seconds): problem is set when judge_here raised or did not return."""
     if text in _HUNG:
-        return None, f"CRASH: no verdict after {HANG_SECONDS:.0f} s (hang; hung before, not judged again)", 0.0
+        return (
+            None,
+            f"CRASH: no verdict after {HANG_SECONDS:.0f} s (hang; hung before, not judged again)",
+            0.0,
+        )
     judge, _ = _api()
     extra = {}
-    if "rng" in inspect.signature(judge).parameters:  # the judge's own random points, seeded: reproducible
-        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()  # lone surrogates too
+    if (
+        "rng" in inspect.signature(judge).parameters
+    ):  # the judge's own random points, seeded: reproducible
+        digest = hashlib.sha256(
+            text.encode("utf-8", "surrogatepass")
+        ).digest()  # lone surrogates too
         extra["rng"] = random.Random(int.from_bytes(digest[:16], "big"))
     main = threading.current_thread() is threading.main_thread()
     if main:
@@ -137,10 +157,17 @@ def run_judge(text: str, exp):
         return judge(text, exp, **extra), None, time.perf_counter() - start
     except _Hang:
         _HUNG.add(text)
-        return None, f"CRASH: no verdict after {HANG_SECONDS:.0f} s (hang)", time.perf_counter() - start
+        return (
+            None,
+            f"CRASH: no verdict after {HANG_SECONDS:.0f} s (hang)",
+            time.perf_counter() - start,
+        )
     except (Exception, SystemExit) as error:  # noqa: BLE001 - any exception is the finding
-        return None, f"CRASH: judge_here raised {type(error).__name__}: {str(error)[:200]}", \
-            time.perf_counter() - start
+        return (
+            None,
+            f"CRASH: judge_here raised {type(error).__name__}: {str(error)[:200]}",
+            time.perf_counter() - start,
+        )
     finally:
         if main:
             signal.setitimer(signal.ITIMER_REAL, 0)
@@ -173,7 +200,10 @@ def verdict_problems(text: str, name: str, verdict) -> list[str]:
     """Everything wrong with one verdict (empty: fine); a 'correct' one is re-checked independently."""
     status = status_of(verdict)
     if status not in STATUSES:
-        return [f"CRASH: status {status!r} (message {verdict.message!r})" + _underlying(text, expected(name))]
+        return [
+            f"CRASH: status {status!r} (message {verdict.message!r})"
+            + _underlying(text, expected(name))
+        ]
     out = []
     message = verdict.message
     if not isinstance(message, str) or not message.strip():
@@ -194,10 +224,16 @@ def verdict_problems(text: str, name: str, verdict) -> list[str]:
         issue = recheck(text, name)
         if issue:
             out.append(issue)
-    elif status == "wrong" and (RAW[name]["kind"] != "numeric-gradient" or _plain_digits(text) is not None):
-        if recheck(text, name) is None:  # read the same way, every member equals the truth everywhere
-            out.append("FALSE REJECT: judged wrong, but the independent evaluation of the parsed answer equals "
-                       "the truth at every point and index")
+    elif status == "wrong" and (
+        RAW[name]["kind"] != "numeric-gradient" or _plain_digits(text) is not None
+    ):
+        if (
+            recheck(text, name) is None
+        ):  # read the same way, every member equals the truth everywhere
+            out.append(
+                "FALSE REJECT: judged wrong, but the independent evaluation of the parsed answer equals "
+                "the truth at every point and index"
+            )
     return out
 
 
@@ -233,16 +269,28 @@ def cost_expr(cost: str, a: list, y: list) -> sp.Expr:
 def _unary(name: str, order: int):
     """mpmath function for this file's definition of a named function (order 1: its derivative)."""
     definition = _FUNCTIONS[name]()
-    return sp.lambdify([U], sp.diff(definition, U, order) if order else definition, modules="mpmath")
+    return sp.lambdify(
+        [U], sp.diff(definition, U, order) if order else definition, modules="mpmath"
+    )
 
 
 _FUNCTIONS = {
-    "sigmoid": lambda: activation_expr("sigmoid", U), "tanh": lambda: activation_expr("tanh", U),
-    "relu": lambda: activation_expr("relu", U), "softplus": lambda: activation_expr("softplus", U),
-    "identity": lambda: U, "exp": lambda: sp.exp(U), "log": lambda: sp.log(U), "sqrt": lambda: sp.sqrt(U),
-    "cosh": lambda: (sp.exp(U) + sp.exp(-U)) / 2, "sinh": lambda: (sp.exp(U) - sp.exp(-U)) / 2,
-    "sech": lambda: 2 / (sp.exp(U) + sp.exp(-U)), "abs": lambda: sp.Piecewise((U, U >= 0), (-U, True)),
-    **{f"sigmoid(gain={g})": (lambda g=g: activation_expr(f"sigmoid(gain={g})", U)) for g in range(2, 10)},
+    "sigmoid": lambda: activation_expr("sigmoid", U),
+    "tanh": lambda: activation_expr("tanh", U),
+    "relu": lambda: activation_expr("relu", U),
+    "softplus": lambda: activation_expr("softplus", U),
+    "identity": lambda: U,
+    "exp": lambda: sp.exp(U),
+    "log": lambda: sp.log(U),
+    "sqrt": lambda: sp.sqrt(U),
+    "cosh": lambda: (sp.exp(U) + sp.exp(-U)) / 2,
+    "sinh": lambda: (sp.exp(U) - sp.exp(-U)) / 2,
+    "sech": lambda: 2 / (sp.exp(U) + sp.exp(-U)),
+    "abs": lambda: sp.Piecewise((U, U >= 0), (-U, True)),
+    **{
+        f"sigmoid(gain={g})": (lambda g=g: activation_expr(f"sigmoid(gain={g})", U))
+        for g in range(2, 10)
+    },
 }
 
 
@@ -256,11 +304,27 @@ class Net:
         self.x = [real(f"X{k}") for k in range(self.n[0])]
         self.y = [real(f"Y{j}") for j in range(self.n[-1])]
         rows = lambda l: range(self.n[l])  # noqa: E731
-        self.w = {(l, j, k): real(f"W{l}_{j}_{k}") for l in range(1, self.L + 1) for j in rows(l) for k in rows(l - 1)}
-        self.b = {(l, j): real(f"B{l}_{j}") for l in range(1, self.L + 1) for j in rows(l)} if bias else {}
+        self.w = {
+            (l, j, k): real(f"W{l}_{j}_{k}")
+            for l in range(1, self.L + 1)
+            for j in rows(l)
+            for k in rows(l - 1)
+        }
+        self.b = (
+            {(l, j): real(f"B{l}_{j}") for l in range(1, self.L + 1) for j in rows(l)}
+            if bias
+            else {}
+        )
         self.A = {(l, j): real(f"A{l}_{j}") for l in range(1, self.L + 1) for j in rows(l)}
         self.Z = {(l, j): real(f"Z{l}_{j}") for l in range(1, self.L + 1) for j in rows(l)}
-        self.args = [*self.x, *self.y, *self.w.values(), *self.b.values(), *self.A.values(), *self.Z.values()]
+        self.args = [
+            *self.x,
+            *self.y,
+            *self.w.values(),
+            *self.b.values(),
+            *self.A.values(),
+            *self.Z.values(),
+        ]
         self._compiled: dict = {}
 
     def cost_from(self, level: int, kind: str) -> sp.Expr:
@@ -268,10 +332,16 @@ class Net:
         if kind == "a":
             a = self.x if level == 0 else [self.A[level, j] for j in range(self.n[level])]
         else:
-            a = [activation_expr(self.acts[level - 1], self.Z[level, j]) for j in range(self.n[level])]
+            a = [
+                activation_expr(self.acts[level - 1], self.Z[level, j])
+                for j in range(self.n[level])
+            ]
         for l in range(level + 1, self.L + 1):
-            z = [sp.Add(*[self.w[l, j, k] * a[k] for k in range(self.n[l - 1])]) + self.b.get((l, j), 0)
-                 for j in range(self.n[l])]
+            z = [
+                sp.Add(*[self.w[l, j, k] * a[k] for k in range(self.n[l - 1])])
+                + self.b.get((l, j), 0)
+                for j in range(self.n[l])
+            ]
             a = [activation_expr(self.acts[l - 1], zj) for zj in z]
         return cost_expr(self.cost, a, self.y)
 
@@ -282,7 +352,9 @@ class Net:
                 expr = sp.diff(self.cost_from(0, "a"), (self.w if what == "w" else self.b)[index])
             elif what == "a":
                 level, j = index
-                expr = sp.diff(self.cost_from(level, "a"), self.x[j] if level == 0 else self.A[level, j])
+                expr = sp.diff(
+                    self.cost_from(level, "a"), self.x[j] if level == 0 else self.A[level, j]
+                )
             else:
                 expr = sp.diff(self.cost_from(index[0], "z"), self.Z[index])
             self._compiled[what, index] = sp.lambdify(self.args, expr, modules="mpmath")
@@ -294,17 +366,29 @@ class Point:
 
     def __init__(self, net: Net, x, y, w, b) -> None:
         self.net = net
-        self.x, self.y, self.w, self.b = [_mp(v) for v in x], [_mp(v) for v in y], \
-            {k: _mp(v) for k, v in w.items()}, {k: _mp(v) for k, v in b.items()}
+        self.x, self.y, self.w, self.b = (
+            [_mp(v) for v in x],
+            [_mp(v) for v in y],
+            {k: _mp(v) for k, v in w.items()},
+            {k: _mp(v) for k, v in b.items()},
+        )
         self.a = {(0, k): v for k, v in enumerate(self.x)}
         self.z = {}
         for l in range(1, net.L + 1):
             for j in range(net.n[l]):
-                z = mpmath.fsum(self.w[l, j, k] * self.a[l - 1, k] for k in range(net.n[l - 1])) + self.b.get((l, j), 0)
+                z = mpmath.fsum(
+                    self.w[l, j, k] * self.a[l - 1, k] for k in range(net.n[l - 1])
+                ) + self.b.get((l, j), 0)
                 self.z[l, j] = z
                 self.a[l, j] = _unary(net.acts[l - 1], 0)(z)
-        self.vector = [*self.x, *self.y, *(self.w[k] for k in net.w), *(self.b[k] for k in net.b),
-                       *(self.a[k] for k in net.A), *(self.z[k] for k in net.Z)]
+        self.vector = [
+            *self.x,
+            *self.y,
+            *(self.w[k] for k in net.w),
+            *(self.b[k] for k in net.b),
+            *(self.a[k] for k in net.A),
+            *(self.z[k] for k in net.Z),
+        ]
 
     def d(self, what: str, index: tuple):
         return self.net.derivative(what, index)(*self.vector)
@@ -338,7 +422,9 @@ def random_point(net: Net, rng: random.Random) -> Point:
 def random_points(net: Net, rng: random.Random, count: int = 4) -> list[Point]:
     """``count`` fresh points; each ReLU node is on both sides of its kink among them (so that an
     answer with ReLU'(z) replaced by 1, or by 0, cannot pass)."""
-    relu = [(l, j) for l in range(1, net.L + 1) if net.acts[l - 1] == "relu" for j in range(net.n[l])]
+    relu = [
+        (l, j) for l in range(1, net.L + 1) if net.acts[l - 1] == "relu" for j in range(net.n[l])
+    ]
     for _ in range(500):
         points = [random_point(net, rng) for _ in range(count)]
         if all({p.z[node] > 0 for p in points} == {True, False} for node in relu):
@@ -384,7 +470,9 @@ def _function_name(name: str, oracle: "Oracle", arg) -> str | None:
 
 
 class Evaluator:
-    def __init__(self, oracle: "Oracle", point: Point | None, z=None, indices: dict | None = None) -> None:
+    def __init__(
+        self, oracle: "Oracle", point: Point | None, z=None, indices: dict | None = None
+    ) -> None:
         self.oracle, self.point, self.zval, self.indices = oracle, point, z, indices or {}
 
     def __call__(self, e):
@@ -426,8 +514,11 @@ class Evaluator:
             return self.derivative(e)
         if isinstance(e, sp.Subs) and isinstance(e.expr, sp.Derivative) and len(e.variables) == 1:
             inner = e.expr
-            if isinstance(inner.expr, sp.Function) and len(inner.expr.args) == 1 \
-                    and inner.expr.args[0] == e.variables[0]:
+            if (
+                isinstance(inner.expr, sp.Function)
+                and len(inner.expr.args) == 1
+                and inner.expr.args[0] == e.variables[0]
+            ):
                 return self.apply(type(inner.expr).__name__, self(e.point[0]), 1, e.point[0])
             raise Unsupported(f"Subs {sp.srepr(e)[:100]}")
         if isinstance(e, sp.Piecewise):
@@ -466,8 +557,14 @@ class Evaluator:
             return not self.truth(condition.args[0])
         if isinstance(condition, sp.core.relational.Relational):
             lhs, rhs = self(condition.lhs), self(condition.rhs)
-            return {"<": lhs < rhs, "<=": lhs <= rhs, ">": lhs > rhs, ">=": lhs >= rhs,
-                    "==": lhs == rhs, "!=": lhs != rhs}[condition.rel_op]
+            return {
+                "<": lhs < rhs,
+                "<=": lhs <= rhs,
+                ">": lhs > rhs,
+                ">=": lhs >= rhs,
+                "==": lhs == rhs,
+                "!=": lhs != rhs,
+            }[condition.rel_op]
         raise Unsupported(f"condition {condition}")
 
     def apply(self, name: str, value, order: int, arg):
@@ -486,7 +583,9 @@ class Evaluator:
         return _unary(known, order)(value)
 
     def index(self, i) -> int:
-        i = i.xreplace({s: sp.Integer(self.indices[s.name]) for s in i.free_symbols if s.name in self.indices})
+        i = i.xreplace(
+            {s: sp.Integer(self.indices[s.name]) for s in i.free_symbols if s.name in self.indices}
+        )
         if not i.is_Integer:
             raise Bad(f"free index {i} (the question's indices are j, k)")
         return int(i)
@@ -513,7 +612,9 @@ class Evaluator:
             if base in ("delta", "δ") and len(idx) == 2:
                 return p.d("z", idx)
         except (KeyError, IndexError):
-            raise Bad(f"{e} = {base}{list(idx)} does not exist in this network (index-out-of-range)") from None
+            raise Bad(
+                f"{e} = {base}{list(idx)} does not exist in this network (index-out-of-range)"
+            ) from None
         raise Unsupported(f"quantity {sp.srepr(e)[:100]}")
 
     def sum(self, e: sp.Sum):
@@ -526,14 +627,20 @@ class Evaluator:
             ranges.append((var, range(lo, hi + 1)))
         total = mpmath.mpf(0)
         for combo in itertools.product(*(r for _, r in ranges)):
-            total += self(value.xreplace({var: sp.Integer(v) for (var, _), v in zip(ranges, combo)}))
+            total += self(
+                value.xreplace({var: sp.Integer(v) for (var, _), v in zip(ranges, combo)})
+            )
         return total
 
     def derivative(self, e: sp.Derivative):
         if len(e.variable_count) != 1 or e.variable_count[0][1] != 1:
             raise Unsupported(f"derivative {e}")
         expr, (var, _) = e.expr, e.variable_count[0]
-        if isinstance(expr, sp.Symbol) and expr.name in ("C_0", "C", "C_{0}") and isinstance(var, sp.Indexed):
+        if (
+            isinstance(expr, sp.Symbol)
+            and expr.name in ("C_0", "C", "C_{0}")
+            and isinstance(var, sp.Indexed)
+        ):
             base = str(var.base.label).lstrip("\\")
             idx = tuple(self.index(i) for i in var.indices)
             what = {"w": "w", "b": "b", "a": "a", "z": "z", "x": "a"}.get(base)
@@ -547,20 +654,30 @@ class Evaluator:
                 raise Bad(f"{var} does not exist in this network") from None
         if isinstance(expr, sp.Function) and len(expr.args) == 1 and expr.args[0] == var:
             return self.apply(type(expr).__name__, self(var), 1, var)
-        if isinstance(expr, sp.Indexed) and isinstance(var, sp.Indexed) and str(expr.base.label) == "z" \
-                and str(var.base.label) == "w":  # dz_j/dw_jk = a_k of the layer below
+        if (
+            isinstance(expr, sp.Indexed)
+            and isinstance(var, sp.Indexed)
+            and str(expr.base.label) == "z"
+            and str(var.base.label) == "w"
+        ):  # dz_j/dw_jk = a_k of the layer below
             (lz, jz), (lw, jw, kw) = (tuple(self.index(i) for i in q.indices) for q in (expr, var))
             if lz == lw and self.point is not None and (lw, jw, kw) in self.point.w:
                 return self.point.a[lz - 1, kw] if jz == jw else mpmath.mpf(0)
-        if isinstance(expr, sp.Indexed) and isinstance(var, sp.Indexed) and str(expr.base.label) == "a" \
-                and str(var.base.label) == "z":
+        if (
+            isinstance(expr, sp.Indexed)
+            and isinstance(var, sp.Indexed)
+            and str(expr.base.label) == "a"
+            and str(var.base.label) == "z"
+        ):
             (la, ja), (lz, jz) = (tuple(self.index(i) for i in q.indices) for q in (expr, var))
             if la == lz and ja == jz:
                 return _unary(self.oracle.activation_of(la, None), 1)(self(var))
             if la == lz:
                 return mpmath.mpf(0)
         if isinstance(var, sp.Symbol) and var.name == "z" and self.zval is not None:
-            return mpmath.diff(lambda t: Evaluator(self.oracle, self.point, t, self.indices)(expr), self.zval)
+            return mpmath.diff(
+                lambda t: Evaluator(self.oracle, self.point, t, self.indices)(expr), self.zval
+            )
         if not expr.has(var):
             raise Bad(f"an unevaluated derivative of something that does not depend on {var}: {e}")
         raise Unsupported(f"derivative {sp.srepr(e)[:120]}")
@@ -601,18 +718,33 @@ class Oracle:
         self.layer = raw["layer"]
         if self.kind == "numeric-gradient":
             v = raw["values"]
-            weights = {(l + 1, j, k): Fraction(x) for l, m in enumerate(v["weights"]) for j, row in enumerate(m)
-                       for k, x in enumerate(row)}
-            biases = {(l + 1, j): Fraction(x) for l, bs in enumerate(v.get("biases") or []) for j, x in enumerate(bs)}
+            weights = {
+                (l + 1, j, k): Fraction(x)
+                for l, m in enumerate(v["weights"])
+                for j, row in enumerate(m)
+                for k, x in enumerate(row)
+            }
+            biases = {
+                (l + 1, j): Fraction(x)
+                for l, bs in enumerate(v.get("biases") or [])
+                for j, x in enumerate(bs)
+            }
             with mpmath.workdps(DPS):
-                self.points = [Point(self.net, map(Fraction, v["x"]), map(Fraction, v["y"]), weights, biases)]
+                self.points = [
+                    Point(self.net, map(Fraction, v["x"]), map(Fraction, v["y"]), weights, biases)
+                ]
         else:
             self.points = random_points(self.net, rng)
 
     def activation_of(self, layer, arg) -> str | None:
         if self.net is None:
             return self.activation
-        if layer is None and isinstance(arg, sp.Indexed) and str(arg.base.label) == "z" and arg.indices[0].is_Integer:
+        if (
+            layer is None
+            and isinstance(arg, sp.Indexed)
+            and str(arg.base.label) == "z"
+            and arg.indices[0].is_Integer
+        ):
             layer = int(arg.indices[0])
         if layer is not None:
             return self.net.acts[layer - 1] if 1 <= layer <= self.net.L else None
@@ -641,8 +773,10 @@ class Oracle:
             try:
                 return self._check(members, text)
             except Unsupported as error:
-                return f"RECHECK UNSUPPORTED (extend the evaluator, or a false accept): {error}; " \
-                       f"members {[sp.srepr(m)[:300] for m in members]}"
+                return (
+                    f"RECHECK UNSUPPORTED (extend the evaluator, or a false accept): {error}; "
+                    f"members {[sp.srepr(m)[:300] for m in members]}"
+                )
             except NotFinite as error:
                 return f"FALSE ACCEPT: judged correct but its value is not finite ({error})"
             except Bad as error:
@@ -651,7 +785,9 @@ class Oracle:
                 return f"FALSE ACCEPT?: judged correct but evaluating it fails ({type(error).__name__}: {error})"
 
     def _check(self, members: list, text: str) -> str | None:
-        for position, member in enumerate(members):  # parse_student has dropped a left-hand side already
+        for position, member in enumerate(
+            members
+        ):  # parse_student has dropped a left-hand side already
             problem = self._not_an_answer(member)
             if problem:
                 return f"FALSE ACCEPT (not-an-answer): {problem} in member {position + 1}: {member}"
@@ -663,8 +799,10 @@ class Oracle:
                 for position, member in enumerate(members):
                     value = Evaluator(self, None, _mp(z))(member)
                     if not close(value, truth):
-                        return f"FALSE ACCEPT: member {position + 1} ({member}) is {mpmath.nstr(value, 15)} at " \
-                               f"z = {z}, the derivative of {self.activation} is {mpmath.nstr(truth, 15)}"
+                        return (
+                            f"FALSE ACCEPT: member {position + 1} ({member}) is {mpmath.nstr(value, 15)} at "
+                            f"z = {z}, the derivative of {self.activation} is {mpmath.nstr(truth, 15)}"
+                        )
             return None
         if self.kind == "numeric-gradient":
             exact = self.exact_value()
@@ -674,10 +812,16 @@ class Oracle:
                 if isinstance(value, mpmath.mpc):
                     return f"FALSE ACCEPT: member {position + 1} is complex: {value}"
                 if not abs(value - exact) <= unit:
-                    return f"FALSE ACCEPT: member {position + 1} = {mpmath.nstr(value, 12)}, the exact value is " \
-                           f"{mpmath.nstr(exact, 12)} (more than one unit, {mpmath.nstr(unit, 3)}, of the 4th digit)"
+                    return (
+                        f"FALSE ACCEPT: member {position + 1} = {mpmath.nstr(value, 12)}, the exact value is "
+                        f"{mpmath.nstr(exact, 12)} (more than one unit, {mpmath.nstr(unit, 3)}, of the 4th digit)"
+                    )
             digits = _plain_digits(text)
-            if digits is not None and digits < 4 and not close(Evaluator(self, self.points[0])(members[-1]), exact):
+            if (
+                digits is not None
+                and digits < 4
+                and not close(Evaluator(self, self.points[0])(members[-1]), exact)
+            ):
                 return f"FALSE ACCEPT (too-few-digits): {digits} significant digits accepted, 4 are asked"
             return None
         n, l = self.net.n, (self.layer if self.kind == "weight-gradient" else self.net.L)
@@ -687,8 +831,10 @@ class Oracle:
                 for position, member in enumerate(members):
                     value = Evaluator(self, point, None, {"j": j, "k": k})(member)
                     if not close(value, truth):
-                        return f"FALSE ACCEPT: member {position + 1} ({member}) is {mpmath.nstr(value, 15)} at " \
-                               f"fresh point {number}, j={j}, k={k}; the truth is {mpmath.nstr(truth, 15)}"
+                        return (
+                            f"FALSE ACCEPT: member {position + 1} ({member}) is {mpmath.nstr(value, 15)} at "
+                            f"fresh point {number}, j={j}, k={k}; the truth is {mpmath.nstr(truth, 15)}"
+                        )
         return None
 
     def _not_an_answer(self, member) -> str | None:
@@ -699,8 +845,11 @@ class Oracle:
                 inner = inner.expr if isinstance(inner, sp.Derivative) else inner
                 if not isinstance(inner, sp.Function):
                     return f"an unevaluated derivative {node}"
-                if self.kind == "activation-derivative" and self._own(type(inner).__name__, inner) \
-                        and str(inner.args[0]) == "z":
+                if (
+                    self.kind == "activation-derivative"
+                    and self._own(type(inner).__name__, inner)
+                    and str(inner.args[0]) == "z"
+                ):
                     return f"the asked derivative restated: {node}"
             if isinstance(node, AppliedUndef) and self.kind == "activation-derivative":
                 prime = _PRIME.match(type(node).__name__)
@@ -708,8 +857,12 @@ class Oracle:
                     return f"the asked derivative restated: {node}"
             if isinstance(node, sp.Indexed) and str(node.base.label).lstrip("\\") in ("delta", "δ"):
                 layer = node.indices[0]
-                allowed = self.kind == "weight-gradient" and self.layer < self.net.L and layer.is_Integer \
+                allowed = (
+                    self.kind == "weight-gradient"
+                    and self.layer < self.net.L
+                    and layer.is_Integer
                     and int(layer) > self.layer
+                )
                 if not allowed:
                     return f"delta not allowed here: {node}"
         return None
@@ -724,8 +877,10 @@ class Oracle:
 def _plain_digits(text: str) -> int | None:
     """Significant digits of a plain decimal answer (None: not a plain decimal)."""
     core = re.sub(r"\\boxed\{(.*)\}", r"\1", text.strip()).strip().strip("$").strip()
-    m = re.fullmatch(r"[-−]?\s*(\d*(?:\.|,|\{,\})?\d*)\s*(?:(?:\\times|\\cdot|×|·)\s*10\^\{?[-−]?\d+\}?|[eE][-+]?\d+)?",
-                     core)
+    m = re.fullmatch(
+        r"[-−]?\s*(\d*(?:\.|,|\{,\})?\d*)\s*(?:(?:\\times|\\cdot|×|·)\s*10\^\{?[-−]?\d+\}?|[eE][-+]?\d+)?",
+        core,
+    )
     if not m or not re.search(r"\d", m.group(1)):
         return None
     digits = re.sub(r"\D", "", m.group(1)).lstrip("0")
@@ -754,48 +909,302 @@ def recheck(text: str, name: str) -> str | None:
 
 # Inputs 1: random strings ---------------------------------------------------------------------
 LATEX_TOKENS = [
-    "\\frac", "\\dfrac", "\\tfrac", "\\partial", "\\sigma", "\\tanh", "\\sum", "\\sum_", "\\left(", "\\right)",
-    "\\left[", "\\right]", "\\left.", "\\right.", "\\big(", "\\Big)", "\\{", "\\}", "\\cdot", "\\times", "\\,",
-    "\\!", "\\;", "\\delta", "\\prime", "\\operatorname{ReLU}", "\\operatorname{softplus}", "\\operatorname{",
-    "\\mathrm{sech}", "\\ln", "\\log", "\\exp", "\\sqrt", "\\max", "\\boxed{", "\\approx", "\\infty", "\\mathbb{1}",
-    "\\text{", "\\begin{pmatrix}", "\\end{pmatrix}", "\\\\", "\\Upsilon", "\\Omega", "\\alpha", "\\def", "\\input",
-    "\\newcommand", "\\x", "\\", "{", "}", "(", ")", "[", "]", "^", "_", "'", "=", "+", "-", "*", "/", "|", ",", ".",
-    "&", "%", "#", "$", "~", "!", "<", ">", " ", "  ", "0", "1", "2", "7", "10", "0.5", "e", "E", "a", "w", "x", "y",
-    "z", "b", "g", "n", "C", "C_0", "L", "l", "i", "j", "k", "p", "_j", "_k", "_{jk}", "_{ij}", "^{(2)}", "^{(L)}",
-    "^{(L-1)}", "^{(l)}", "^{(0)}", "^{(1)}", "^2", "^{2}", "^{-1}", "a_j^{(2)}", "w_{jk}^{(2)}", "x_k", "y_j",
-    "\\sigma'(", "g'(", "\\sum_{i=0}^{1}", "\\frac{1}{2}", "10^{-30}", "e-2", "{,}",
+    "\\frac",
+    "\\dfrac",
+    "\\tfrac",
+    "\\partial",
+    "\\sigma",
+    "\\tanh",
+    "\\sum",
+    "\\sum_",
+    "\\left(",
+    "\\right)",
+    "\\left[",
+    "\\right]",
+    "\\left.",
+    "\\right.",
+    "\\big(",
+    "\\Big)",
+    "\\{",
+    "\\}",
+    "\\cdot",
+    "\\times",
+    "\\,",
+    "\\!",
+    "\\;",
+    "\\delta",
+    "\\prime",
+    "\\operatorname{ReLU}",
+    "\\operatorname{softplus}",
+    "\\operatorname{",
+    "\\mathrm{sech}",
+    "\\ln",
+    "\\log",
+    "\\exp",
+    "\\sqrt",
+    "\\max",
+    "\\boxed{",
+    "\\approx",
+    "\\infty",
+    "\\mathbb{1}",
+    "\\text{",
+    "\\begin{pmatrix}",
+    "\\end{pmatrix}",
+    "\\\\",
+    "\\Upsilon",
+    "\\Omega",
+    "\\alpha",
+    "\\def",
+    "\\input",
+    "\\newcommand",
+    "\\x",
+    "\\",
+    "{",
+    "}",
+    "(",
+    ")",
+    "[",
+    "]",
+    "^",
+    "_",
+    "'",
+    "=",
+    "+",
+    "-",
+    "*",
+    "/",
+    "|",
+    ",",
+    ".",
+    "&",
+    "%",
+    "#",
+    "$",
+    "~",
+    "!",
+    "<",
+    ">",
+    " ",
+    "  ",
+    "0",
+    "1",
+    "2",
+    "7",
+    "10",
+    "0.5",
+    "e",
+    "E",
+    "a",
+    "w",
+    "x",
+    "y",
+    "z",
+    "b",
+    "g",
+    "n",
+    "C",
+    "C_0",
+    "L",
+    "l",
+    "i",
+    "j",
+    "k",
+    "p",
+    "_j",
+    "_k",
+    "_{jk}",
+    "_{ij}",
+    "^{(2)}",
+    "^{(L)}",
+    "^{(L-1)}",
+    "^{(l)}",
+    "^{(0)}",
+    "^{(1)}",
+    "^2",
+    "^{2}",
+    "^{-1}",
+    "a_j^{(2)}",
+    "w_{jk}^{(2)}",
+    "x_k",
+    "y_j",
+    "\\sigma'(",
+    "g'(",
+    "\\sum_{i=0}^{1}",
+    "\\frac{1}{2}",
+    "10^{-30}",
+    "e-2",
+    "{,}",
 ]
-UNICODE = ["σ", "∂", "−", "·", "×", "′", "″", "²", "³", "∑", "≈", "δ", "√", "∞", "π", "α", "ℓ", "∈", "⋅", "–", "—",
-           "“", "”", "‘", "’", "½", "⁻¹", "ⁱ", "₀", "₁", "ⱼ", "ₖ", "\u00a0", "\u2009", "\u200b", "\u202e", "\ufeff",
-           "\u0301", "ａ", "😀", "🧮", "👍🏽", "\U0001F600", "\ud800", "\udfff", "\x00", "\x07", "\x08", "\x1b", "\x7f",
-           "\t", "\n", "\r", "\x0b", "\x0c", "\u2028", "\u0085", "ß", "é", "ж", "中", "\\σ", "∂C₀/∂w"]
-NUMBER_GARBAGE = ["9" * 700, "9" * 599, "1" + "0" * 40, "0." + "0" * 200 + "1", "1e999999999", "1e-999999", "9e9e9",
-                  "10^{10^{10}}", "2^{2^{2^{2^{2}}}}", "9^{9^{9^{9}}}", "10^{1001}", "10^{-1001}", "2^{1000}",
-                  "0^{0}", "0/0", "\\frac{0}{0}", "\\frac{1}{0}", "1/0", "\\ln 0", "\\ln(0)", "(-1)^{\\frac{1}{2}}",
-                  "\\sqrt{-1}", "\\infty", "-\\infty", "\\infty - \\infty", "e^{1000}", "e^{10^{6}}",
-                  "\\exp(\\exp(\\exp(10)))", "\\tanh(10^{300})", "1.0.0", "1,,2", "--1", "+-+1", "0x1F", "1_000",
-                  "NaN", "nan", "inf", "None", "__import__('os')", "eval('1')", "${1}", "\\sum_{i=0}^{10^{9}} i",
-                  "\\sum_{i=0}^{-5} x_i", "\\sum_{i=0}^{n^{(7)}-1} a_i^{(2)}", "a_{99999999999999999999}^{(2)}",
-                  "w_{" + "j" * 50 + "}^{(2)}", "a_j^{(" + "9" * 40 + ")}", "x_{-1}", "x_{1.5}", "a_{j}^{(2.5)}"]
-NESTING_PARTS = [("(", ")"), ("{", "}"), ("[", "]"), ("\\left(", "\\right)"), ("\\frac{", "}{1}"), ("a^{", "}"),
-                 ("\\sigma(", ")"), ("\\sqrt{", "}"), ("-(", ")"), ("\\boxed{", "}"), ("2^{", "}"), ("\\sum_i ", ""),
-                 ("|", "|"), ("\\tanh ", ""), ("e^{", "}")]
+UNICODE = [
+    "σ",
+    "∂",
+    "−",
+    "·",
+    "×",
+    "′",
+    "″",
+    "²",
+    "³",
+    "∑",
+    "≈",
+    "δ",
+    "√",
+    "∞",
+    "π",
+    "α",
+    "ℓ",
+    "∈",
+    "⋅",
+    "–",
+    "—",
+    "“",
+    "”",
+    "‘",
+    "’",
+    "½",
+    "⁻¹",
+    "ⁱ",
+    "₀",
+    "₁",
+    "ⱼ",
+    "ₖ",
+    "\u00a0",
+    "\u2009",
+    "\u200b",
+    "\u202e",
+    "\ufeff",
+    "\u0301",
+    "ａ",
+    "😀",
+    "🧮",
+    "👍🏽",
+    "\U0001f600",
+    "\ud800",
+    "\udfff",
+    "\x00",
+    "\x07",
+    "\x08",
+    "\x1b",
+    "\x7f",
+    "\t",
+    "\n",
+    "\r",
+    "\x0b",
+    "\x0c",
+    "\u2028",
+    "\u0085",
+    "ß",
+    "é",
+    "ж",
+    "中",
+    "\\σ",
+    "∂C₀/∂w",
+]
+NUMBER_GARBAGE = [
+    "9" * 700,
+    "9" * 599,
+    "1" + "0" * 40,
+    "0." + "0" * 200 + "1",
+    "1e999999999",
+    "1e-999999",
+    "9e9e9",
+    "10^{10^{10}}",
+    "2^{2^{2^{2^{2}}}}",
+    "9^{9^{9^{9}}}",
+    "10^{1001}",
+    "10^{-1001}",
+    "2^{1000}",
+    "0^{0}",
+    "0/0",
+    "\\frac{0}{0}",
+    "\\frac{1}{0}",
+    "1/0",
+    "\\ln 0",
+    "\\ln(0)",
+    "(-1)^{\\frac{1}{2}}",
+    "\\sqrt{-1}",
+    "\\infty",
+    "-\\infty",
+    "\\infty - \\infty",
+    "e^{1000}",
+    "e^{10^{6}}",
+    "\\exp(\\exp(\\exp(10)))",
+    "\\tanh(10^{300})",
+    "1.0.0",
+    "1,,2",
+    "--1",
+    "+-+1",
+    "0x1F",
+    "1_000",
+    "NaN",
+    "nan",
+    "inf",
+    "None",
+    "__import__('os')",
+    "eval('1')",
+    "${1}",
+    "\\sum_{i=0}^{10^{9}} i",
+    "\\sum_{i=0}^{-5} x_i",
+    "\\sum_{i=0}^{n^{(7)}-1} a_i^{(2)}",
+    "a_{99999999999999999999}^{(2)}",
+    "w_{" + "j" * 50 + "}^{(2)}",
+    "a_j^{(" + "9" * 40 + ")}",
+    "x_{-1}",
+    "x_{1.5}",
+    "a_{j}^{(2.5)}",
+]
+NESTING_PARTS = [
+    ("(", ")"),
+    ("{", "}"),
+    ("[", "]"),
+    ("\\left(", "\\right)"),
+    ("\\frac{", "}{1}"),
+    ("a^{", "}"),
+    ("\\sigma(", ")"),
+    ("\\sqrt{", "}"),
+    ("-(", ")"),
+    ("\\boxed{", "}"),
+    ("2^{", "}"),
+    ("\\sum_i ", ""),
+    ("|", "|"),
+    ("\\tanh ", ""),
+    ("e^{", "}"),
+]
 
 
 def random_string(rng: random.Random) -> str:
-    mode = rng.choices(["ascii", "tokens", "unicode", "long", "nest", "numbers", "repeat", "mixed"],
-                       weights=[20, 25, 12, 10, 12, 8, 5, 8])[0]
+    mode = rng.choices(
+        ["ascii", "tokens", "unicode", "long", "nest", "numbers", "repeat", "mixed"],
+        weights=[20, 25, 12, 10, 12, 8, 5, 8],
+    )[0]
     if mode == "ascii":
-        return "".join(chr(rng.randint(32, 126)) for _ in range(rng.choice([0, 1, 2, 3, 5, 10, 30, 80])))
+        return "".join(
+            chr(rng.randint(32, 126)) for _ in range(rng.choice([0, 1, 2, 3, 5, 10, 30, 80]))
+        )
     if mode == "tokens":
         return "".join(rng.choice(LATEX_TOKENS) for _ in range(rng.randint(1, 25)))
     if mode == "unicode":
         pool = UNICODE + LATEX_TOKENS[:60]
         return "".join(rng.choice(pool) for _ in range(rng.randint(1, 20)))
     if mode == "long":
-        unit = rng.choice(["x_k+", "a_j^{(2)} ", "1+", "(", "\\sigma(z)", "\\,", " ", "σ", "😀", "y_j-",
-                           "\\frac{1}{2}"])
-        length = rng.choice([MAX_CHARS - 1, MAX_CHARS, MAX_CHARS + 1, rng.randint(580, 620), 2000, 20_000])
+        unit = rng.choice(
+            [
+                "x_k+",
+                "a_j^{(2)} ",
+                "1+",
+                "(",
+                "\\sigma(z)",
+                "\\,",
+                " ",
+                "σ",
+                "😀",
+                "y_j-",
+                "\\frac{1}{2}",
+            ]
+        )
+        length = rng.choice(
+            [MAX_CHARS - 1, MAX_CHARS, MAX_CHARS + 1, rng.randint(580, 620), 2000, 20_000]
+        )
         text = (unit * (length // len(unit) + 1))[:length]
         return text.rstrip("+-") if rng.random() < 0.5 else text
     if mode == "nest":
@@ -803,7 +1212,11 @@ def random_string(rng: random.Random) -> str:
         depth = rng.choice([5, 20, 39, 40, 41, 50, 100, 150, 200, 300, 1000])
         core = rng.choice(["x_k", "1", "z", "a_j^{(2)}", ""])
         balanced = rng.random() < 0.6
-        return opening * depth + core + (closing * depth if balanced else closing * rng.randint(0, depth - 1))
+        return (
+            opening * depth
+            + core
+            + (closing * depth if balanced else closing * rng.randint(0, depth - 1))
+        )
     if mode == "numbers":
         return rng.choice(NUMBER_GARBAGE)
     if mode == "repeat":
@@ -831,8 +1244,18 @@ class Grammar:
 
     def layer_text(self) -> str:
         r = self.rng
-        return r.choice([str(r.randint(0, self.L)), str(r.randint(0, self.L)), "L", "L-1", "l", "l+1", "l-1",
-                         str(self.L + 1)])
+        return r.choice(
+            [
+                str(r.randint(0, self.L)),
+                str(r.randint(0, self.L)),
+                "L",
+                "L-1",
+                "l",
+                "l+1",
+                "l-1",
+                str(self.L + 1),
+            ]
+        )
 
     def index(self, count: int = 1) -> str:
         r = self.rng
@@ -851,26 +1274,74 @@ class Grammar:
         layer = f"^{{({self.layer_text()})}}"
         if r.random() < 0.05:
             layer = r.choice(["^2", "^{2}", "^{(2)}^{2}", "^{(L)}"])
-        return f"{base}_{{{sub}}}{layer}" if r.random() < 0.7 else f"{base}^{{({self.layer_text()})}}_{{{sub}}}"
+        return (
+            f"{base}_{{{sub}}}{layer}"
+            if r.random() < 0.7
+            else f"{base}^{{({self.layer_text()})}}_{{{sub}}}"
+        )
 
     def number(self) -> str:
         r = self.rng
-        return r.choice([
-            str(r.randint(0, 9)), str(r.randint(-5, 12)), f"{r.random():.4f}", f".{r.randint(1, 999)}",
-            f"\\frac{{{r.randint(1, 9)}}}{{{r.randint(1, 9)}}}", "\\frac{1}{2}", "0.5", "2", "1", "0",
-            f"{r.uniform(-1, 1):.3e}", f"{r.randint(1, 9)}.{r.randint(0, 99)}\\times 10^{{-{r.randint(1, 4)}}}",
-            f"{r.randint(1, 9)}.{r.randint(0, 99)} \\cdot 10^{{{r.randint(-4, 2)}}}", "0{,}5", "0,0713",
-            "10^{-30}", "2^{2^{2^{2}}}", "10^{10^{10}}", "9^{9^{9^{9}}}", "2^{1000}", "10^{1000}", "\\infty",
-            "123456789012345678901234567890", "1" + "0" * 35,
-        ])
+        return r.choice(
+            [
+                str(r.randint(0, 9)),
+                str(r.randint(-5, 12)),
+                f"{r.random():.4f}",
+                f".{r.randint(1, 999)}",
+                f"\\frac{{{r.randint(1, 9)}}}{{{r.randint(1, 9)}}}",
+                "\\frac{1}{2}",
+                "0.5",
+                "2",
+                "1",
+                "0",
+                f"{r.uniform(-1, 1):.3e}",
+                f"{r.randint(1, 9)}.{r.randint(0, 99)}\\times 10^{{-{r.randint(1, 4)}}}",
+                f"{r.randint(1, 9)}.{r.randint(0, 99)} \\cdot 10^{{{r.randint(-4, 2)}}}",
+                "0{,}5",
+                "0,0713",
+                "10^{-30}",
+                "2^{2^{2^{2}}}",
+                "10^{10^{10}}",
+                "9^{9^{9^{9}}}",
+                "2^{1000}",
+                "10^{1000}",
+                "\\infty",
+                "123456789012345678901234567890",
+                "1" + "0" * 35,
+            ]
+        )
 
     def atom(self) -> str:
         r = self.rng
         if self.kind == "activation-derivative":
-            return r.choice(["z", "z", "g(z)", "g{\\left(z \\right)}", "a", "\\sigma(z)", "\\sigma(2z)", "\\sigma(3 z)",
-                             "e^{-z}", "e^{z}", "\\tanh z", "\\tanh(z)", "g'(z)", "\\sigma'(3z)", "\\sigma'(z)",
-                             "\\tanh'(z)", "\\operatorname{softplus}(z)", "\\ln(1+e^{z})", "\\cosh z",
-                             "\\operatorname{sech}^2 z", "\\tanh^2 z", "g^2(z)", "\\sigma^2(z)", self.number()])
+            return r.choice(
+                [
+                    "z",
+                    "z",
+                    "g(z)",
+                    "g{\\left(z \\right)}",
+                    "a",
+                    "\\sigma(z)",
+                    "\\sigma(2z)",
+                    "\\sigma(3 z)",
+                    "e^{-z}",
+                    "e^{z}",
+                    "\\tanh z",
+                    "\\tanh(z)",
+                    "g'(z)",
+                    "\\sigma'(3z)",
+                    "\\sigma'(z)",
+                    "\\tanh'(z)",
+                    "\\operatorname{softplus}(z)",
+                    "\\ln(1+e^{z})",
+                    "\\cosh z",
+                    "\\operatorname{sech}^2 z",
+                    "\\tanh^2 z",
+                    "g^2(z)",
+                    "\\sigma^2(z)",
+                    self.number(),
+                ]
+            )
         if self.kind == "numeric-gradient" and r.random() < 0.8:
             return self.number()
         return self.quantity() if r.random() < 0.75 else self.number()
@@ -880,41 +1351,119 @@ class Grammar:
         if depth <= 0 or r.random() < 0.25:
             return self.atom()
         a = lambda: self.expr(depth - 1)  # noqa: E731
-        choice = r.choices(["add", "sub", "mul", "frac", "paren", "func", "pow", "sum", "neg", "boxed"],
-                           weights=[14, 10, 18, 8, 8, 16, 8, 8, 5, 2])[0]
+        choice = r.choices(
+            ["add", "sub", "mul", "frac", "paren", "func", "pow", "sum", "neg", "boxed"],
+            weights=[14, 10, 18, 8, 8, 16, 8, 8, 5, 2],
+        )[0]
         if choice == "add":
             return f"{a()} + {a()}"
         if choice == "sub":
             return f"{a()} - {a()}"
         if choice == "mul":
-            return fill(r.choice(["§ §", "§ \\cdot §", "§ \\times §", "§ * §", "§\\,§", "§§", "§ · §"]), a(), a())
+            return fill(
+                r.choice(["§ §", "§ \\cdot §", "§ \\times §", "§ * §", "§\\,§", "§§", "§ · §"]),
+                a(),
+                a(),
+            )
         if choice == "frac":
-            return fill(r.choice(["\\frac{§}{§}", "\\dfrac{§}{§}", "§ / §", "\\tfrac{§}{§}"]), a(), a())
+            return fill(
+                r.choice(["\\frac{§}{§}", "\\dfrac{§}{§}", "§ / §", "\\tfrac{§}{§}"]), a(), a()
+            )
         if choice == "paren":
-            return fill(r.choice(["\\left(§\\right)", "(§)", "[§]", "\\left[§\\right]", "\\big(§\\big)", "\\{§\\}",
-                                  "\\Bigl(§\\Bigr)"]), a())
+            return fill(
+                r.choice(
+                    [
+                        "\\left(§\\right)",
+                        "(§)",
+                        "[§]",
+                        "\\left[§\\right]",
+                        "\\big(§\\big)",
+                        "\\{§\\}",
+                        "\\Bigl(§\\Bigr)",
+                    ]
+                ),
+                a(),
+            )
         if choice == "func":
             layer = self.layer_text()
-            return fill(r.choice([
-                "\\sigma\\left(§\\right)", "\\sigma(§)", "\\sigma'(§)", "\\sigma'\\!\\left(§\\right)", "σ(§)",
-                "\\tanh(§)", "\\tanh'(§)", "\\tanh^{2}(§)", "\\operatorname{sech}^2(§)", "\\exp(§)", "e^{§}",
-                "\\ln(§)", "\\log(§)", "\\sqrt{§}", "|§|", "\\max(0, §)", "\\operatorname{ReLU}(§)",
-                "\\operatorname{ReLU}'(§)", "\\operatorname{softplus}(§)", "\\operatorname{softplus}'(§)",
-                "g(§)", "g'(§)", "g^{(" + layer + ")}(§)", "g^{(" + layer + ")\\prime}(§)", "\\cosh(§)",
-                "\\sigma^2(§)", "g^{\\prime}(§)", "H(§)", "\\mathbb{1}(§ > 0)", "\\operatorname{sigmoid}(§)",
-            ]), a())
+            return fill(
+                r.choice(
+                    [
+                        "\\sigma\\left(§\\right)",
+                        "\\sigma(§)",
+                        "\\sigma'(§)",
+                        "\\sigma'\\!\\left(§\\right)",
+                        "σ(§)",
+                        "\\tanh(§)",
+                        "\\tanh'(§)",
+                        "\\tanh^{2}(§)",
+                        "\\operatorname{sech}^2(§)",
+                        "\\exp(§)",
+                        "e^{§}",
+                        "\\ln(§)",
+                        "\\log(§)",
+                        "\\sqrt{§}",
+                        "|§|",
+                        "\\max(0, §)",
+                        "\\operatorname{ReLU}(§)",
+                        "\\operatorname{ReLU}'(§)",
+                        "\\operatorname{softplus}(§)",
+                        "\\operatorname{softplus}'(§)",
+                        "g(§)",
+                        "g'(§)",
+                        "g^{(" + layer + ")}(§)",
+                        "g^{(" + layer + ")\\prime}(§)",
+                        "\\cosh(§)",
+                        "\\sigma^2(§)",
+                        "g^{\\prime}(§)",
+                        "H(§)",
+                        "\\mathbb{1}(§ > 0)",
+                        "\\operatorname{sigmoid}(§)",
+                    ]
+                ),
+                a(),
+            )
         if choice == "pow":
-            exponent = r.choice(["2", "3", "-1", "\\frac{1}{2}", "0.5", "{2^{2}}", "{2^{2^{2}}}", "{10^{10}}", "-2",
-                                 "1000", "1001", "{(2)}", "n"])
-            return fill(r.choice(["\\left(§\\right)^{§}", "(§)^{§}", "§^{§}"]),
-                        a() if r.random() < 0.6 else self.atom(), exponent)
+            exponent = r.choice(
+                [
+                    "2",
+                    "3",
+                    "-1",
+                    "\\frac{1}{2}",
+                    "0.5",
+                    "{2^{2}}",
+                    "{2^{2^{2}}}",
+                    "{10^{10}}",
+                    "-2",
+                    "1000",
+                    "1001",
+                    "{(2)}",
+                    "n",
+                ]
+            )
+            return fill(
+                r.choice(["\\left(§\\right)^{§}", "(§)^{§}", "§^{§}"]),
+                a() if r.random() < 0.6 else self.atom(),
+                exponent,
+            )
         if choice == "sum":
             high = r.choice(["1", "0", "2", "n-1", "n^{(2)}-1", "n^{(L)}-1", "n", "n^{(2)}", "N"])
             low = r.choice(["0", "0", "1"])
             limits = "_{i=" + low + "}^{" + high + "}"
-            return fill(r.choice(["\\sum" + limits + " §", "\\sum_i §", "\\sum_{i} §",
-                                  "\\sum" + limits + " \\left(§\\right)", "\\sum_{k} §", "\\sum_{j=0}^{1} §",
-                                  "∑_i §"]), a())
+            return fill(
+                r.choice(
+                    [
+                        "\\sum" + limits + " §",
+                        "\\sum_i §",
+                        "\\sum_{i} §",
+                        "\\sum" + limits + " \\left(§\\right)",
+                        "\\sum_{k} §",
+                        "\\sum_{j=0}^{1} §",
+                        "∑_i §",
+                    ]
+                ),
+                a(),
+            )
         if choice == "neg":
             return f"-{a()}" if r.random() < 0.8 else f"−{a()}"
         return f"\\boxed{{{a()}}}"
@@ -922,18 +1471,27 @@ class Grammar:
     def lhs(self) -> str:
         kind, r = self.kind, self.rng
         if kind == "activation-derivative":
-            return r.choice(["g'(z)", "\\frac{d g}{d z}", "\\frac{dg}{dz}", "\\sigma'(z)", "g^{\\prime}(z)"])
+            return r.choice(
+                ["g'(z)", "\\frac{d g}{d z}", "\\frac{dg}{dz}", "\\sigma'(z)", "g^{\\prime}(z)"]
+            )
         if kind == "numeric-gradient":
             j, k = self.raw["node"]
             return f"\\frac{{\\partial C_0}}{{\\partial w_{{{j}{k}}}^{{({self.layer})}}}}"
         if kind == "missing-factor":
             L = self.L
-            return [f"\\frac{{\\partial C_0}}{{\\partial a_j^{{({L})}}}}",
-                    "\\frac{\\partial a_j^{(L)}}{\\partial z_j^{(L)}}",
-                    f"\\frac{{\\partial z_j^{{({L})}}}}{{\\partial w_{{jk}}^{{({L})}}}}"][self.raw["factor"]]
-        return r.choice([f"\\frac{{\\partial C_0}}{{\\partial w_{{jk}}^{{({self.layer})}}}}",
-                         "\\frac{\\partial C}{\\partial w_{jk}^{(l)}}", "\\frac{\\partial C_0}{\\partial a_j^{(L)}}",
-                         "∂C_0/∂w_{jk}^{(2)}"])
+            return [
+                f"\\frac{{\\partial C_0}}{{\\partial a_j^{{({L})}}}}",
+                "\\frac{\\partial a_j^{(L)}}{\\partial z_j^{(L)}}",
+                f"\\frac{{\\partial z_j^{{({L})}}}}{{\\partial w_{{jk}}^{{({L})}}}}",
+            ][self.raw["factor"]]
+        return r.choice(
+            [
+                f"\\frac{{\\partial C_0}}{{\\partial w_{{jk}}^{{({self.layer})}}}}",
+                "\\frac{\\partial C}{\\partial w_{jk}^{(l)}}",
+                "\\frac{\\partial C_0}{\\partial a_j^{(L)}}",
+                "∂C_0/∂w_{jk}^{(2)}",
+            ]
+        )
 
     def answer(self) -> str:
         r = self.rng
@@ -950,11 +1508,74 @@ class Grammar:
 
 # Inputs 3: mutations of the key's answer --------------------------------------------------------
 TOKEN = re.compile(r"\\[A-Za-z]+|\\.|\d|\s+|.", re.S)
-INSERTS = ["(", ")", "{", "}", "[", "]", "^", "_", "'", "+", "-", "*", "/", "=", "\\", "|", ",", ".", " ", "0", "1",
-           "2", "j", "k", "i", "a", "w", "x", "y", "z", "σ", "−", "′", "²", "·"]
-TOKENS_IN = ["\\sigma", "\\left(", "\\right)", "\\frac{1}{2}", "\\cdot", "^{2}", "_{j}", "_{k}", "^{(1)}", "^{(2)}",
-             "\\sum_i", "'", "\\!", "\\,", "2", "-", "+", "x_k", "a_j^{(2)}", "y_j", "\\tanh", "g", "z", "\\partial",
-             "\\boxed{", "=", "\\approx", "\\delta_i^{(2)}", "e"]
+INSERTS = [
+    "(",
+    ")",
+    "{",
+    "}",
+    "[",
+    "]",
+    "^",
+    "_",
+    "'",
+    "+",
+    "-",
+    "*",
+    "/",
+    "=",
+    "\\",
+    "|",
+    ",",
+    ".",
+    " ",
+    "0",
+    "1",
+    "2",
+    "j",
+    "k",
+    "i",
+    "a",
+    "w",
+    "x",
+    "y",
+    "z",
+    "σ",
+    "−",
+    "′",
+    "²",
+    "·",
+]
+TOKENS_IN = [
+    "\\sigma",
+    "\\left(",
+    "\\right)",
+    "\\frac{1}{2}",
+    "\\cdot",
+    "^{2}",
+    "_{j}",
+    "_{k}",
+    "^{(1)}",
+    "^{(2)}",
+    "\\sum_i",
+    "'",
+    "\\!",
+    "\\,",
+    "2",
+    "-",
+    "+",
+    "x_k",
+    "a_j^{(2)}",
+    "y_j",
+    "\\tanh",
+    "g",
+    "z",
+    "\\partial",
+    "\\boxed{",
+    "=",
+    "\\approx",
+    "\\delta_i^{(2)}",
+    "e",
+]
 LAYERS = ["(0)", "(1)", "(2)", "(3)", "(L)", "(L-1)", "(l)", "(l+1)", "(-1)", "(10)", "(L+1)"]
 
 
@@ -982,8 +1603,10 @@ def cancel_term(raw: dict) -> str:
 
 def swap_indices(text: str, first: str, second: str) -> str:
     """Swap two index letters inside every subscript."""
+
     def swap(m: re.Match) -> str:
         return m.group(0).translate(str.maketrans({first: second, second: first}))
+
     return re.sub(r"_\{[^{}]*\}|_[A-Za-z]", swap, text)
 
 
@@ -992,9 +1615,32 @@ def mutate_once(rng: random.Random, text: str, raw: dict) -> tuple[str, str, boo
     asserted: True must be judged correct, False must not be); None: anything may happen."""
     numeric = raw["kind"] == "numeric-gradient"
     symbolic = None if numeric else True  # a rewrite of a number is judged by digits: no claim
-    ops = ["del-char", "ins-char", "rep-char", "del-token", "ins-token", "rep-token", "swap-tokens", "swap-index",
-           "digit", "dup-segment", "stray-close", "layer", "plus-zero", "times-one", "plus-cancel", "times-eps",
-           "scale", "lhs-chain", "boxed", "double-chain", "negate", "unicode", "plus-extra", "drop-segment"]
+    ops = [
+        "del-char",
+        "ins-char",
+        "rep-char",
+        "del-token",
+        "ins-token",
+        "rep-token",
+        "swap-tokens",
+        "swap-index",
+        "digit",
+        "dup-segment",
+        "stray-close",
+        "layer",
+        "plus-zero",
+        "times-one",
+        "plus-cancel",
+        "times-eps",
+        "scale",
+        "lhs-chain",
+        "boxed",
+        "double-chain",
+        "negate",
+        "unicode",
+        "plus-extra",
+        "drop-segment",
+    ]
     op = rng.choice(ops + ["rewrite"] * 4)
     if op == "rewrite":
         return rewrite(rng, text, raw)
@@ -1002,21 +1648,21 @@ def mutate_once(rng: random.Random, text: str, raw: dict) -> tuple[str, str, boo
     pos = rng.randrange(len(text) + 1)
     if op == "del-char" and text:
         p = rng.randrange(len(text))
-        return text[:p] + text[p + 1:], op, None
+        return text[:p] + text[p + 1 :], op, None
     if op == "ins-char":
         return text[:pos] + rng.choice(INSERTS) + text[pos:], op, None
     if op == "rep-char" and text:
         p = rng.randrange(len(text))
-        return text[:p] + rng.choice(INSERTS) + text[p + 1:], op, None
+        return text[:p] + rng.choice(INSERTS) + text[p + 1 :], op, None
     if op == "del-token" and tokens:
         t = rng.randrange(len(tokens))
-        return "".join(tokens[:t] + tokens[t + 1:]), op, None
+        return "".join(tokens[:t] + tokens[t + 1 :]), op, None
     if op == "ins-token":
         t = rng.randrange(len(tokens) + 1)
         return "".join(tokens[:t] + [rng.choice(TOKENS_IN)] + tokens[t:]), op, None
     if op == "rep-token" and tokens:
         t = rng.randrange(len(tokens))
-        return "".join(tokens[:t] + [rng.choice(TOKENS_IN)] + tokens[t + 1:]), op, None
+        return "".join(tokens[:t] + [rng.choice(TOKENS_IN)] + tokens[t + 1 :]), op, None
     if op == "swap-tokens" and len(tokens) > 1:
         t = rng.randrange(len(tokens) - 1)
         tokens[t], tokens[t + 1] = tokens[t + 1], tokens[t]
@@ -1025,15 +1671,21 @@ def mutate_once(rng: random.Random, text: str, raw: dict) -> tuple[str, str, boo
         first, second = rng.sample(["i", "j", "k"], 2)
         if rng.random() < 0.5:
             return swap_indices(text, first, second), op, None
-        spots = [m.start() for m in re.finditer(r"(?<=[_{])[ijk](?=[}ijk,])|(?<=[ijk])[ijk](?=})", text)]
+        spots = [
+            m.start() for m in re.finditer(r"(?<=[_{])[ijk](?=[}ijk,])|(?<=[ijk])[ijk](?=})", text)
+        ]
         if spots:
             p = rng.choice(spots)
-            return text[:p] + rng.choice("ijk".replace(text[p], "")) + text[p + 1:], op, None
+            return text[:p] + rng.choice("ijk".replace(text[p], "")) + text[p + 1 :], op, None
     if op == "digit":
         spots = [m.start() for m in re.finditer(r"\d", text)]
         if spots:
             p = rng.choice(spots)
-            return text[:p] + rng.choice("0123456789".replace(text[p], "")) + text[p + 1:], op, None
+            return (
+                text[:p] + rng.choice("0123456789".replace(text[p], "")) + text[p + 1 :],
+                op,
+                None,
+            )
     if op == "dup-segment" and text:
         a = rng.randrange(len(text))
         b = min(len(text), a + rng.randint(1, 20))
@@ -1048,19 +1700,43 @@ def mutate_once(rng: random.Random, text: str, raw: dict) -> tuple[str, str, boo
         spots = list(re.finditer(r"\((\d|L|L-1|l)\)", text))
         if spots:
             m = rng.choice(spots)
-            return text[:m.start()] + rng.choice([x for x in LAYERS if x != m.group(0)]) + text[m.end():], op, None
+            return (
+                text[: m.start()]
+                + rng.choice([x for x in LAYERS if x != m.group(0)])
+                + text[m.end() :],
+                op,
+                None,
+            )
     if op == "plus-zero":
         tail = rng.choice([" + 0", "+0", " - 0", " + 0 \\cdot x_{k}", " + 0.0"])
         return text + tail, op, None if "x_" in tail else symbolic
     if op == "times-one":
-        return rng.choice(["{} \\cdot 1", "1 \\cdot {}", "\\left({}\\right) \\cdot 1", "{} \\times 1",
-                           "\\frac{{2}}{{2}} \\left({}\\right)"]).format(text), op, symbolic
+        return (
+            rng.choice(
+                [
+                    "{} \\cdot 1",
+                    "1 \\cdot {}",
+                    "\\left({}\\right) \\cdot 1",
+                    "{} \\times 1",
+                    "\\frac{{2}}{{2}} \\left({}\\right)",
+                ]
+            ).format(text),
+            op,
+            symbolic,
+        )
     if op == "plus-cancel":
         return f"{text} + {cancel_term(raw)}", op, symbolic
     if op == "times-eps":
-        eps = rng.choice(["10^{-30}", "10^{-60}", "10^{-100}", "10^{-20}", "\\frac{1}{7}", "0.001", "10^{-5}"])
-        form = rng.choice(["\\left({}\\right) \\cdot \\left(1 + {}\\right)", "({})(1+{})", "{} + {}"])
-        tiny = eps in ("10^{-60}", "10^{-100}")  # below the judge's (and this file's) numeric resolution
+        eps = rng.choice(
+            ["10^{-30}", "10^{-60}", "10^{-100}", "10^{-20}", "\\frac{1}{7}", "0.001", "10^{-5}"]
+        )
+        form = rng.choice(
+            ["\\left({}\\right) \\cdot \\left(1 + {}\\right)", "({})(1+{})", "{} + {}"]
+        )
+        tiny = eps in (
+            "10^{-60}",
+            "10^{-100}",
+        )  # below the judge's (and this file's) numeric resolution
         return form.format(text, eps), op, None if numeric or tiny else False
     if op == "scale":
         factor = rng.choice(["2", "\\frac{1}{2}", "-1", "\\frac{8}{7}", "1.001", "0.999", "3"])
@@ -1074,8 +1750,18 @@ def mutate_once(rng: random.Random, text: str, raw: dict) -> tuple[str, str, boo
     if op == "negate":
         return f"-\\left({text}\\right)", op, None if numeric else False
     if op == "unicode":
-        table = [("\\sigma", "σ"), ("-", "−"), ("\\cdot", "·"), ("'", "′"), ("^{2}", "²"), ("\\left(", "("),
-                 ("\\right)", ")"), ("\\!", ""), ("\\sum", "∑"), ("\\times", "×")]
+        table = [
+            ("\\sigma", "σ"),
+            ("-", "−"),
+            ("\\cdot", "·"),
+            ("'", "′"),
+            ("^{2}", "²"),
+            ("\\left(", "("),
+            ("\\right)", ")"),
+            ("\\!", ""),
+            ("\\sum", "∑"),
+            ("\\times", "×"),
+        ]
         old, new = rng.choice(table)
         return text.replace(old, new), op, True
     if op == "plus-extra":
@@ -1096,38 +1782,78 @@ def _calls(text: str, head: str) -> list[tuple[int, int, str]]:
             else:
                 i += 1
         if depth == 0:
-            out.append((m.start(), i, text[m.end():i - 7]))
+            out.append((m.start(), i, text[m.end() : i - 7]))
     return out
 
 
 # A derivative as the key writes it, and rewrites of it: (template with § for the argument, same value?)
 REWRITES = {
-    "\\sigma'\\!": [("\\sigma\\left(§\\right)\\left(1 - \\sigma\\left(§\\right)\\right)", True),
-                    ("\\frac{e^{-(§)}}{\\left(1 + e^{-(§)}\\right)^{2}}", True), ("σ′(§)", True),
-                    ("\\sigma\\left(§\\right)\\left(1 + \\sigma\\left(§\\right)\\right)", False),
-                    ("\\sigma\\left(§\\right)", False), ("\\sigma\\left(§\\right)^{2}", False)],
-    "\\operatorname{ReLU}'\\!": [("H\\left(§\\right)", True), ("\\mathbb{1}\\left(§ > 0\\right)", True),
-                                 ("\\mathbb{1}_{§ > 0}", True), ("1", False), ("0", False),
-                                 ("\\operatorname{ReLU}\\left(§\\right)", False), ("\\max(0, §)", False)],
-    "\\tanh'\\!": [("1 - \\tanh^{2}\\left(§\\right)", True), ("\\operatorname{sech}^2\\left(§\\right)", True),
-                   ("\\frac{1}{\\cosh^{2}(§)}", True), ("1 - \\tanh\\left(§\\right)", False),
-                   ("1 + \\tanh^{2}\\left(§\\right)", False), ("\\tanh^{2}\\left(§\\right)", False)],
-    "\\operatorname{softplus}'\\!": [("\\sigma\\left(§\\right)", True), ("\\frac{1}{1 + e^{-(§)}}", True),
-                                     ("\\frac{e^{§}}{1 + e^{§}}", True), ("\\ln\\left(1 + e^{§}\\right)", False),
-                                     ("\\sigma\\left(-(§)\\right)", False), ("1 - \\sigma\\left(§\\right)", False)],
+    "\\sigma'\\!": [
+        ("\\sigma\\left(§\\right)\\left(1 - \\sigma\\left(§\\right)\\right)", True),
+        ("\\frac{e^{-(§)}}{\\left(1 + e^{-(§)}\\right)^{2}}", True),
+        ("σ′(§)", True),
+        ("\\sigma\\left(§\\right)\\left(1 + \\sigma\\left(§\\right)\\right)", False),
+        ("\\sigma\\left(§\\right)", False),
+        ("\\sigma\\left(§\\right)^{2}", False),
+    ],
+    "\\operatorname{ReLU}'\\!": [
+        ("H\\left(§\\right)", True),
+        ("\\mathbb{1}\\left(§ > 0\\right)", True),
+        ("\\mathbb{1}_{§ > 0}", True),
+        ("1", False),
+        ("0", False),
+        ("\\operatorname{ReLU}\\left(§\\right)", False),
+        ("\\max(0, §)", False),
+    ],
+    "\\tanh'\\!": [
+        ("1 - \\tanh^{2}\\left(§\\right)", True),
+        ("\\operatorname{sech}^2\\left(§\\right)", True),
+        ("\\frac{1}{\\cosh^{2}(§)}", True),
+        ("1 - \\tanh\\left(§\\right)", False),
+        ("1 + \\tanh^{2}\\left(§\\right)", False),
+        ("\\tanh^{2}\\left(§\\right)", False),
+    ],
+    "\\operatorname{softplus}'\\!": [
+        ("\\sigma\\left(§\\right)", True),
+        ("\\frac{1}{1 + e^{-(§)}}", True),
+        ("\\frac{e^{§}}{1 + e^{§}}", True),
+        ("\\ln\\left(1 + e^{§}\\right)", False),
+        ("\\sigma\\left(-(§)\\right)", False),
+        ("1 - \\sigma\\left(§\\right)", False),
+    ],
 }
 # tanh questions, 1 - g^2(z): g^2(z) written otherwise (\tanh z^2 is ambiguous: no claim)
-G_SQUARED = [("\\tanh^2 z", True), ("\\tanh^{2}(z)", True), ("g(z)^{2}", True), ("a^{2}", True), ("a^2", True),
-             ("\\tanh(z)^2", True), ("\\tanh^2(-z)", True), ("g^2(z)", True), ("\\tanh z^2", None),
-             ("g^{2}(2z)", False), ("\\sigma^2(z)", False), ("\\tanh^2(2z)", False)]
+G_SQUARED = [
+    ("\\tanh^2 z", True),
+    ("\\tanh^{2}(z)", True),
+    ("g(z)^{2}", True),
+    ("a^{2}", True),
+    ("a^2", True),
+    ("\\tanh(z)^2", True),
+    ("\\tanh^2(-z)", True),
+    ("g^2(z)", True),
+    ("\\tanh z^2", None),
+    ("g^{2}(2z)", False),
+    ("\\sigma^2(z)", False),
+    ("\\tanh^2(2z)", False),
+]
 
 
 def _g_forms(activation: str) -> list[tuple[str, bool]]:
     """Sigmoid questions, (1 - g)g: g(z) written otherwise; sigma's gain decides which are equal."""
     gain = re.fullmatch(r"sigmoid\(gain=(\d)\)", activation)
     gain = int(gain.group(1)) if gain else 1
-    return [("a", True), ("g(z)", True), ("g", True), ("g(-z)", True), ("\\sigma(z)", gain == 1),
-            ("\\sigma(2z)", gain == 2), ("\\sigma(3z)", gain == 3), ("\\tanh(z)", False), ("g(2z)", False)]
+    return [
+        ("a", True),
+        ("g(z)", True),
+        ("g", True),
+        ("g(-z)", True),
+        ("\\sigma(z)", gain == 1),
+        ("\\sigma(2z)", gain == 2),
+        ("\\sigma(3z)", gain == 3),
+        ("\\tanh(z)", False),
+        ("g(2z)", False),
+    ]
 
 
 def rewrite(rng: random.Random, text: str, raw: dict) -> tuple[str, str, bool | None]:
@@ -1139,7 +1865,11 @@ def rewrite(rng: random.Random, text: str, raw: dict) -> tuple[str, str, bool | 
         template, same = rng.choice(REWRITES[head])
         if template.startswith("1 "):  # a difference inside a product: keep it one factor
             template = "\\left(" + template + "\\right)"
-        return text[:start] + template.replace("§", argument) + text[end:], "rewrite-derivative", same
+        return (
+            text[:start] + template.replace("§", argument) + text[end:],
+            "rewrite-derivative",
+            same,
+        )
     if "g^{2}{\\left(z \\right)}" in text:
         form, same = rng.choice(G_SQUARED)
         return text.replace("g^{2}{\\left(z \\right)}", form), "rewrite-g2", same
@@ -1150,12 +1880,22 @@ def rewrite(rng: random.Random, text: str, raw: dict) -> tuple[str, str, bool | 
     if sums:
         m = rng.choice(sums)
         high = int(m.group(1))
-        limits, same = rng.choice([
-            ("\\sum_{i}", True), ("\\sum_i", True), ("\\sum_{i=0}^{n^{(2)}-1}", True), ("\\sum_{i=1}^{n^{(2)}}", True),
-            ("\\sum_{i=0}^{n-1}", True), (f"\\sum_{{i=0}}^{{{high}}}", True), ("\\sum_{i=0}^{0}", high == 0),
-            (f"\\sum_{{i=1}}^{{{high + 1}}}", False), (f"\\sum_{{i=0}}^{{{high + 1}}}", False),
-            (f"\\sum_{{i=1}}^{{{high}}}", False), ("\\sum_{i=0}^{n}", False)])
-        return text[:m.start()] + limits + text[m.end():], "rewrite-sum", same
+        limits, same = rng.choice(
+            [
+                ("\\sum_{i}", True),
+                ("\\sum_i", True),
+                ("\\sum_{i=0}^{n^{(2)}-1}", True),
+                ("\\sum_{i=1}^{n^{(2)}}", True),
+                ("\\sum_{i=0}^{n-1}", True),
+                (f"\\sum_{{i=0}}^{{{high}}}", True),
+                ("\\sum_{i=0}^{0}", high == 0),
+                (f"\\sum_{{i=1}}^{{{high + 1}}}", False),
+                (f"\\sum_{{i=0}}^{{{high + 1}}}", False),
+                (f"\\sum_{{i=1}}^{{{high}}}", False),
+                ("\\sum_{i=0}^{n}", False),
+            ]
+        )
+        return text[: m.start()] + limits + text[m.end() :], "rewrite-sum", same
     return text, "rewrite-none", True
 
 
@@ -1167,7 +1907,7 @@ def mutation(rng: random.Random, name: str) -> tuple[str, str, bool | None]:
         applied.append(op)
         sames.append(same)
     same = True if all(x is True for x in sames) else (False if sames == [False] else None)
-    if "boxed" in applied and any(op.endswith("chain") for op in applied[:applied.index("boxed")]):
+    if "boxed" in applied and any(op.endswith("chain") for op in applied[: applied.index("boxed")]):
         same = None  # \boxed{a = b}: a chain inside the box; the contract does not say
     return text, "+".join(applied), same
 
@@ -1176,7 +1916,11 @@ def mutation(rng: random.Random, name: str) -> tuple[str, str, bool | None]:
 def make_inputs(family: str, chunk: int) -> list[tuple[str, str, str, bool | None]]:
     """(question name, text, what made it, same value as the key?) for one chunk; deterministic."""
     rng = random.Random(f"derive-fuzz/{family}/{chunk}")
-    count = {"random": RANDOM_PER_CHUNK, "grammar": GRAMMAR_PER_CHUNK, "mutation": MUTATION_PER_CHUNK}[family]
+    count = {
+        "random": RANDOM_PER_CHUNK,
+        "grammar": GRAMMAR_PER_CHUNK,
+        "mutation": MUTATION_PER_CHUNK,
+    }[family]
     out = []
     for number in range(count):
         name = NAMES[(chunk * count + number) % len(NAMES)]
@@ -1193,8 +1937,13 @@ def _record(family: str, chunk: int, stats: dict, failures: list) -> None:
     path = os.environ.get("DERIVE_FUZZ_STATS")
     if path:
         with open(path, "a", encoding="utf-8") as f:
-            f.write(json.dumps({"family": family, "chunk": chunk, **stats, "failures": failures},
-                               ensure_ascii=False) + "\n")
+            f.write(
+                json.dumps(
+                    {"family": family, "chunk": chunk, **stats, "failures": failures},
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
 
 
 def _run(family: str, chunk: int, inputs: list[tuple[str, str, str]]) -> None:
@@ -1215,27 +1964,48 @@ def _run(family: str, chunk: int, inputs: list[tuple[str, str, str]]) -> None:
         if same is False and status == "correct":
             issues.append("FALSE ACCEPT: a rewrite that changes the key's value was judged correct")
         for issue in issues:
-            failures.append({"question": name, "how": how, "input": text, "problem": issue,
-                             "verdict": f"{status_of(verdict)}: {verdict.message}"})
+            failures.append(
+                {
+                    "question": name,
+                    "how": how,
+                    "input": text,
+                    "problem": issue,
+                    "verdict": f"{status_of(verdict)}: {verdict.message}",
+                }
+            )
     slow.sort(reverse=True)
-    _record(family, chunk, {"inputs": len(inputs), "statuses": dict(statuses),
-                            "seconds": round(time.perf_counter() - start, 2),
-                            "cpu_seconds": round(time.process_time() - cpu, 2),
-                            "slowest": [(round(s, 2), n, t) for s, n, t in slow[:3]]}, failures)
+    _record(
+        family,
+        chunk,
+        {
+            "inputs": len(inputs),
+            "statuses": dict(statuses),
+            "seconds": round(time.perf_counter() - start, 2),
+            "cpu_seconds": round(time.process_time() - cpu, 2),
+            "slowest": [(round(s, 2), n, t) for s, n, t in slow[:3]],
+        },
+        failures,
+    )
     if failures:
         lines = [f"{len(failures)} of {len(inputs)} {family} inputs failed; first ones:"]
         for f in failures[:25]:
             size = f" ({len(f['input'])} chars)" if len(f["input"]) > 300 else ""
             verdict = f"\n      verdict: {f['verdict'][:200]}" if "verdict" in f else ""
-            lines.append(f"  [{f['question']}, {f['how']}] input={f['input'][:300]!r}{size}"
-                         f"\n      -> {f['problem'][:400]}{verdict}")
+            lines.append(
+                f"  [{f['question']}, {f['how']}] input={f['input'][:300]!r}{size}"
+                f"\n      -> {f['problem'][:400]}{verdict}"
+            )
         pytest.fail("\n".join(lines), pytrace=False)
 
 
 def test_at_least_ten_thousand_inputs():
     assert TOTAL_FUZZ >= 10_000
-    assert {RAW[n]["kind"] for n in NAMES} == {"activation-derivative", "weight-gradient", "numeric-gradient",
-                                               "missing-factor"}
+    assert {RAW[n]["kind"] for n in NAMES} == {
+        "activation-derivative",
+        "weight-gradient",
+        "numeric-gradient",
+        "missing-factor",
+    }
 
 
 @pytest.mark.parametrize("chunk", range(RANDOM_CHUNKS))
@@ -1259,18 +2029,24 @@ def semantic_slips(name: str) -> list[tuple[str, str]]:
     raw, key = RAW[name], key_latex(name)
     if raw["kind"] == "numeric-gradient":
         value = Fraction(raw["answer_latex"])
-        return [("times 8/7", f"{float(value * Fraction(8, 7)):.6g}"),
-                ("plus a quantity", f"{key} + x_{{0}}"),
-                ("negated", f"{float(-value):.6g}"),
-                ("2nd digit changed", f"{float(value * Fraction(11, 10)):.6g}"),
-                ("times 1.001", f"{float(value * Fraction(1001, 1000)):.6g}")]
-    slips = [("times (1+1/7)", f"\\left(1 + \\frac{{1}}{{7}}\\right) \\left({key}\\right)"),
-             ("plus a quantity", f"{key} + {extra_term(raw)}"),
-             ("times (1+10^-30)", f"\\left({key}\\right) \\cdot \\left(1 + 10^{{-30}}\\right)")]
+        return [
+            ("times 8/7", f"{float(value * Fraction(8, 7)):.6g}"),
+            ("plus a quantity", f"{key} + x_{{0}}"),
+            ("negated", f"{float(-value):.6g}"),
+            ("2nd digit changed", f"{float(value * Fraction(11, 10)):.6g}"),
+            ("times 1.001", f"{float(value * Fraction(1001, 1000)):.6g}"),
+        ]
+    slips = [
+        ("times (1+1/7)", f"\\left(1 + \\frac{{1}}{{7}}\\right) \\left({key}\\right)"),
+        ("plus a quantity", f"{key} + {extra_term(raw)}"),
+        ("times (1+10^-30)", f"\\left({key}\\right) \\cdot \\left(1 + 10^{{-30}}\\right)"),
+    ]
     if raw["kind"] == "activation-derivative":
         slips.append(("g(z) -> g(2z)", key.replace("\\left(z \\right)", "\\left(2 z \\right)")))
         return slips
-    letters = set(re.findall(r"_\{([^{}]*)\}", key)) and set("".join(re.findall(r"_\{([^{}]*)\}", key))) & {"j", "k"}
+    letters = set(re.findall(r"_\{([^{}]*)\}", key)) and set(
+        "".join(re.findall(r"_\{([^{}]*)\}", key))
+    ) & {"j", "k"}
     if letters == {"j", "k"}:
         slips.append(("j <-> k", swap_indices(key, "j", "k")))
     elif letters == {"j"}:
@@ -1287,7 +2063,11 @@ def test_key_correct_and_slips_wrong(name):
     raw, key, problems = RAW[name], key_latex(name), []
     if raw["kind"] == "numeric-gradient":  # the independent truth agrees with the key file's value
         exact = oracle(name).exact_value()
-        assert abs(exact - mpmath.mpf(raw["answer_value"])) <= 1e-12 * abs(exact), (name, exact, raw["answer_value"])
+        assert abs(exact - mpmath.mpf(raw["answer_value"])) <= 1e-12 * abs(exact), (
+            name,
+            exact,
+            raw["answer_value"],
+        )
     for what, text in [("key", key), ("boxed key", f"\\boxed{{{key}}}")]:
         verdict, problem, _ = run_judge(text, expected(name))
         if problem:
@@ -1296,17 +2076,23 @@ def test_key_correct_and_slips_wrong(name):
         if status_of(verdict) != "correct":
             problems.append(f"{what} {text!r}: judged {status_of(verdict)}: {verdict.message}")
         problems += [f"{what} {text!r}: {p}" for p in verdict_problems(text, name, verdict)]
-    own = recheck(key, name)  # the independent re-check itself: it accepts the key, rejects every slip
+    own = recheck(
+        key, name
+    )  # the independent re-check itself: it accepts the key, rejects every slip
     if own:
         problems.append(f"TEST BUG? the independent re-check rejects the key: {own}")
     for what, text in semantic_slips(name):
         if recheck(text, name) is None:
-            problems.append(f"TEST BUG? the independent re-check would accept the slip '{what}' {text!r}")
+            problems.append(
+                f"TEST BUG? the independent re-check would accept the slip '{what}' {text!r}"
+            )
         verdict, problem, _ = run_judge(text, expected(name))
         if problem:
             problems.append(f"slip '{what}' {text!r}: {problem}")
             continue
         if status_of(verdict) != "wrong":
-            problems.append(f"slip '{what}' {text!r}: judged {status_of(verdict)} ({verdict.message}), must be wrong")
+            problems.append(
+                f"slip '{what}' {text!r}: judged {status_of(verdict)} ({verdict.message}), must be wrong"
+            )
         problems += [f"slip '{what}' {text!r}: {p}" for p in verdict_problems(text, name, verdict)]
     assert not problems, f"{name}:\n  " + "\n  ".join(problems)

@@ -1,4 +1,5 @@
 """Every general formula against the fully expanded network; every step against SymPy's diff."""
+
 import random
 
 import pytest
@@ -28,12 +29,16 @@ def test_general_formula_equals_expanded_network_exactly(shape, cost, bias):
 def test_general_formula_with_real_activations_at_random_points(activation, cost, bias):
     """Chain and classic forms against diff of the expanded cost with the real activation:
     exact rationals for piecewise-linear activations, 60 digits otherwise."""
-    output = "sigmoid" if cost == "cross-entropy" else activation  # cross-entropy needs outputs in (0, 1)
+    output = (
+        "sigmoid" if cost == "cross-entropy" else activation
+    )  # cross-entropy needs outputs in (0, 1)
     net = Network([3, 4, 2], activation=[activation, output], cost=cost, bias=bias)
     assert check_gradients(net, mode="numeric", seed=7) == []
 
 
-@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu", "leaky-relu", "softplus", "identity"])
+@pytest.mark.parametrize(
+    "activation", ["sigmoid", "tanh", "relu", "leaky-relu", "softplus", "identity"]
+)
 def test_deep_mixed_network_numeric(activation):
     net = Network([2, 3, 3, 2], activation=[activation, "tanh", "sigmoid"], bias=True)
     assert check_gradients(net, mode="numeric", seed=3) == []
@@ -61,15 +66,20 @@ def _layer_step(net, layer, rule):
     return next(st for st in net.derivation().block(f"layer:{layer}").steps if st.rule is rule)
 
 
-@pytest.mark.parametrize("mutate", ["drop_factor_2", "transpose_weight", "a_j_for_a_k", "drop_activation"])
+@pytest.mark.parametrize(
+    "mutate", ["drop_factor_2", "transpose_weight", "a_j_for_a_k", "drop_activation"]
+)
 def test_step_check_catches_wrong_claims(mutate):
     net = Network([2, 3, 2], activation="sigmoid")
     s = net.symbols
     i = s.downstream[0]
     model = Model(net, random.Random(2))
     d = net.derivation()
-    good = next(st for st in d.block("layer:1").steps if st.rule is Rule.SUBSTITUTION
-                and st.lhs == sp.Derivative(s.cost, s.w[1, s.j, s.k]))
+    good = next(
+        st
+        for st in d.block("layer:1").steps
+        if st.rule is Rule.SUBSTITUTION and st.lhs == sp.Derivative(s.cost, s.w[1, s.j, s.k])
+    )
     assert check_step(good, model) == []
     rhs = good.rhs
     bad = {
@@ -77,7 +87,9 @@ def test_step_check_catches_wrong_claims(mutate):
         "transpose_weight": lambda e: e.xreplace({s.w[2, i, s.j]: s.w[2, s.j, i]}),
         "a_j_for_a_k": lambda e: e.xreplace({s.x[s.k]: s.x[s.j]}),
         "drop_activation": lambda e: e.replace(
-            lambda x: isinstance(x, sp.Derivative) and x.variables[0] == s.z[1, s.j], lambda x: sp.Integer(1)),
+            lambda x: isinstance(x, sp.Derivative) and x.variables[0] == s.z[1, s.j],
+            lambda x: sp.Integer(1),
+        ),
     }[mutate](rhs)
     assert bad != rhs
     assert check_step(Step(good.lhs, bad, good.rule, good.text), model) != []
@@ -87,9 +99,13 @@ def test_step_check_catches_a_wrong_local_derivative():
     net = Network([2, 2, 1])
     s = net.symbols
     model = Model(net, random.Random(0))
-    wrong = Step(sp.Derivative(s.z[2, s.j], s.w[2, s.j, s.k]), s.a[1, s.j], Rule.SUM_RULE, "wrong index")
+    wrong = Step(
+        sp.Derivative(s.z[2, s.j], s.w[2, s.j, s.k]), s.a[1, s.j], Rule.SUM_RULE, "wrong index"
+    )
     assert check_step(wrong, model) != []
-    wrong_activation = Step(sp.Derivative(s.a[1, s.j], s.z[1, s.j]), s.a[1, s.j], Rule.ACTIVATION_DERIVATIVE, "x")
+    wrong_activation = Step(
+        sp.Derivative(s.a[1, s.j], s.z[1, s.j]), s.a[1, s.j], Rule.ACTIVATION_DERIVATIVE, "x"
+    )
     assert check_step(wrong_activation, model) != []
 
 
@@ -102,7 +118,9 @@ def test_expansion_check_catches_a_wrong_formula(monkeypatch, mode):
 
     def transposed(self, layer, form="chain"):
         i = s.downstream[0]
-        return real(self, layer, form).xreplace({s.w[2, i, s.j]: s.w[2, s.j, i]} if layer == 1 else {})
+        return real(self, layer, form).xreplace(
+            {s.w[2, i, s.j]: s.w[2, s.j, i]} if layer == 1 else {}
+        )
 
     monkeypatch.setattr(type(d), "gradient", transposed)
     failures = check_gradients(net, mode=mode)
@@ -118,8 +136,17 @@ def test_matrix_summary_square_layers_catch_missing_transpose(monkeypatch):
 
     def without_transpose(net, layer=None):
         block = real(net, layer)
-        steps = tuple(Step(st.lhs, st.rhs.replace(lambda e: isinstance(e, sp.Transpose), lambda e: e.arg),
-                           st.rule, st.text) if isinstance(st.rhs, sp.HadamardProduct) else st for st in block.steps)
+        steps = tuple(
+            Step(
+                st.lhs,
+                st.rhs.replace(lambda e: isinstance(e, sp.Transpose), lambda e: e.arg),
+                st.rule,
+                st.text,
+            )
+            if isinstance(st.rhs, sp.HadamardProduct)
+            else st
+            for st in block.steps
+        )
         return type(block)(block.key, block.title, steps)
 
     net = Network([2, 2, 2], activation="sigmoid")

@@ -6,6 +6,7 @@ exception's name, never exit 3 (an internal error). Most cases run in-process th
 ``derive.cli.main`` (fast); a subset runs through the real ``python -m derive`` in a fresh
 interpreter, with arguments as raw bytes (non-UTF-8 included) and stdin where it matters.
 """
+
 from __future__ import annotations
 
 import io
@@ -28,8 +29,16 @@ KEY_FORMAT = "derive-homework-key/2"
 
 
 def _question(**fields):
-    base = {"id": "q1", "kind": "weight-gradient", "layers": [2, 2, 1], "activation": ["sigmoid", "sigmoid"],
-            "cost": "quadratic", "bias": False, "layer": 2, "digits": 4}
+    base = {
+        "id": "q1",
+        "kind": "weight-gradient",
+        "layers": [2, 2, 1],
+        "activation": ["sigmoid", "sigmoid"],
+        "cost": "quadratic",
+        "bias": False,
+        "layer": 2,
+        "digits": 4,
+    }
     base.update(fields)
     return {key: value for key, value in base.items() if value is not ...}
 
@@ -38,8 +47,7 @@ def _key(*questions):
     return json.dumps({"format": KEY_FORMAT, "version": 1, "questions": list(questions)})
 
 
-VALUES = ('[values]\nx = [0.5, 0.1]\ny = [1]\n'
-          'weights = [[[0.1, 0.2], [0.3, 0.4]], [[0.5, 0.6]]]\n')
+VALUES = "[values]\nx = [0.5, 0.1]\ny = [1]\nweights = [[[0.1, 0.2], [0.3, 0.4]], [[0.5, 0.6]]]\n"
 
 # name -> content (str: UTF-8 text; bytes: as is; None: a directory)
 FILES: dict[str, str | bytes | None] = {
@@ -52,7 +60,7 @@ FILES: dict[str, str | bytes | None] = {
     "binary.toml": bytes(range(256)) * 4,
     "png.json": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64),
     "latin1.toml": 'title = "\u00dcbung"\nlayers = [2, 1]\n'.encode("latin-1"),
-    "utf16.toml": 'layers = [2, 1]\n'.encode("utf-16"),
+    "utf16.toml": "layers = [2, 1]\n".encode("utf-16"),
     "nul.toml": "layers = [2, 1]\n\x00\n",
     "deep.json": "[" * DEEP + "]" * DEEP,
     "deep-object.json": '{"a":' * DEEP + "1" + "}" * DEEP,
@@ -73,9 +81,11 @@ FILES: dict[str, str | bytes | None] = {
     "layers-deep.toml": "layers = [" + ", ".join(["2"] * 70) + "]\n",
     "layers-missing.toml": 'activation = "tanh"\n',
     "layers-exponent.json": '{"layers": [2, 1e-1]}',
-    "long-number.json": '{"layers": [2, ' + "9" * 5000 + ']}',
-    "values-long-number.json": '{"layers": [2, 1], "values": {"x": [1, ' + "1" * 5000 + '], "y": [1], '
-                               '"weights": [[[1, 2]]]}}',
+    "long-number.json": '{"layers": [2, ' + "9" * 5000 + "]}",
+    "values-long-number.json": '{"layers": [2, 1], "values": {"x": [1, '
+    + "1" * 5000
+    + '], "y": [1], '
+    '"weights": [[[1, 2]]]}}',
     "layers-bigfloat.json": '{"layers": [2, 1e400]}',
     "layers-null.json": '{"layers": null}',
     "bias-string.toml": 'layers = [2, 1]\nbias = "yes"\n',
@@ -106,25 +116,25 @@ FILES: dict[str, str | bytes | None] = {
     "values-inf.toml": "layers = [2, 1]\n[values]\nx = [inf, 1]\ny = [1]\nweights = [[[1, 2]]]\n",
     "values-huge.toml": "layers = [2, 1]\n[values]\nx = [1e300, 1]\ny = [1]\nweights = [[[1, 2]]]\n",
     "values-hugeint.toml": "layers = [2, 1]\n[values]\nx = [9223372036854775807, 1]\ny = [1]\n"
-                           "weights = [[[1, 2]]]\n",
+    "weights = [[[1, 2]]]\n",
     "values-nan.json": '{"layers": [2, 1], "values": {"x": [NaN, 1], "y": [1], "weights": [[[1, 2]]]}}',
     "values-infinity.json": '{"layers": [2, 1], "values": {"x": [Infinity, 1], "y": [1], "weights": [[[1, 2]]]}}',
     "values-1e400.json": '{"layers": [2, 1], "values": {"x": [1e400, 1], "y": [1], "weights": [[[1, 2]]]}}',
     "values-rows.toml": "layers = [2, 2, 1]\n[values]\nx = [1, 2]\ny = [1]\n"
-                        "weights = [[[1, 2]], [[1, 2]]]\n",
+    "weights = [[[1, 2]], [[1, 2]]]\n",
     "values-ragged.toml": "layers = [2, 2, 1]\n[values]\nx = [1, 2]\ny = [1]\n"
-                          "weights = [[[1, 2], [3]], [[1, 2]]]\n",
+    "weights = [[[1, 2], [3]], [[1, 2]]]\n",
     "values-weights-scalar.toml": "layers = [2, 1]\n[values]\nx = [1, 2]\ny = [1]\nweights = 3\n",
     "values-weights-count.toml": "layers = [2, 1]\n[values]\nx = [1, 2]\ny = [1]\nweights = [[[1, 2]], [[1]]]\n",
     "values-biases-unwanted.toml": "layers = [2, 1]\n[values]\nx = [1, 2]\ny = [1]\nweights = [[[1, 2]]]\n"
-                                   "biases = [[1]]\n",
+    "biases = [[1]]\n",
     "values-biases-missing.toml": "layers = [2, 1]\nbias = true\n[values]\nx = [1, 2]\ny = [1]\n"
-                                  "weights = [[[1, 2]]]\n",
+    "weights = [[[1, 2]]]\n",
     "values-biases-shape.toml": "layers = [2, 1]\nbias = true\n[values]\nx = [1, 2]\ny = [1]\n"
-                                "weights = [[[1, 2]]]\nbiases = [[1, 2]]\n",
+    "weights = [[[1, 2]]]\nbiases = [[1, 2]]\n",
     "values-unknown.toml": "layers = [2, 1]\n[values]\nx = [1, 2]\ny = [1]\nweights = [[[1, 2]]]\nz = [1]\n",
     "values-overflow.toml": "layers = [1, 1]\nactivation = 'g(z) = e^{z}'\n[values]\nx = [1000]\ny = [1]\n"
-                            "weights = [[[1000]]]\n",
+    "weights = [[[1000]]]\n",
     "deep-network.toml": "layers = [" + ", ".join(["1"] * 66) + "]\n",
     "array-top.json": "[2, 1]",
     "string-top.json": '"layers"',
@@ -156,19 +166,43 @@ FILES: dict[str, str | bytes | None] = {
     "key-cost.json": _key(_question(cost="hinge")),
     "key-bias-string.json": _key(_question(bias="no")),
     "key-node.json": _key(_question(kind="numeric-gradient", node=[1], values={"x": ["1", "2"]})),
-    "key-values.json": _key(_question(kind="numeric-gradient", node=[0, 0], layer=2,
-                                      values={"x": ["abc", "1"], "y": ["1"], "weights": [[["1", "1"], ["1", "1"]],
-                                                                                          [["1", "1"]]]})),
+    "key-values.json": _key(
+        _question(
+            kind="numeric-gradient",
+            node=[0, 0],
+            layer=2,
+            values={
+                "x": ["abc", "1"],
+                "y": ["1"],
+                "weights": [[["1", "1"], ["1", "1"]], [["1", "1"]]],
+            },
+        )
+    ),
     "key-values-missing.json": _key(_question(kind="numeric-gradient", node=[0, 0], layer=2)),
     "key-factor.json": _key(_question(kind="missing-factor", factor=7)),
-    "key-digits.json": _key(_question(kind="numeric-gradient", node=[0, 0], layer=2, digits="four",
-                                      values={"x": ["1", "2"], "y": ["1"], "weights": [[["1", "1"], ["1", "1"]],
-                                                                                        [["1", "1"]]]})),
-    "key-deep.json": '{"format": "derive-homework-key/2", "questions": ' + "[" * DEEP + "]" * DEEP + "}",
+    "key-digits.json": _key(
+        _question(
+            kind="numeric-gradient",
+            node=[0, 0],
+            layer=2,
+            digits="four",
+            values={
+                "x": ["1", "2"],
+                "y": ["1"],
+                "weights": [[["1", "1"], ["1", "1"]], [["1", "1"]]],
+            },
+        )
+    ),
+    "key-deep.json": '{"format": "derive-homework-key/2", "questions": '
+    + "[" * DEEP
+    + "]" * DEEP
+    + "}",
     "key-huge-network.json": _key(_question(layers=[2] * 40, activation=["sigmoid"] * 39, layer=1)),
     "key-wide-network.json": _key(_question(layers=[100000, 100000, 100000], layer=1)),
     "key-duplicate-ids.json": _key(_question(), _question()),
-    "key-latin1.json": ('{"format": "derive-homework-key/2", "questions": [], "title": "\u00dc"}').encode("latin-1"),
+    "key-latin1.json": (
+        '{"format": "derive-homework-key/2", "questions": [], "title": "\u00dc"}'
+    ).encode("latin-1"),
     # answers for derive grade
     "answers.csv": "student,version,question,answer\nann,1,q1,0\n",
     "answers-binary.csv": bytes(range(256)),
@@ -178,18 +212,29 @@ FILES: dict[str, str | bytes | None] = {
     "answers-latin1.csv": "student,version,question,answer\n\u00e4nn,1,q1,0\n".encode("latin-1"),
     "answers-quote.csv": 'student,version,question,answer\nann,1,q1,"0\n',
     # templates
-    "tpl-syntax": None, "tpl-syntax/sheet.tex.j2": r"\BLOCK{ if }",
-    "tpl-undefined": None, "tpl-undefined/sheet.tex.j2": r"\VAR{no_such_variable}",
-    "tpl-mro": None, "tpl-mro/sheet.tex.j2": r"\VAR{ ''.__class__.__mro__[1].__subclasses__() }",
-    "tpl-cycler": None, "tpl-cycler/sheet.tex.j2": r"\VAR{ cycler.__init__.__globals__.os.popen('id').read() }",
-    "tpl-joiner": None, "tpl-joiner/sheet.tex.j2": r"\VAR{ joiner.__init__.__globals__['os'].system('id') }",
-    "tpl-lipsum": None, "tpl-lipsum/sheet.tex.j2": r"\VAR{ lipsum.__globals__['os'].popen('id').read() }",
-    "tpl-format": None, "tpl-format/sheet.tex.j2": r"\VAR{ '{0.__class__}'.format(title) }",
-    "tpl-range": None, "tpl-range/sheet.tex.j2": r"\BLOCK{ for i in range(10**9) }x\BLOCK{ endfor }",
-    "tpl-binary": None, "tpl-binary/sheet.tex.j2": b"\xff\xfe\x00\x01 \\VAR{title}",
-    "tpl-include": None, "tpl-include/sheet.tex.j2": r"\BLOCK{ include '/etc/passwd' }",
-    "tpl-tex": None, "tpl-tex/sheet.tex.j2": "\\documentclass{article}\n\\begin{document}\n\\undefinedmacro\n"
-                                             "\\end{document}\n",
+    "tpl-syntax": None,
+    "tpl-syntax/sheet.tex.j2": r"\BLOCK{ if }",
+    "tpl-undefined": None,
+    "tpl-undefined/sheet.tex.j2": r"\VAR{no_such_variable}",
+    "tpl-mro": None,
+    "tpl-mro/sheet.tex.j2": r"\VAR{ ''.__class__.__mro__[1].__subclasses__() }",
+    "tpl-cycler": None,
+    "tpl-cycler/sheet.tex.j2": r"\VAR{ cycler.__init__.__globals__.os.popen('id').read() }",
+    "tpl-joiner": None,
+    "tpl-joiner/sheet.tex.j2": r"\VAR{ joiner.__init__.__globals__['os'].system('id') }",
+    "tpl-lipsum": None,
+    "tpl-lipsum/sheet.tex.j2": r"\VAR{ lipsum.__globals__['os'].popen('id').read() }",
+    "tpl-format": None,
+    "tpl-format/sheet.tex.j2": r"\VAR{ '{0.__class__}'.format(title) }",
+    "tpl-range": None,
+    "tpl-range/sheet.tex.j2": r"\BLOCK{ for i in range(10**9) }x\BLOCK{ endfor }",
+    "tpl-binary": None,
+    "tpl-binary/sheet.tex.j2": b"\xff\xfe\x00\x01 \\VAR{title}",
+    "tpl-include": None,
+    "tpl-include/sheet.tex.j2": r"\BLOCK{ include '/etc/passwd' }",
+    "tpl-tex": None,
+    "tpl-tex/sheet.tex.j2": "\\documentclass{article}\n\\begin{document}\n\\undefinedmacro\n"
+    "\\end{document}\n",
     "tpl-file": "not a directory",
 }
 
@@ -230,7 +275,12 @@ def files(tmp_path_factory) -> dict[str, str]:
     (base / "outdir-taken" / "sheet.tex").mkdir()  # --out sheet: its .tex would replace a directory
     (base / "outdir-taken" / "grad.py").mkdir()
     ro = _unwritable_directory(base)
-    return {"d": str(base), "ro": ro or "", "long": "x" * 300, "longpath": "/".join(["y" * 200] * 30)}
+    return {
+        "d": str(base),
+        "ro": ro or "",
+        "long": "x" * 300,
+        "longpath": "/".join(["y" * 200] * 30),
+    }
 
 
 def fill(argv: list, files: dict[str, str]) -> list:
@@ -335,7 +385,20 @@ CASES: list[tuple[list, int, bytes | None]] = [
     (["steps", "--layers", "2", "2", "1", "--activation", "tanh", "relu", "sigmoid"], BAD, None),
     (["steps", "--layers", "2", "2", "2", "1", "--activation", "tanh", "relu"], BAD, None),
     # activations defined in LaTeX
-    (["steps", "--layers", "2", "2", "1", "--activation", r"g(z) = \frac{z}{1+|z|}", "g(z) = z^2"], BAD, None),
+    (
+        [
+            "steps",
+            "--layers",
+            "2",
+            "2",
+            "1",
+            "--activation",
+            r"g(z) = \frac{z}{1+|z|}",
+            "g(z) = z^2",
+        ],
+        BAD,
+        None,
+    ),
     (["steps", *OK, "--activation", "g(z) ="], BAD, None),
     (["steps", *OK, "--activation", "g(z) = "], BAD, None),
     (["steps", *OK, "--activation", r"g(z) = \frac{1}{0}"], BAD, None),
@@ -364,7 +427,11 @@ CASES: list[tuple[list, int, bytes | None]] = [
     # --- steps --check: too big to expand ---------------------------------------------------
     (["steps", "--layers", "784", "100", "10", "--check"], BAD, None),
     (["steps", "--layers", "16", "16", "16", "--check"], BAD, None),
-    (["steps", "--layers", "8", "8", "8", "8", "8", "--check"], BAD, None),  # 256 weights x 4 layers > 800
+    (
+        ["steps", "--layers", "8", "8", "8", "8", "8", "--check"],
+        BAD,
+        None,
+    ),  # 256 weights x 4 layers > 800
     # --- spec files -------------------------------------------------------------------------
     (["sheet", "{d}/missing.toml", "--tex-only"], BAD, None),
     (["sheet", "{d}/folder", "--tex-only"], BAD, None),
@@ -527,26 +594,79 @@ CASES: list[tuple[list, int, bytes | None]] = [
     (["homework", "--seed", ""], BAD, None),
     (["homework", "--seed", "1.5"], BAD, None),
     (["homework", "--seed", "nan"], BAD, None),
-    (["homework", "--seed", "1", "--count", "0", "--tex-only", "--out", "{d}/hw-count0"], BAD, None),
-    (["homework", "--seed", "1", "--count", "-1", "--tex-only", "--out", "{d}/hw-count-1"], BAD, None),
+    (
+        ["homework", "--seed", "1", "--count", "0", "--tex-only", "--out", "{d}/hw-count0"],
+        BAD,
+        None,
+    ),
+    (
+        ["homework", "--seed", "1", "--count", "-1", "--tex-only", "--out", "{d}/hw-count-1"],
+        BAD,
+        None,
+    ),
     (["homework", "--seed", "1", "--count", "inf", "--tex-only"], BAD, None),
-    (["homework", "--seed", "1", "--count", "1000000000", "--tex-only", "--out", "{d}/hw-huge"], BAD, None),
-    (["homework", "--seed", "1", "--questions", "0", "--tex-only", "--out", "{d}/hw-q0"], BAD, None),
-    (["homework", "--seed", "1", "--questions", "-2", "--tex-only", "--out", "{d}/hw-q-2"], BAD, None),
-    (["homework", "--seed", "1", "--questions", "100000", "--tex-only", "--out", "{d}/hw-qhuge"], BAD, None),
-    (["homework", "--seed", "1", "--kinds", "integral", "--tex-only", "--out", "{d}/hw-kind"], BAD, None),
+    (
+        ["homework", "--seed", "1", "--count", "1000000000", "--tex-only", "--out", "{d}/hw-huge"],
+        BAD,
+        None,
+    ),
+    (
+        ["homework", "--seed", "1", "--questions", "0", "--tex-only", "--out", "{d}/hw-q0"],
+        BAD,
+        None,
+    ),
+    (
+        ["homework", "--seed", "1", "--questions", "-2", "--tex-only", "--out", "{d}/hw-q-2"],
+        BAD,
+        None,
+    ),
+    (
+        ["homework", "--seed", "1", "--questions", "100000", "--tex-only", "--out", "{d}/hw-qhuge"],
+        BAD,
+        None,
+    ),
+    (
+        ["homework", "--seed", "1", "--kinds", "integral", "--tex-only", "--out", "{d}/hw-kind"],
+        BAD,
+        None,
+    ),
     (["homework", "--seed", "1", "--kinds", "", "--tex-only", "--out", "{d}/hw-kind2"], BAD, None),
     (["homework", "--seed", "1", "--jobs", "0", "--tex-only", "--out", "{d}/hw-jobs0"], BAD, None),
-    (["homework", "--seed", "1", "--jobs", "-4", "--tex-only", "--out", "{d}/hw-jobs-4"], BAD, None),
-    (["homework", "--seed", "1", "--jobs", "100000", "--tex-only", "--out", "{d}/hw-jobs-huge"], BAD, None),
+    (
+        ["homework", "--seed", "1", "--jobs", "-4", "--tex-only", "--out", "{d}/hw-jobs-4"],
+        BAD,
+        None,
+    ),
+    (
+        ["homework", "--seed", "1", "--jobs", "100000", "--tex-only", "--out", "{d}/hw-jobs-huge"],
+        BAD,
+        None,
+    ),
     (["homework", "--seed", "1", "--tex-only", "--out", "{d}/ok.toml"], BAD, None),
     (["homework", "--seed", "1", "--tex-only", "--out", "{d}/ok.toml/hw"], BAD, None),
     (["homework", "--seed", "1", "--tex-only", "--out", "{ro}/hw"], BAD, None),
     (["homework", "--seed", "1", "--tex-only", "--out", "{d}/{long}"], BAD, None),
     (["homework", "--seed", "1", "--tex-only", "--out", ""], BAD, None),
     (["homework", "--seed", "1", "--tex-only", "--out", "{d}/keys/../folder/.."], BAD, None),
-    (["homework", "--seed", "1", "--tex-only", "--out", "{d}/hw-title", "--title", "x" * 5000], BAD, None),
-    (["homework", "--seed", "1", "--tex-only", "--out", "{d}/hw-title2", "--title", "a" + NOT_UTF8], BAD, None),
+    (
+        ["homework", "--seed", "1", "--tex-only", "--out", "{d}/hw-title", "--title", "x" * 5000],
+        BAD,
+        None,
+    ),
+    (
+        [
+            "homework",
+            "--seed",
+            "1",
+            "--tex-only",
+            "--out",
+            "{d}/hw-title2",
+            "--title",
+            "a" + NOT_UTF8,
+        ],
+        BAD,
+        None,
+    ),
     # --- check-answer -----------------------------------------------------------------------
     (["check-answer", "{d}/missing.json", "q1", "0"], BAD, None),
     (["check-answer", "{d}/keys", "q1", "0"], BAD, None),
@@ -612,7 +732,11 @@ CASES: list[tuple[list, int, bytes | None]] = [
     (["grade", "{d}/key.json", "{d}/answers-binary.csv", "--out", "{d}/g8.csv"], BAD, None),
     (["grade", "{d}/key.json", "{d}/answers-empty.csv", "--out", "{d}/g9.csv"], BAD, None),
     (["grade", "{d}/key.json", "{d}/answers-no-header.csv", "--out", "{d}/g10.csv"], BAD, None),
-    (["grade", "{d}/key.json", "{d}/answers-missing-column.csv", "--out", "{d}/g11.csv"], BAD, None),
+    (
+        ["grade", "{d}/key.json", "{d}/answers-missing-column.csv", "--out", "{d}/g11.csv"],
+        BAD,
+        None,
+    ),
     (["grade", "{d}/key.json", "{d}/answers-latin1.csv", "--out", "{d}/g12.csv"], BAD, None),
     (["grade", "{d}/key.json", "{d}/answers-quote.csv", "--out", "{d}/g13.csv"], BAD, None),
     (["grade", "{d}/key.json", "{d}/answers.csv", "--out", "{d}/answers.csv"], BAD, None),
@@ -621,9 +745,21 @@ CASES: list[tuple[list, int, bytes | None]] = [
     (["grade", "{d}/key.json", "{d}/answers.csv", "--out", "{ro}/g.csv"], BAD, None),
     (["grade", "{d}/key.json", "{d}/answers.csv", "--out", "{d}/{long}.csv"], BAD, None),
     (["grade", "{d}/key.json", "{d}/answers.csv", "--out", ""], BAD, None),
-    (["grade", "{d}/key.json", "{d}/answers.csv", "--out", "{d}/g14.csv", "--jobs", "0"], BAD, None),
-    (["grade", "{d}/key.json", "{d}/answers.csv", "--out", "{d}/g15.csv", "--jobs", "x"], BAD, None),
-    (["grade", "{d}/key.json", "{d}/answers.csv", "--out", "{d}/g16.csv", "--jobs", "100000"], BAD, None),
+    (
+        ["grade", "{d}/key.json", "{d}/answers.csv", "--out", "{d}/g14.csv", "--jobs", "0"],
+        BAD,
+        None,
+    ),
+    (
+        ["grade", "{d}/key.json", "{d}/answers.csv", "--out", "{d}/g15.csv", "--jobs", "x"],
+        BAD,
+        None,
+    ),
+    (
+        ["grade", "{d}/key.json", "{d}/answers.csv", "--out", "{d}/g16.csv", "--jobs", "100000"],
+        BAD,
+        None,
+    ),
     # --- a spec on stdin ('-') --------------------------------------------------------------
     (["sheet", "-", "--tex-only"], BAD, b""),
     (["sheet", "-", "--tex-only"], BAD, bytes(range(256))),
@@ -636,13 +772,19 @@ CASES: list[tuple[list, int, bytes | None]] = [
     (["sheet", "-", "--layers", "2", "1"], BAD, b"layers = [2, 1]\n"),
 ]
 
-CASE_IDS = [f"{i:03d}-" + re.sub(r"[^\w.=-]+", "_", " ".join(str(a)[:24] for a in argv))[:70]
-            for i, (argv, _, _) in enumerate(CASES)]
-PYTHON_NAMES = re.compile(r"Traceback|File \"|\b[A-Z]\w*(Error|Exception|Warning)\b|\[Errno|errno|"
-                          r"Decimal\(|<class |0x[0-9a-f]{6,}")
+CASE_IDS = [
+    f"{i:03d}-" + re.sub(r"[^\w.=-]+", "_", " ".join(str(a)[:24] for a in argv))[:70]
+    for i, (argv, _, _) in enumerate(CASES)
+]
+PYTHON_NAMES = re.compile(
+    r"Traceback|File \"|\b[A-Z]\w*(Error|Exception|Warning)\b|\[Errno|errno|"
+    r"Decimal\(|<class |0x[0-9a-f]{6,}"
+)
 
 
-def check_outcome(code: int, stdout: str, stderr: str, expected: int, verdict_text: bool = False) -> None:
+def check_outcome(
+    code: int, stdout: str, stderr: str, expected: int, verdict_text: bool = False
+) -> None:
     """``verdict_text``: check-answer prints the checker's own sentence for an unreadable answer."""
     lines = stderr.splitlines()
     if expected == VERDICT:
@@ -671,8 +813,16 @@ def run_in_process(argv: list, stdin: bytes | None, monkeypatch, capsys) -> tupl
 @pytest.mark.parametrize("argv, expected, stdin", CASES, ids=CASE_IDS)
 def test_bad_arguments_one_line_exit_2(argv, expected, stdin, files, tmp_path, monkeypatch, capsys):
     argv = fill(argv, files)
-    if any(isinstance(a, str) and a.startswith(("/sys/", "{ro}")) or a == "" and "{ro}" in str(argv)
-           for a in argv) and not files["ro"]:
+    if (
+        any(
+            isinstance(a, str)
+            and a.startswith(("/sys/", "{ro}"))
+            or a == ""
+            and "{ro}" in str(argv)
+            for a in argv
+        )
+        and not files["ro"]
+    ):
         pytest.skip("no directory here refuses writes")
     monkeypatch.chdir(tmp_path)
     code, out, err = run_in_process(argv, stdin, monkeypatch, capsys)
@@ -681,14 +831,29 @@ def test_bad_arguments_one_line_exit_2(argv, expected, stdin, files, tmp_path, m
 
 def test_corpus_size():
     assert len(CASES) >= 170
-    assert len({(tuple(map(str, argv)), stdin) for argv, _, stdin in CASES}) == len(CASES), "duplicate cases"
+    assert len({(tuple(map(str, argv)), stdin) for argv, _, stdin in CASES}) == len(CASES), (
+        "duplicate cases"
+    )
 
 
 # The real command line, in a fresh interpreter: raw bytes as arguments, stdin, pipes.
-def run_cli(args: list, stdin: bytes | None = None, cwd=None, env=None) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "derive", *(a if isinstance(a, bytes) else os.fsencode(a) for a in args)]
-    return subprocess.run(command, input=stdin if stdin is not None else b"", capture_output=True, cwd=cwd,
-                          timeout=300, env=env)
+def run_cli(
+    args: list, stdin: bytes | None = None, cwd=None, env=None
+) -> subprocess.CompletedProcess:
+    command = [
+        sys.executable,
+        "-m",
+        "derive",
+        *(a if isinstance(a, bytes) else os.fsencode(a) for a in args),
+    ]
+    return subprocess.run(
+        command,
+        input=stdin if stdin is not None else b"",
+        capture_output=True,
+        cwd=cwd,
+        timeout=300,
+        env=env,
+    )
 
 
 SUBPROCESS_CASES = [
@@ -698,12 +863,39 @@ SUBPROCESS_CASES = [
     ([b"sheet", b"{d}/\xff.toml", b"--tex-only"], BAD, None),
     ([b"sheet", b"--layers", b"2", b"1", b"--tex-only", b"--title", b"\xff"], BAD, None),
     (["steps", "--layers", "2", "1", "--activation", "sigmoid(gain=1/0)"], BAD, None),
-    (["steps", "--layers", "2", "2", "1", "--activation", r"g(z) = \frac{z}{1+|z|}", "g(z) = z^2"], BAD, None),
+    (
+        [
+            "steps",
+            "--layers",
+            "2",
+            "2",
+            "1",
+            "--activation",
+            r"g(z) = \frac{z}{1+|z|}",
+            "g(z) = z^2",
+        ],
+        BAD,
+        None,
+    ),
     (["sheet", "{d}/deep.json", "--tex-only"], BAD, None),
     (["sheet", "{d}/deep-object.json", "--tex-only"], BAD, None),
     (["sheet", "--layers", "2", "1", "--tex-only", "--out-dir", "{d}/ok.toml"], BAD, None),
     (["sheet", "--layers", "2", "1", "--tex-only", "--out", "{long}"], BAD, None),
-    (["sheet", "--layers", "2", "1", "--tex-only", "--out", "sheet", "--out-dir", "{d}/outdir-taken"], BAD, None),
+    (
+        [
+            "sheet",
+            "--layers",
+            "2",
+            "1",
+            "--tex-only",
+            "--out",
+            "sheet",
+            "--out-dir",
+            "{d}/outdir-taken",
+        ],
+        BAD,
+        None,
+    ),
     (["sheet", "--layers", "2", "1", "--tex-only", "--templates", "{d}/tpl-cycler"], BAD, None),
     (["check-answer", "{d}/keys", "q1", "0"], BAD, None),
     (["check-answer", "{d}/key-layer-string.json", "q1", L], BAD, None),
@@ -718,24 +910,39 @@ SUBPROCESS_CASES = [
 ]
 
 
-@pytest.mark.parametrize("args, expected, stdin", SUBPROCESS_CASES,
-                         ids=[f"{i:02d}" for i in range(len(SUBPROCESS_CASES))])
+@pytest.mark.parametrize(
+    "args, expected, stdin",
+    SUBPROCESS_CASES,
+    ids=[f"{i:02d}" for i in range(len(SUBPROCESS_CASES))],
+)
 def test_bad_arguments_through_the_real_command(args, expected, stdin, files, tmp_path):
-    args = [a.replace(b"{d}", os.fsencode(files["d"])) if isinstance(a, bytes) else fill([a], files)[0] for a in args]
+    args = [
+        a.replace(b"{d}", os.fsencode(files["d"])) if isinstance(a, bytes) else fill([a], files)[0]
+        for a in args
+    ]
     result = run_cli(args, stdin, cwd=tmp_path)
     stderr = result.stderr.decode("utf-8", "replace")
-    check_outcome(result.returncode, result.stdout.decode("utf-8", "replace"), stderr, expected,
-                  verdict_text=args[:1] in (["check-answer"], [b"check-answer"]))
+    check_outcome(
+        result.returncode,
+        result.stdout.decode("utf-8", "replace"),
+        stderr,
+        expected,
+        verdict_text=args[:1] in (["check-answer"], [b"check-answer"]),
+    )
 
 
 # --- Pipes, --json, --quiet, stdin, completion, progress, limits ----------------------------------
 def test_a_closed_pipe_is_quiet():
     """`derive steps | head`: the reader goes away; derive stops without a word, status 141 (as if
     killed by SIGPIPE, like cat or yes)."""
-    for args in (["steps", "--layers", "2", "3", "1"], ["steps", "--layers", "2", "3", "1", "--json"],
-                 ["completion", "bash"]):
-        process = subprocess.Popen([sys.executable, "-m", "derive", *args], stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE)
+    for args in (
+        ["steps", "--layers", "2", "3", "1"],
+        ["steps", "--layers", "2", "3", "1", "--json"],
+        ["completion", "bash"],
+    ):
+        process = subprocess.Popen(
+            [sys.executable, "-m", "derive", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
         process.stdout.close()  # before derive writes anything
         stderr = process.stderr.read()
         process.stderr.close()
@@ -744,8 +951,14 @@ def test_a_closed_pipe_is_quiet():
 
 
 def test_head_reads_the_first_line_only(tmp_path):
-    result = subprocess.run(f"'{sys.executable}' -m derive steps --layers 2 3 3 2 | head -1", shell=True,
-                            capture_output=True, text=True, timeout=300, executable="/bin/bash")
+    result = subprocess.run(
+        f"'{sys.executable}' -m derive steps --layers 2 3 3 2 | head -1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        executable="/bin/bash",
+    )
     assert result.stdout.startswith("Network [2, 3, 3, 2]")
     assert result.stderr == ""
 
@@ -755,7 +968,9 @@ def test_steps_json(capsys):
     data = json.loads(capsys.readouterr().out)
     assert data["layers"] == [2, 3, 1] and data["weight_layers"] == 2
     steps = [step for block in data["blocks"] for step in block["steps"]]
-    assert steps and all(set(step) == {"number", "lhs", "rhs", "rule", "sentence", "refs"} for step in steps)
+    assert steps and all(
+        set(step) == {"number", "lhs", "rhs", "rule", "sentence", "refs"} for step in steps
+    )
     assert all(set(step["lhs"]) == {"latex", "text"} for step in steps)
     chain = next(step for step in steps if step["rule"] == "chain rule")
     assert "\\partial" in chain["lhs"]["latex"] and "∂" in chain["lhs"]["text"]
@@ -765,7 +980,11 @@ def test_steps_json(capsys):
 def test_steps_check_json_and_progress_free_output(capsys):
     assert main(["steps", "--layers", "1", "1", "--check", "--json"]) == 0
     out, err = capsys.readouterr()
-    assert json.loads(out)["check"] == {"passed": True, "steps": json.loads(out)["check"]["steps"], "failures": []}
+    assert json.loads(out)["check"] == {
+        "passed": True,
+        "steps": json.loads(out)["check"]["steps"],
+        "failures": [],
+    }
     assert err == ""
 
 
@@ -781,7 +1000,9 @@ def test_json_everywhere(files, tmp_path, capsys, monkeypatch):
 
     sheet = run("sheet", "--layers", "2", "1", "--tex-only", "--json")
     assert sheet == {"files": ["outputs/2-1-sigmoid-quadratic.tex"], "note": None}
-    assert run("code", "--layers", "2", "1", "--json")["source"].startswith('"""Generated by derive')
+    assert run("code", "--layers", "2", "1", "--json")["source"].startswith(
+        '"""Generated by derive'
+    )
     assert run("code", "--layers", "2", "1", "--out", "g.py", "--json") == {"files": ["g.py"]}
     grad = run("grad", f"{d}/ok.toml", "--json")
     assert set(grad) == {"cost", "weights", "biases"}
@@ -792,18 +1013,49 @@ def test_json_everywhere(files, tmp_path, capsys, monkeypatch):
     assert answer["verdict"] == "wrong" and answer["message"] and "mistake" in answer
     examples = run("examples", "--tex-only", "--out-dir", "ex", "--json")
     files = examples["files"]  # per example: the sheet's .tex, the deck's .tex, the page
-    assert len(files) == 6 and sorted(f.rsplit(".", 1)[1] for f in files) == ["html"] * 2 + ["tex"] * 4, files
+    assert (
+        len(files) == 6 and sorted(f.rsplit(".", 1)[1] for f in files) == ["html"] * 2 + ["tex"] * 4
+    ), files
     assert sum(f.endswith("-slides.tex") for f in files) == 2
 
 
 def test_grade_and_homework_json(files, tmp_path, capsys):
     out = tmp_path / "grades.csv"
-    assert main(["grade", f"{files['d']}/key.json", f"{files['d']}/answers.csv", "--out", str(out), "--json",
-                 "--jobs", "1"]) == 0
+    assert (
+        main(
+            [
+                "grade",
+                f"{files['d']}/key.json",
+                f"{files['d']}/answers.csv",
+                "--out",
+                str(out),
+                "--json",
+                "--jobs",
+                "1",
+            ]
+        )
+        == 0
+    )
     summary = json.loads(capsys.readouterr().out)
     assert summary["answers"] == 1 and sum(summary["counts"].values()) == 1 and out.is_file()
-    assert main(["homework", "--seed", "3", "--tex-only", "--out", str(tmp_path / "hw"), "--json", "--jobs", "1",
-                 "--kinds", "missing-factor"]) == 0
+    assert (
+        main(
+            [
+                "homework",
+                "--seed",
+                "3",
+                "--tex-only",
+                "--out",
+                str(tmp_path / "hw"),
+                "--json",
+                "--jobs",
+                "1",
+                "--kinds",
+                "missing-factor",
+            ]
+        )
+        == 0
+    )
     homework = json.loads(capsys.readouterr().out)
     assert homework["versions"][0]["number"] == 1 and homework["moodle"].endswith("moodle.xml")
     assert any(f.endswith("key.json") for f in homework["versions"][0]["files"])
@@ -820,9 +1072,14 @@ def test_quiet(files, tmp_path, capsys, monkeypatch):
     assert capsys.readouterr() == ("", "")
 
 
-@pytest.mark.parametrize("text", [b"layers = [2, 1]\nactivation = 'tanh'\n",
-                                  b'{"layers": [2, 1], "activation": "tanh"}',
-                                  b'\xef\xbb\xbf{"layers": [2, 1], "activation": "tanh"}'])
+@pytest.mark.parametrize(
+    "text",
+    [
+        b"layers = [2, 1]\nactivation = 'tanh'\n",
+        b'{"layers": [2, 1], "activation": "tanh"}',
+        b'\xef\xbb\xbf{"layers": [2, 1], "activation": "tanh"}',
+    ],
+)
 def test_spec_from_stdin(text, tmp_path):
     result = run_cli(["code", "-"], stdin=text, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -840,8 +1097,10 @@ def test_bash_completion(tmp_path):
 
     def complete(*words: str) -> list[str]:
         words_text = " ".join(f"'{w}'" for w in words)
-        command = (f"source '{script}'; COMP_WORDS=(derive {words_text}); COMP_CWORD={len(words)}; _derive; "
-                   'printf "%s\\n" "${COMPREPLY[@]}"')
+        command = (
+            f"source '{script}'; COMP_WORDS=(derive {words_text}); COMP_CWORD={len(words)}; _derive; "
+            'printf "%s\\n" "${COMPREPLY[@]}"'
+        )
         done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, done.stderr
         return done.stdout.split()
@@ -862,8 +1121,13 @@ def _on_a_terminal(args: list[str], cwd) -> tuple[int, str]:
     import select
 
     controller, terminal = pty.openpty()
-    process = subprocess.Popen([sys.executable, "-m", "derive", *args], stdout=subprocess.PIPE, stderr=terminal,
-                               cwd=cwd, env=dict(os.environ, TERM="xterm", COLUMNS="100"))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "derive", *args],
+        stdout=subprocess.PIPE,
+        stderr=terminal,
+        cwd=cwd,
+        env=dict(os.environ, TERM="xterm", COLUMNS="100"),
+    )
     os.close(terminal)
     seen = b""
     while True:
@@ -888,21 +1152,33 @@ def test_progress_bar_on_a_terminal_only(tmp_path):
     code, seen = _on_a_terminal(["steps", "--layers", "2", "2", "1", "--check"], tmp_path)
     assert code == 0
     assert "checking steps" in seen
-    code, seen = _on_a_terminal(["steps", "--layers", "2", "2", "1", "--check", "--quiet"], tmp_path)
+    code, seen = _on_a_terminal(
+        ["steps", "--layers", "2", "2", "1", "--check", "--quiet"], tmp_path
+    )
     assert code == 0 and seen.strip() == ""
-    result = run_cli(["steps", "--layers", "2", "2", "1", "--check"], cwd=tmp_path)  # stderr a pipe: no bar
+    result = run_cli(
+        ["steps", "--layers", "2", "2", "1", "--check"], cwd=tmp_path
+    )  # stderr a pipe: no bar
     assert result.returncode == 0 and result.stderr == b""
 
 
-@pytest.mark.parametrize("argv, words", [
-    (["steps", "--layers", "784", "100", "10", "--check"], ["79,400 weights", f"limit is {800}", "--force",
-                                                             "--layers 2 2 2"]),
-    (["steps", "--layers", *["2"] * 66], ["at most 64 weight layers", "got 65"]),
-    (["sheet", "--layers", *["2"] * 66, "--tex-only"], ["at most 64 weight layers", "got 65"]),
-    (["homework", "--seed", "1", "--count", "201", "--tex-only"], ["more than 200", "--force"]),
-    (["homework", "--seed", "1", "--questions", "41", "--tex-only"], ["more than 40", "--force"]),
-    (["grade", "k", "a", "--out", "g", "--jobs", "257"], ["more than 256"]),
-])
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (
+            ["steps", "--layers", "784", "100", "10", "--check"],
+            ["79,400 weights", f"limit is {800}", "--force", "--layers 2 2 2"],
+        ),
+        (["steps", "--layers", *["2"] * 66], ["at most 64 weight layers", "got 65"]),
+        (["sheet", "--layers", *["2"] * 66, "--tex-only"], ["at most 64 weight layers", "got 65"]),
+        (["homework", "--seed", "1", "--count", "201", "--tex-only"], ["more than 200", "--force"]),
+        (
+            ["homework", "--seed", "1", "--questions", "41", "--tex-only"],
+            ["more than 40", "--force"],
+        ),
+        (["grade", "k", "a", "--out", "g", "--jobs", "257"], ["more than 256"]),
+    ],
+)
 def test_requests_too_big_are_refused_at_once_saying_why(argv, words, capsys):
     import time
 
@@ -916,22 +1192,27 @@ def test_requests_too_big_are_refused_at_once_saying_why(argv, words, capsys):
 
 
 # --- Templates in the sandbox ---------------------------------------------------------------------
-@pytest.mark.parametrize("body", [
-    r"\VAR{ ''.__class__.__mro__[1].__subclasses__() }",
-    r"\VAR{ cycler.__init__.__globals__.os.popen('touch {marker}').read() }",
-    r"\VAR{ joiner.__init__.__globals__['os'].system('touch {marker}') }",
-    r"\VAR{ lipsum.__globals__['os'].popen('touch {marker}').read() }",
-    r"\VAR{ namespace.__init__.__globals__ }",
-    r"\VAR{ '{0.__class__.__init__.__globals__}'.format(title) }",
-    r"\VAR{ self.__init__.__globals__.__builtins__['__import__']('os').system('touch {marker}') }",
-    r"\BLOCK{ set x = range.__self__ }\VAR{ x }",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        r"\VAR{ ''.__class__.__mro__[1].__subclasses__() }",
+        r"\VAR{ cycler.__init__.__globals__.os.popen('touch {marker}').read() }",
+        r"\VAR{ joiner.__init__.__globals__['os'].system('touch {marker}') }",
+        r"\VAR{ lipsum.__globals__['os'].popen('touch {marker}').read() }",
+        r"\VAR{ namespace.__init__.__globals__ }",
+        r"\VAR{ '{0.__class__.__init__.__globals__}'.format(title) }",
+        r"\VAR{ self.__init__.__globals__.__builtins__['__import__']('os').system('touch {marker}') }",
+        r"\BLOCK{ set x = range.__self__ }\VAR{ x }",
+    ],
+)
 def test_user_templates_cannot_escape_the_sandbox(body, tmp_path):
     marker = tmp_path / "pwned"
     folder = tmp_path / "templates"
     folder.mkdir()
     (folder / "sheet.tex.j2").write_text(body.replace("{marker}", str(marker)), encoding="utf-8")
-    result = run_cli(["sheet", "--layers", "2", "1", "--tex-only", "--templates", str(folder)], cwd=tmp_path)
+    result = run_cli(
+        ["sheet", "--layers", "2", "1", "--tex-only", "--templates", str(folder)], cwd=tmp_path
+    )
     stderr = result.stderr.decode()
     assert result.returncode == 2, stderr
     assert len(stderr.splitlines()) == 1 and stderr.startswith("derive: error: ")
@@ -946,8 +1227,11 @@ def test_a_template_that_never_ends_is_stopped(tmp_path, monkeypatch):
     from derive.errors import DeriveError
 
     monkeypatch.setattr(sheet, "USER_TEMPLATE_SECONDS", 2)
-    (tmp_path / "sheet.tex.j2").write_text(r"\BLOCK{for i in range(100000)}\BLOCK{for j in range(100000)}"
-                                           r"\BLOCK{endfor}\BLOCK{endfor}", encoding="utf-8")
+    (tmp_path / "sheet.tex.j2").write_text(
+        r"\BLOCK{for i in range(100000)}\BLOCK{for j in range(100000)}"
+        r"\BLOCK{endfor}\BLOCK{endfor}",
+        encoding="utf-8",
+    )
     with pytest.raises(DeriveError, match="longer than 2 s"):
         sheet.render_sheet(Network([2, 1]), templates=tmp_path)
 
@@ -955,12 +1239,30 @@ def test_a_template_that_never_ends_is_stopped(tmp_path, monkeypatch):
 def test_a_user_template_still_renders(tmp_path):
     folder = tmp_path / "templates"
     folder.mkdir()
-    (folder / "sheet.tex.j2").write_text("\\documentclass{article}\n\\begin{document}\nMine: \\VAR{title}, "
-                                         "\\VAR{description}, \\VAR{ L * 2 }\n\\end{document}\n", encoding="utf-8")
-    result = run_cli(["sheet", "--layers", "2", "1", "--tex-only", "--templates", str(folder), "--title", "A & B"],
-                     cwd=tmp_path)
+    (folder / "sheet.tex.j2").write_text(
+        "\\documentclass{article}\n\\begin{document}\nMine: \\VAR{title}, "
+        "\\VAR{description}, \\VAR{ L * 2 }\n\\end{document}\n",
+        encoding="utf-8",
+    )
+    result = run_cli(
+        [
+            "sheet",
+            "--layers",
+            "2",
+            "1",
+            "--tex-only",
+            "--templates",
+            str(folder),
+            "--title",
+            "A & B",
+        ],
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
-    assert "Mine: A \\& B, [2, 1] sigmoid" in (tmp_path / "outputs/2-1-sigmoid-quadratic.tex").read_text()
+    assert (
+        "Mine: A \\& B, [2, 1] sigmoid"
+        in (tmp_path / "outputs/2-1-sigmoid-quadratic.tex").read_text()
+    )
 
 
 # --- Titles in any script --------------------------------------------------------------------------
@@ -970,36 +1272,65 @@ def _tex_ready(unicode: bool = False) -> bool:
     return tex.tex_available() and (not unicode or tex.unicode_engine_available())
 
 
-needs_tex = pytest.mark.skipif(not _tex_ready() and not os.environ.get("CI"), reason="no TeX here (CI has it)")
-needs_unicode_tex = pytest.mark.skipif(not _tex_ready(unicode=True) and not os.environ.get("CI"),
-                                       reason="no lualatex here (CI installs texlive-luatex)")
+needs_tex = pytest.mark.skipif(
+    not _tex_ready() and not os.environ.get("CI"), reason="no TeX here (CI has it)"
+)
+needs_unicode_tex = pytest.mark.skipif(
+    not _tex_ready(unicode=True) and not os.environ.get("CI"),
+    reason="no lualatex here (CI installs texlive-luatex)",
+)
 
 
 def pdf_text(pdf: Path) -> str:
     """The PDF's text, NFC-normalised (pdflatex's accented letters come out as letter + combining accent)."""
     import unicodedata
 
-    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
     return unicodedata.normalize("NFC", text)
 
 
 @needs_unicode_tex
-@pytest.mark.parametrize("title, shown", [
-    ("Übung 3 — σ-Netze", ["Übung 3 — σ-Netze"]),
-    ("Ασκηση", ["Ασκηση"]),
-    ("反向传播练习", ["反向传播练习"]),
-    ("🧠 backprop", ["🧠 backprop", "[brain] backprop"]),  # Symbola draws it; without it, its name
-])
+@pytest.mark.parametrize(
+    "title, shown",
+    [
+        ("Übung 3 — σ-Netze", ["Übung 3 — σ-Netze"]),
+        ("Ασκηση", ["Ασκηση"]),
+        ("反向传播练习", ["反向传播练习"]),
+        (
+            "🧠 backprop",
+            ["🧠 backprop", "[brain] backprop"],
+        ),  # Symbola draws it; without it, its name
+    ],
+)
 def test_titles_in_any_script_typeset(title, shown, tmp_path):
-    result = run_cli(["sheet", "--layers", "2", "1", "--title", title, "--out-dir", str(tmp_path), "--out", "t"])
+    result = run_cli(
+        ["sheet", "--layers", "2", "1", "--title", title, "--out-dir", str(tmp_path), "--out", "t"]
+    )
     assert result.returncode == 0, result.stderr.decode()
-    assert any(text in pdf_text(tmp_path / "t.pdf") for text in shown), pdf_text(tmp_path / "t.pdf")[:200]
+    assert any(text in pdf_text(tmp_path / "t.pdf") for text in shown), pdf_text(
+        tmp_path / "t.pdf"
+    )[:200]
 
 
 @needs_unicode_tex
 def test_homework_title_in_chinese(tmp_path):
-    result = run_cli(["homework", "--seed", "2", "--kinds", "activation-derivative", "--title", "反向传播 作业 σ",
-                      "--out", str(tmp_path / "hw"), "--jobs", "1"])
+    result = run_cli(
+        [
+            "homework",
+            "--seed",
+            "2",
+            "--kinds",
+            "activation-derivative",
+            "--title",
+            "反向传播 作业 σ",
+            "--out",
+            str(tmp_path / "hw"),
+            "--jobs",
+            "1",
+        ]
+    )
     assert result.returncode == 0, result.stderr.decode()
     assert "反向传播 作业 σ" in pdf_text(tmp_path / "hw/version-1/exercises.pdf")
 
@@ -1042,17 +1373,28 @@ def test_latin_titles_stay_with_pdflatex(tmp_path):
 
 
 def test_file_names_that_are_not_utf8_print_back_as_they_were(tmp_path):
-    result = run_cli([b"sheet", b"--layers", b"2", b"1", b"--tex-only", b"--out-dir", b"caf\xe9"], cwd=tmp_path)
+    result = run_cli(
+        [b"sheet", b"--layers", b"2", b"1", b"--tex-only", b"--out-dir", b"caf\xe9"], cwd=tmp_path
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout == b"wrote caf\xe9/2-1-sigmoid-quadratic.tex\n"
     assert (tmp_path / os.fsdecode(b"caf\xe9") / "2-1-sigmoid-quadratic.tex").is_file()
-    result = run_cli([b"sheet", b"--layers", b"2", b"1", b"--tex-only", b"--out-dir", b"caf\xe9", b"--json"],
-                     cwd=tmp_path)
-    assert json.loads(result.stdout)["files"] == [os.fsdecode(b"caf\xe9") + "/2-1-sigmoid-quadratic.tex"]
+    result = run_cli(
+        [b"sheet", b"--layers", b"2", b"1", b"--tex-only", b"--out-dir", b"caf\xe9", b"--json"],
+        cwd=tmp_path,
+    )
+    assert json.loads(result.stdout)["files"] == [
+        os.fsdecode(b"caf\xe9") + "/2-1-sigmoid-quadratic.tex"
+    ]
 
 
 def test_the_deepest_network_a_spec_allows_derives(tmp_path, capsys):
     """64 weight layers (the spec limit): steps and the .tex of the sheet, no --force needed."""
     assert main(["steps", "--layers", *["2"] * 65, "--quiet"]) == 0
-    assert main(["sheet", "--layers", *["2"] * 65, "--tex-only", "--out-dir", str(tmp_path), "--quiet"]) == 0
+    assert (
+        main(
+            ["sheet", "--layers", *["2"] * 65, "--tex-only", "--out-dir", str(tmp_path), "--quiet"]
+        )
+        == 0
+    )
     assert len(list(tmp_path.glob("*.tex"))) == 1

@@ -9,6 +9,7 @@ plain numbers (-0.0286, -3, +1.5e-3) come back unchanged and still numbers. A La
 with - or + is not a number, so it is neutralised like any other text (its verdict is the judge's on
 what the student typed).
 """
+
 import csv
 import json
 import re
@@ -90,7 +91,19 @@ DASHED_ANSWERS = [
 ]
 
 # Cells that must come back exactly as they were.
-NUMBERS = ["-0.0286", "-3", "+1.5e-3", "0.02863", "-0", "-.5", "-5.", "1e-3", "-2.5E+04", "42", "+7"]
+NUMBERS = [
+    "-0.0286",
+    "-3",
+    "+1.5e-3",
+    "0.02863",
+    "-0",
+    "-.5",
+    "-5.",
+    "1e-3",
+    "-2.5E+04",
+    "42",
+    "+7",
+]
 TEXTS = [
     "Ana María Pérez",
     "O'Brien",
@@ -123,13 +136,18 @@ BREAKOUTS = [
 CORPUS = INJECTIONS + DASHED_ANSWERS + LEGITIMATE + BREAKOUTS
 
 TRIGGERS = set("=+-@\t\r\n") | set("＝＋－＠﹦﹢﹣﹫−")
-LEADING = " \u00a0\u3000\"\u201c\u201d"  # what a spreadsheet may skip before the trigger (tab, CR, LF are triggers)
+LEADING = ' \u00a0\u3000"\u201c\u201d'  # what a spreadsheet may skip before the trigger (tab, CR, LF are triggers)
 
-REDTEAM = [Surface(surface="grades.csv cells",
-                   tried="formula injection (DDE, cmd|, HYPERLINK, IMPORTXML, WEBSERVICE; leading spaces, quotes, "
-                         "tabs, line breaks, full-width signs, minus sign) in every column, beside numbers and text",
-                   cases=len(CORPUS), limit="",
-                   holds="no cell starts with a formula trigger; neutralised = ' + original; numbers stay numbers")]
+REDTEAM = [
+    Surface(
+        surface="grades.csv cells",
+        tried="formula injection (DDE, cmd|, HYPERLINK, IMPORTXML, WEBSERVICE; leading spaces, quotes, "
+        "tabs, line breaks, full-width signs, minus sign) in every column, beside numbers and text",
+        cases=len(CORPUS),
+        limit="",
+        holds="no cell starts with a formula trigger; neutralised = ' + original; numbers stay numbers",
+    )
+]
 
 
 def is_plain_number(cell: str) -> bool:
@@ -173,6 +191,7 @@ def test_numbers_that_are_not_strings_are_untouched():
 
 # The writer directly --------------------------------------------------------------------------------
 
+
 def expected_cell(cell: str) -> str:
     return "'" + cell if would_evaluate(cell) else cell
 
@@ -214,8 +233,10 @@ def test_the_writer_neutralises_every_column_and_keeps_the_rest(tmp_path, read_b
 
 
 def test_pandas_reads_a_column_of_numeric_answers_as_numbers(tmp_path):
-    rows = [Row(n + 2, (f"s{n}", "1", "q3", number), verdict="wrong", feedback="not the expected value")
-            for n, number in enumerate(NUMBERS)]
+    rows = [
+        Row(n + 2, (f"s{n}", "1", "q3", number), verdict="wrong", feedback="not the expected value")
+        for n, number in enumerate(NUMBERS)
+    ]
     write_grades(tmp_path / "grades.csv", rows)
     frame = pandas.read_csv(tmp_path / "grades.csv")
     assert frame["answer"].dtype.kind == "f"
@@ -244,7 +265,9 @@ def test_derive_grade_writes_no_formula_and_judges_what_was_typed(tmp_path, home
     numeric = next(q for q in key["questions"] if q["kind"] == "numeric-gradient")
     given = []  # (student, version, question, answer) as typed
     for cell in INJECTIONS + BREAKOUTS + TEXTS:
-        given.append((cell, "1", gradient["id"], gradient["answer_latex"]))  # the name is the payload
+        given.append(
+            (cell, "1", gradient["id"], gradient["answer_latex"])
+        )  # the name is the payload
     for cell in INJECTIONS + DASHED_ANSWERS + BREAKOUTS:
         given.append(("mallory", "1", gradient["id"], cell))  # the answer is the payload
     given += [("mallory", cell, gradient["id"], "x") for cell in INJECTIONS[:10]]
@@ -257,11 +280,16 @@ def test_derive_grade_writes_no_formula_and_judges_what_was_typed(tmp_path, home
         writer.writerow(["student", "version", "question", "answer"])
         writer.writerows(given)
 
-    done = run_cli("grade", str(homework), str(answers), "--out", str(tmp_path / "grades.csv"), "--jobs", "2")
+    done = run_cli(
+        "grade", str(homework), str(answers), "--out", str(tmp_path / "grades.csv"), "--jobs", "2"
+    )
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
 
-    for table in (read_back_csv(tmp_path / "grades.csv")[1:], read_back_pandas(tmp_path / "grades.csv")):
+    for table in (
+        read_back_csv(tmp_path / "grades.csv")[1:],
+        read_back_pandas(tmp_path / "grades.csv"),
+    ):
         assert len(table) == len(given)
         for typed, written in zip(given, table):
             assert written[:4] == [expected_cell(cell) for cell in typed], (typed, written)
@@ -270,11 +298,20 @@ def test_derive_grade_writes_no_formula_and_judges_what_was_typed(tmp_path, home
 
     rows = read_back_csv(tmp_path / "grades.csv")[1:]
     names = len(INJECTIONS + BREAKOUTS + TEXTS)
-    assert all(row[4] == "correct" for row in rows[:names])  # a payload in the name changes no verdict
+    assert all(
+        row[4] == "correct" for row in rows[:names]
+    )  # a payload in the name changes no verdict
     questions = load_key(homework / "version-1" / "key.json")
-    for typed, row in zip(given[names:names + len(INJECTIONS + DASHED_ANSWERS)], rows[names:]):
-        verdict = judge_here(typed[3].strip(), questions[gradient["id"]].expected())  # the judge saw what was typed
+    for typed, row in zip(given[names : names + len(INJECTIONS + DASHED_ANSWERS)], rows[names:]):
+        verdict = judge_here(
+            typed[3].strip(), questions[gradient["id"]].expected()
+        )  # the judge saw what was typed
         assert row[4] == getattr(verdict.status, "value", verdict.status), (typed, row)
-    numbers = rows[-len(NUMBERS) - 1:-1]
-    assert [row[3] for row in numbers] == NUMBERS and all(isinstance(float(row[3]), float) for row in numbers)
-    assert rows[-1][3:5] == [numeric["answer_latex"], "correct"]  # the key's own number: unchanged, correct
+    numbers = rows[-len(NUMBERS) - 1 : -1]
+    assert [row[3] for row in numbers] == NUMBERS and all(
+        isinstance(float(row[3]), float) for row in numbers
+    )
+    assert rows[-1][3:5] == [
+        numeric["answer_latex"],
+        "correct",
+    ]  # the key's own number: unchanged, correct

@@ -1,4 +1,5 @@
 """The engine's formulas and step structure (what they say, not just that they exist)."""
+
 import pytest
 import sympy as sp
 
@@ -22,7 +23,9 @@ def test_hidden_to_output_formula_is_the_three_factor_product():
     net = Network([2, 3, 1], activation="sigmoid")
     s = net.symbols
     sigma = net.activation(2).function
-    expected = 2 * (s.a[2, s.j] - s.y[s.j]) * sp.Derivative(sigma(s.z[2, s.j]), s.z[2, s.j]) * s.a[1, s.k]
+    expected = (
+        2 * (s.a[2, s.j] - s.y[s.j]) * sp.Derivative(sigma(s.z[2, s.j]), s.z[2, s.j]) * s.a[1, s.k]
+    )
     assert sp.expand(net.derivation().gradient(2) - expected) == 0
     classic = 2 * (s.a[2, s.j] - s.y[s.j]) * s.a[2, s.j] * (1 - s.a[2, s.j]) * s.a[1, s.k]
     assert sp.expand(net.derivation().gradient(2, "classic") - classic) == 0
@@ -34,7 +37,11 @@ def test_input_to_hidden_formula_sums_over_downstream_nodes_with_w_ij():
     i = s.downstream[0]
     tanh = net.activation(1).function
     prime = lambda layer, node: sp.Derivative(tanh(s.z[layer, node]), s.z[layer, node])  # noqa: E731
-    expected = IndexSum(2 * (s.a[2, i] - s.y[i]) * prime(2, i) * s.w[2, i, s.j], (i, 0, 1)) * prime(1, s.j) * s.x[s.k]
+    expected = (
+        IndexSum(2 * (s.a[2, i] - s.y[i]) * prime(2, i) * s.w[2, i, s.j], (i, 0, 1))
+        * prime(1, s.j)
+        * s.x[s.k]
+    )
     got = net.derivation().gradient(1)
     assert sp.expand(got - expected) == 0
     # the downstream weight is w_{ij}: from node j of layer 1 into node i of layer 2, not w_{ji}
@@ -60,8 +67,11 @@ def test_delta_recursion_names_the_repeated_factor():
         assert s.w[layer + 1, i, s.j] in rec.atoms(sp.Indexed)
     rules = [(st.lhs, st.rule) for st in d.block("layer:1").steps]
     assert (s.delta[1, s.j], Rule.DEFINITION) in rules
-    assert any(st.lhs == sp.Derivative(s.cost, s.w[1, s.j, s.k]) and sp.expand(st.rhs - s.delta[1, s.j] * s.x[s.k]) == 0
-               for st in d.block("layer:1").steps)
+    assert any(
+        st.lhs == sp.Derivative(s.cost, s.w[1, s.j, s.k])
+        and sp.expand(st.rhs - s.delta[1, s.j] * s.x[s.k]) == 0
+        for st in d.block("layer:1").steps
+    )
 
 
 def test_bias_gradients_only_when_biases_are_on():
@@ -69,9 +79,11 @@ def test_bias_gradients_only_when_biases_are_on():
     without = Network([2, 2, 1], bias=False).derivation()
     s = with_b.network.symbols
     assert any(st.lhs == sp.Derivative(s.cost, s.b[1, s.j]) for st in with_b.steps(1))
-    assert not any(isinstance(st.lhs, sp.Derivative) and st.lhs.variables[0].base == s.b
-                   for st in without.steps() if isinstance(st.lhs, sp.Derivative)
-                   and isinstance(st.lhs.variables[0], sp.Indexed))
+    assert not any(
+        isinstance(st.lhs, sp.Derivative) and st.lhs.variables[0].base == s.b
+        for st in without.steps()
+        if isinstance(st.lhs, sp.Derivative) and isinstance(st.lhs.variables[0], sp.Indexed)
+    )
     assert sp.expand(with_b.bias_gradient(2) - with_b.gradient(2) / s.a[1, s.k]) == 0
 
 
@@ -83,7 +95,10 @@ def test_cross_entropy_with_sigmoid_output_cancels():
     assert len(simplifications) == 1
     assert simplifications[0].lhs == s.delta[2, s.j]
     assert sp.expand(simplifications[0].rhs - (s.a[2, s.j] - s.y[s.j])) == 0
-    assert sp.expand(net.derivation().gradient(2, "classic") - (s.a[2, s.j] - s.y[s.j]) * s.a[1, s.k]) == 0
+    assert (
+        sp.expand(net.derivation().gradient(2, "classic") - (s.a[2, s.j] - s.y[s.j]) * s.a[1, s.k])
+        == 0
+    )
 
 
 def test_no_cancellation_claimed_for_quadratic_cost():
@@ -94,8 +109,14 @@ def test_no_cancellation_claimed_for_quadratic_cost():
 def test_output_layer_chain_uses_each_rule_once_in_order():
     d = Network([2, 3, 1]).derivation()
     rules = [st.rule for st in d.block("layer:2").steps]
-    expected_order = [Rule.CHAIN_RULE, Rule.COST_DERIVATIVE, Rule.ACTIVATION_DERIVATIVE, Rule.DEFINITION,
-                      Rule.SUM_RULE, Rule.SUBSTITUTION]
+    expected_order = [
+        Rule.CHAIN_RULE,
+        Rule.COST_DERIVATIVE,
+        Rule.ACTIVATION_DERIVATIVE,
+        Rule.DEFINITION,
+        Rule.SUM_RULE,
+        Rule.SUBSTITUTION,
+    ]
     assert rules[:6] == expected_order
 
 
@@ -131,9 +152,15 @@ def test_derivation_does_not_depend_on_width():
     assert max(sp.count_ops(st.rhs) for st in wide.steps()) < 60
 
 
-@pytest.mark.parametrize("sizes, activation, cost", [
-    ([2, 3, 1], "sigmoid", "quadratic"), ([3, 2, 2, 2], ["tanh", "relu", "sigmoid"], "cross-entropy"),
-    ([1, 1], "identity", "quadratic"), ([2, 2, 3, 2, 1], "softplus", "quadratic")])
+@pytest.mark.parametrize(
+    "sizes, activation, cost",
+    [
+        ([2, 3, 1], "sigmoid", "quadratic"),
+        ([3, 2, 2, 2], ["tanh", "relu", "sigmoid"], "cross-entropy"),
+        ([1, 1], "identity", "quadratic"),
+        ([2, 2, 3, 2, 1], "softplus", "quadratic"),
+    ],
+)
 def test_one_layers_gradient_alone_is_the_derivations_gradient(sizes, activation, cost):
     from derive.engine.derivation import weight_gradient
 
@@ -148,10 +175,12 @@ def test_public_names_load_on_first_use():
     import subprocess
     import sys
 
-    code = ("import sys, derive\nassert 'sympy' not in sys.modules\n"
-            "import derive as d\nnames = [getattr(d, n) for n in d.__all__]\n"
-            "assert sorted(d.__all__) == sorted(d._WHERE) and set(d.__all__) <= set(dir(d))\n"
-            "try:\n    d.nothing\nexcept AttributeError as e:\n    print(e)\n")
+    code = (
+        "import sys, derive\nassert 'sympy' not in sys.modules\n"
+        "import derive as d\nnames = [getattr(d, n) for n in d.__all__]\n"
+        "assert sorted(d.__all__) == sorted(d._WHERE) and set(d.__all__) <= set(dir(d))\n"
+        "try:\n    d.nothing\nexcept AttributeError as e:\n    print(e)\n"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "module 'derive' has no attribute 'nothing'\n"
@@ -170,7 +199,9 @@ def test_every_hidden_layer_block_has_the_same_size_whatever_the_depth():
     deepest = 7 - WRITTEN_OUT - 1  # a layer below the written-out ones in the shallow network
     assert size(shallow, deepest) == size(deep, deepest) == size(deep, 1) == size(deep, 20)
     written = size(shallow, 7 - WRITTEN_OUT)
-    assert written[0] > size(shallow, deepest)[0]  # the written-out steps are there, near the output
+    assert (
+        written[0] > size(shallow, deepest)[0]
+    )  # the written-out steps are there, near the output
     # and the written-out formula, built on request, is still the chain rule all the way down
     grad = deep.derivation().gradient(1)
     assert len(grad.atoms(sp.Sum)) == 28

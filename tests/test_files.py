@@ -1,5 +1,6 @@
 """Files that never mix: atomic writes under concurrency, whole homework sets, one run per output,
 and nothing left behind (TeX processes, scratch directories) when a run is killed."""
+
 import hashlib
 import json
 import multiprocessing
@@ -16,8 +17,10 @@ from derive import DeriveError
 from derive.documents.files import lock_path_for, output_lock, staged_directory, write_atomic
 from derive.documents.tex import tex_available
 
-needs_tex = pytest.mark.skipif(not tex_available() and not os.environ.get("CI"),
-                               reason="no TeX on this machine (CI installs it and runs these)")
+needs_tex = pytest.mark.skipif(
+    not tex_available() and not os.environ.get("CI"),
+    reason="no TeX on this machine (CI installs it and runs these)",
+)
 WRITERS, WRITES = 8, 500
 
 
@@ -107,7 +110,9 @@ def test_concurrent_writers_never_tear_a_file_and_never_crash(tmp_path):
     context = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
     target = str(tmp_path / "shared.bin")
     start, stop, errors, seen = context.Event(), context.Event(), context.Queue(), context.Queue()
-    writers = [context.Process(target=_writer, args=(target, w, start, errors)) for w in range(WRITERS)]
+    writers = [
+        context.Process(target=_writer, args=(target, w, start, errors)) for w in range(WRITERS)
+    ]
     reader = context.Process(target=_reader, args=(target, stop, seen))
     for process in [*writers, reader]:
         process.start()
@@ -122,8 +127,10 @@ def test_concurrent_writers_never_tear_a_file_and_never_crash(tmp_path):
     failures = []
     while not errors.empty():
         failures.append(errors.get())
-    print(f"{WRITERS} writers x {WRITES} writes in {elapsed:.1f} s; reader: {reads} reads, {torn} torn; "
-          f"{len(failures)} failed writes")
+    print(
+        f"{WRITERS} writers x {WRITES} writes in {elapsed:.1f} s; reader: {reads} reads, {torn} torn; "
+        f"{len(failures)} failed writes"
+    )
     assert [p.exitcode for p in writers] == [0] * WRITERS
     assert failures == []
     assert torn == 0 and reads > 0
@@ -143,10 +150,14 @@ with output_lock(sys.argv[1]):
 
 def test_the_lock_refuses_a_second_holder_and_dies_with_its_holder(tmp_path):
     out = tmp_path / "hw"
-    holder = subprocess.Popen([sys.executable, "-c", _HOLD, str(out)], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD, str(out)], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert holder.stdout.readline().strip() == "locked"
-        with pytest.raises(DeriveError, match=rf"another derive run \(pid {holder.pid}\) is writing"):
+        with pytest.raises(
+            DeriveError, match=rf"another derive run \(pid {holder.pid}\) is writing"
+        ):
             with output_lock(out):
                 pass
     finally:
@@ -160,18 +171,24 @@ def test_the_lock_refuses_a_second_holder_and_dies_with_its_holder(tmp_path):
 def test_a_second_homework_run_on_the_same_output_is_refused_in_one_line(tmp_path, cli):
     out = tmp_path / "hw"
     with output_lock(out):
-        result = cli("homework", "--seed", "1", "--count", "1", "--tex-only", "--out", str(out), cwd=tmp_path)
+        result = cli(
+            "homework", "--seed", "1", "--count", "1", "--tex-only", "--out", str(out), cwd=tmp_path
+        )
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "another derive run" in result.stderr, result.stderr
     assert not out.exists()
-    result = cli("homework", "--seed", "1", "--count", "1", "--tex-only", "--out", str(out), cwd=tmp_path)
+    result = cli(
+        "homework", "--seed", "1", "--count", "1", "--tex-only", "--out", str(out), cwd=tmp_path
+    )
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["hw"]
 
 
 # Whole directories -----------------------------------------------------------------------------
 def _snapshot(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
 
 
 def test_a_staged_directory_replaces_the_old_one_whole_or_not_at_all(tmp_path):
@@ -213,8 +230,12 @@ def test_a_failing_version_leaves_the_previous_homework_set(tmp_path, monkeypatc
     assert _snapshot(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["hw"]
     results = homework_sheet.generate(3, 1, out, tex_only=True, jobs=1, progress=False)
-    assert sorted(_snapshot(out)) == ["moodle.xml", "version-1/exercises.tex", "version-1/key.json",
-                                      "version-1/solutions.tex"]  # version 2 of the old set is gone
+    assert sorted(_snapshot(out)) == [
+        "moodle.xml",
+        "version-1/exercises.tex",
+        "version-1/key.json",
+        "version-1/solutions.tex",
+    ]  # version 2 of the old set is gone
     assert all(path.parent.parent == out for result in results for path in result.files)
 
 
@@ -249,7 +270,9 @@ def _wait_for(condition, timeout: float, what: str, process: subprocess.Popen | 
         if value:
             return value
         if process is not None and process.poll() is not None:
-            pytest.fail(f"the run ended (status {process.returncode}) before {what}: {process.stderr.read()}")
+            pytest.fail(
+                f"the run ended (status {process.returncode}) before {what}: {process.stderr.read()}"
+            )
         time.sleep(0.05)
     pytest.fail(f"timed out waiting for {what}")
 
@@ -260,18 +283,30 @@ def _kill_mid_run(tmp_path: Path, args: list[str], signum: int) -> subprocess.Po
     scratch.mkdir()
     marker = f"TMPDIR={scratch}"
     env = dict(os.environ, TMPDIR=str(scratch))
-    run = subprocess.Popen([sys.executable, "-m", "derive", *args], cwd=tmp_path, env=env, text=True,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    run = subprocess.Popen(
+        [sys.executable, "-m", "derive", *args],
+        cwd=tmp_path,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
-        _wait_for(lambda: any(name in ("pdflatex", "lualatex") for _, name in _processes_with(marker)), 300, "TeX ran",
-                  run)
+        _wait_for(
+            lambda: any(name in ("pdflatex", "lualatex") for _, name in _processes_with(marker)),
+            300,
+            "TeX ran",
+            run,
+        )
         assert list(scratch.glob("derive-tex-*")), "TeX runs in a scratch directory under TMPDIR"
         run.send_signal(signum)
         run.communicate(timeout=60)
     finally:
         if run.poll() is None:
             run.kill()
-    expected = -signum if signum != signal.SIGINT else 130  # SIGINT: 'derive: interrupted', status 130
+    expected = (
+        -signum if signum != signal.SIGINT else 130
+    )  # SIGINT: 'derive: interrupted', status 130
     assert run.returncode == expected, run.stderr
     # No TeX (nor anything else of the run) survives it, and its scratch is gone.
     _wait_for(lambda: not _processes_with(marker) or None, 10, "the run's processes to end")
@@ -280,19 +315,30 @@ def _kill_mid_run(tmp_path: Path, args: list[str], signum: int) -> subprocess.Po
 
 
 @needs_tex
-@pytest.mark.parametrize("signum, jobs, previous", [
-    (signal.SIGTERM, 2, True),
-    (signal.SIGTERM, 1, False),
-    (signal.SIGINT, 2, False),
-    (signal.SIGINT, 1, True),
-])
-def test_killed_homework_leaves_no_tex_no_scratch_and_no_half_set(tmp_path, cli, signum, jobs, previous):
+@pytest.mark.parametrize(
+    "signum, jobs, previous",
+    [
+        (signal.SIGTERM, 2, True),
+        (signal.SIGTERM, 1, False),
+        (signal.SIGINT, 2, False),
+        (signal.SIGINT, 1, True),
+    ],
+)
+def test_killed_homework_leaves_no_tex_no_scratch_and_no_half_set(
+    tmp_path, cli, signum, jobs, previous
+):
     out = tmp_path / "hw"
     if previous:
-        done = cli("homework", "--seed", "5", "--count", "2", "--tex-only", "--out", "hw", cwd=tmp_path)
+        done = cli(
+            "homework", "--seed", "5", "--count", "2", "--tex-only", "--out", "hw", cwd=tmp_path
+        )
         assert done.returncode == 0, done.stderr
         before = _snapshot(out)
-    _kill_mid_run(tmp_path, ["homework", "--seed", "6", "--count", "2", "--jobs", str(jobs), "--out", "hw"], signum)
+    _kill_mid_run(
+        tmp_path,
+        ["homework", "--seed", "6", "--count", "2", "--jobs", str(jobs), "--out", "hw"],
+        signum,
+    )
     if previous:
         assert _snapshot(out) == before
         assert json.loads((out / "version-1" / "key.json").read_text())["seed"] == 5
@@ -304,4 +350,6 @@ def test_killed_homework_leaves_no_tex_no_scratch_and_no_half_set(tmp_path, cli,
 @needs_tex
 def test_killed_sheet_leaves_no_tex_and_no_scratch(tmp_path):
     _kill_mid_run(tmp_path, ["sheet", "--layers", "2", "3", "1"], signal.SIGTERM)
-    assert sorted(p.name for p in (tmp_path / "outputs").iterdir()) == ["2-3-1-sigmoid-quadratic.tex"]
+    assert sorted(p.name for p in (tmp_path / "outputs").iterdir()) == [
+        "2-3-1-sigmoid-quadratic.tex"
+    ]

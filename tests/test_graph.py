@@ -1,5 +1,6 @@
 """The computational graph (--graph): built from the network's own definitions, checked against the
 worked example and sympy.diff, drawn as TikZ (in the sheet's PDF) and as SVG."""
+
 import dataclasses
 import os
 import re
@@ -17,20 +18,31 @@ from derive.documents.tex import tex_available
 from derive.errors import DeriveError
 from derive.model.values import Values
 from derive.notation.printing import text
-from derive.numeric.graph import MAX_OPERATIONS, ComputationalGraph, Op, computational_graph, operation_count
+from derive.numeric.graph import (
+    MAX_OPERATIONS,
+    ComputationalGraph,
+    Op,
+    computational_graph,
+    operation_count,
+)
 from derive.numeric.worked import worked_example
 from derive.render.graph import graph_layout, graph_rows, graph_svg, graph_tikz, plain_number
 
-needs_tex = pytest.mark.skipif(not tex_available() and not os.environ.get("CI"),
-                               reason="no TeX on this machine (CI installs it and runs these)")
+needs_tex = pytest.mark.skipif(
+    not tex_available() and not os.environ.get("CI"),
+    reason="no TeX on this machine (CI installs it and runs these)",
+)
 R = sp.Rational
 
 
 def values(x, y, weights, biases=None) -> Values:
     exact = lambda v: v if isinstance(v, sp.Basic) else R(v)  # noqa: E731
-    return Values(tuple(map(exact, x)), tuple(map(exact, y)),
-                  tuple(tuple(tuple(map(exact, row)) for row in m) for m in weights),
-                  None if biases is None else tuple(tuple(map(exact, b)) for b in biases))
+    return Values(
+        tuple(map(exact, x)),
+        tuple(map(exact, y)),
+        tuple(tuple(tuple(map(exact, row)) for row in m) for m in weights),
+        None if biases is None else tuple(tuple(map(exact, b)) for b in biases),
+    )
 
 
 IDENTITY = Network((1, 1), activation="identity")
@@ -45,8 +57,10 @@ def edge_value(graph: ComputationalGraph, node_symbol, source_symbol):
 def test_the_identity_example_of_the_issue():
     """y-hat = w x, s = y-hat - y, loss = s^2 at x = 1, y = 2, w = 1: loss 1, local gradients 2s = -2, 1, x = 1,
     dloss/dw = -2. The identity activation is folded: a = z is one node, computing w x."""
-    assert IDENTITY.cost.name == "quadratic" and IDENTITY.cost.term == (sp.Symbol("a", real=True)
-                                                                         - sp.Symbol("y", real=True)) ** 2
+    assert (
+        IDENTITY.cost.name == "quadratic"
+        and IDENTITY.cost.term == (sp.Symbol("a", real=True) - sp.Symbol("y", real=True)) ** 2
+    )
     g = computational_graph(IDENTITY, IDENTITY_VALUES)
     s = IDENTITY.symbols
     diff = sp.Symbol("s")
@@ -55,7 +69,13 @@ def test_the_identity_example_of_the_issue():
     shown = [text(n.expression, IDENTITY.notation) for n in (yhat, sub, loss)]
     assert shown == ["w_00^(1)·x_0", "a_0^(1) - y_0", "s^2"]  # as written: y-hat = w x
     assert (yhat.symbol, yhat.value, sub.symbol, sub.value, loss.symbol, loss.value) == (
-        s.a[1, 0], 1, diff, -1, s.cost, 1)
+        s.a[1, 0],
+        1,
+        diff,
+        -1,
+        s.cost,
+        1,
+    )
     assert s.z[1, 0] in yhat.aliases
     assert g.loss == loss.id
     # the local gradients along loss -> s -> y-hat -> w
@@ -71,15 +91,29 @@ def test_the_identity_example_of_the_issue():
 
 
 NETWORKS = [
-    pytest.param(Network((1, 1), activation="sigmoid"), values([1], ["1/2"], [[[1]]]), id="1-1-sigmoid"),
-    pytest.param(Network((2, 1), activation="sigmoid", cost="cross-entropy", bias=True),
-                 values(["1/2", -1], ["1/4"], [[["1/4", "1/2"]]], [["1/10"]]), id="2-1-bias-cross-entropy"),
-    pytest.param(Network((1, 1, 1), activation=["tanh", "sigmoid"], cost="half-quadratic", bias=True),
-                 values([1], ["1/2"], [[[1]], [[-2]]], [["1/3"], ["1/5"]]), id="1-1-1-tanh-sigmoid-bias"),
-    pytest.param(Network((1, 2), activation="softplus", cost="log-likelihood"),
-                 values([1], ["1/4", "3/4"], [[[1], [3]]]), id="1-2-softplus-log-likelihood"),
-    pytest.param(Network((1, 1), activation="relu", cost=r"C_0 = \sum_j \frac{1}{2}(a_j^{(L)} - y_j)^4"),
-                 values(["3/2"], ["1/2"], [[[2]]]), id="user-cost-power"),
+    pytest.param(
+        Network((1, 1), activation="sigmoid"), values([1], ["1/2"], [[[1]]]), id="1-1-sigmoid"
+    ),
+    pytest.param(
+        Network((2, 1), activation="sigmoid", cost="cross-entropy", bias=True),
+        values(["1/2", -1], ["1/4"], [[["1/4", "1/2"]]], [["1/10"]]),
+        id="2-1-bias-cross-entropy",
+    ),
+    pytest.param(
+        Network((1, 1, 1), activation=["tanh", "sigmoid"], cost="half-quadratic", bias=True),
+        values([1], ["1/2"], [[[1]], [[-2]]], [["1/3"], ["1/5"]]),
+        id="1-1-1-tanh-sigmoid-bias",
+    ),
+    pytest.param(
+        Network((1, 2), activation="softplus", cost="log-likelihood"),
+        values([1], ["1/4", "3/4"], [[[1], [3]]]),
+        id="1-2-softplus-log-likelihood",
+    ),
+    pytest.param(
+        Network((1, 1), activation="relu", cost=r"C_0 = \sum_j \frac{1}{2}(a_j^{(L)} - y_j)^4"),
+        values(["3/2"], ["1/2"], [[[2]]]),
+        id="user-cost-power",
+    ),
 ]
 
 
@@ -120,8 +154,9 @@ def test_a_symbolic_weight_stays_symbolic():
 
 
 def _replace_node(g: ComputationalGraph, node_id: str, **changes) -> ComputationalGraph:
-    return dataclasses.replace(g, nodes=tuple(dataclasses.replace(n, **changes) if n.id == node_id else n
-                                              for n in g.nodes))
+    return dataclasses.replace(
+        g, nodes=tuple(dataclasses.replace(n, **changes) if n.id == node_id else n for n in g.nodes)
+    )
 
 
 def test_a_broken_graph_is_caught():
@@ -131,7 +166,9 @@ def test_a_broken_graph_is_caught():
     failures = check_graph(_replace_node(g, g.loss, edges=(edge,)), IDENTITY, IDENTITY_VALUES)
     assert any("local gradient" in f and "sympy.diff gives -2" in f for f in failures), failures
     w = g.find(IDENTITY.symbols.w[1, 0, 0])
-    failures = check_graph(_replace_node(g, w.id, upstream=sp.Integer(-1)), IDENTITY, IDENTITY_VALUES)
+    failures = check_graph(
+        _replace_node(g, w.id, upstream=sp.Integer(-1)), IDENTITY, IDENTITY_VALUES
+    )
     assert any("worked example -2" in f for f in failures), failures
     sub = g.find(sp.Symbol("s"))
     failures = check_graph(_replace_node(g, sub.id, value=sp.Integer(0)), IDENTITY, IDENTITY_VALUES)
@@ -142,11 +179,18 @@ def test_big_networks_and_softmax_are_refused_in_one_line():
     net = Network((2, 3, 1))
     with pytest.raises(DeriveError) as error:
         computational_graph(net, values([1, 1], [1], [[[1, 1]] * 3, [[1, 1, 1]]]))
-    assert str(error.value) == f"graph draws networks of up to {MAX_OPERATIONS} operations; [2, 3, 1] needs 19"
-    assert error.value.named({"graph": "--graph"}).startswith("--graph draws")  # the CLI's words (one table)
+    assert (
+        str(error.value)
+        == f"graph draws networks of up to {MAX_OPERATIONS} operations; [2, 3, 1] needs 19"
+    )
+    assert error.value.named({"graph": "--graph"}).startswith(
+        "--graph draws"
+    )  # the CLI's words (one table)
     with pytest.raises(DeriveError, match="softmax") as error:
-        computational_graph(Network((1, 2), activation=["softmax"], cost="log-likelihood"),
-                            values([1], ["1/2", "1/2"], [[[1], [2]]]))
+        computational_graph(
+            Network((1, 2), activation=["softmax"], cost="log-likelihood"),
+            values([1], ["1/2", "1/2"], [[[1], [2]]]),
+        )
     assert "\n" not in str(error.value)
 
 
@@ -170,10 +214,16 @@ def test_svg_parses_and_carries_the_numbers():
     svg = graph_svg(graph_layout(g))
     root = ET.fromstring(svg)
     texts = ["".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text")]
-    assert "2·s= −2" in texts and "x₀= 1" in texts  # local gradients on the edges, formula over value
+    assert (
+        "2·s= −2" in texts and "x₀= 1" in texts
+    )  # local gradients on the edges, formula over value
     assert "s = a₀⁽¹⁾ − y₀" in texts and "a₀⁽¹⁾ = w₀₀⁽¹⁾·x₀" in texts and "C₀ = s²" in texts
-    upstream = [t for t in root.iter("{http://www.w3.org/2000/svg}text") if t.get("class") == "upstream"]
-    assert sorted("".join(t.itertext()) for t in upstream) == sorted(["−2", "−2", "−2", "2", "−2", "1"])
+    upstream = [
+        t for t in root.iter("{http://www.w3.org/2000/svg}text") if t.get("class") == "upstream"
+    ]
+    assert sorted("".join(t.itertext()) for t in upstream) == sorted(
+        ["−2", "−2", "−2", "2", "−2", "1"]
+    )
     assert len(root.findall(".//{http://www.w3.org/2000/svg}line")) == 5
 
 
@@ -185,13 +235,21 @@ def test_plain_numbers_match_the_tex_ones():
 
 def test_the_table_rows():
     rows = graph_rows(computational_graph(IDENTITY, IDENTITY_VALUES), IDENTITY)
-    assert [r.operation for r in rows if r.operation] == ["parameter", "input", "multiply", "target", "subtract",
-                                                          "square"]
+    assert [r.operation for r in rows if r.operation] == [
+        "parameter",
+        "input",
+        "multiply",
+        "target",
+        "subtract",
+        "square",
+    ]
     assert r"\partial C_{0}/\partial s = 2 s = -2" in [r.local for r in rows]
 
 
 def test_sheet_source_has_the_section_only_with_graph():
-    source = render_sheet(IDENTITY, "A title with $pecials & 100% #1 {x}_^~\\", IDENTITY_VALUES, graph=True)
+    source = render_sheet(
+        IDENTITY, "A title with $pecials & 100% #1 {x}_^~\\", IDENTITY_VALUES, graph=True
+    )
     assert "The computational graph" in source and r"\begin{tikzpicture}" in source
     assert r"A title with \$pecials \& 100\% \#1 \{x\}\_" in source
     assert "computational graph" not in render_sheet(IDENTITY, None, IDENTITY_VALUES)
@@ -212,7 +270,9 @@ weights = [[[1]]]
 
 
 def pdf_text(pdf: Path) -> str:
-    return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    return subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
 
 
 @needs_tex
@@ -222,13 +282,26 @@ def test_cli_sheet_with_graph(cli, tmp_path):
     assert result.returncode == 0, result.stderr
     text = pdf_text(tmp_path / "D/g.pdf")
     assert "The computational graph" in text and "$ & % # _ { } ~ ^ \\ <b>" in text
-    section = text[text.index("The computational graph"):]
+    section = text[text.index("The computational graph") :]
     for word in ("multiply", "subtract", "square", "parameter", "input", "target", "2s = −2"):
         assert word in section, word
-    table = section[section.index("local gradient"):]
+    table = section[section.index("local gradient") :]
     assert table.count("−2") >= 5  # dC/dw, dC/dx, dC/da, dC/ds and the local gradient 2s = -2
-    page = subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(tmp_path / "D/g.pdf"),
-                           str(tmp_path / "page")], capture_output=True)
+    page = subprocess.run(
+        [
+            "pdftoppm",
+            "-png",
+            "-r",
+            "60",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            str(tmp_path / "D/g.pdf"),
+            str(tmp_path / "page"),
+        ],
+        capture_output=True,
+    )
     assert page.returncode == 0
 
 
@@ -241,8 +314,12 @@ x = [0.5, -1]\ny = [0.25]\nweights = [[[0.25, 0.5]]]\nbiases = [[0.1]]\n"""
     assert result.returncode == 0, result.stderr
     text = pdf_text(tmp_path / "D/g.pdf")
     assert "activation sigmoid" in text and "0.633821" in text  # the loss, as in the worked example
-    info = subprocess.run(["pdfinfo", "-f", "1", "-l", "20", str(tmp_path / "D/g.pdf")], capture_output=True,
-                          text=True, check=True).stdout
+    info = subprocess.run(
+        ["pdfinfo", "-f", "1", "-l", "20", str(tmp_path / "D/g.pdf")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert re.search(r"rot:\s+(90|270)", info)  # the picture's page is turned
 
 
@@ -250,10 +327,12 @@ def test_cli_refusals_are_one_line(cli, tmp_path):
     result = cli("sheet", "--layers", "1", "1", "--graph", "--out-dir", "D", cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "derive: error: --graph needs numbers: give a spec with [values] (x, y, weights)"]
+        "derive: error: --graph needs numbers: give a spec with [values] (x, y, weights)"
+    ]
     spec = """layers = [2, 3, 1]\n[values]\nx = [1, 1]\ny = [1]\nweights = [[[1, 1], [1, 1], [1, 1]], [[1, 1, 1]]]\n"""
     (tmp_path / "big.toml").write_text(spec)
     result = cli("sheet", "big.toml", "--graph", "--tex-only", "--out-dir", "D", cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "derive: error: --graph draws networks of up to 12 operations; [2, 3, 1] needs 19"]
+        "derive: error: --graph draws networks of up to 12 operations; [2, 3, 1] needs 19"
+    ]

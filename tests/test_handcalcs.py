@@ -4,6 +4,7 @@ Every calculation is checked three ways: its formula evaluated by the engine's o
 substituted line evaluated by SymPy, and its result must all agree; with symbols among the values,
 each gradient also equals SymPy's own derivative of the written-out cost.
 """
+
 import json
 import os
 import re
@@ -24,8 +25,10 @@ from derive.render.latex import calculation_lines
 
 R = sp.Rational
 W = sp.Symbol("w", real=True)
-needs_tex = pytest.mark.skipif(not tex_available() and not os.environ.get("CI"),
-                               reason="no TeX on this machine (CI installs it and runs these)")
+needs_tex = pytest.mark.skipif(
+    not tex_available() and not os.environ.get("CI"),
+    reason="no TeX on this machine (CI installs it and runs these)",
+)
 
 ONE_WEIGHT = """
 layers = [1, 1]
@@ -99,7 +102,9 @@ def test_grad_json_prints_symbolic_entries_in_sympy_syntax(cli, tmp_path):
     data = json.loads(result.stdout)
     assert data["weights"] == [[["9*w/2 - 3/2"]]]
     assert data["symbols"] == ["w"]
-    assert sp.parse_expr(data["cost"], local_dict={"w": W}) == sp.expand((R(3, 2) * W - R(1, 2)) ** 2)
+    assert sp.parse_expr(data["cost"], local_dict={"w": W}) == sp.expand(
+        (R(3, 2) * W - R(1, 2)) ** 2
+    )
     # w - 0.1 (9w/2 - 3/2) = 11w/20 + 3/20, checked by the parser of the test, not derive's
     updated = sp.parse_expr(data["updated_weights"][0][0][0], local_dict={"w": W})
     assert updated == W - R(1, 10) * (R(9, 2) * W - R(3, 2))
@@ -112,28 +117,61 @@ def test_commands_that_need_numbers_refuse_symbols_in_one_line(cli, tmp_path):
     spec.write_text(ONE_WEIGHT)
     result = cli("check", str(spec))
     assert result.returncode == 2
-    assert result.stderr.count("\n") == 1 and "values.weights[0][0][0] is the symbol w" in result.stderr
+    assert (
+        result.stderr.count("\n") == 1
+        and "values.weights[0][0][0] is the symbol w" in result.stderr
+    )
 
 
 # Every calculation agrees with the engine and with its own substitution ---------------------------------
 NETWORKS = [
-    (Network((2, 2, 1), bias=True),
-     Values(x=(R(1, 2), R(-1, 4)), y=(R(1, 100),), weights=(((R(1, 10), R(1, 5)), (R(-3, 10), R(2, 5))),
-                                                              ((R(1, 2), R(-3, 5)),)),
-            biases=((R(1, 10), R(0)), (R(1, 5),)), learning_rate=R(1, 2))),
-    (Network((2, 3, 2), activation=["tanh", "sigmoid"], cost="cross-entropy"),
-     Values(x=(R(3, 10), R(-7, 10)), y=(R(1), R(0)),
-            weights=(((R(1, 3), R(-1, 2)), (R(2, 7), R(1, 9)), (R(-1, 4), R(3, 8))),
-                     ((R(1, 2), R(-1, 3), R(1, 4)), (R(-2, 5), R(1, 6), R(3, 5)))), biases=None)),
-    (Network((2, 2), activation="softmax", cost="log-likelihood"),
-     Values(x=(R(1), R(-2)), y=(R(0), R(1)), weights=(((R(1, 2), R(1, 4)), (R(-1, 3), R(2, 3))),), biases=None)),
-    (Network((2, 1), activation="identity", l2=R(1, 10)),
-     Values(x=(sp.Symbol("x_0", real=True), R(2)), y=(R(1, 2),), weights=(((W, R(-1, 2)),),), biases=None,
-            learning_rate=sp.Symbol("eta", real=True))),
+    (
+        Network((2, 2, 1), bias=True),
+        Values(
+            x=(R(1, 2), R(-1, 4)),
+            y=(R(1, 100),),
+            weights=(((R(1, 10), R(1, 5)), (R(-3, 10), R(2, 5))), ((R(1, 2), R(-3, 5)),)),
+            biases=((R(1, 10), R(0)), (R(1, 5),)),
+            learning_rate=R(1, 2),
+        ),
+    ),
+    (
+        Network((2, 3, 2), activation=["tanh", "sigmoid"], cost="cross-entropy"),
+        Values(
+            x=(R(3, 10), R(-7, 10)),
+            y=(R(1), R(0)),
+            weights=(
+                ((R(1, 3), R(-1, 2)), (R(2, 7), R(1, 9)), (R(-1, 4), R(3, 8))),
+                ((R(1, 2), R(-1, 3), R(1, 4)), (R(-2, 5), R(1, 6), R(3, 5))),
+            ),
+            biases=None,
+        ),
+    ),
+    (
+        Network((2, 2), activation="softmax", cost="log-likelihood"),
+        Values(
+            x=(R(1), R(-2)),
+            y=(R(0), R(1)),
+            weights=(((R(1, 2), R(1, 4)), (R(-1, 3), R(2, 3))),),
+            biases=None,
+        ),
+    ),
+    (
+        Network((2, 1), activation="identity", l2=R(1, 10)),
+        Values(
+            x=(sp.Symbol("x_0", real=True), R(2)),
+            y=(R(1, 2),),
+            weights=(((W, R(-1, 2)),),),
+            biases=None,
+            learning_rate=sp.Symbol("eta", real=True),
+        ),
+    ),
 ]
 
 
-@pytest.mark.parametrize("net, values", NETWORKS, ids=["2-2-1-bias", "tanh-sigmoid-xent", "softmax", "symbols-l2"])
+@pytest.mark.parametrize(
+    "net, values", NETWORKS, ids=["2-2-1-bias", "tanh-sigmoid-xent", "softmax", "symbols-l2"]
+)
 def test_every_calculation_agrees_three_ways(net, values):
     example = worked_example(net, values)
     model = Model(net, point=point_from_values(net, values))
@@ -143,7 +181,9 @@ def test_every_calculation_agrees_three_ways(net, values):
     for c in example.calculations:
         assert c.substituted.has(Given) or c.formula.is_Number, c
         assert agree(evaluated(c.substituted, net), c.result), (c.lhs, c.substituted, c.result)
-        if c.stage is not Stage.UPDATE:  # the formula by the one evaluator of checks, examples and grader
+        if (
+            c.stage is not Stage.UPDATE
+        ):  # the formula by the one evaluator of checks, examples and grader
             assert agree(model.value(rebuilt(c.formula)), c.result), (c.lhs, c.formula, c.result)
         if c.written_out is not None:
             assert not any(q.base == net.symbols.delta for q in c.written_out.atoms(sp.Indexed))
@@ -162,17 +202,24 @@ def test_numbers_are_shown_to_four_digits_and_results_match_the_tables(net, valu
         for given in c.substituted.atoms(Given):
             v = given.args[0]
             if v.is_number and not v.is_Rational:
-                digits = re.sub(r"\\times 10\^\{-?\d+\}|[-.]", "", numbers_latex(given, net.notation)).lstrip("0")
+                digits = re.sub(
+                    r"\\times 10\^\{-?\d+\}|[-.]", "", numbers_latex(given, net.notation)
+                ).lstrip("0")
                 assert digits.isdigit() and len(digits) <= 4, given
 
 
 def test_the_issues_delta_line_reads_as_handcalcs_writes_it():
     net, values = NETWORKS[0]
     example = worked_example(net, values)
-    line = next(line for line in calculation_lines(net, example)
-                if line.stage is Stage.BACKWARD and line.lhs == r"\delta_{0}^{(2)}")
+    line = next(
+        line
+        for line in calculation_lines(net, example)
+        if line.stage is Stage.BACKWARD and line.lhs == r"\delta_{0}^{(2)}"
+    )
     assert line.symbolic == r"2 \left(a_{0}^{(2)} - y_{0}\right) \sigma'\!\left(z_{0}^{(2)}\right)"
-    assert re.fullmatch(r"2 \\left\(0\.\d{4} - 0\.01\\right\) \\left\(0\.\d{4}\\right\)", line.substituted)
+    assert re.fullmatch(
+        r"2 \\left\(0\.\d{4} - 0\.01\\right\) \\left\(0\.\d{4}\\right\)", line.substituted
+    )
     assert re.fullmatch(r"0\.\d{4}", line.result)
 
 
@@ -188,25 +235,76 @@ def test_a_symbol_shared_by_two_weights_is_differentiated_per_weight():
 
 def test_softmax_targets_must_be_numbers():
     with pytest.raises(DeriveError, match="numeric targets"):
-        worked_example(Network((1, 2), activation="softmax", cost="log-likelihood"),
-                       Values(x=(R(1),), y=(sp.Symbol("p"), R(1, 2)), weights=(((R(1),), (R(2),)),), biases=None))
+        worked_example(
+            Network((1, 2), activation="softmax", cost="log-likelihood"),
+            Values(
+                x=(R(1),), y=(sp.Symbol("p"), R(1, 2)), weights=(((R(1),), (R(2),)),), biases=None
+            ),
+        )
 
 
 # Symbols in spec files: a small grammar, never sympified ------------------------------------------------
-@pytest.mark.parametrize("text, name", [
-    ("w", "w"), ("x_0", "x_0"), ("w_{12}", "w_12"), ("w_12", "w_12"), (r"\theta", "theta"), ("θ", "theta"),
-    (r"\theta_1", "theta_1"), ("w'", "w'"), (" w ", "w"), ("E", "E"), ("I", "I"), ("N", "N"), ("e_1", "e_1"),
-])
+@pytest.mark.parametrize(
+    "text, name",
+    [
+        ("w", "w"),
+        ("x_0", "x_0"),
+        ("w_{12}", "w_12"),
+        ("w_12", "w_12"),
+        (r"\theta", "theta"),
+        ("θ", "theta"),
+        (r"\theta_1", "theta_1"),
+        ("w'", "w'"),
+        (" w ", "w"),
+        ("E", "E"),
+        ("I", "I"),
+        ("N", "N"),
+        ("e_1", "e_1"),
+    ],
+)
 def test_symbol_names_people_write(text, name):
     symbol = value_symbol(text, "values.x[0]")
     assert isinstance(symbol, sp.Symbol) and symbol.name == name and symbol.is_real
 
 
-@pytest.mark.parametrize("text", [
-    "", " ", "e", "ww", "2w", "w+1", "w*2", "w**2", "-w", "sin(w)", "pi", "oo", "nan", "1e400", "0x10",
-    "__import__('os').system('true')", "w; import os", "lambda: 0", r"\input{/etc/passwd}", r"\foo", r"\Theta",
-    "w_{12345}", "w_{1", "x_0}", "w__0", "w_", "w''", "ω_{αβ}", "w" * 10_000, "w\x00", "w\n1", "$w$", "{w}",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        " ",
+        "e",
+        "ww",
+        "2w",
+        "w+1",
+        "w*2",
+        "w**2",
+        "-w",
+        "sin(w)",
+        "pi",
+        "oo",
+        "nan",
+        "1e400",
+        "0x10",
+        "__import__('os').system('true')",
+        "w; import os",
+        "lambda: 0",
+        r"\input{/etc/passwd}",
+        r"\foo",
+        r"\Theta",
+        "w_{12345}",
+        "w_{1",
+        "x_0}",
+        "w__0",
+        "w_",
+        "w''",
+        "ω_{αβ}",
+        "w" * 10_000,
+        "w\x00",
+        "w\n1",
+        "$w$",
+        "{w}",
+    ],
+)
 def test_anything_else_is_refused_in_one_line(text):
     with pytest.raises(DeriveError) as error:
         value_symbol(text, "spec: values.x[0]")
@@ -226,17 +324,28 @@ biases = [["b"]]
 learning_rate = "eta"
 """)
     v = spec.values
-    assert [w for w, _ in v.symbols] == ["values.x[0]", "values.y[0]", "values.weights[0][0][0]",
-                                         "values.biases[0][0]", "values.learning_rate"]
+    assert [w for w, _ in v.symbols] == [
+        "values.x[0]",
+        "values.y[0]",
+        "values.weights[0][0][0]",
+        "values.biases[0][0]",
+        "values.learning_rate",
+    ]
     example = worked_example(spec.network(), v)
-    assert all(g.updated is not None and g.updated.has(sp.Symbol("eta", real=True)) for g in example.gradients)
+    assert all(
+        g.updated is not None and g.updated.has(sp.Symbol("eta", real=True))
+        for g in example.gradients
+    )
 
 
-@pytest.mark.parametrize("bad, message", [
-    ('weights = [[[true]]]', "must be a number or a symbol"),
-    ('weights = [[["w w"]]]', "must be a number or a symbol"),
-    ('weights = [[[["w"]]]]', "must be a number or a symbol"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ("weights = [[[true]]]", "must be a number or a symbol"),
+        ('weights = [[["w w"]]]', "must be a number or a symbol"),
+        ('weights = [[[["w"]]]]', "must be a number or a symbol"),
+    ],
+)
 def test_bad_values_in_spec_files(bad, message):
     with pytest.raises(DeriveError, match=message):
         spec_from_text(f"layers = [1, 1]\n[values]\nx = [1]\ny = [0]\n{bad}\n")
@@ -249,8 +358,9 @@ def test_sheet_shows_the_one_weight_case_step_by_step(cli, tmp_path):
     spec.write_text(ONE_WEIGHT)
     result = cli("sheet", str(spec), "--out", "one", "--out-dir", str(tmp_path))
     assert result.returncode == 0, result.stderr
-    text = subprocess.run(["pdftotext", str(tmp_path / "one.pdf"), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", str(tmp_path / "one.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
     flat = re.sub(r"\s+", "", text)
     assert "=2(1.5w−0.5)(1.5)=4.5w−1.5" in flat
     assert "SymPy’s derivative" in text or "SymPy's derivative" in text

@@ -6,6 +6,7 @@ the message "j is the question's own index (w_jk); it cannot also be summed over
 another sum over the same letter is refused too. Sums over other letters (\\sum_p, \\sum_i over the
 next layer) are judged on their values as before: nothing right is refused.
 """
+
 import glob
 import json
 from pathlib import Path
@@ -25,8 +26,9 @@ OUT_1 = Question("q1", "weight-gradient", (2, 3, 1), SIG, "half-quadratic", Fals
 OUT_3 = Question("q2", "weight-gradient", (2, 3, 3), SIG, "half-quadratic", False, layer=2)
 HIDDEN_1 = Question("q3", "weight-gradient", (2, 3, 1), SIG, "half-quadratic", False, layer=1)
 HIDDEN_3 = Question("q4", "weight-gradient", (2, 3, 3), SIG, "quadratic", False, layer=1)
-HIDDEN_DELTA = Question("q5", "weight-gradient", (2, 3, 3), SIG, "half-quadratic", False, layer=1,
-                        delta_allowed=True)
+HIDDEN_DELTA = Question(
+    "q5", "weight-gradient", (2, 3, 3), SIG, "half-quadratic", False, layer=1, delta_allowed=True
+)
 QUESTIONS = (OUT_1, OUT_3, HIDDEN_1, HIDDEN_3, HIDDEN_DELTA)
 
 OUT = r"(a_j^{(2)}-y_j)a_j^{(2)}(1-a_j^{(2)})a_k^{(1)}"  # the output layer's term, as students write it
@@ -36,7 +38,11 @@ NESTED = "is inside another sum over"
 
 # (question, answer, the start of the message): each must be judged wrong for the index misuse.
 MISUSED = [
-    (OUT_1, r"\sum_j (a_j^{(2)}-y_j)a_j^{(2)}(1-a_j^{(2)})a_k^{(1)}", J_MESSAGE),  # the contested answer
+    (
+        OUT_1,
+        r"\sum_j (a_j^{(2)}-y_j)a_j^{(2)}(1-a_j^{(2)})a_k^{(1)}",
+        J_MESSAGE,
+    ),  # the contested answer
     (OUT_1, r"\sum_{j} " + OUT, J_MESSAGE),
     (OUT_1, r"\sum\limits_j " + OUT, J_MESSAGE),
     (OUT_1, r"\sum\limits_{j} " + OUT, J_MESSAGE),
@@ -60,20 +66,45 @@ MISUSED = [
     (OUT_3, r"\sum_{j=0}^{2} " + OUT, J_MESSAGE),
     (OUT_3, r"\sum\limits_{j=1}^{n} " + OUT, J_MESSAGE),
     (OUT_3, r"\sum_k " + OUT, K_MESSAGE),
-    (HIDDEN_1, r"\sum_j \left(\sum_i (a_i^{(2)}-y_i) a_i^{(2)}(1-a_i^{(2)}) w_{ij}^{(2)}\right)"
-               r" a_j^{(1)}(1-a_j^{(1)}) x_k", J_MESSAGE),
-    (HIDDEN_1, r"\sum_j (a_j^{(2)}-y_j) a_j^{(2)}(1-a_j^{(2)}) w_{jj}^{(2)} a_j^{(1)}(1-a_j^{(1)}) x_k",
-     J_MESSAGE),  # the downstream letter confused with j
-    (HIDDEN_1, r"\sum_k \left(\sum_i (a_i^{(2)}-y_i) a_i^{(2)}(1-a_i^{(2)}) w_{ij}^{(2)}\right)"
-               r" a_j^{(1)}(1-a_j^{(1)}) x_k", K_MESSAGE),
-    (HIDDEN_3, r"\sum_i \sum_i 2(a_i^{(2)}-y_i) a_i^{(2)}(1-a_i^{(2)}) w_{ij}^{(2)} a_j^{(1)}(1-a_j^{(1)}) x_k",
-     NESTED),
-    (HIDDEN_3, r"\sum_{i} 2(a_i^{(2)}-y_i) a_i^{(2)}(1-a_i^{(2)}) \sum_i w_{ij}^{(2)} a_j^{(1)}(1-a_j^{(1)}) x_k",
-     NESTED),
-    (HIDDEN_3, r"\sum\limits_{j=0}^{2} 2(a_j^{(2)}-y_j) a_j^{(2)}(1-a_j^{(2)}) w_{jj}^{(2)} a_j^{(1)}(1-a_j^{(1)})"
-               r" x_k", J_MESSAGE),
+    (
+        HIDDEN_1,
+        r"\sum_j \left(\sum_i (a_i^{(2)}-y_i) a_i^{(2)}(1-a_i^{(2)}) w_{ij}^{(2)}\right)"
+        r" a_j^{(1)}(1-a_j^{(1)}) x_k",
+        J_MESSAGE,
+    ),
+    (
+        HIDDEN_1,
+        r"\sum_j (a_j^{(2)}-y_j) a_j^{(2)}(1-a_j^{(2)}) w_{jj}^{(2)} a_j^{(1)}(1-a_j^{(1)}) x_k",
+        J_MESSAGE,
+    ),  # the downstream letter confused with j
+    (
+        HIDDEN_1,
+        r"\sum_k \left(\sum_i (a_i^{(2)}-y_i) a_i^{(2)}(1-a_i^{(2)}) w_{ij}^{(2)}\right)"
+        r" a_j^{(1)}(1-a_j^{(1)}) x_k",
+        K_MESSAGE,
+    ),
+    (
+        HIDDEN_3,
+        r"\sum_i \sum_i 2(a_i^{(2)}-y_i) a_i^{(2)}(1-a_i^{(2)}) w_{ij}^{(2)} a_j^{(1)}(1-a_j^{(1)}) x_k",
+        NESTED,
+    ),
+    (
+        HIDDEN_3,
+        r"\sum_{i} 2(a_i^{(2)}-y_i) a_i^{(2)}(1-a_i^{(2)}) \sum_i w_{ij}^{(2)} a_j^{(1)}(1-a_j^{(1)}) x_k",
+        NESTED,
+    ),
+    (
+        HIDDEN_3,
+        r"\sum\limits_{j=0}^{2} 2(a_j^{(2)}-y_j) a_j^{(2)}(1-a_j^{(2)}) w_{jj}^{(2)} a_j^{(1)}(1-a_j^{(1)})"
+        r" x_k",
+        J_MESSAGE,
+    ),
     (HIDDEN_DELTA, r"\sum_j w_{jj}^{(2)} \delta_j^{(2)} a_j^{(1)}(1-a_j^{(1)}) x_k", J_MESSAGE),
-    (HIDDEN_DELTA, r"\sum_i \sum_k w_{ij}^{(2)} \delta_i^{(2)} a_j^{(1)}(1-a_j^{(1)}) x_k", K_MESSAGE),
+    (
+        HIDDEN_DELTA,
+        r"\sum_i \sum_k w_{ij}^{(2)} \delta_i^{(2)} a_j^{(1)}(1-a_j^{(1)}) x_k",
+        K_MESSAGE,
+    ),
 ]
 
 H_TERM = r"(a_p^{(2)}-y_p) a_p^{(2)}(1-a_p^{(2)}) w_{pj}^{(2)}"
@@ -81,28 +112,57 @@ H_TERM = r"(a_p^{(2)}-y_p) a_p^{(2)}(1-a_p^{(2)}) w_{pj}^{(2)}"
 RIGHT = [
     (OUT_1, OUT),
     (OUT_1, r"(a_j^{(2)} - y_j) \sigma'(z_j^{(2)}) a_k^{(1)}"),
-    (OUT_1, r"\sum_p (a_p^{(2)}-y_p)a_p^{(2)}(1-a_p^{(2)})a_k^{(1)}"),  # one output node: p is that node
+    (
+        OUT_1,
+        r"\sum_p (a_p^{(2)}-y_p)a_p^{(2)}(1-a_p^{(2)})a_k^{(1)}",
+    ),  # one output node: p is that node
     (OUT_3, OUT),
-    (OUT_3, r"\frac{\partial C_0}{\partial w_{jk}^{(2)}} = (a_j^{(2)}-y_j)\sigma'(z_j^{(2)})a_k^{(1)}"),
+    (
+        OUT_3,
+        r"\frac{\partial C_0}{\partial w_{jk}^{(2)}} = (a_j^{(2)}-y_j)\sigma'(z_j^{(2)})a_k^{(1)}",
+    ),
     (HIDDEN_1, r"\left(\sum_p " + H_TERM + r"\right) a_j^{(1)}(1-a_j^{(1)}) x_k"),
-    (HIDDEN_1, r"\sum_i (a_i^{(2)}-y_i) a_i^{(2)}(1-a_i^{(2)}) w_{ij}^{(2)} a_j^{(1)}(1-a_j^{(1)}) x_k"),
-    (HIDDEN_1, r"\sum\limits_{i=0}^{0} (a_i^{(2)}-y_i) \sigma'(z_i^{(2)}) w_{ij}^{(2)} \sigma'(z_j^{(1)}) x_k"),
+    (
+        HIDDEN_1,
+        r"\sum_i (a_i^{(2)}-y_i) a_i^{(2)}(1-a_i^{(2)}) w_{ij}^{(2)} a_j^{(1)}(1-a_j^{(1)}) x_k",
+    ),
+    (
+        HIDDEN_1,
+        r"\sum\limits_{i=0}^{0} (a_i^{(2)}-y_i) \sigma'(z_i^{(2)}) w_{ij}^{(2)} \sigma'(z_j^{(1)}) x_k",
+    ),
     (HIDDEN_3, r"\left(\sum_p 2" + H_TERM + r"\right) a_j^{(1)}(1-a_j^{(1)}) x_k"),
-    (HIDDEN_3, r"\sum_{i=1}^{n} 2(a_i^{(2)}-y_i) \sigma'(z_i^{(2)}) w_{ij}^{(2)} \sigma'(z_j^{(1)}) x_k"),
-    (HIDDEN_3, r"2 a_j^{(1)}(1-a_j^{(1)}) x_k \sum\limits_{q=0}^{n^{(2)}-1} (a_q^{(2)}-y_q) a_q^{(2)}(1-a_q^{(2)})"
-               r" w_{qj}^{(2)}"),
-    (HIDDEN_3, r"\left(\sum_p 2a_p^{(2)} a_p^{(2)}(1-a_p^{(2)}) w_{pj}^{(2)} - \sum_p 2y_p a_p^{(2)}(1-a_p^{(2)})"
-               r" w_{pj}^{(2)}\right) a_j^{(1)}(1-a_j^{(1)}) x_k"),  # two sums over p side by side: fine
+    (
+        HIDDEN_3,
+        r"\sum_{i=1}^{n} 2(a_i^{(2)}-y_i) \sigma'(z_i^{(2)}) w_{ij}^{(2)} \sigma'(z_j^{(1)}) x_k",
+    ),
+    (
+        HIDDEN_3,
+        r"2 a_j^{(1)}(1-a_j^{(1)}) x_k \sum\limits_{q=0}^{n^{(2)}-1} (a_q^{(2)}-y_q) a_q^{(2)}(1-a_q^{(2)})"
+        r" w_{qj}^{(2)}",
+    ),
+    (
+        HIDDEN_3,
+        r"\left(\sum_p 2a_p^{(2)} a_p^{(2)}(1-a_p^{(2)}) w_{pj}^{(2)} - \sum_p 2y_p a_p^{(2)}(1-a_p^{(2)})"
+        r" w_{pj}^{(2)}\right) a_j^{(1)}(1-a_j^{(1)}) x_k",
+    ),  # two sums over p side by side: fine
     (HIDDEN_DELTA, r"\sum_i w_{ij}^{(2)} \delta_i^{(2)} a_j^{(1)}(1-a_j^{(1)}) x_k"),
     (HIDDEN_DELTA, r"\left(\sum_p w_{pj}^{(2)} \delta_p^{(2)}\right) \sigma'(z_j^{(1)}) x_k"),
-    (HIDDEN_DELTA, r"\left(\sum_{i'} w_{i'j}^{(2)} \delta_{i'}^{(2)}\right) \sigma'(z_j^{(1)}) x_k"),
+    (
+        HIDDEN_DELTA,
+        r"\left(\sum_{i'} w_{i'j}^{(2)} \delta_{i'}^{(2)}\right) \sigma'(z_j^{(1)}) x_k",
+    ),
 ]
 
-REDTEAM = [Surface(surface="answer sums over the question's own index",
-                   tried="\\sum_j / \\sum_k on w_jk questions (1 and 3 outputs, limits, \\limits, nested \\sum_j "
-                         "\\sum_j), beside right answers summing over p, i, q",
-                   cases=len(MISUSED) + len(RIGHT), limit="",
-                   holds="every misuse judged wrong with the index named; every right answer still correct")]
+REDTEAM = [
+    Surface(
+        surface="answer sums over the question's own index",
+        tried="\\sum_j / \\sum_k on w_jk questions (1 and 3 outputs, limits, \\limits, nested \\sum_j "
+        "\\sum_j), beside right answers summing over p, i, q",
+        cases=len(MISUSED) + len(RIGHT),
+        limit="",
+        holds="every misuse judged wrong with the index named; every right answer still correct",
+    )
+]
 
 
 def verdict_of(question: Question, answer: str):
@@ -143,7 +203,10 @@ def test_every_questions_own_answer_is_correct_and_summed_over_j_is_not():
 def test_stored_keys_refuse_their_own_answer_summed_over_each_free_index(path):
     data = json.loads(Path(path).read_text())
     questions = load_key(path)
-    own = {"weight-gradient": "jk", "missing-factor": "j"}  # ∂C_0/∂w_jk; ∂C_0/∂a_j, ∂a_j/∂z_j, ∂z_j/∂w_jk
+    own = {
+        "weight-gradient": "jk",
+        "missing-factor": "j",
+    }  # ∂C_0/∂w_jk; ∂C_0/∂a_j, ∂a_j/∂z_j, ∂z_j/∂w_jk
     for entry in data["questions"]:
         if entry["kind"] not in own:
             continue  # no free node index: a number, or g'(z)

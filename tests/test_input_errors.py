@@ -3,15 +3,18 @@ import pytest
 from derive import DeriveError, Network
 
 
-@pytest.mark.parametrize("layers, message", [
-    ([2, 0, 1], "layer size 1 must be a positive integer, got 0"),
-    ([2, -3, 1], "layer size 1 must be a positive integer, got -3"),
-    ([2, 1.5, 1], "layer size 1 must be a positive integer, got 1.5"),
-    ([2, "x", 1], "layer size 1 must be a positive integer, got 'x'"),
-    ([3], "at least two layers"),
-    ([], "at least two layers"),
-    ([True, 2], "layer size 0 must be a positive integer"),
-])
+@pytest.mark.parametrize(
+    "layers, message",
+    [
+        ([2, 0, 1], "layer size 1 must be a positive integer, got 0"),
+        ([2, -3, 1], "layer size 1 must be a positive integer, got -3"),
+        ([2, 1.5, 1], "layer size 1 must be a positive integer, got 1.5"),
+        ([2, "x", 1], "layer size 1 must be a positive integer, got 'x'"),
+        ([3], "at least two layers"),
+        ([], "at least two layers"),
+        ([True, 2], "layer size 0 must be a positive integer"),
+    ],
+)
 def test_bad_layer_sizes(layers, message):
     with pytest.raises(DeriveError, match=message):
         Network(layers)
@@ -49,16 +52,22 @@ def test_bad_layer_number_for_gradient():
         d.gradient(0)
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--layers", "2", "0", "1"], "layer size 1 must be a positive integer, got 0"),
-    (["--layers", "2", "two", "1"], "got 'two'"),
-    (["--layers", "2"], "at least two layers"),
-    (["--layers", "2", "1", "--activation", "sigmod"], "did you mean 'sigmoid'"),
-    (["--layers", "2", "3", "1", "--activation", "tanh", "relu", "sigmoid"], "got 3 activations"),
-    (["--layers", "2", "1", "--cost", "hinge"], "unknown cost"),
-    (["--layers", "2", "1", "--layer", "5"], "weight layer 1..1"),
-    (["--layers"], "expected at least one argument"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--layers", "2", "0", "1"], "layer size 1 must be a positive integer, got 0"),
+        (["--layers", "2", "two", "1"], "got 'two'"),
+        (["--layers", "2"], "at least two layers"),
+        (["--layers", "2", "1", "--activation", "sigmod"], "did you mean 'sigmoid'"),
+        (
+            ["--layers", "2", "3", "1", "--activation", "tanh", "relu", "sigmoid"],
+            "got 3 activations",
+        ),
+        (["--layers", "2", "1", "--cost", "hinge"], "unknown cost"),
+        (["--layers", "2", "1", "--layer", "5"], "weight layer 1..1"),
+        (["--layers"], "expected at least one argument"),
+    ],
+)
 def test_cli_errors_are_one_line_without_traceback(cli, args, message):
     result = cli("steps", *args)
     assert result.returncode == 2
@@ -69,13 +78,16 @@ def test_cli_errors_are_one_line_without_traceback(cli, args, message):
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("activation, message", [
-    ("sigmoid(gain=1/0)", "divides by zero"),
-    ("sigmoid(gain=0/0)", "divides by zero"),
-    ("sigmoid(gain=nan)", "finite number"),
-    ("sigmoid(gain=inf)", "finite number"),
-    ("leaky-relu(slope=oo)", "finite number"),
-])
+@pytest.mark.parametrize(
+    "activation, message",
+    [
+        ("sigmoid(gain=1/0)", "divides by zero"),
+        ("sigmoid(gain=0/0)", "divides by zero"),
+        ("sigmoid(gain=nan)", "finite number"),
+        ("sigmoid(gain=inf)", "finite number"),
+        ("leaky-relu(slope=oo)", "finite number"),
+    ],
+)
 def test_activation_parameters_must_be_finite(activation, message):
     with pytest.raises(DeriveError, match=message):
         Network([2, 1], activation=activation)
@@ -96,23 +108,28 @@ def test_an_undefined_user_cost_is_refused():
         Network([2, 1], cost=r"C_0 = \frac{1}{0}\sum_j (a_j^{(L)} - y_j)^2")
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"", "is empty"),
-    (b"\x00\x01layers", "binary file"),
-    ('title = "\u00dc"\nlayers = [2, 1]\n'.encode("latin-1"), "not UTF-8 text"),
-    (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
-    (b'{"layers": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "nested too deeply"),
-    (b"layers = [2, 1\n", "invalid TOML"),
-    (b'{"layers": [2, 1],}', "invalid JSON"),
-    (b'{"layers": [2, ' + b"9" * 5000 + b"]}", "thousands of digits"),
-    (b'{"layers": [2, 1e-1]}', "got 0.1"),
-    (b'{"layers": [2, 1e400]}', r"got 1E\+400"),
-    (b'{"layers": [2, 1], "title": "a\\u0007b"}', "control character"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "is empty"),
+        (b"\x00\x01layers", "binary file"),
+        ('title = "\u00dc"\nlayers = [2, 1]\n'.encode("latin-1"), "not UTF-8 text"),
+        (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+        (b'{"layers": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "nested too deeply"),
+        (b"layers = [2, 1\n", "invalid TOML"),
+        (b'{"layers": [2, 1],}', "invalid JSON"),
+        (b'{"layers": [2, ' + b"9" * 5000 + b"]}", "thousands of digits"),
+        (b'{"layers": [2, 1e-1]}', "got 0.1"),
+        (b'{"layers": [2, 1e400]}', r"got 1E\+400"),
+        (b'{"layers": [2, 1], "title": "a\\u0007b"}', "control character"),
+    ],
+)
 def test_spec_files_that_cannot_be_read(tmp_path, content, message):
     from derive.read.spec_file import load_spec
 
-    path = tmp_path / ("spec.json" if content.lstrip(b"\xef\xbb\xbf").startswith((b"{", b"[")) else "spec.toml")
+    path = tmp_path / (
+        "spec.json" if content.lstrip(b"\xef\xbb\xbf").startswith((b"{", b"[")) else "spec.toml"
+    )
     path.write_bytes(content)
     with pytest.raises(DeriveError, match=message):
         load_spec(path)
@@ -139,13 +156,16 @@ def test_a_byte_order_mark_and_integral_numbers_are_fine(tmp_path):
     assert load_spec(path).layers == (2, 3, 1)
 
 
-@pytest.mark.parametrize("text, message", [
-    ("x" * 201, "at most 200"),
-    ("a\x00b", "control character"),
-    ("a\nb", "control character"),
-    ("Heft \udcff", "not valid UTF-8"),
-    (5, "must be a string"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("x" * 201, "at most 200"),
+        ("a\x00b", "control character"),
+        ("a\nb", "control character"),
+        ("Heft \udcff", "not valid UTF-8"),
+        (5, "must be a string"),
+    ],
+)
 def test_titles_are_checked(text, message):
     from derive.read.spec_file import check_text
 

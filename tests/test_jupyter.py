@@ -16,6 +16,7 @@ had. The browser test leaves a screenshot of the nbconvert page in /tmp/jupyter-
 
 ``python tests/test_jupyter.py refresh`` re-executes the notebook and saves it with its outputs.
 """
+
 from __future__ import annotations
 
 import functools
@@ -62,13 +63,25 @@ def execute_notebook(path: Path = NOTEBOOK):
     with tempfile.TemporaryDirectory() as kernels:
         spec = Path(kernels) / "derive-test"
         spec.mkdir()
-        (spec / "kernel.json").write_text(json.dumps({
-            "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-            "display_name": "derive tests", "language": "python",
-            "env": {"PYDEVD_DISABLE_FILE_VALIDATION": "1"}}))
-        km = KernelManager(kernel_name="derive-test",
-                           kernel_spec_manager=KernelSpecManager(kernel_dirs=[kernels], ensure_native_kernel=False))
-        NotebookClient(nb, km=km, timeout=180, resources={"metadata": {"path": str(path.parent)}}).execute()
+        (spec / "kernel.json").write_text(
+            json.dumps(
+                {
+                    "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                    "display_name": "derive tests",
+                    "language": "python",
+                    "env": {"PYDEVD_DISABLE_FILE_VALIDATION": "1"},
+                }
+            )
+        )
+        km = KernelManager(
+            kernel_name="derive-test",
+            kernel_spec_manager=KernelSpecManager(
+                kernel_dirs=[kernels], ensure_native_kernel=False
+            ),
+        )
+        NotebookClient(
+            nb, km=km, timeout=180, resources={"metadata": {"path": str(path.parent)}}
+        ).execute()
     return nb
 
 
@@ -110,20 +123,39 @@ def top_level_breaks(tex: str) -> bool:
 
 # The notebook in a kernel ---------------------------------------------------------------------------
 def test_the_notebook_runs_and_every_derive_object_shows_math(executed):
-    errors = [out for cell in executed.cells for out in cell.get("outputs", []) if out.output_type == "error"]
+    errors = [
+        out
+        for cell in executed.cells
+        for out in cell.get("outputs", [])
+        if out.output_type == "error"
+    ]
     assert not errors, errors[0].get("traceback")
-    stderr = [out.text for cell in executed.cells for out in cell.get("outputs", [])
-              if out.output_type == "stream" and out.name == "stderr"]
+    stderr = [
+        out.text
+        for cell in executed.cells
+        for out in cell.get("outputs", [])
+        if out.output_type == "stream" and out.name == "stderr"
+    ]
     assert not stderr, stderr
     code = [cell for cell in executed.cells if cell.cell_type == "code"]
     for cell in code:
-        results = [out for out in cell.outputs if out.output_type in ("execute_result", "display_data")]
+        results = [
+            out for out in cell.outputs if out.output_type in ("execute_result", "display_data")
+        ]
         assert results, f"no output from {cell.source!r}"
         data = results[-1]["data"]
-        assert "text/markdown" in data or "text/latex" in data, f"{cell.source!r} shows only {sorted(data)}"
+        assert "text/markdown" in data or "text/latex" in data, (
+            f"{cell.source!r} shows only {sorted(data)}"
+        )
     shown = "\n".join(text for _, text in math_outputs(executed))
-    for notation in (r"w_{jk}^{(2)}", r"a_{j}^{(2)}", r"\sigma'\!\left(z_{j}^{(2)}\right)", r"\delta_{i}^{(2)}",
-                     r"w_{jk}^{1}", "$w^{(1)}$"):
+    for notation in (
+        r"w_{jk}^{(2)}",
+        r"a_{j}^{(2)}",
+        r"\sigma'\!\left(z_{j}^{(2)}\right)",
+        r"\delta_{i}^{(2)}",
+        r"w_{jk}^{1}",
+        "$w^{(1)}$",
+    ):
         assert notation in shown, notation
     assert "{a}_{2,j}" not in shown and "{w}_{2" not in shown  # SymPy's own Indexed notation
 
@@ -147,12 +179,15 @@ def test_committed_notebook_outputs_are_current(executed):
     Refresh with `python tests/test_jupyter.py refresh`."""
     import nbformat
 
-    def stable(nb):  # the gradient check's error sizes (1e-13 and below) vary with NumPy and the machine
+    def stable(
+        nb,
+    ):  # the gradient check's error sizes (1e-13 and below) vary with NumPy and the machine
         return [(mime, re.sub(r"\d\.\d+e-\d+", "(tiny)", text)) for mime, text in math_outputs(nb)]
 
     committed = nbformat.read(NOTEBOOK, as_version=4)
-    assert stable(committed) == stable(executed), \
+    assert stable(committed) == stable(executed), (
         "examples/derive-tour.ipynb is stale: run `python tests/test_jupyter.py refresh`"
+    )
 
 
 def test_objects_display_in_their_own_notation():
@@ -164,15 +199,23 @@ def test_objects_display_in_their_own_notation():
     assert r"w_{jk}^{1}" in d.block("layer:1")._repr_latex_()
     assert r"w_{ij}^{2}" in net.show(d.gradient(1))._repr_latex_()
     assert r"w_{ij}^{(2)}" in Network([2, 2, 1]).show(d.gradient(1))._repr_latex_()
-    assert r"w_{ij}^{(2)}" in show(d.gradient(1))._repr_markdown_()  # no network given: the default notation
+    assert (
+        r"w_{ij}^{(2)}" in show(d.gradient(1))._repr_markdown_()
+    )  # no network given: the default notation
     assert "σ'(z_j^1)" in repr(net.show(d.gradient(1)))
 
 
 # MathJax 3 and KaTeX under node ---------------------------------------------------------------------
 def render_items(items: list[dict], node_modules: Path) -> list[dict]:
     """tests/js/render.js: MathJax 3 and KaTeX for {"tex", "display"}, VS Code's markdown for {"markdown"}."""
-    result = subprocess.run(["node", str(JS / "render.js")], input=json.dumps(items), capture_output=True,
-                            text=True, env={**os.environ, "NODE_PATH": str(node_modules)}, timeout=600)
+    result = subprocess.run(
+        ["node", str(JS / "render.js")],
+        input=json.dumps(items),
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NODE_PATH": str(node_modules)},
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout)
 
@@ -188,7 +231,9 @@ def assert_renders(frags, node_modules) -> float:
     for (tex, display), r in zip(frags, results):
         assert r["mathjax"]["error"] is None, f"MathJax 3: {r['mathjax']['error']} in {tex[:300]}"
         assert r["katex"]["error"] is None, f"KaTeX: {r['katex']['error']} in {tex[:300]}"
-        assert r["mathjax"]["width_ex"] < PAGE_EX, f"{r['mathjax']['width_ex']} ex wide: {tex[:300]}"
+        assert r["mathjax"]["width_ex"] < PAGE_EX, (
+            f"{r['mathjax']['width_ex']} ex wide: {tex[:300]}"
+        )
         widest = max(widest, r["mathjax"]["width_ex"])
     return widest
 
@@ -223,20 +268,39 @@ def test_old_top_level_join_is_caught(node_modules):
     assert new_result["mathjax"]["error"] is None and new_result["mathjax"]["width_ex"] < PAGE_EX
 
 
-@pytest.mark.parametrize("net", [
-    Network([2, 3, 3, 2], activation=["tanh", "relu", "sigmoid"], bias=True),
-    Network([3, 4, 4, 4, 2], activation="sigmoid", cost="cross-entropy", bias=True),
-    Network([2, 2, 2, 2, 2, 2], activation=["softplus", "leaky-relu", "tanh", "identity", "sigmoid(gain=alpha)"],
-            bias=True, notation="nielsen"),
-    Network([2] * 9, activation="tanh"),
-    Network([2, 3, 3, 1], activation=["relu", "tanh", "sigmoid"], bias=True, notation="deeplizard"),
-], ids=["tanh-relu-sigmoid", "deep-cross-entropy", "five-activations-nielsen", "nine-layers", "deeplizard"])
+@pytest.mark.parametrize(
+    "net",
+    [
+        Network([2, 3, 3, 2], activation=["tanh", "relu", "sigmoid"], bias=True),
+        Network([3, 4, 4, 4, 2], activation="sigmoid", cost="cross-entropy", bias=True),
+        Network(
+            [2, 2, 2, 2, 2, 2],
+            activation=["softplus", "leaky-relu", "tanh", "identity", "sigmoid(gain=alpha)"],
+            bias=True,
+            notation="nielsen",
+        ),
+        Network([2] * 9, activation="tanh"),
+        Network(
+            [2, 3, 3, 1], activation=["relu", "tanh", "sigmoid"], bias=True, notation="deeplizard"
+        ),
+    ],
+    ids=[
+        "tanh-relu-sigmoid",
+        "deep-cross-entropy",
+        "five-activations-nielsen",
+        "nine-layers",
+        "deeplizard",
+    ],
+)
 def test_long_derivations_fit_a_page(net, node_modules):
     """Deep networks have long right-hand sides: they are cut over lines, in every display."""
     d = net.derivation()
     outputs = [("md", d._repr_markdown_()), ("latex", d._repr_latex_())]
-    outputs += [("show", net.show(d.gradient(layer, form))._repr_latex_())
-                for layer in (1, 2) for form in ("chain", "classic")]
+    outputs += [
+        ("show", net.show(d.gradient(layer, form))._repr_latex_())
+        for layer in (1, 2)
+        for form in ("chain", "classic")
+    ]
     assert_renders(fragments(outputs), node_modules)
 
 
@@ -260,7 +324,9 @@ def site(tmp_path, node_modules):
     (tmp_path / "mathjax3").symlink_to(node_modules / "mathjax-full" / "es5")
     (tmp_path / "favicon.ico").write_bytes(b"")
     (tmp_path / "require.js").write_text("")  # nbconvert's page loads require.js for widgets only
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(tmp_path)))
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(_Quiet, directory=str(tmp_path))
+    )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -270,11 +336,15 @@ def site(tmp_path, node_modules):
         server.server_close()
 
 
-MATHJAX2_WAIT = "var done = arguments[arguments.length - 1]; MathJax.Hub.Queue(function () { done(true); });"
-MATHJAX3_WAIT = ("var done = arguments[arguments.length - 1];"
-                 "var wait = function () { if (window.MathJax && MathJax.startup && MathJax.startup.promise)"
-                 " { MathJax.startup.promise.then(function () { done(true); }); } else { setTimeout(wait, 50); } };"
-                 "wait();")
+MATHJAX2_WAIT = (
+    "var done = arguments[arguments.length - 1]; MathJax.Hub.Queue(function () { done(true); });"
+)
+MATHJAX3_WAIT = (
+    "var done = arguments[arguments.length - 1];"
+    "var wait = function () { if (window.MathJax && MathJax.startup && MathJax.startup.promise)"
+    " { MathJax.startup.promise.then(function () { done(true); }); } else { setTimeout(wait, 50); } };"
+    "wait();"
+)
 ERROR_NODES = ".MathJax_Error, .noError, merror, .mjx-merror, mjx-merror, [data-mjx-error]"
 OVERFLOWING = """const label = e => Array.from((e.closest('.jp-Cell') || e).innerText).slice(0, 100).join('');
 return Array.from(document.querySelectorAll('.MJXc-display, mjx-container[display]'))
@@ -292,8 +362,10 @@ def typeset(driver, url: str, engine: str) -> dict:
     driver.get(url)
     driver.execute_async_script(MATHJAX2_WAIT if engine == "mathjax2" else MATHJAX3_WAIT)
     console = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
-    errors = driver.execute_script(f"return Array.from(document.querySelectorAll('{ERROR_NODES}'))"
-                                   ".map(e => e.outerHTML.slice(0, 300));")
+    errors = driver.execute_script(
+        f"return Array.from(document.querySelectorAll('{ERROR_NODES}'))"
+        ".map(e => e.outerHTML.slice(0, 300));"
+    )
     displays = driver.execute_script(OVERFLOWING)
     return {"console": console, "errors": errors, "displays": displays}
 
@@ -307,7 +379,10 @@ def nbconvert_html(nb, base: str, engine: str) -> str:
     exporter.mathjax_url = f"{base}/mathjax2/MathJax.js?config=TeX-AMS_CHTML-full,Safe"
     body, _ = exporter.from_notebook_node(nb)
     if engine == "mathjax3":  # as JupyterLab and Notebook 7 typeset: MathJax 3, every TeX package
-        start, end = body.index("<!-- Load mathjax -->"), body.index("<!-- End of mathjax configuration -->")
+        start, end = (
+            body.index("<!-- Load mathjax -->"),
+            body.index("<!-- End of mathjax configuration -->"),
+        )
         body = body[:start] + MATHJAX3_PAGE_CONFIG % base + body[end:]
     assert "cdnjs.cloudflare.com/ajax/libs/mathjax" not in body
     return body
@@ -338,21 +413,34 @@ def test_latex_outputs_typeset_in_mathjax2_and_the_old_display_did_not(executed,
     latex.append(Network([2] * 9, activation="tanh").derivation()._repr_latex_())
     d = Network([2, 3, 1], activation="sigmoid").derivation()
     nt = d.network.notation
-    old = "$$" + r"\\[1em] ".join(rf"\begin{{aligned}}&\textbf{{{b.title}}}\\ " + r"\\ ".join(block_rows(b, nt))
-                                    + r"\end{aligned}" for b in d.blocks) + "$$"  # as derive 0.1 showed it
+    old = (
+        "$$"
+        + r"\\[1em] ".join(
+            rf"\begin{{aligned}}&\textbf{{{b.title}}}\\ "
+            + r"\\ ".join(block_rows(b, nt))
+            + r"\end{aligned}"
+            for b in d.blocks
+        )
+        + "$$"
+    )  # as derive 0.1 showed it
     items = [(f"new{n}", text) for n, text in enumerate(latex)] + [("old", old)]
-    page = (f'<!DOCTYPE html><html><head><meta charset="utf-8"><script src="{base}/mathjax2/MathJax.js?'
-            'config=TeX-AMS_CHTML-full,Safe"></script><script type="text/x-mathjax-config">MathJax.Hub.Config('
-            '{tex2jax: {inlineMath: [["$","$"]], displayMath: [["$$","$$"]], processEscapes: true,'
-            ' processEnvironments: true}, messageStyle: "none", CommonHTML: {linebreaks: {automatic: true}}});'
-            '</script></head><body>'
-            + "".join(f'<div id="{key}" style="width:1100px">{html.escape(text)}</div>' for key, text in items)
-            + "</body></html>")
+    page = (
+        f'<!DOCTYPE html><html><head><meta charset="utf-8"><script src="{base}/mathjax2/MathJax.js?'
+        'config=TeX-AMS_CHTML-full,Safe"></script><script type="text/x-mathjax-config">MathJax.Hub.Config('
+        '{tex2jax: {inlineMath: [["$","$"]], displayMath: [["$$","$$"]], processEscapes: true,'
+        ' processEnvironments: true}, messageStyle: "none", CommonHTML: {linebreaks: {automatic: true}}});'
+        "</script></head><body>"
+        + "".join(
+            f'<div id="{key}" style="width:1100px">{html.escape(text)}</div>' for key, text in items
+        )
+        + "</body></html>"
+    )
     (root / "latex.html").write_text(page)
     typeset(chromium, f"{base}/latex.html", "mathjax2")
     broken = chromium.execute_script(
         f"return {json.dumps([key for key, _ in items])}.filter(k => document.getElementById(k)"
-        f".querySelectorAll('{ERROR_NODES}').length > 0 || !document.getElementById(k).querySelector('.mjx-math'));")
+        f".querySelectorAll('{ERROR_NODES}').length > 0 || !document.getElementById(k).querySelector('.mjx-math'));"
+    )
     assert broken == ["old"], broken
 
 
@@ -373,4 +461,3 @@ if __name__ == "__main__":
     else:
         print(__doc__)
         sys.exit(2)
-

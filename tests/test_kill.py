@@ -13,6 +13,7 @@ TeX's process group and removes its scratch directory; what may remain is only t
 and a half-built ``.NAME.new-*`` set beside the output, which the next run removes (checked: a run after the
 kills leaves nothing stray).
 """
+
 from __future__ import annotations
 
 import csv
@@ -44,12 +45,16 @@ SIGNALS = {"SIGINT": signal.SIGINT, "SIGTERM": signal.SIGTERM, "SIGKILL": signal
 def _grade_inputs(folder: Path) -> list[str]:
     for version in (1, 2):
         (folder / "hw" / f"version-{version}").mkdir(parents=True)
-        (folder / "hw" / f"version-{version}" / "key.json").write_bytes((KEYS / f"seed1-v{version}.json").read_bytes())
+        (folder / "hw" / f"version-{version}" / "key.json").write_bytes(
+            (KEYS / f"seed1-v{version}.json").read_bytes()
+        )
     with (folder / "answers.csv").open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out)
         writer.writerow(["student", "version", "question", "answer"])
         for version in (1, 2):
-            for question in json.loads((KEYS / f"seed1-v{version}.json").read_text())["questions"][:3]:
+            for question in json.loads((KEYS / f"seed1-v{version}.json").read_text())["questions"][
+                :3
+            ]:
                 right = question["answer_latex"]
                 for n, answer in enumerate((right, f"-({right})", f"2 ({right})", r"\frac{1}{")):
                     writer.writerow([f"s{n}", version, question["id"], answer])
@@ -57,17 +62,31 @@ def _grade_inputs(folder: Path) -> list[str]:
 
 
 COMMANDS = {  # name: (setup(folder) -> argv, the output directory, relative to the run's folder)
-    "slides": (lambda folder: ["slides", "--layers", "2", "1", "--no-check", "--out-dir", "out"], "out"),
-    "html": (lambda folder: ["html", "--layers", "2", "1", "--no-check", "--out-dir", "out"], "out"),
-    "train": (lambda folder: ["train", "--data", "xor", "--epochs", "300", "--out", "out/train"], "out"),
+    "slides": (
+        lambda folder: ["slides", "--layers", "2", "1", "--no-check", "--out-dir", "out"],
+        "out",
+    ),
+    "html": (
+        lambda folder: ["html", "--layers", "2", "1", "--no-check", "--out-dir", "out"],
+        "out",
+    ),
+    "train": (
+        lambda folder: ["train", "--data", "xor", "--epochs", "300", "--out", "out/train"],
+        "out",
+    ),
     "grade": (_grade_inputs, "out"),
 }
 CASES = [(command, name) for command in COMMANDS for name in SIGNALS]  # each: KILLS kills
 
-REDTEAM = [Surface(surface="killed runs (slides, html, train, grade)",
-                   tried="SIGINT, SIGTERM, SIGKILL at seeded random moments over the measured run",
-                   cases=len(CASES) * KILLS, limit="",
-                   holds="each output absent or whole; no temporary, scratch or orphaned TeX/worker process")]
+REDTEAM = [
+    Surface(
+        surface="killed runs (slides, html, train, grade)",
+        tried="SIGINT, SIGTERM, SIGKILL at seeded random moments over the measured run",
+        cases=len(CASES) * KILLS,
+        limit="",
+        holds="each output absent or whole; no temporary, scratch or orphaned TeX/worker process",
+    )
+]
 
 
 def _whole(path: Path, reference: Path) -> None:
@@ -77,7 +96,9 @@ def _whole(path: Path, reference: Path) -> None:
     if suffix == ".pdf":
         assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF"), path
     elif suffix == ".html":
-        assert data.lstrip().lower().startswith(b"<!doctype html") and data.rstrip().endswith(b"</html>"), path
+        assert data.lstrip().lower().startswith(b"<!doctype html") and data.rstrip().endswith(
+            b"</html>"
+        ), path
     elif suffix == ".csv":
         rows = list(csv.reader(data.decode("utf-8").splitlines()))
         expected = list(csv.reader(reference.read_text(encoding="utf-8").splitlines()))
@@ -87,7 +108,10 @@ def _whole(path: Path, reference: Path) -> None:
     elif suffix == ".json":
         assert json.loads(data).keys() == json.loads(reference.read_bytes()).keys(), path
     elif suffix == ".toml":
-        assert tomllib.loads(data.decode("utf-8")).keys() == tomllib.loads(reference.read_text()).keys(), path
+        assert (
+            tomllib.loads(data.decode("utf-8")).keys()
+            == tomllib.loads(reference.read_text()).keys()
+        ), path
     elif suffix == ".tex":
         assert data.rstrip().endswith(b"\\end{document}"), path
     else:
@@ -95,7 +119,11 @@ def _whole(path: Path, reference: Path) -> None:
 
 
 def _files(folder: Path) -> dict[str, Path]:
-    return {str(p.relative_to(folder)): p for p in sorted(folder.rglob("*")) if p.is_file() or p.is_symlink()}
+    return {
+        str(p.relative_to(folder)): p
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() or p.is_symlink()
+    }
 
 
 def _run_processes(marker: bytes) -> list[tuple[int, str]]:
@@ -113,9 +141,16 @@ def _run_processes(marker: bytes) -> list[tuple[int, str]]:
 
 def _start(folder: Path, argv: list[str], scratch: Path) -> subprocess.Popen:
     env = dict(os.environ, TMPDIR=str(scratch))
-    return subprocess.Popen([sys.executable, "-m", "derive", *argv, "-q"], cwd=folder, env=env,
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "derive", *argv, "-q"],
+        cwd=folder,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
 
 
 def _wait_gone(marker: bytes, timeout: float = 15.0) -> list[tuple[int, str]]:
@@ -176,7 +211,9 @@ def test_a_killed_run_leaves_nothing_torn_stray_or_running(tmp_path, command, na
                 assert stderr in ("derive: interrupted\n", ""), f"{where}: {stderr!r}"
             elif signum == signal.SIGTERM:
                 assert run.returncode == -signum, f"{where}: {stderr!r}"
-                assert stderr in ("", "derive: stopped by SIGTERM\n"), f"{where}: {stderr!r}"  # '' before main ran
+                assert stderr in ("", "derive: stopped by SIGTERM\n"), (
+                    f"{where}: {stderr!r}"
+                )  # '' before main ran
             else:
                 assert run.returncode == -signum, f"{where}: {stderr!r}"
         left = _wait_gone(marker)
@@ -191,8 +228,12 @@ def test_a_killed_run_leaves_nothing_torn_stray_or_running(tmp_path, command, na
             else:
                 stray.append(relative)
         hidden = [p.name for p in (folder / out).glob(".*")] if (folder / out).exists() else []
-        if signum == signal.SIGKILL:  # no clean-up of ours ran: only a lock file and a half-built set may remain
-            assert all(name.endswith(".lock") or ".new-" in name for name in hidden), f"{where}: {hidden}"
+        if (
+            signum == signal.SIGKILL
+        ):  # no clean-up of ours ran: only a lock file and a half-built set may remain
+            assert all(name.endswith(".lock") or ".new-" in name for name in hidden), (
+                f"{where}: {hidden}"
+            )
             stray = [s for s in stray if ".new-" not in s]
         else:
             assert hidden == [], f"{where}: left {hidden}"
@@ -201,6 +242,8 @@ def test_a_killed_run_leaves_nothing_torn_stray_or_running(tmp_path, command, na
             again = _start(folder, argv, scratch)
             _, stderr = again.communicate(timeout=300)
             assert again.returncode == 0, stderr
-            assert [p.name for p in (folder / out).glob(".*")] == [], f"{where}: the next run left {hidden}"
+            assert [p.name for p in (folder / out).glob(".*")] == [], (
+                f"{where}: the next run left {hidden}"
+            )
         shutil.rmtree(folder, ignore_errors=True)
     assert any(status != 0 for status in statuses), f"no kill landed before the end: {statuses}"

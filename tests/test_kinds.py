@@ -5,6 +5,7 @@ malformed entry of each kind in one line; the library's grade() refuses the keys
 the same message; and a kind registered in one place is drawn, written, read, judged, graded and put on
 sheets and into the Moodle export without any other change.
 """
+
 from __future__ import annotations
 
 import csv
@@ -28,7 +29,9 @@ BUILT_IN = ("activation-derivative", "weight-gradient", "numeric-gradient", "mis
 
 
 def _write_key(path, *entries, version=1):
-    path.write_text(json.dumps({"format": KEY_FORMAT, "version": version, "questions": list(entries)}))
+    path.write_text(
+        json.dumps({"format": KEY_FORMAT, "version": version, "questions": list(entries)})
+    )
     return path
 
 
@@ -38,9 +41,16 @@ def _entry(kind: str, seed: int = 3) -> dict:
 
 def test_the_registry_holds_the_four_kinds_by_their_key_file_names_in_the_old_order():
     assert KINDS == BUILT_IN
-    assert all(EXERCISE_KINDS[name].name == name and isinstance(EXERCISE_KINDS[name], ExerciseKind)
-               for name in BUILT_IN)
-    assert [EXERCISE_KINDS[name].moodle_type for name in BUILT_IN] == ["essay", "essay", "numerical", "essay"]
+    assert all(
+        EXERCISE_KINDS[name].name == name and isinstance(EXERCISE_KINDS[name], ExerciseKind)
+        for name in BUILT_IN
+    )
+    assert [EXERCISE_KINDS[name].moodle_type for name in BUILT_IN] == [
+        "essay",
+        "essay",
+        "numerical",
+        "essay",
+    ]
     with pytest.raises(DeriveError, match="unknown question kind 'integral'"):
         kind_named("integral")
 
@@ -67,7 +77,10 @@ def test_the_same_seed_still_draws_the_same_questions():
 
 # One malformation per kind: what that kind's own check refuses, and the words of the refusal.
 MALFORMED = {
-    "activation-derivative": ({"activation": "tanh"}, "'activation' must be a list of activation names, got 'tanh'"),
+    "activation-derivative": (
+        {"activation": "tanh"},
+        "'activation' must be a list of activation names, got 'tanh'",
+    ),
     "weight-gradient": ({"layer": 9}, "'layer' must be a weight layer from 1 to 2, got 9"),
     "numeric-gradient": ({"node": [5, 0]}, "'node' must be [j, k] of a weight of layer"),
     "missing-factor": ({"factor": 3}, "'factor' must be 0, 1 or 2, got 3"),
@@ -86,14 +99,17 @@ def test_the_key_check_refuses_a_malformed_entry_of_each_kind_in_one_line(kind, 
     with pytest.raises(DeriveError) as refused:
         load_key(path)
     text = str(refused.value)
-    assert "\n" not in text and text.startswith(f"answer key {path}, question 1: ") and message in text
+    assert (
+        "\n" not in text and text.startswith(f"answer key {path}, question 1: ") and message in text
+    )
 
 
 def test_a_numeric_entry_without_its_numbers_is_refused():
     entry = {k: v for k, v in _entry("numeric-gradient").items() if k != "values"}
     with pytest.raises(DeriveError, match="a numeric question needs its 'values'"):
         kinds_module.EXERCISE_KINDS["numeric-gradient"].check_key(
-            entry, entry["layers"], lambda field, what: DeriveError(field), "here")
+            entry, entry["layers"], lambda field, what: DeriveError(field), "here"
+        )
 
 
 def test_the_check_runs_while_loading(tmp_path):
@@ -102,7 +118,9 @@ def test_the_check_runs_while_loading(tmp_path):
         load_key(path)
     with pytest.raises(DeriveError, match="'layers' must be"):
         check_key_file(path)
-    from derive.homework.questions import load_key as load_key_of_questions  # the old place still works
+    from derive.homework.questions import (
+        load_key as load_key_of_questions,
+    )  # the old place still works
 
     with pytest.raises(DeriveError, match="'layers' must be"):
         load_key_of_questions(path)
@@ -124,7 +142,9 @@ BAD_KEYS = {
 
 
 @pytest.mark.parametrize("name", BAD_KEYS)
-def test_grade_from_python_refuses_the_key_the_cli_refuses_with_the_same_message(name, tmp_path, capsys):
+def test_grade_from_python_refuses_the_key_the_cli_refuses_with_the_same_message(
+    name, tmp_path, capsys
+):
     key = _write_key(tmp_path / "key.json", BAD_KEYS[name])
     answers = tmp_path / "answers.csv"
     answers.write_text("student,version,question,answer\nann,1,q1,0\n")
@@ -173,8 +193,11 @@ class CostDerivative(ExerciseKind):
     def sheet_context(self, q: Question) -> dict:
         from derive.render import latex as lr
 
-        return {**kinds_module.network_context(q), "prompt": [lr.Tex(r"Give $\partial C_0/\partial a_j^{(L)}$.")],
-                "display": lr.Tex(r"\frac{\partial C_0}{\partial a_j^{(L)}} = \;?")}
+        return {
+            **kinds_module.network_context(q),
+            "prompt": [lr.Tex(r"Give $\partial C_0/\partial a_j^{(L)}$.")],
+            "display": lr.Tex(r"\frac{\partial C_0}{\partial a_j^{(L)}} = \;?"),
+        }
 
     def solution_blocks(self, q: Question) -> list:
         return kinds_module.backward_blocks(q, q.network().L)
@@ -210,7 +233,10 @@ def test_a_registered_kind_is_graded_and_goes_on_sheets_and_into_moodle(toy_kind
     out = tmp_path / "hw"
     generate(2, 1, out, (toy_kind,), tex_only=True, jobs=1, progress=False, check=False)
     exercises = (out / "version-1" / "exercises.tex").read_text(encoding="utf-8")
-    assert "the derivative of the cost" in exercises and r"\partial C_0/\partial a_j^{(L)}" in exercises
+    assert (
+        "the derivative of the cost" in exercises
+        and r"\partial C_0/\partial a_j^{(L)}" in exercises
+    )
     moodle = (out / "moodle.xml").read_text(encoding="utf-8")
     assert "kind:cost-derivative" in moodle and 'type="essay"' in moodle
     right = load_keys(out).versions[1]["q1"].answer_latex()

@@ -8,6 +8,7 @@ the documented seams.
   are set aside;
 * ``derive --help`` loads no SymPy (the notation's letters are plain data).
 """
+
 from __future__ import annotations
 
 import ast
@@ -35,9 +36,12 @@ def imports(path: Path) -> list[tuple[str, int, bool]]:
     source = path.read_text(encoding="utf-8")
     lines = source.splitlines()
     tree = ast.parse(source)
-    typing_only = {id(node) for block in ast.walk(tree)
-                   if isinstance(block, ast.If) and "TYPE_CHECKING" in ast.unparse(block.test)
-                   for node in ast.walk(block)}
+    typing_only = {
+        id(node)
+        for block in ast.walk(tree)
+        if isinstance(block, ast.If) and "TYPE_CHECKING" in ast.unparse(block.test)
+        for node in ast.walk(block)
+    }
     found = []
     for node in ast.walk(tree):
         if id(node) in typing_only:
@@ -62,7 +66,9 @@ def graph() -> dict[str, list[tuple[str, int, bool]]]:
     for name, path in modules.items():
         edges = []
         for target, line, seam in imports(path):
-            while target not in modules and "." in target:  # `from derive.x import name` of a module's name
+            while (
+                target not in modules and "." in target
+            ):  # `from derive.x import name` of a module's name
                 target = target.rsplit(".", 1)[0]
             if target != name:
                 edges.append((target, line, seam))
@@ -77,16 +83,24 @@ def test_the_layers_contract_holds():
 
 
 def test_the_ignored_imports_are_exactly_the_seams_marked_in_the_code():
-    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["importlinter"]
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"][
+        "importlinter"
+    ]
     (contract,) = config["contracts"]
-    ignored = {tuple(part.strip() for part in entry.split("->")) for entry in contract["ignore_imports"]}
-    marked = {(name, target) for name, edges in graph().items() for target, _, seam in edges if seam}
+    ignored = {
+        tuple(part.strip() for part in entry.split("->")) for entry in contract["ignore_imports"]
+    }
+    marked = {
+        (name, target) for name, edges in graph().items() for target, _, seam in edges if seam
+    }
     assert marked == ignored
     # and a seam really goes upwards (otherwise it needs no mark)
     layers = [layer.strip() for layer in contract["layers"]][::-1]  # bottom first
 
     def rank(module: str) -> int:
-        return next(i for i, layer in enumerate(layers) if module == layer or module.startswith(layer + "."))
+        return next(
+            i for i, layer in enumerate(layers) if module == layer or module.startswith(layer + ".")
+        )
 
     assert all(rank(target) > rank(source) for source, target in ignored)
 
@@ -101,7 +115,9 @@ def test_no_import_cycle_once_the_seams_are_set_aside():
         path.append(node)
         for nxt in edges.get(node, []):
             if state.get(nxt) == 1:
-                raise AssertionError("import cycle: " + " -> ".join(path[path.index(nxt):] + [nxt]))
+                raise AssertionError(
+                    "import cycle: " + " -> ".join(path[path.index(nxt) :] + [nxt])
+                )
             if nxt not in state:
                 visit(nxt)
         path.pop()
@@ -112,12 +128,15 @@ def test_no_import_cycle_once_the_seams_are_set_aside():
             visit(node)
     # the graph is not trivially empty: the engine does import the model
     assert "derive.model.network" in edges["derive.engine.derivation"] or any(
-        t.startswith("derive.model") for t in edges["derive.engine.derivation"])
+        t.startswith("derive.model") for t in edges["derive.engine.derivation"]
+    )
 
 
 def test_help_loads_no_sympy():
-    code = ("import sys, runpy\nsys.argv = ['derive', '--help']\n"
-            "try:\n    runpy.run_module('derive', run_name='__main__')\nexcept SystemExit:\n    pass\n"
-            "print('SYMPY', 'sympy' in sys.modules)\n")
+    code = (
+        "import sys, runpy\nsys.argv = ['derive', '--help']\n"
+        "try:\n    runpy.run_module('derive', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+        "print('SYMPY', 'sympy' in sys.modules)\n"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip().endswith("SYMPY False"), done

@@ -1,4 +1,5 @@
 """Untrusted work in forked children: time and memory caps, crashes reported, nothing leaked."""
+
 import os
 import signal
 import time
@@ -6,7 +7,14 @@ import time
 import pytest
 
 from derive.errors import DeriveError
-from derive.limits import InternalError, MemoryLimitExceeded, MiB, TimeLimitExceeded, run_each, run_limited
+from derive.limits import (
+    InternalError,
+    MemoryLimitExceeded,
+    MiB,
+    TimeLimitExceeded,
+    run_each,
+    run_limited,
+)
 
 SMALL = 64 * MiB  # a memory cap the tests hit at once
 
@@ -50,7 +58,7 @@ def work(item):
         while True:
             hoard.append(bytearray(8 * MiB))
     if item == "huge":
-        return bytearray(10 ** 12)
+        return bytearray(10**12)
     if item == "bug":
         raise KeyError("no such thing")
     if item == "refused":
@@ -60,8 +68,10 @@ def work(item):
     if item == "segfault":
         os.kill(os.getpid(), signal.SIGSEGV)
     if item == "recursion":
+
         def deeper(n):
             return deeper(n + 1) + 1
+
         return deeper(0)
     if item == "big":
         return b"x" * (3 * MiB)  # far more than a pipe holds: read while the child writes
@@ -74,7 +84,9 @@ def test_run_limited_result_and_errors():
         run_limited(work, "refused", seconds=5)
     with pytest.raises(TimeLimitExceeded, match="the answer took longer than 0.3 s; simplify it"):
         run_limited(work, "loop", seconds=0.3, what="the answer")
-    with pytest.raises(MemoryLimitExceeded, match=r"^the answer used more than 64 MiB; simplify it$"):
+    with pytest.raises(
+        MemoryLimitExceeded, match=r"^the answer used more than 64 MiB; simplify it$"
+    ):
         run_limited(work, "memory", seconds=10, what="the answer", memory=SMALL)
     with pytest.raises(MemoryLimitExceeded):
         run_limited(work, "huge", seconds=10, memory=SMALL)
@@ -95,7 +107,10 @@ def test_an_unexpected_exception_is_an_internal_error_not_a_verdict():
 def test_run_each_reports_every_item_and_a_bad_one_does_not_stop_the_batch():
     items = ["loop", 1, "memory", 2, "bug", 3, "segfault", "big", "refused", "exit", 4, "sleep", 5]
     started = time.monotonic()
-    results = {index: (ok, value) for index, ok, value in run_each(work, items, 3, seconds=2.0, memory=SMALL)}
+    results = {
+        index: (ok, value)
+        for index, ok, value in run_each(work, items, 3, seconds=2.0, memory=SMALL)
+    }
     assert time.monotonic() - started < 15  # two items of 2 s each, the others quick
     assert sorted(results) == list(range(len(items)))
     kinds = {items[i]: (type(v).__name__ if not ok else v) for i, (ok, v) in results.items()}

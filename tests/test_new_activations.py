@@ -1,6 +1,7 @@
 """ELU, SiLU (swish), GELU and activations defined by cases (issue 11, part 4): derived step by step,
 every step checked against SymPy, the generated gradient against finite differences, and the command
 line, with a kink located where the definition switches (not assumed at 0)."""
+
 import numpy as np
 import pytest
 import sympy as sp
@@ -33,7 +34,9 @@ def test_the_generated_gradient_passes_the_numeric_check(name):
     rng = np.random.default_rng(5)
     weights = [rng.normal(size=(net.sizes[l], net.sizes[l - 1])) for l in range(1, net.L + 1)]
     biases = [rng.normal(size=net.sizes[l]) for l in range(1, net.L + 1)]
-    report = check_gradient(net, weights, biases, rng.normal(size=(6, 3)), rng.uniform(0.1, 0.9, size=(6, 2)))
+    report = check_gradient(
+        net, weights, biases, rng.normal(size=(6, 3)), rng.uniform(0.1, 0.9, size=(6, 2))
+    )
     assert report.passed, report.table()
     assert report.analytic == net.activation(1).analytic
 
@@ -67,11 +70,22 @@ def test_gelu_uses_the_tanh_approximation():
     assert gelu.classic(Z).has(sp.tanh)
 
 
-@pytest.mark.parametrize("name, z, expected", [
-    ("silu", [-800.0, -1.0, 0.0, 2.0, 800.0], [-0.0, -0.2689414213699951, 0.0, 1.7615941559557650, 800.0]),
-    ("elu", [-800.0, -1.0, 0.0, 3.0, 1e300], [-1.0, -0.6321205588285577, 0.0, 3.0, 1e300]),
-    ("gelu", [-30.0, -1.0, 0.0, 1.0, 30.0], [-0.0, -0.15880800939172324, 0.0, 0.8411919906082768, 30.0]),
-])
+@pytest.mark.parametrize(
+    "name, z, expected",
+    [
+        (
+            "silu",
+            [-800.0, -1.0, 0.0, 2.0, 800.0],
+            [-0.0, -0.2689414213699951, 0.0, 1.7615941559557650, 800.0],
+        ),
+        ("elu", [-800.0, -1.0, 0.0, 3.0, 1e300], [-1.0, -0.6321205588285577, 0.0, 3.0, 1e300]),
+        (
+            "gelu",
+            [-30.0, -1.0, 0.0, 1.0, 30.0],
+            [-0.0, -0.15880800939172324, 0.0, 0.8411919906082768, 30.0],
+        ),
+    ],
+)
 def test_the_numpy_forward_is_stable_at_the_extremes(name, z, expected):
     act = activation_named(name)
     namespace = {"numpy": np}
@@ -92,30 +106,51 @@ def test_a_definition_by_cases_has_its_kink_where_it_switches():
     assert any(step.rule is Rule.PIECEWISE_RULE and "kink at z = 1" in step.text for step in steps)
 
 
-@pytest.mark.parametrize("spec, message", [
-    (r"g(z) = \begin{cases} z & z > 0 \\ 0 & z < 0 \end{cases}", "leave z = 0 undefined"),
-    (r"g(z) = \begin{cases} z & z > 1 \\ 0 & z < -1 \end{cases}", "leave -1 ≤ z ≤ 1 undefined"),
-    (r"g(z) = \begin{cases} z & z > 0 \\ 0 & \end{cases}", "case 2 has no condition"),
-    (r"g(z) = \begin{cases} z & z > 0 \\ 0 z \le 0 \end{cases}", "case 2 needs '&'"),
-    (r"g(z) = \begin{cases} z & z > 0 \\ 0 & z \le 0", "never closed"),
-    (r"g(z) = z \end{cases}", "never opened"),
-    (r"g(z) = \begin{cases} z & \text{if z > 0} \\ 0 & \text{otherwise} \end{cases}", "words only"),
-    (r"g(z) = \begin{cases} \end{cases}", "the cases are empty"),
-    (r"g(z) = \begin{cases} z & \text{sometimes} \end{cases}", "'sometimes' is not a condition"),
-])
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        (r"g(z) = \begin{cases} z & z > 0 \\ 0 & z < 0 \end{cases}", "leave z = 0 undefined"),
+        (r"g(z) = \begin{cases} z & z > 1 \\ 0 & z < -1 \end{cases}", "leave -1 ≤ z ≤ 1 undefined"),
+        (r"g(z) = \begin{cases} z & z > 0 \\ 0 & \end{cases}", "case 2 has no condition"),
+        (r"g(z) = \begin{cases} z & z > 0 \\ 0 z \le 0 \end{cases}", "case 2 needs '&'"),
+        (r"g(z) = \begin{cases} z & z > 0 \\ 0 & z \le 0", "never closed"),
+        (r"g(z) = z \end{cases}", "never opened"),
+        (
+            r"g(z) = \begin{cases} z & \text{if z > 0} \\ 0 & \text{otherwise} \end{cases}",
+            "words only",
+        ),
+        (r"g(z) = \begin{cases} \end{cases}", "the cases are empty"),
+        (
+            r"g(z) = \begin{cases} z & \text{sometimes} \end{cases}",
+            "'sometimes' is not a condition",
+        ),
+    ],
+)
 def test_bad_cases_are_refused_in_one_line(spec, message):
     with pytest.raises(DeriveError, match=message) as caught:
         Network([1, 1], activation=spec)
     assert "\n" not in str(caught.value)
 
 
-@pytest.mark.parametrize("spec, kinks", [
-    (r"g(z) = \begin{cases} z & \text{if } z > 0 \\ 0.1 z & \text{if } z \le 0 \end{cases}", (0,)),
-    (r"g(z) = \begin{cases} -1 & z < -1 \\ z & -1 \le z \le 1 \\ 1 & z > 1 \end{cases}", (-1, 1)),
-    (r"g(z) = \begin{cases} z^2 & z \geq 2, \\ 4 & \text{otherwise.} \end{cases}", (2,)),
-    (r"g(z) = \begin{cases} z & z > 0 \text{ and } z < 2 \\ 0 & \text{otherwise} \end{cases}", (0, 2)),
-    (r"g(z) = \begin{dcases} e^z - 1 & z \le 0 \\ z & z > 0 \end{dcases}", (0,)),
-])
+@pytest.mark.parametrize(
+    "spec, kinks",
+    [
+        (
+            r"g(z) = \begin{cases} z & \text{if } z > 0 \\ 0.1 z & \text{if } z \le 0 \end{cases}",
+            (0,),
+        ),
+        (
+            r"g(z) = \begin{cases} -1 & z < -1 \\ z & -1 \le z \le 1 \\ 1 & z > 1 \end{cases}",
+            (-1, 1),
+        ),
+        (r"g(z) = \begin{cases} z^2 & z \geq 2, \\ 4 & \text{otherwise.} \end{cases}", (2,)),
+        (
+            r"g(z) = \begin{cases} z & z > 0 \text{ and } z < 2 \\ 0 & \text{otherwise} \end{cases}",
+            (0, 2),
+        ),
+        (r"g(z) = \begin{dcases} e^z - 1 & z \le 0 \\ z & z > 0 \end{dcases}", (0,)),
+    ],
+)
 def test_cases_are_read_and_their_kinks_located(spec, kinks):
     net = Network([1, 1], activation=spec)
     assert net.activation(1).kinks == kinks
@@ -125,7 +160,9 @@ def test_cases_are_read_and_their_kinks_located(spec, kinks):
 def test_cli_derives_silu_with_comma_separated_layers(cli):
     result = cli("steps", "--layers", "2,2,1", "--activation", "silu", "--check")
     assert result.returncode == 0, result.stderr
-    assert "σ(z) + z·σ(z)·(1 - σ(z))" in result.stdout or "z·σ(z)·(1 - σ(z)) + σ(z)" in result.stdout
+    assert (
+        "σ(z) + z·σ(z)·(1 - σ(z))" in result.stdout or "z·σ(z)·(1 - σ(z)) + σ(z)" in result.stdout
+    )
     assert "product rule" in result.stdout and "checked: all" in result.stdout
 
 
@@ -134,6 +171,8 @@ def test_cli_takes_a_definition_by_cases_and_reports_its_kink_at_1(cli):
     assert result.returncode == 0, result.stderr
     assert "kink at z = 1" in result.stdout and "g'(1) = 0" in result.stdout
     assert "checked: all" in result.stdout
-    bad = cli("steps", "--layers", "2", "1", "--activation", r"g(z) = \begin{cases} z & z > 0 \end{cases}")
+    bad = cli(
+        "steps", "--layers", "2", "1", "--activation", r"g(z) = \begin{cases} z & z > 0 \end{cases}"
+    )
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
     assert "leave z ≤ 0 undefined" in bad.stderr

@@ -36,7 +36,9 @@ def test_nielsen_preset_is_data_plain_superscripts_and_half_quadratic_cost():
     assert latex(s.a[2, s.j], net.notation) == "a_{j}^{2}"
     # 1/2 sum (a - y)^2 differentiates to (a - y): no factor 2 in the output gradient.
     sigma = net.activation(2).function
-    expected = (s.a[2, s.j] - s.y[s.j]) * sp.Derivative(sigma(s.z[2, s.j]), s.z[2, s.j]) * s.a[1, s.k]
+    expected = (
+        (s.a[2, s.j] - s.y[s.j]) * sp.Derivative(sigma(s.z[2, s.j]), s.z[2, s.j]) * s.a[1, s.k]
+    )
     assert sp.expand(net.derivation().gradient(2) - expected) == 0
 
 

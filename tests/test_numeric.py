@@ -1,4 +1,5 @@
 """Generated NumPy code: equal to the derivation evaluated exactly, and to finite differences."""
+
 import ast
 import dataclasses
 import json
@@ -22,17 +23,25 @@ COSTS = ["quadratic", "half-quadratic", "cross-entropy"]
 def exact_values(net, rng):
     def r():
         return sp.Rational(int(rng.integers(-12, 13)), int(rng.choice([4, 5, 8, 10])))
+
     return Values(
         x=tuple(r() for _ in range(net.sizes[0])),
         y=tuple(sp.Rational(int(rng.integers(1, 10)), 10) for _ in range(net.sizes[-1])),
-        weights=tuple(tuple(tuple(r() for _ in range(net.sizes[l - 1])) for _ in range(net.sizes[l]))
-                      for l in range(1, net.L + 1)),
-        biases=tuple(tuple(r() for _ in range(net.sizes[l])) for l in range(1, net.L + 1)) if net.bias else None)
+        weights=tuple(
+            tuple(tuple(r() for _ in range(net.sizes[l - 1])) for _ in range(net.sizes[l]))
+            for l in range(1, net.L + 1)
+        ),
+        biases=tuple(tuple(r() for _ in range(net.sizes[l])) for l in range(1, net.L + 1))
+        if net.bias
+        else None,
+    )
 
 
 def as_arrays(net, v):
     weights = [np.array([[float(w) for w in row] for row in m]) for m in v.weights]
-    biases = [np.array([float(b) for b in vec]) for vec in v.biases] if v.biases is not None else None
+    biases = (
+        [np.array([float(b) for b in vec]) for vec in v.biases] if v.biases is not None else None
+    )
     return weights, biases, np.array([[float(x) for x in v.x]]), np.array([[float(y) for y in v.y]])
 
 
@@ -41,7 +50,9 @@ def assert_matches_exact_derivation(net, values):
     example = worked_example(net, values)
     weights, biases, X, Y = as_arrays(net, values)
     grad_w, grad_b = net.numeric().gradient(weights, biases, X, Y)
-    assert float(net.numeric().cost(weights, biases, X, Y)) == pytest.approx(float(example.cost), rel=1e-12, abs=1e-300)
+    assert float(net.numeric().cost(weights, biases, X, Y)) == pytest.approx(
+        float(example.cost), rel=1e-12, abs=1e-300
+    )
     for g in example.gradients:
         got = grad_w[g.layer - 1][g.j, g.k] if g.k is not None else grad_b[g.layer - 1][g.j]
         assert got == pytest.approx(float(g.gradient), rel=1e-10, abs=1e-13), (g.layer, g.j, g.k)
@@ -57,7 +68,9 @@ def test_generated_gradient_equals_exact_derivation(activation, cost):
 
 @pytest.mark.parametrize("gain", ["2", "1/10", "-3/2"])
 def test_cross_entropy_with_gain_equals_exact_derivation(gain):
-    net = Network([3, 4, 2], activation=["tanh", f"sigmoid(gain={gain})"], cost="cross-entropy", bias=True)
+    net = Network(
+        [3, 4, 2], activation=["tanh", f"sigmoid(gain={gain})"], cost="cross-entropy", bias=True
+    )
     assert_matches_exact_derivation(net, exact_values(net, np.random.default_rng(1)))
 
 
@@ -113,8 +126,10 @@ def test_relu_kink_is_reported_not_failed_and_not_skipped():
 
 
 def test_no_overflow_or_warnings_at_large_z():
-    for net in [Network([1, 1], activation="sigmoid", cost="cross-entropy"),
-                Network([1, 2, 1], activation=["softplus", "sigmoid"], cost="quadratic", bias=True)]:
+    for net in [
+        Network([1, 1], activation="sigmoid", cost="cross-entropy"),
+        Network([1, 2, 1], activation=["softplus", "sigmoid"], cost="quadratic", bias=True),
+    ]:
         numeric = net.numeric()
         for z in (-1000.0, 1000.0):
             weights = [np.full((net.sizes[l], net.sizes[l - 1]), z) for l in range(1, net.L + 1)]
@@ -128,7 +143,9 @@ def test_no_overflow_or_warnings_at_large_z():
             assert np.isfinite(c) and all(np.isfinite(g).all() for g in gw)
     # cross-entropy from the logits: at z = 1000 with y = 0 the cost is 1000, not inf
     net = Network([1, 1], activation="sigmoid", cost="cross-entropy")
-    assert net.numeric().cost([np.array([[1000.0]])], None, np.ones((1, 1)), np.zeros((1, 1))) == pytest.approx(1000.0)
+    assert net.numeric().cost(
+        [np.array([[1000.0]])], None, np.ones((1, 1)), np.zeros((1, 1))
+    ) == pytest.approx(1000.0)
 
 
 def _cross_entropy_reference(u: float, y: float):
@@ -166,9 +183,13 @@ def test_cross_entropy_on_a_sigmoid_with_gain_is_computed_from_z(u, y):
 @pytest.mark.parametrize("gain", ["1", "2", "1/10", "-3/2"])
 def test_cross_entropy_from_z_for_every_gain_in_a_batch(gain):
     """Several outputs and samples, saturated either way: one fused line, accurate per element."""
-    net = Network([2, 3, 2], activation=["tanh", f"sigmoid(gain={gain})"], cost="cross-entropy", bias=True)
+    net = Network(
+        [2, 3, 2], activation=["tanh", f"sigmoid(gain={gain})"], cost="cross-entropy", bias=True
+    )
     numeric = net.numeric()
-    assert "numpy.log1p(numpy.exp(-numpy.abs(U)))" in numeric.source and "log(A2" not in numeric.source
+    assert (
+        "numpy.log1p(numpy.exp(-numpy.abs(U)))" in numeric.source and "log(A2" not in numeric.source
+    )
     rng = np.random.default_rng(11)
     weights = [rng.normal(size=(3, 2)), 300 * rng.normal(size=(2, 3))]
     biases = [rng.normal(size=3), rng.normal(size=2)]
@@ -180,7 +201,9 @@ def test_cross_entropy_from_z_for_every_gain_in_a_batch(gain):
             report = check_gradient(net, weights, biases, X, Y)
     Z2 = numeric.forward(weights, biases, X)[1]
     U = float(sp.Rational(gain)) * Z2
-    reference = sum(_cross_entropy_reference(u, y)[0] for u, y in zip(U.ravel(), Y.ravel())) / X.shape[0]
+    reference = (
+        sum(_cross_entropy_reference(u, y)[0] for u, y in zip(U.ravel(), Y.ravel())) / X.shape[0]
+    )
     assert cost == pytest.approx(float(reference), rel=1e-12)
     assert report.passed, report.table()
 
@@ -188,8 +211,10 @@ def test_cross_entropy_from_z_for_every_gain_in_a_batch(gain):
 def test_check_command_passes_a_correct_gradient_at_large_gain_times_z(cli, tmp_path):
     for w in (10, 400):  # gain·z = 20 (formerly 9 digits lost, FAILED) and 800 (formerly inf)
         spec = tmp_path / f"gain-{w}.toml"
-        spec.write_text('layers = [1, 1]\nactivation = "sigmoid(gain=2)"\ncost = "cross-entropy"\n'
-                        f"[values]\nx = [1]\ny = [0.3]\nweights = [[[{w}]]]\n")
+        spec.write_text(
+            'layers = [1, 1]\nactivation = "sigmoid(gain=2)"\ncost = "cross-entropy"\n'
+            f"[values]\nx = [1]\ny = [0.3]\nweights = [[[{w}]]]\n"
+        )
         result = cli("check", str(spec))
         assert result.returncode == 0 and "PASSED" in result.stdout, result.stdout + result.stderr
         assert "inf" not in result.stdout and "nan" not in result.stdout
@@ -202,10 +227,12 @@ def test_batch_cost_is_the_mean_of_sample_costs():
     biases = [rng.normal(size=2), rng.normal(size=2)]
     X, Y = rng.normal(size=(6, 3)), rng.normal(size=(6, 2))
     numeric = net.numeric()
-    each = [numeric.cost(weights, biases, X[i:i + 1], Y[i:i + 1]) for i in range(6)]
+    each = [numeric.cost(weights, biases, X[i : i + 1], Y[i : i + 1]) for i in range(6)]
     assert numeric.cost(weights, biases, X, Y) == pytest.approx(np.mean(each), rel=1e-14)
-    grads = [numeric.gradient(weights, biases, X[i:i + 1], Y[i:i + 1])[0][0] for i in range(6)]
-    assert np.allclose(numeric.gradient(weights, biases, X, Y)[0][0], np.mean(grads, axis=0), rtol=1e-13)
+    grads = [numeric.gradient(weights, biases, X[i : i + 1], Y[i : i + 1])[0][0] for i in range(6)]
+    assert np.allclose(
+        numeric.gradient(weights, biases, X, Y)[0][0], np.mean(grads, axis=0), rtol=1e-13
+    )
 
 
 def test_symbolic_parameters_need_numbers_for_code():
@@ -214,21 +241,43 @@ def test_symbolic_parameters_need_numbers_for_code():
 
 
 def test_code_command_writes_standalone_numpy_source(cli, tmp_path):
-    result = cli("code", "--layers", "3", "4", "2", "--activation", "tanh", "sigmoid", "--bias", "--out", "g.py",
-                 cwd=tmp_path)
+    result = cli(
+        "code",
+        "--layers",
+        "3",
+        "4",
+        "2",
+        "--activation",
+        "tanh",
+        "sigmoid",
+        "--bias",
+        "--out",
+        "g.py",
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     source = (tmp_path / "g.py").read_text()
-    imports = {alias.name for node in ast.walk(ast.parse(source)) if isinstance(node, (ast.Import, ast.ImportFrom))
-               for alias in node.names}
+    imports = {
+        alias.name
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, (ast.Import, ast.ImportFrom))
+        for alias in node.names
+    }
     assert imports == {"numpy"}
     assert "δ_j^(1)" in source and "[3, 4, 2] tanh/sigmoid" in source
     namespace: dict = {}
     exec(compile(source, "g.py", "exec"), namespace)
     net = Network([3, 4, 2], activation=["tanh", "sigmoid"], bias=True)
     rng = np.random.default_rng(6)
-    weights, biases = [rng.normal(size=(4, 3)), rng.normal(size=(2, 4))], [rng.normal(size=4), rng.normal(size=2)]
+    weights, biases = (
+        [rng.normal(size=(4, 3)), rng.normal(size=(2, 4))],
+        [rng.normal(size=4), rng.normal(size=2)],
+    )
     X, Y = rng.normal(size=(3, 3)), rng.uniform(size=(3, 2))
-    ours, theirs = net.numeric().gradient(weights, biases, X, Y), namespace["gradient"](weights, biases, X, Y)
+    ours, theirs = (
+        net.numeric().gradient(weights, biases, X, Y),
+        namespace["gradient"](weights, biases, X, Y),
+    )
     assert all(np.array_equal(a, b) for a, b in zip(ours[0] + ours[1], theirs[0] + theirs[1]))
 
 
@@ -239,9 +288,18 @@ def test_grad_json_has_the_spec_shapes_and_the_published_numbers(cli, tmp_path):
     result = cli("grad", str(spec), "--json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert set(data) == {"cost", "weights", "biases", "learning_rate", "updated_weights", "updated_biases"}
+    assert set(data) == {
+        "cost",
+        "weights",
+        "biases",
+        "learning_rate",
+        "updated_weights",
+        "updated_biases",
+    }
     assert data["cost"] == pytest.approx(0.298371109, abs=1e-9)
-    assert np.array(data["weights"][1]).shape == (2, 2) and np.array(data["biases"][0]).shape == (2,)
+    assert np.array(data["weights"][1]).shape == (2, 2) and np.array(data["biases"][0]).shape == (
+        2,
+    )
     assert data["weights"][1][0][0] == pytest.approx(0.082167041, abs=1e-9)
     assert data["weights"][0][0][0] == pytest.approx(0.000438568, abs=1e-9)
 
@@ -286,15 +344,34 @@ def test_property_numeric_gradient_equals_exact_formula(net, seed):
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(net=networks(), seed=st.integers(0, 2**32 - 1), batch=st.integers(1, 4))
-@example(net=Network([3, 4, 4], activation=["tanh", "relu"], cost="quadratic", bias=True), seed=120, batch=1)
-@example(net=Network([3, 1, 4, 4], activation=["leaky-relu", "leaky-relu", "sigmoid(gain=2)"], cost="half-quadratic",
-                     bias=True), seed=3, batch=4)  # an input of 8.5 into w^(2): the step must shrink with it
-@example(net=Network([2, 4, 4], activation=["tanh", "softplus"], cost="quadratic", bias=False), seed=1372783, batch=1)
+@example(
+    net=Network([3, 4, 4], activation=["tanh", "relu"], cost="quadratic", bias=True),
+    seed=120,
+    batch=1,
+)
+@example(
+    net=Network(
+        [3, 1, 4, 4],
+        activation=["leaky-relu", "leaky-relu", "sigmoid(gain=2)"],
+        cost="half-quadratic",
+        bias=True,
+    ),
+    seed=3,
+    batch=4,
+)  # an input of 8.5 into w^(2): the step must shrink with it
+@example(
+    net=Network([2, 4, 4], activation=["tanh", "softplus"], cost="quadratic", bias=False),
+    seed=1372783,
+    batch=1,
+)
 def test_property_gradient_check_passes(net, seed, batch):
     rng = np.random.default_rng(seed)
     weights = [rng.normal(size=(net.sizes[l], net.sizes[l - 1])) for l in range(1, net.L + 1)]
     biases = [rng.normal(size=net.sizes[l]) for l in range(1, net.L + 1)] if net.bias else None
-    X, Y = rng.normal(size=(batch, net.sizes[0])), rng.uniform(0.05, 0.95, size=(batch, net.sizes[-1]))
+    X, Y = (
+        rng.normal(size=(batch, net.sizes[0])),
+        rng.uniform(0.05, 0.95, size=(batch, net.sizes[-1])),
+    )
     report = check_gradient(net, weights, biases, X, Y)
     assert report.passed, report.table()
 
@@ -305,8 +382,10 @@ def test_numbers_past_the_float_range_of_integers_are_float_literals_in_the_code
     from derive.numeric.codegen import array_code
 
     z = sp.Symbol("z")
-    code = array_code(sp.Piecewise((sp.Integer(2) ** 100, z >= 1), (sp.exp(z), z < 1)), {z: sp.Symbol("Z")})
+    code = array_code(
+        sp.Piecewise((sp.Integer(2) ** 100, z >= 1), (sp.exp(z), z < 1)), {z: sp.Symbol("Z")}
+    )
     values = eval(code, {"numpy": np, "Z": np.array([0.0, 2.0])})  # noqa: S307 (our own generated code)
-    assert values.dtype == np.float64 and values[1] == 2.0 ** 100
+    assert values.dtype == np.float64 and values[1] == 2.0**100
     assert array_code(sp.Integer(10) ** 400 * z, {}).startswith("numpy.inf")
     assert array_code(sp.Integer(2) ** 53 * z, {}).startswith("9007199254740992")

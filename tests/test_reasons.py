@@ -1,6 +1,7 @@
 """Reasons in the notation (issue 18, part 5): a step's reason is data (``Reason``: a kind and the index
 symbols, layers and rule formulas it speaks of), worded by derive/render/reasons.py in the letters the
 formulas use; rule formulas such as (u^n)' = n u^(n-1) u' are math on sheets, slides and the page."""
+
 import html
 import json
 import re
@@ -22,8 +23,11 @@ from derive.render.reasons import WORDING, reason_text, word
 from derive.render.terminal import render_steps, steps_data
 
 RENAMED = Notation(node="m", prev="n")
-NOTATIONS = {"m-n": RENAMED, "all-letters": Notation(node="m", prev="n", downstream=("r", "s", "t"), layer="h",
-                                                      sample="e"), **PRESETS}
+NOTATIONS = {
+    "m-n": RENAMED,
+    "all-letters": Notation(node="m", prev="n", downstream=("r", "s", "t"), layer="h", sample="e"),
+    **PRESETS,
+}
 NETWORKS = {  # (sizes, keyword arguments): every kind of block and reason
     "sigmoid-biases": ([2, 3, 1], dict(activation="sigmoid", bias=True)),
     "tanh-relu-l2": ([2, 3, 2, 1], dict(activation=["tanh", "relu", "sigmoid"], l2="1/10")),
@@ -44,7 +48,17 @@ def renamed_letters(nt: Notation) -> set[str]:
     default = PRESETS["default"]
     old = {getattr(default, f) for f in INDEX_FIELDS if getattr(nt, f) != getattr(default, f)}
     old |= set(default.downstream[:3]) - set(nt.downstream)
-    used = {nt.node, nt.prev, nt.layer, nt.sample, nt.input, nt.target, nt.size, nt.samples, *nt.downstream}
+    used = {
+        nt.node,
+        nt.prev,
+        nt.layer,
+        nt.sample,
+        nt.input,
+        nt.target,
+        nt.size,
+        nt.samples,
+        *nt.downstream,
+    }
     return old - used
 
 
@@ -77,7 +91,9 @@ def test_no_reason_says_a_letter_the_notation_renamed(name, notation):
         for letter in gone:
             assert not has_letter(text, letter), (block.key, text)
             assert not has_letter(tex, letter), (block.key, tex)
-        assert step.text == text  # a derivation's step words its reason in the derivation's notation
+        assert (
+            step.text == text
+        )  # a derivation's step words its reason in the derivation's notation
 
 
 def test_the_renamed_letters_are_the_ones_the_reasons_say():
@@ -85,8 +101,14 @@ def test_the_renamed_letters_are_the_ones_the_reasons_say():
     said = {reason_text(step.reason, net.notation) for *_, step in all_steps(net)}
     assert "Weighted input of node m in layer 1." in said
     assert "Only the term m' = m of the sum contains this output." in said
-    assert "Only the term with n' = n contains the weight; its coefficient is the input from node n." in said
-    assert "This activation feeds the weighted input of every node i of layer 2: add up the paths." in said
+    assert (
+        "Only the term with n' = n contains the weight; its coefficient is the input from node n."
+        in said
+    )
+    assert (
+        "This activation feeds the weighted input of every node i of layer 2: add up the paths."
+        in said
+    )
     assert "Only the term n' = m contains this activation." in said
     assert "Name the error of node m: every weight into the node shares this factor." in said
 
@@ -110,7 +132,12 @@ def test_a_reasons_letters_are_the_symbols_its_formulas_use(name, notation):
     s = net.symbols
     indices = {s.j, s.k, s.j_sum, s.k_sum, s.l, s.sample, *s.downstream}
     for d, block, number, step in all_steps(net):
-        used = set().union(*(letters(st.lhs) | letters(st.rhs) for st in block.steps[max(0, number - 1):number + 1]))
+        used = set().union(
+            *(
+                letters(st.lhs) | letters(st.rhs)
+                for st in block.steps[max(0, number - 1) : number + 1]
+            )
+        )
         for expr in step.reason.expressions():
             assert letters(expr) & indices <= used, (block.key, step.reason)
 
@@ -119,7 +146,9 @@ def test_the_reasons_carry_the_engines_symbols_and_layers():
     net = network("sigmoid-biases", RENAMED)
     s = net.symbols
     forward = net.derivation().block("forward").steps
-    assert forward[0].reason == Reason(ReasonKind.WEIGHTED_INPUT, (("node", s.j), ("layer", LayerRef(1))))
+    assert forward[0].reason == Reason(
+        ReasonKind.WEIGHTED_INPUT, (("node", s.j), ("layer", LayerRef(1)))
+    )
     weight_term = net.derivation().block("layer:2").steps[4].reason
     assert weight_term.kind is ReasonKind.ONLY_TERM_HAS_WEIGHT
     assert weight_term["term"] == sp.Eq(s.k_sum, s.k) and weight_term["node"] == s.k
@@ -151,7 +180,9 @@ def outside_math(tex: str) -> str:
 def formula_reasons(net: Network):
     """(block, number, step) of every step whose reason holds a rule formula (a derivative with a prime)."""
     for d, block, number, step in all_steps(net):
-        if any(expr.has(Prime) or isinstance(expr, sp.Equality) for expr in step.reason.expressions()):
+        if any(
+            expr.has(Prime) or isinstance(expr, sp.Equality) for expr in step.reason.expressions()
+        ):
             yield d, block, number, step
 
 
@@ -191,7 +222,9 @@ def test_the_slides_set_reasons_and_notes_with_math():
     notes = re.findall(r"\\note<\d+>\{(.*)\}", deck)
     assert any(r"$\left(u^{n}\right)' = n u^{n - 1} u'$" in b for b in blocks)
     for text in blocks + notes:
-        assert "^" not in outside_math(text) and "textasciicircum" not in text and r"\$" not in text, text
+        assert (
+            "^" not in outside_math(text) and "textasciicircum" not in text and r"\$" not in text
+        ), text
 
 
 def test_the_page_hands_each_formula_of_a_reason_to_katex():

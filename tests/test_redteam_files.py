@@ -9,6 +9,7 @@ tool does, and derive does: a new file is renamed over the *name* (os.replace), 
 and the file it points to is never modified; a device, FIFO or socket at the name is refused (never
 opened, never replaced).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -27,50 +28,132 @@ OLD = b"the old content\n"
 
 # command: (argv for an output NAME in directory DIR, the file written there for NAME)
 FILE_COMMANDS = {
-    "sheet": (lambda d, n: ["sheet", "--layers", "2", "1", "--no-check", "--tex-only", "--out-dir", d, "--out", n],
-              "{}.tex"),
-    "slides": (lambda d, n: ["slides", "--layers", "2", "1", "--no-check", "--tex-only", "--out-dir", d, "--out", n],
-               "{}-slides.tex"),
-    "html": (lambda d, n: ["html", "--layers", "2", "1", "--no-check", "--out-dir", d, "--out", n], "{}.html"),
-    "grade": (lambda d, n: ["grade", "hw", "answers.csv", "--out", os.path.join(d, n), "--jobs", "1"], "{}"),
+    "sheet": (
+        lambda d, n: [
+            "sheet",
+            "--layers",
+            "2",
+            "1",
+            "--no-check",
+            "--tex-only",
+            "--out-dir",
+            d,
+            "--out",
+            n,
+        ],
+        "{}.tex",
+    ),
+    "slides": (
+        lambda d, n: [
+            "slides",
+            "--layers",
+            "2",
+            "1",
+            "--no-check",
+            "--tex-only",
+            "--out-dir",
+            d,
+            "--out",
+            n,
+        ],
+        "{}-slides.tex",
+    ),
+    "html": (
+        lambda d, n: ["html", "--layers", "2", "1", "--no-check", "--out-dir", d, "--out", n],
+        "{}.html",
+    ),
+    "grade": (
+        lambda d, n: ["grade", "hw", "answers.csv", "--out", os.path.join(d, n), "--jobs", "1"],
+        "{}",
+    ),
 }
 # what is at the output name before the run: how to make it, and whether the run is expected to succeed
-NAME_CASES = ["symlink to a file", "dangling symlink", "symlink to a directory", "symlink loop", "FIFO",
-              "hard link", "read-only file", "spaces, unicode, leading dash"]
-DIR_CASES = ["read-only directory", "directory is a file", "directory under a file", "/proc", "/dev/full as dir"]
+NAME_CASES = [
+    "symlink to a file",
+    "dangling symlink",
+    "symlink to a directory",
+    "symlink loop",
+    "FIFO",
+    "hard link",
+    "read-only file",
+    "spaces, unicode, leading dash",
+]
+DIR_CASES = [
+    "read-only directory",
+    "directory is a file",
+    "directory under a file",
+    "/proc",
+    "/dev/full as dir",
+]
 DEVICE_CASES = ["/dev/null", "/dev/full"]
-CASES = ([(c, n) for c in FILE_COMMANDS for n in NAME_CASES + DIR_CASES + DEVICE_CASES]
-         + [("sheet", "real PDF through a symlink")]
-         + [("homework", n) for n in ("symlink to the set", "set is a FIFO", "set is a file", "read-only parent",
-                                      "dangling symlink", "spaces, unicode, leading dash")]
-         + [("train", n) for n in ("symlink to the set", "set is a FIFO", "read-only parent", "dangling symlink",
-                                   "hard link in the set")])
+CASES = (
+    [(c, n) for c in FILE_COMMANDS for n in NAME_CASES + DIR_CASES + DEVICE_CASES]
+    + [("sheet", "real PDF through a symlink")]
+    + [
+        ("homework", n)
+        for n in (
+            "symlink to the set",
+            "set is a FIFO",
+            "set is a file",
+            "read-only parent",
+            "dangling symlink",
+            "spaces, unicode, leading dash",
+        )
+    ]
+    + [
+        ("train", n)
+        for n in (
+            "symlink to the set",
+            "set is a FIFO",
+            "read-only parent",
+            "dangling symlink",
+            "hard link in the set",
+        )
+    ]
+)
 
-REDTEAM = [Surface(surface="output paths (sheet, slides, html, homework, train, grade)",
-                   tried="symlinks, FIFO, hard links, read-only, devices, /proc, odd names",
-                   cases=len(CASES), limit="",
-                   holds="rename replaces only the name; targets and other links unchanged; one line, no temporaries")]
+REDTEAM = [
+    Surface(
+        surface="output paths (sheet, slides, html, homework, train, grade)",
+        tried="symlinks, FIFO, hard links, read-only, devices, /proc, odd names",
+        cases=len(CASES),
+        limit="",
+        holds="rename replaces only the name; targets and other links unchanged; one line, no temporaries",
+    )
+]
 
 
 def _run(folder: Path, argv: list[str], timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "derive", *argv, "-q"], cwd=folder, capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL, timeout=timeout)  # a FIFO opened for writing would hang here
+    return subprocess.run(
+        [sys.executable, "-m", "derive", *argv, "-q"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=timeout,
+    )  # a FIFO opened for writing would hang here
 
 
 def _grade_inputs(folder: Path) -> None:
     keys = Path(__file__).parent / "data" / "keys-v1"
     for version in (1, 2):
         (folder / "hw" / f"version-{version}").mkdir(parents=True)
-        (folder / "hw" / f"version-{version}" / "key.json").write_bytes((keys / f"seed1-v{version}.json").read_bytes())
-    (folder / "answers.csv").write_text("student,version,question,answer\ns,1,q1,x\n", encoding="utf-8")
+        (folder / "hw" / f"version-{version}" / "key.json").write_bytes(
+            (keys / f"seed1-v{version}.json").read_bytes()
+        )
+    (folder / "answers.csv").write_text(
+        "student,version,question,answer\ns,1,q1,x\n", encoding="utf-8"
+    )
 
 
 @contextlib.contextmanager
 def read_only(directory: Path):
     """No one may create a name in ``directory``: mode 555, and immutable when we are root (root ignores modes)."""
     directory.chmod(0o555)
-    immutable = (os.geteuid() == 0
-                 and subprocess.run(["chattr", "+i", str(directory)], capture_output=True).returncode == 0)
+    immutable = (
+        os.geteuid() == 0
+        and subprocess.run(["chattr", "+i", str(directory)], capture_output=True).returncode == 0
+    )
     try:
         if os.geteuid() == 0 and not immutable:
             pytest.skip("running as root without chattr: a read-only directory cannot be made")
@@ -82,14 +165,19 @@ def read_only(directory: Path):
 
 
 def _temporaries(folder: Path) -> list[str]:
-    return [str(p.relative_to(folder)) for p in folder.rglob("*")
-            if p.name.startswith(".")
-            and (p.name.endswith((".tmp", ".lock")) or ".new-" in p.name or ".old-" in p.name)]
+    return [
+        str(p.relative_to(folder))
+        for p in folder.rglob("*")
+        if p.name.startswith(".")
+        and (p.name.endswith((".tmp", ".lock")) or ".new-" in p.name or ".old-" in p.name)
+    ]
 
 
 def _one_line_error(result: subprocess.CompletedProcess, *words: str) -> None:
     assert result.returncode == 2, (result.returncode, result.stderr)
-    assert result.stderr.count("\n") == 1 and result.stderr.startswith("derive: error: "), result.stderr
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("derive: error: "), (
+        result.stderr
+    )
     assert "Traceback" not in result.stderr
     for word in words:
         assert word in result.stderr, (word, result.stderr)
@@ -99,8 +187,10 @@ def _is_regular(path: Path) -> bool:
     return stat.S_ISREG(os.lstat(path).st_mode)
 
 
-@pytest.mark.parametrize("command, case", [c for c in CASES if c[0] in FILE_COMMANDS
-                                           and c[1] in NAME_CASES + DIR_CASES + DEVICE_CASES])
+@pytest.mark.parametrize(
+    "command, case",
+    [c for c in CASES if c[0] in FILE_COMMANDS and c[1] in NAME_CASES + DIR_CASES + DEVICE_CASES],
+)
 def test_an_output_file_through_links_pipes_devices_and_odd_places(tmp_path, command, case):
     make, pattern = FILE_COMMANDS[command]
     if command == "grade":
@@ -122,7 +212,9 @@ def test_an_output_file_through_links_pipes_devices_and_odd_places(tmp_path, com
     if case == "symlink to a file":
         target.symlink_to(kept)
         succeeds(_run(tmp_path, make("out", name)))
-        assert kept.read_bytes() == OLD  # the link was replaced; the file it pointed to is untouched
+        assert (
+            kept.read_bytes() == OLD
+        )  # the link was replaced; the file it pointed to is untouched
     elif case == "dangling symlink":
         target.symlink_to(elsewhere / "nothing")
         succeeds(_run(tmp_path, make("out", name)))
@@ -154,11 +246,15 @@ def test_an_output_file_through_links_pipes_devices_and_odd_places(tmp_path, com
         succeeds(_run(tmp_path, make("out", name)))
         assert kept.with_name("hard").read_bytes() == OLD  # rename replaces only the name
         assert os.stat(target).st_nlink == 1
-    elif case == "read-only file":  # the directory's permission governs its names, as for mv, ld, latexmk
+    elif (
+        case == "read-only file"
+    ):  # the directory's permission governs its names, as for mv, ld, latexmk
         target.write_bytes(OLD)
         target.chmod(0o444)
         succeeds(_run(tmp_path, make("out", name)))
-    elif case == "spaces, unicode, leading dash":  # (a value with a space is never read as an option)
+    elif (
+        case == "spaces, unicode, leading dash"
+    ):  # (a value with a space is never read as an option)
         odd, odd_name = "-ü dir 反向 é", ("-r é.csv" if command == "grade" else "-r é")
         succeeds(_run(tmp_path, make(odd, odd_name)), tmp_path / odd / pattern.format(odd_name))
     elif case == "read-only directory":
@@ -183,13 +279,18 @@ def test_an_output_file_through_links_pipes_devices_and_odd_places(tmp_path, com
         device = Path(case)
         before = os.lstat(device)
         if command == "grade":  # --out /dev/null: refused in one line, before any judging
-            _one_line_error(_run(tmp_path, ["grade", "hw", "answers.csv", "--out", case, "--jobs", "1"]),
-                            "not a regular file")
+            _one_line_error(
+                _run(tmp_path, ["grade", "hw", "answers.csv", "--out", case, "--jobs", "1"]),
+                "not a regular file",
+            )
         else:  # NAME.html is a link to the device: the link is replaced, the device untouched
             target.symlink_to(device)
             succeeds(_run(tmp_path, make("out", name)))
         after = os.lstat(device)
-        assert stat.S_ISCHR(after.st_mode) and (after.st_rdev, after.st_ino) == (before.st_rdev, before.st_ino)
+        assert stat.S_ISCHR(after.st_mode) and (after.st_rdev, after.st_ino) == (
+            before.st_rdev,
+            before.st_ino,
+        )
         assert not [p for p in Path("/dev").iterdir() if p.name.startswith(f".{device.name}.")]
     else:
         raise AssertionError(case)
@@ -215,13 +316,21 @@ def test_a_device_at_the_name_itself_is_refused_for_every_file_command(tmp_path)
     assert _temporaries(tmp_path) == []
 
 
-@pytest.mark.skipif(not tex_available() and not os.environ.get("CI"), reason="no TeX on this machine")
-def test_a_real_pdf_through_a_symlink_replaces_the_link_not_its_target(tmp_path):  # ("real PDF through a symlink")
+@pytest.mark.skipif(
+    not tex_available() and not os.environ.get("CI"), reason="no TeX on this machine"
+)
+def test_a_real_pdf_through_a_symlink_replaces_the_link_not_its_target(
+    tmp_path,
+):  # ("real PDF through a symlink")
     kept = tmp_path / "kept.pdf"
     kept.write_bytes(OLD)
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "r.pdf").symlink_to(kept)
-    result = _run(tmp_path, ["sheet", "--layers", "2", "1", "--no-check", "--out-dir", "out", "--out", "r"], 300)
+    result = _run(
+        tmp_path,
+        ["sheet", "--layers", "2", "1", "--no-check", "--out-dir", "out", "--out", "r"],
+        300,
+    )
     assert result.returncode == 0, result.stderr
     pdf = tmp_path / "out" / "r.pdf"
     assert _is_regular(pdf) and pdf.read_bytes().startswith(b"%PDF-")
@@ -230,8 +339,19 @@ def test_a_real_pdf_through_a_symlink_replaces_the_link_not_its_target(tmp_path)
 
 
 DIR_COMMANDS = {
-    "homework": lambda d: ["homework", "--seed", "3", "--count", "1", "--tex-only", "--no-check", "--jobs", "1",
-                           "--out", d],
+    "homework": lambda d: [
+        "homework",
+        "--seed",
+        "3",
+        "--count",
+        "1",
+        "--tex-only",
+        "--no-check",
+        "--jobs",
+        "1",
+        "--out",
+        d,
+    ],
     "train": lambda d: ["train", "--data", "xor", "--epochs", "5", "--out", d],
 }
 
@@ -240,7 +360,9 @@ DIR_COMMANDS = {
 def test_an_output_directory_through_links_pipes_and_read_only_places(tmp_path, command, case):
     make = DIR_COMMANDS[command]
     elsewhere = tmp_path / "elsewhere"
-    if case == "symlink to the set":  # a previous set, reached through a link: the link is replaced, not the set
+    if (
+        case == "symlink to the set"
+    ):  # a previous set, reached through a link: the link is replaced, not the set
         done = _run(tmp_path, make("elsewhere"), 300)
         assert done.returncode == 0, done.stderr
         before = {p.name: p.read_bytes() for p in elsewhere.rglob("*") if p.is_file()}
@@ -275,7 +397,9 @@ def test_an_output_directory_through_links_pipes_and_read_only_places(tmp_path, 
         result = _run(tmp_path, make("-ü set 反向"), 300)
         assert result.returncode == 0, result.stderr
         assert (tmp_path / "-ü set 反向").is_dir()
-    elif case == "hard link in the set":  # a file of the old set hard-linked elsewhere keeps its content
+    elif (
+        case == "hard link in the set"
+    ):  # a file of the old set hard-linked elsewhere keeps its content
         done = _run(tmp_path, make("set"), 300)
         assert done.returncode == 0, done.stderr
         os.link(tmp_path / "set" / "weights.json", tmp_path / "linked.json")

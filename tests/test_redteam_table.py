@@ -4,6 +4,7 @@ Every tests/test_*.py that defines ``REDTEAM = [Surface(...), ...]`` (tests/redt
 its rows, with the case counts its corpora have. ``python tests/test_redteam_table.py --write``
 rewrites the table in the README after a corpus changes.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -18,13 +19,19 @@ if str(ROOT) not in sys.path:
 from tests.redteam import Surface  # noqa: E402
 
 README = ROOT / "README.md"
-BEGIN, END = "<!-- red-team table: python tests/test_redteam_table.py --write -->", "<!-- end of red-team table -->"
+BEGIN, END = (
+    "<!-- red-team table: python tests/test_redteam_table.py --write -->",
+    "<!-- end of red-team table -->",
+)
 
 
 def modules() -> list[str]:
     """The test modules that declare red-team surfaces, in name order."""
-    return sorted(path.stem for path in (ROOT / "tests").glob("test_*.py")
-                  if re.search(r"^REDTEAM = \[", path.read_text(encoding="utf-8"), re.MULTILINE))
+    return sorted(
+        path.stem
+        for path in (ROOT / "tests").glob("test_*.py")
+        if re.search(r"^REDTEAM = \[", path.read_text(encoding="utf-8"), re.MULTILINE)
+    )
 
 
 def surfaces() -> list[tuple[str, Surface]]:
@@ -40,10 +47,15 @@ def _cell(text: str) -> str:
 
 
 def table() -> str:
-    rows = ["| surface | what is tried | cases | limit | what holds | test |", "|---|---|---:|---|---|---|"]
+    rows = [
+        "| surface | what is tried | cases | limit | what holds | test |",
+        "|---|---|---:|---|---|---|",
+    ]
     for name, s in surfaces():
-        rows.append(f"| {_cell(s.surface)} | {_cell(s.tried)} | {s.cases:,} | {_cell(s.limit) or '—'} | "
-                    f"{_cell(s.holds)} | `tests/{name}.py` |")
+        rows.append(
+            f"| {_cell(s.surface)} | {_cell(s.tried)} | {s.cases:,} | {_cell(s.limit) or '—'} | "
+            f"{_cell(s.holds)} | `tests/{name}.py` |"
+        )
     return "\n".join(rows)
 
 

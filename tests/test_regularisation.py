@@ -4,6 +4,7 @@ C = (1/n) sum_x C_x + (lambda/2n) sum w^2: every step is checked against SymPy's
 cost written out for several samples, each with its own inputs and targets; the generated code against
 finite differences and the complex step; the worked example's step against the formula.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,12 +25,17 @@ from derive.numeric.worked import worked_example
 from derive.render.terminal import render_steps
 
 
-@pytest.mark.parametrize("kwargs", [
-    dict(layers=[2, 3, 2], bias=True, l2=0.1),
-    dict(layers=[2, 3, 2], bias=False),
-    dict(layers=[2, 2], bias=True, l2="5/2"),
-    dict(layers=[2, 2, 3], bias=True, activation=["tanh", "softmax"], cost="log-likelihood", l2=2),
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(layers=[2, 3, 2], bias=True, l2=0.1),
+        dict(layers=[2, 3, 2], bias=False),
+        dict(layers=[2, 2], bias=True, l2="5/2"),
+        dict(
+            layers=[2, 2, 3], bias=True, activation=["tanh", "softmax"], cost="log-likelihood", l2=2
+        ),
+    ],
+)
 def test_every_step_over_samples_holds(kwargs):
     layers = kwargs.pop("layers")
     assert check_average(Network(layers, **kwargs)) == []
@@ -44,9 +50,16 @@ def test_the_block_says_what_the_issue_asks():
     assert first.lhs == s.total_cost and first.rule is Rule.DEFINITION
     assert first.rhs.has(s.sample_cost[s.sample]) and first.rhs.has(s.l2)
     assert not any(b.base == s.b for b in first.rhs.atoms(sp.Indexed))  # biases are not regularised
-    gradient = [step for step in block.steps if step.lhs == sp.Derivative(s.total_cost, s.w[s.l, s.j, s.k])][-1]
-    assert sp.simplify(gradient.rhs.doit().xreplace({s.sample_cost[s.sample]: 0})
-                       - s.l2 / s.samples * s.w[s.l, s.j, s.k]) == 0
+    gradient = [
+        step for step in block.steps if step.lhs == sp.Derivative(s.total_cost, s.w[s.l, s.j, s.k])
+    ][-1]
+    assert (
+        sp.simplify(
+            gradient.rhs.doit().xreplace({s.sample_cost[s.sample]: 0})
+            - s.l2 / s.samples * s.w[s.l, s.j, s.k]
+        )
+        == 0
+    )
     decay = block.steps[-2]
     assert "weight decay" in decay.text
     shown = render_steps(net.derivation())
@@ -103,9 +116,14 @@ def test_generated_code_adds_the_penalty_and_passes_the_gradient_check():
     weights = [rng.normal(size=(sizes[i + 1], sizes[i])) for i in range(2)]
     biases = [rng.normal(size=sizes[i + 1]) for i in range(2)]
     X, Y = rng.normal(size=(5, 3)), rng.uniform(size=(5, 2))
-    penalty = 0.3 / (2 * 5) * sum(np.sum(W ** 2) for W in weights)
-    assert regular.cost(weights, biases, X, Y) == pytest.approx(plain.cost(weights, biases, X, Y) + penalty, rel=1e-13)
-    (gw_plain, gb_plain), (gw, gb) = plain.gradient(weights, biases, X, Y), regular.gradient(weights, biases, X, Y)
+    penalty = 0.3 / (2 * 5) * sum(np.sum(W**2) for W in weights)
+    assert regular.cost(weights, biases, X, Y) == pytest.approx(
+        plain.cost(weights, biases, X, Y) + penalty, rel=1e-13
+    )
+    (gw_plain, gb_plain), (gw, gb) = (
+        plain.gradient(weights, biases, X, Y),
+        regular.gradient(weights, biases, X, Y),
+    )
     for ours, theirs, W in zip(gw, gw_plain, weights):
         np.testing.assert_allclose(ours, theirs + 0.3 / 5 * W, rtol=1e-12)
     for ours, theirs in zip(gb, gb_plain):
@@ -117,21 +135,35 @@ def test_generated_code_adds_the_penalty_and_passes_the_gradient_check():
 def test_worked_example_step_is_weight_decay():
     net = Network([2, 2, 2], bias=True, l2=sp.Rational(1, 10))
     r = sp.Rational
-    values = Values(x=(r(1, 20), r(1, 10)), y=(r(1, 100), r(99, 100)),
-                    weights=(((r(15, 100), r(20, 100)), (r(25, 100), r(30, 100))),
-                             ((r(40, 100), r(45, 100)), (r(50, 100), r(55, 100)))),
-                    biases=((r(35, 100), r(35, 100)), (r(60, 100), r(60, 100))), learning_rate=r(1, 2))
+    values = Values(
+        x=(r(1, 20), r(1, 10)),
+        y=(r(1, 100), r(99, 100)),
+        weights=(
+            ((r(15, 100), r(20, 100)), (r(25, 100), r(30, 100))),
+            ((r(40, 100), r(45, 100)), (r(50, 100), r(55, 100))),
+        ),
+        biases=((r(35, 100), r(35, 100)), (r(60, 100), r(60, 100))),
+        learning_rate=r(1, 2),
+    )
     example = worked_example(net, values, differences=False)
     for g in example.gradients:
         if g.k is None:
             assert g.updated == g.value - r(1, 2) * g.gradient
         else:  # (1 - eta lambda / n) w - eta dC_0/dw with n = 1
-            assert abs(g.updated - ((1 - r(1, 2) * r(1, 10)) * g.value - r(1, 2) * g.gradient)) < 1e-100
+            assert (
+                abs(g.updated - ((1 - r(1, 2) * r(1, 10)) * g.value - r(1, 2) * g.gradient))
+                < 1e-100
+            )
 
 
 def _derive(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "derive", *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "derive", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+    )
 
 
 SPEC = """layers = [2, 2, 2]
@@ -153,27 +185,43 @@ def test_grad_json_with_l2_from_the_spec_and_the_command_line(tmp_path):
     overridden = json.loads(_derive("grad", str(spec), "--json", "--l2", "0").stdout)
     weights = [[[0.15, 0.20], [0.25, 0.30]], [[0.40, 0.45], [0.50, 0.55]]]
     for layer in range(2):
-        np.testing.assert_allclose(np.array(with_spec["weights"][layer]) - overridden["weights"][layer],
-                                   0.1 * np.array(weights[layer]), rtol=1e-12)
-        np.testing.assert_allclose(with_spec["biases"][layer], overridden["biases"][layer], rtol=0, atol=0)
-        np.testing.assert_allclose(with_spec["updated_weights"][layer],
-                                   (1 - 0.5 * 0.1) * np.array(weights[layer])
-                                   - 0.5 * np.array(overridden["weights"][layer]), rtol=1e-12)
+        np.testing.assert_allclose(
+            np.array(with_spec["weights"][layer]) - overridden["weights"][layer],
+            0.1 * np.array(weights[layer]),
+            rtol=1e-12,
+        )
+        np.testing.assert_allclose(
+            with_spec["biases"][layer], overridden["biases"][layer], rtol=0, atol=0
+        )
+        np.testing.assert_allclose(
+            with_spec["updated_weights"][layer],
+            (1 - 0.5 * 0.1) * np.array(weights[layer])
+            - 0.5 * np.array(overridden["weights"][layer]),
+            rtol=1e-12,
+        )
     assert _derive("check", str(spec)).returncode == 0
 
 
-@pytest.mark.parametrize("bad", ['l2 = -1', 'l2 = "lots"', 'l2 = nan', 'l2 = [0.1]'])
+@pytest.mark.parametrize("bad", ["l2 = -1", 'l2 = "lots"', "l2 = nan", "l2 = [0.1]"])
 def test_bad_l2_in_a_spec_is_one_line(tmp_path, bad):
     spec = tmp_path / "bad.toml"
     spec.write_text(SPEC.format(l2=bad))
     result = _derive("grad", str(spec), "--json")
     assert result.returncode == 2 and result.stdout == ""
-    assert len(result.stderr.strip().splitlines()) == 1 and "l2" in result.stderr and "Traceback" not in result.stderr
+    assert (
+        len(result.stderr.strip().splitlines()) == 1
+        and "l2" in result.stderr
+        and "Traceback" not in result.stderr
+    )
 
 
 def test_bad_l2_on_the_command_line_is_one_line():
     result = _derive("steps", "--layers", "2", "1", "--l2", "-3")
-    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1 and "--l2" in result.stderr
+    assert (
+        result.returncode == 2
+        and len(result.stderr.strip().splitlines()) == 1
+        and "--l2" in result.stderr
+    )
 
 
 def test_sheet_shows_the_cost_over_samples(tmp_path):
@@ -181,10 +229,17 @@ def test_sheet_shows_the_cost_over_samples(tmp_path):
     spec.write_text(SPEC.format(l2="l2 = 0.1"))
     result = _derive("sheet", str(spec), "--out", "l2", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    words = " ".join(subprocess.run(["pdftotext", str(tmp_path / "outputs" / "l2.pdf"), "-"], capture_output=True,
-                                    text=True).stdout.split())
-    for phrase in ("The cost over n samples, with L2 regularisation", "weight decay", "biases are not regularised",
-                   "here with n = 1"):  # (pdftotext may set the 10 of an inline 1/10 just after it)
+    words = " ".join(
+        subprocess.run(
+            ["pdftotext", str(tmp_path / "outputs" / "l2.pdf"), "-"], capture_output=True, text=True
+        ).stdout.split()
+    )
+    for phrase in (
+        "The cost over n samples, with L2 regularisation",
+        "weight decay",
+        "biases are not regularised",
+        "here with n = 1",
+    ):  # (pdftotext may set the 10 of an inline 1/10 just after it)
         assert phrase in words, phrase
 
 

@@ -1,4 +1,5 @@
 """derive slides: real Beamer PDFs typeset by TeX, read back (pdfinfo, pdftotext) and looked at (pdftoppm)."""
+
 import os
 import re
 import subprocess
@@ -16,8 +17,10 @@ from derive.render.flow import frames, sheet_order
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "derive" / "examples"
-needs_tex = pytest.mark.skipif(not tex_available() and not os.environ.get("CI"),
-                               reason="no TeX on this machine (CI installs it and runs these)")
+needs_tex = pytest.mark.skipif(
+    not tex_available() and not os.environ.get("CI"),
+    reason="no TeX on this machine (CI installs it and runs these)",
+)
 MAZUR = EXAMPLES / "two-two-two-biases.toml"
 HIGHLIGHT = (178, 34, 34)
 
@@ -28,8 +31,12 @@ def pdf_pages(pdf: Path) -> int:
 
 
 def page_text(pdf: Path, page: int) -> str:
-    return subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), str(pdf), "-"], capture_output=True,
-                          text=True, check=True).stdout
+    return subprocess.run(
+        ["pdftotext", "-f", str(page), "-l", str(page), str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
 
 
 def squeezed(text: str) -> str:
@@ -44,8 +51,12 @@ def said(line) -> list[str]:
 
 def line_labels(pdf: Path, page: int) -> list[int]:
     """The numbers (n) printed in the left margin of a page, top to bottom."""
-    xml = subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), "-bbox", str(pdf), "-"],
-                         capture_output=True, text=True, check=True).stdout
+    xml = subprocess.run(
+        ["pdftotext", "-f", str(page), "-l", str(page), "-bbox", str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     words = re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)"[^>]*>\((\d+)\)</word>', xml)
     return [int(n) for x, y, n in sorted(words, key=lambda w: float(w[1])) if float(x) < 40]
 
@@ -58,15 +69,18 @@ def page_size(pdf: Path) -> tuple[float, float]:
 
 def red_pixels(pdf: Path, page: int, left: float = 0.0, right: float = 1.0) -> int:
     """Pixels of the highlight colour between the fractions ``left`` and ``right`` of the page's width."""
-    ppm = subprocess.run(["pdftoppm", "-r", "50", "-f", str(page), "-l", str(page), str(pdf)],
-                         capture_output=True, check=True).stdout
+    ppm = subprocess.run(
+        ["pdftoppm", "-r", "50", "-f", str(page), "-l", str(page), str(pdf)],
+        capture_output=True,
+        check=True,
+    ).stdout
     header = re.match(rb"P6\s+(\d+)\s+(\d+)\s+255\s", ppm)
     width, height = int(header.group(1)), int(header.group(2))
-    data = ppm[header.end():]
+    data = ppm[header.end() :]
     count = 0
     for row in range(height):
         for column in range(int(left * width), int(right * width)):
-            r, g, b = data[3 * (row * width + column):3 * (row * width + column) + 3]
+            r, g, b = data[3 * (row * width + column) : 3 * (row * width + column) + 3]
             count += r > 140 and g < 90 and b < 90
     return count
 
@@ -77,10 +91,18 @@ def mazur(tmp_path_factory):
     if not tex_available():
         pytest.skip("no TeX on this machine")
     folder = tmp_path_factory.mktemp("slides")
-    result = subprocess.run([sys.executable, "-m", "derive", "slides", str(MAZUR), "--out", "mazur"],
-                            capture_output=True, text=True, cwd=folder, timeout=600)
+    result = subprocess.run(
+        [sys.executable, "-m", "derive", "slides", str(MAZUR), "--out", "mazur"],
+        capture_output=True,
+        text=True,
+        cwd=folder,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == ["wrote outputs/mazur-slides.tex", "wrote outputs/mazur-slides.pdf"]
+    assert result.stdout.splitlines() == [
+        "wrote outputs/mazur-slides.tex",
+        "wrote outputs/mazur-slides.pdf",
+    ]
     return folder / "outputs/mazur-slides.pdf"
 
 
@@ -122,15 +144,21 @@ def test_lines_accumulate_with_the_newest_lines_rule_and_reason(mazur, mazur_ste
     for offset, step in enumerate(steps):
         page = start + offset
         labels = line_labels(mazur, page)
-        if labels == [step.step]:  # a new frame (the block split over several) starts with this step
+        if labels == [
+            step.step
+        ]:  # a new frame (the block split over several) starts with this step
             frame_start = step.step
         assert labels == list(range(frame_start, step.step + 1)), (page, labels)
         text = squeezed(page_text(mazur, page))
-        assert squeezed(step.new.rule) in text and all(squeezed(words) in text for words in said(step.new)), page
+        assert squeezed(step.new.rule) in text and all(
+            squeezed(words) in text for words in said(step.new)
+        ), page
         assert title.split(":")[0].replace(" ", "") in text
         if offset:  # the reason before is gone unless it says the same
             before = steps[offset - 1].new
-            assert before.text == step.new.text or not all(squeezed(words) in text for words in said(before))
+            assert before.text == step.new.text or not all(
+                squeezed(words) in text for words in said(before)
+            )
     assert frame_start > 1, "the 15 steps of a hidden layer are split over frames"
 
 
@@ -151,14 +179,22 @@ def test_the_factor_being_derived_is_red_on_its_overlay_only(mazur, mazur_steps)
 @needs_tex
 def test_nothing_overflows(mazur):
     """Every word of every page inside the page, above the page number, and the lines left of the drawing."""
-    xml = subprocess.run(["pdftotext", "-bbox", str(mazur), "-"], capture_output=True, text=True, check=True).stdout
+    xml = subprocess.run(
+        ["pdftotext", "-bbox", str(mazur), "-"], capture_output=True, text=True, check=True
+    ).stdout
     pages = xml.split("<page ")[1:]
     assert len(pages) == pdf_pages(mazur)
     for number, page in enumerate(pages, 1):
         width, height = map(float, re.match(r'width="([\d.]+)" height="([\d.]+)"', page).groups())
-        words = [(float(x0), float(x1), float(y1), text) for x0, x1, y1, text in
-                 re.findall(r'xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)<', page)]
-        body = [w for w in words if not re.fullmatch(r"\d+|/", w[3])]  # not the page number "3 / 24"
+        words = [
+            (float(x0), float(x1), float(y1), text)
+            for x0, x1, y1, text in re.findall(
+                r'xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)<', page
+            )
+        ]
+        body = [
+            w for w in words if not re.fullmatch(r"\d+|/", w[3])
+        ]  # not the page number "3 / 24"
         assert max(w[2] for w in body) < height - 18, number
         assert max(w[1] for w in words) < width, number
         if number > 1:  # past the title page: the lines' column ends before the drawing
@@ -167,7 +203,9 @@ def test_nothing_overflows(mazur):
 
 @needs_tex
 def test_no_notes_by_default(mazur):
-    text = subprocess.run(["pdftotext", str(mazur), "-"], capture_output=True, text=True, check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", str(mazur), "-"], capture_output=True, text=True, check=True
+    ).stdout
     assert "Step 1 of" not in text
     assert r"\note<1>{Step 1 of" in mazur.with_suffix(".tex").read_text()
 
@@ -177,7 +215,9 @@ def test_the_worked_example_unfolds(mazur, mazur_steps):
     blocks, calculations = mazur_steps
     start = 1 + sum(len(s) for _, s in blocks) + 1
     forward = page_text(mazur, start)
-    assert "Worked example: forward pass" in forward and "0.5933" not in forward  # a^(1) comes at overlay 3
+    assert (
+        "Worked example: forward pass" in forward and "0.5933" not in forward
+    )  # a^(1) comes at overlay 3
     assert "0.5933" in page_text(mazur, start + 2)
     text = "".join(page_text(mazur, p) for p in range(start, pdf_pages(mazur) + 1))
     # Matt Mazur's numbers, handcalcs style: the cost, dE/dw5 = delta a = 0.1385 (0.5933), dE/dw1, the step of w5
@@ -192,8 +232,10 @@ def test_the_worked_example_unfolds(mazur, mazur_steps):
 def test_notes_title_and_user_activation(cli, tmp_path):
     """--notes puts each reason beside its page; a title with TeX specials and a user's activation come out as typed."""
     spec = tmp_path / "evil.toml"
-    spec.write_text('title = "$\\\\input{/etc/passwd}#%_^ & ~"\nlayers = [1, 1]\n'
-                    'activation = "g(z) = z\\\\sigma(z)"\n')
+    spec.write_text(
+        'title = "$\\\\input{/etc/passwd}#%_^ & ~"\nlayers = [1, 1]\n'
+        'activation = "g(z) = z\\\\sigma(z)"\n'
+    )
     result = cli("slides", str(spec), "--out", "evil", "--notes", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     pdf = tmp_path / "outputs/evil-slides.pdf"
@@ -202,7 +244,9 @@ def test_notes_title_and_user_activation(cli, tmp_path):
     first = page_text(pdf, 1)
     assert "$\\input{/etc/passwd}#%_^ & ~" in first and "root:" not in first
     assert r"\input{/etc/passwd}" not in pdf.with_suffix(".tex").read_text()
-    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
     assert "Step 1 of" in text and "defined by the user" in text
     net = Network([1, 1], activation=["g(z) = z\\sigma(z)"])
     assert pdf_pages(pdf) == 1 + len(frames(net.derivation()))
@@ -214,16 +258,22 @@ def test_tex_only_writes_the_source(cli, tmp_path):
     assert '"files": ["outputs/2-1-sigmoid-quadratic-slides.tex"]' in result.stdout
     source = (tmp_path / "outputs/2-1-sigmoid-quadratic-slides.tex").read_text()
     assert r"\documentclass[aspectratio=169" in source and r"\derivehl" in source
-    assert "show notes" not in source and not (tmp_path / "outputs/2-1-sigmoid-quadratic-slides.pdf").exists()
+    assert (
+        "show notes" not in source
+        and not (tmp_path / "outputs/2-1-sigmoid-quadratic-slides.pdf").exists()
+    )
 
 
-@pytest.mark.parametrize("args, message", [
-    ((), "give a SPEC file"),
-    (("--layers", "2", "x"), "must be a positive integer"),
-    (("missing.toml",), "missing.toml"),
-    (("--layers", "2", "1", "--out", "a/b"), "invalid output name"),
-    (("--layers", "2", "1", "--learning-rate", "0.5"), "--learning-rate needs numbers"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ((), "give a SPEC file"),
+        (("--layers", "2", "x"), "must be a positive integer"),
+        (("missing.toml",), "missing.toml"),
+        (("--layers", "2", "1", "--out", "a/b"), "invalid output name"),
+        (("--layers", "2", "1", "--learning-rate", "0.5"), "--learning-rate needs numbers"),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_2(cli, tmp_path, args, message):
     result = cli("slides", *args, "--tex-only", cwd=tmp_path)
     assert result.returncode == 2, result.stderr
@@ -247,8 +297,13 @@ def test_tex_failure_keeps_the_tex_and_the_pdf_before(tmp_path, monkeypatch):
     out = tmp_path / "outputs"
     out.mkdir()
     (out / "broken-slides.pdf").write_bytes(b"%PDF- the deck before")
-    monkeypatch.setattr(slides, "render_slides", lambda *args, **kwargs:
-                        "\\documentclass{beamer}\\begin{document}\\begin{frame}\\nosuchmacro\\end{frame}\\end{document}\n")
+    monkeypatch.setattr(
+        slides,
+        "render_slides",
+        lambda *args, **kwargs: (
+            "\\documentclass{beamer}\\begin{document}\\begin{frame}\\nosuchmacro\\end{frame}\\end{document}\n"
+        ),
+    )
     with pytest.raises(TexFailed, match="Undefined control sequence"):
         slides.write_slides(Network([1, 1]), out, name="broken")
     assert sorted(p.name for p in out.iterdir()) == ["broken-slides.pdf", "broken-slides.tex"]
@@ -261,14 +316,23 @@ def test_without_tex_the_tex_is_written_and_the_way_to_tex_is_named(tmp_path):
     env = dict(os.environ, PATH=str(Path(sys.executable).parent))
     if shutil.which("pdflatex", path=env["PATH"]):
         pytest.skip("pdflatex lives beside python here")
-    result = subprocess.run([sys.executable, "-m", "derive", "slides", "--layers", "2", "1", "--out", "n"],
-                            cwd=tmp_path, env=env, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "derive", "slides", "--layers", "2", "1", "--out", "n"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0
-    assert (tmp_path / "outputs/n-slides.tex").is_file() and not (tmp_path / "outputs/n-slides.pdf").exists()
+    assert (tmp_path / "outputs/n-slides.tex").is_file() and not (
+        tmp_path / "outputs/n-slides.pdf"
+    ).exists()
     assert result.stderr.count("\n") == 1 and "apt-get install" in result.stderr
 
 
-IDENTITY_SPEC = 'layers = [1, 1]\nactivation = "identity"\n[values]\nx = [1]\ny = [2]\nweights = [[[1]]]\n'
+IDENTITY_SPEC = (
+    'layers = [1, 1]\nactivation = "identity"\n[values]\nx = [1]\ny = [2]\nweights = [[[1]]]\n'
+)
 
 
 @needs_tex
@@ -287,9 +351,18 @@ def test_graph_frames_show_the_computational_graph(cli, tmp_path):
         assert row in table
     assert "=2s=−2" in table and "=x0=1" in table  # the local gradients along C_0 -> s -> a -> w
     without = cli("slides", str(spec), "--out", "n", "--out-dir", str(tmp_path), "--tex-only", "-q")
-    assert without.returncode == 0 and "computational graph" not in (tmp_path / "n-slides.tex").read_text()
+    assert (
+        without.returncode == 0
+        and "computational graph" not in (tmp_path / "n-slides.tex").read_text()
+    )
 
 
 def test_graph_needs_values(cli, tmp_path):
-    result = cli("slides", "--layers", "1", "1", "--graph", "--out-dir", str(tmp_path), "--tex-only")
-    assert result.returncode == 2 and result.stderr.count("\n") == 1 and "--graph needs numbers" in result.stderr
+    result = cli(
+        "slides", "--layers", "1", "1", "--graph", "--out-dir", str(tmp_path), "--tex-only"
+    )
+    assert (
+        result.returncode == 2
+        and result.stderr.count("\n") == 1
+        and "--graph needs numbers" in result.stderr
+    )

@@ -5,6 +5,7 @@ SymPy's own derivative, each general formula against the fully expanded network,
 gradient against finite differences and the complex step; and the generated code against an
 independent NumPy implementation written here by hand.
 """
+
 from __future__ import annotations
 
 import json
@@ -63,7 +64,10 @@ def test_the_jacobian_is_derived_by_the_quotient_rule():
     assert Rule.QUOTIENT_RULE in rules and Rule.EXPONENTIAL_RULE in rules
     i, j = s.downstream[0], s.j
     assert sp.simplify(block.steps[-1].rhs - s.a[2, i] * (sp.KroneckerDelta(i, j) - s.a[2, j])) == 0
-    assert latex(block.steps[-1].rhs, net.notation) == r"a_{i}^{(2)} \left(\delta_{i j} - a_{j}^{(2)}\right)"
+    assert (
+        latex(block.steps[-1].rhs, net.notation)
+        == r"a_{i}^{(2)} \left(\delta_{i j} - a_{j}^{(2)}\right)"
+    )
     assert text(block.steps[-1].rhs, net.notation) == "a_i^(2)·(δ_ij - a_j^(2))"
 
 
@@ -74,8 +78,14 @@ def test_the_log_likelihood_cancels_to_a_minus_y_step_by_step():
     assert block.result(Result.DELTA_CLASSIC) == s.a[2, s.j] - s.y[s.j]
     deltas = [step for step in block.steps if step.lhs == s.delta[2, s.j]]
     # defined, chain rule over every output, inserted, cancelled, Kronecker's pick, targets sum to 1
-    assert [d.rule for d in deltas] == [Rule.DEFINITION, Rule.CHAIN_RULE, Rule.SUBSTITUTION, Rule.SIMPLIFICATION,
-                                        Rule.SUM_RULE, Rule.SUBSTITUTION]
+    assert [d.rule for d in deltas] == [
+        Rule.DEFINITION,
+        Rule.CHAIN_RULE,
+        Rule.SUBSTITUTION,
+        Rule.SIMPLIFICATION,
+        Rule.SUM_RULE,
+        Rule.SUBSTITUTION,
+    ]
     assert isinstance(deltas[1].rhs, sp.Sum) and "every output" in deltas[1].text
     assert "sum to 1" in deltas[-1].text
     assert net.derivation().gradient(2, "classic") == (s.a[2, s.j] - s.y[s.j]) * s.a[1, s.k]
@@ -109,8 +119,12 @@ def test_a_wrong_classic_form_is_caught():
 
     s = net.symbols
     model = Model(net, random.Random(1))
-    model.values.update({s.y[0]: sp.Rational(1, 2), s.y[1]: sp.Rational(1, 2), s.y[2]: sp.Rational(1, 2)})
-    model.point.update({s.y[0]: sp.Rational(1, 2), s.y[1]: sp.Rational(1, 2), s.y[2]: sp.Rational(1, 2)})
+    model.values.update(
+        {s.y[0]: sp.Rational(1, 2), s.y[1]: sp.Rational(1, 2), s.y[2]: sp.Rational(1, 2)}
+    )
+    model.point.update(
+        {s.y[0]: sp.Rational(1, 2), s.y[1]: sp.Rational(1, 2), s.y[2]: sp.Rational(1, 2)}
+    )
     model._derivatives.clear()
     model._definitions.clear()
     claimed = model.value(s.a[1, 0] - s.y[0])
@@ -143,7 +157,9 @@ def _softmax_ce_reference(weights, biases, X, Y):
 
 
 def _random_problem(sizes, rng, batch=7, scale=1.0):
-    weights = [rng.normal(scale=scale, size=(sizes[i + 1], sizes[i])) for i in range(len(sizes) - 1)]
+    weights = [
+        rng.normal(scale=scale, size=(sizes[i + 1], sizes[i])) for i in range(len(sizes) - 1)
+    ]
     biases = [rng.normal(size=sizes[i + 1]) for i in range(len(sizes) - 1)]
     X = rng.normal(size=(batch, sizes[0]))
     Y = np.eye(sizes[-1])[rng.integers(0, sizes[-1], size=batch)]
@@ -163,13 +179,20 @@ def test_generated_code_matches_a_hand_written_implementation():
             np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-14)
 
 
-@pytest.mark.parametrize("layers,activation,cost", [
-    ([3, 4], "softmax", "log-likelihood"), ([3, 4, 3], ["tanh", "softmax"], "log-likelihood"),
-    ([3, 4, 3], ["relu", "softmax"], "log-likelihood"), ([3, 2, 4], ["sigmoid", "softmax"], "quadratic"),
-    ([3, 4], "softmax", "cross-entropy"), ([3, 4], "softmax", "half-quadratic"),
-    ([3, 2], "sigmoid", "log-likelihood"), ([3, 2], "sigmoid(gain=2)", "log-likelihood"),
-    ([3, 2], "softplus", "log-likelihood"),
-])
+@pytest.mark.parametrize(
+    "layers,activation,cost",
+    [
+        ([3, 4], "softmax", "log-likelihood"),
+        ([3, 4, 3], ["tanh", "softmax"], "log-likelihood"),
+        ([3, 4, 3], ["relu", "softmax"], "log-likelihood"),
+        ([3, 2, 4], ["sigmoid", "softmax"], "quadratic"),
+        ([3, 4], "softmax", "cross-entropy"),
+        ([3, 4], "softmax", "half-quadratic"),
+        ([3, 2], "sigmoid", "log-likelihood"),
+        ([3, 2], "sigmoid(gain=2)", "log-likelihood"),
+        ([3, 2], "softplus", "log-likelihood"),
+    ],
+)
 def test_gradient_check_passes(layers, activation, cost):
     rng = np.random.default_rng(11)
     net = Network(layers, activation=activation, cost=cost, bias=True)
@@ -215,8 +238,11 @@ def test_softmax_only_as_the_output_layer():
 
 @pytest.mark.parametrize("output", ["tanh", "relu", "identity", "leaky-relu"])
 def test_log_likelihood_needs_positive_outputs(output):
-    with pytest.raises(DeriveError, match=rf"log-likelihood cost needs positive outputs, but the output activation "
-                                          rf"{output}"):
+    with pytest.raises(
+        DeriveError,
+        match=rf"log-likelihood cost needs positive outputs, but the output activation "
+        rf"{output}",
+    ):
         Network([2, 2], activation=output, cost="log-likelihood")
 
 
@@ -243,8 +269,13 @@ learning_rate = 0.5
 
 
 def _derive(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "derive", *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "derive", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+    )
 
 
 @pytest.mark.parametrize("y", ["[0, 1, 1]", "[0.5, 0.5, 0.5]", "[0, 0, 0]", "[1.5, -0.5, 0]"])
@@ -260,7 +291,10 @@ def test_grad_json_matches_the_reference_and_takes_one_step(tmp_path):
     result = _derive("grad", str(_spec(tmp_path, "[0, 1, 0]")), "--json")
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
-    weights = [np.array([[0.1, 0.2], [-0.3, 0.4]]), np.array([[0.5, -0.6], [0.7, 0.8], [-0.9, 0.1]])]
+    weights = [
+        np.array([[0.1, 0.2], [-0.3, 0.4]]),
+        np.array([[0.5, -0.6], [0.7, 0.8], [-0.9, 0.1]]),
+    ]
     biases = [np.array([0.1, -0.1]), np.array([0.2, 0.0, -0.2])]
     X, Y = np.array([[0.5, -1.0]]), np.array([[0.0, 1.0, 0.0]])
     # the hand-written reference uses tanh: compute with sigmoid here instead
@@ -272,18 +306,33 @@ def test_grad_json_matches_the_reference_and_takes_one_step(tmp_path):
     assert out["cost"] == pytest.approx(-np.log(a2[0, 1]), rel=1e-12)
     np.testing.assert_allclose(out["weights"][1], d2.T @ a1, rtol=1e-12)
     np.testing.assert_allclose(out["weights"][0], d1.T @ X, rtol=1e-12)
-    np.testing.assert_allclose(out["updated_weights"][1], weights[1] - 0.5 * (d2.T @ a1), rtol=1e-12)
+    np.testing.assert_allclose(
+        out["updated_weights"][1], weights[1] - 0.5 * (d2.T @ a1), rtol=1e-12
+    )
     np.testing.assert_allclose(out["updated_biases"][0], biases[0] - 0.5 * d1[0], rtol=1e-12)
 
 
 def test_sheet_pdf_shows_the_softmax_derivation(tmp_path):
-    result = _derive("sheet", str(_spec(tmp_path, "[0, 1, 0]", 'title = "Softmax classifier"')),
-                     "--out", "softmax", cwd=tmp_path)
+    result = _derive(
+        "sheet",
+        str(_spec(tmp_path, "[0, 1, 0]", 'title = "Softmax classifier"')),
+        "--out",
+        "softmax",
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     pdf = tmp_path / "outputs" / "softmax.pdf"
-    text_of_pdf = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True).stdout
-    for phrase in ("Derivative of the softmax", "Kronecker", "sum to 1 (a one-hot label)", "Quotient rule",
-                   "Derivative of the log-likelihood cost", "is empty"):
+    text_of_pdf = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True
+    ).stdout
+    for phrase in (
+        "Derivative of the softmax",
+        "Kronecker",
+        "sum to 1 (a one-hot label)",
+        "Quotient rule",
+        "Derivative of the log-likelihood cost",
+        "is empty",
+    ):
         assert phrase in " ".join(text_of_pdf.split()), phrase
 
 

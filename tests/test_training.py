@@ -3,6 +3,7 @@
 Fast data only (xor, iris, small CSV files), except one run of the command on digits with its
 defaults (a few seconds): the goal of the issue, at least 95 % test accuracy.
 """
+
 from __future__ import annotations
 
 import json
@@ -77,25 +78,40 @@ def test_the_same_seed_gives_the_same_run_and_another_seed_another():
 
 def test_the_split_is_stratified_and_fixed_by_the_seed():
     labels = np.repeat(np.arange(3), [40, 20, 9])
-    split = lambda seed: datasets.stratified_split(labels, 0.25, datasets.random_generators(seed)[0])  # noqa: E731
+
+    def split(seed):
+        return datasets.stratified_split(labels, 0.25, datasets.random_generators(seed)[0])
+
     train, test = split(7)
     again_train, again_test = split(7)
     assert np.array_equal(train, again_train) and np.array_equal(test, again_test)
     assert not np.array_equal(test, split(8)[1])
     assert sorted(np.concatenate([train, test])) == list(range(len(labels)))  # every sample once
-    assert [int(np.sum(labels[test] == c)) for c in range(3)] == [10, 5, 2]  # a quarter of each class, rounded
+    assert [int(np.sum(labels[test] == c)) for c in range(3)] == [
+        10,
+        5,
+        2,
+    ]  # a quarter of each class, rounded
     # the split does not depend on the network or the training: digits and iris as loaded
     for name in ("iris", "digits"):
         a, b = datasets.load(name, 5), datasets.load(name, 5)
         assert np.array_equal(a.X_test, b.X_test) and np.array_equal(a.labels_test, b.labels_test)
-        counts = np.bincount(a.labels_test) / np.bincount(np.concatenate([a.labels_train, a.labels_test]))
+        counts = np.bincount(a.labels_test) / np.bincount(
+            np.concatenate([a.labels_train, a.labels_test])
+        )
         assert np.all(np.abs(counts - 0.25) < 0.02), counts
     iris = datasets.load("iris", 0)
     assert len(iris.labels_test) == 39 and len(iris.labels_train) == 111
     assert np.allclose(iris.X_train.mean(axis=0), 0) and np.allclose(iris.X_train.std(axis=0), 1)
-    assert not np.allclose(iris.X_test.mean(axis=0), 0)  # scaled with the training split's numbers only
+    assert not np.allclose(
+        iris.X_test.mean(axis=0), 0
+    )  # scaled with the training split's numbers only
     digits = datasets.load("digits", 0)
-    assert digits.X_train.min() == 0 and digits.X_train.max() == 1 and digits.scaling == {"divide_by": 16}
+    assert (
+        digits.X_train.min() == 0
+        and digits.X_train.max() == 1
+        and digits.scaling == {"divide_by": 16}
+    )
 
 
 def test_a_single_class_member_stays_in_training_and_a_pair_is_split():
@@ -111,8 +127,15 @@ def test_weight_decay_shrinks_the_weights_by_exactly_one_minus_eta_lambda_over_n
     biases = [rng.normal(size=3), rng.normal(size=1)]
     before_w, before_b = [w.copy() for w in weights], [b.copy() for b in biases]
     eta, l2, n = 0.5, 3.0, 40
-    loop.sgd_update(weights, biases, [np.zeros_like(w) for w in weights], [np.zeros_like(b) for b in biases],
-                    eta, l2, n)
+    loop.sgd_update(
+        weights,
+        biases,
+        [np.zeros_like(w) for w in weights],
+        [np.zeros_like(b) for b in biases],
+        eta,
+        l2,
+        n,
+    )
     factor = 1 - eta * l2 / n
     for new, old in zip(weights, before_w):
         assert np.array_equal(new, factor * old)  # exactly
@@ -139,14 +162,22 @@ def test_l2_keeps_the_weights_smaller():
     assert norm(decayed) < 0.7 * norm(plain)
     # the reported loss carries the L2 term: (lambda / 2n) sum w^2 on top of the mean cost
     n = len(data.labels_train)
-    cost = float(net.numeric().cost(decayed.weights, decayed.biases, data.X_train,
-                                    loop.targets(data.labels_train, 3)))
-    assert decayed.history.loss[-1] == pytest.approx(cost + 5.0 / (2 * n) * norm(decayed), rel=1e-12)
+    cost = float(
+        net.numeric().cost(
+            decayed.weights, decayed.biases, data.X_train, loop.targets(data.labels_train, 3)
+        )
+    )
+    assert decayed.history.loss[-1] == pytest.approx(
+        cost + 5.0 / (2 * n) * norm(decayed), rel=1e-12
+    )
 
 
 def test_initial_weights_are_glorot_uniform():
     weights, biases = loop.initial_parameters([64, 32, 10], True, np.random.default_rng(0))
-    assert [w.shape for w in weights] == [(32, 64), (10, 32)] and [b.shape for b in biases] == [(32,), (10,)]
+    assert [w.shape for w in weights] == [(32, 64), (10, 32)] and [b.shape for b in biases] == [
+        (32,),
+        (10,),
+    ]
     for w, (n_in, n_out) in zip(weights, [(64, 32), (32, 10)]):
         r = np.sqrt(6 / (n_in + n_out))
         assert np.abs(w).max() <= r and np.abs(w).max() > 0.9 * r
@@ -164,8 +195,11 @@ def test_predictions_are_the_largest_output_or_a_threshold_for_one_node():
 
 def test_any_network_the_code_generator_supports_trains():
     data = datasets.load("iris", 1)
-    for activation, cost in [(["tanh", "sigmoid"], "quadratic"), (["relu", "sigmoid(gain=2)"], "cross-entropy"),
-                             (["softplus", "identity"], "half-quadratic")]:
+    for activation, cost in [
+        (["tanh", "sigmoid"], "quadratic"),
+        (["relu", "sigmoid(gain=2)"], "cross-entropy"),
+        (["softplus", "identity"], "half-quadratic"),
+    ]:
         net = Network([4, 6, 3], activation=activation, cost=cost, bias=True)
         trained = loop.train(net, data, loop.Settings(epochs=30, learning_rate=0.1))
         assert trained.test_accuracy >= 0.8, (activation, cost, trained.history.test_accuracy)
@@ -178,11 +212,17 @@ def test_the_default_network_and_its_fallback():
     assert defaults.classifier(4, 3).network.sizes == (4, 7, 3)
     assert defaults.classifier(2, 2).network.sizes == (2, 4, 2)
     assert defaults.output_layer(10) == ("softmax", "log-likelihood")
-    assert [a.name for a in net.activations] == ["sigmoid", "softmax"] and net.cost.name == "log-likelihood"
+    assert [a.name for a in net.activations] == [
+        "sigmoid",
+        "softmax",
+    ] and net.cost.name == "log-likelihood"
     # one output node: a sigmoid with cross-entropy; the cost follows a given output activation
     assert defaults.classifier(2, 2, layers=[2, 4, 1]).network.cost.name == "cross-entropy"
     assert defaults.classifier(4, 3, activation="tanh").network.cost.name == "quadratic"
-    assert defaults.classifier(4, 3, activation=["tanh", "sigmoid(gain=2)"]).network.cost.name == "cross-entropy"
+    assert (
+        defaults.classifier(4, 3, activation=["tanh", "sigmoid(gain=2)"]).network.cost.name
+        == "cross-entropy"
+    )
     assert defaults.classifier(4, 3, cost="quadratic").network.cost.name == "quadratic"
 
 
@@ -197,8 +237,21 @@ def test_the_default_digits_network_is_softmax_with_log_likelihood():
 
 def test_a_diverging_run_is_one_line_and_writes_nothing(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    code, out, err = run(["train", "--data", "iris", "--activation", "identity", "--cost", "quadratic",
-                          "--learning-rate", "100", "--quiet"], capsys)
+    code, out, err = run(
+        [
+            "train",
+            "--data",
+            "iris",
+            "--activation",
+            "identity",
+            "--cost",
+            "quadratic",
+            "--learning-rate",
+            "100",
+            "--quiet",
+        ],
+        capsys,
+    )
     assert "diverged" in one_line_error(code, err) and "learning rate" in err
     assert list(tmp_path.iterdir()) == []
 
@@ -210,8 +263,22 @@ def test_train_json_has_the_accuracies_and_the_history(tmp_path, capsys, monkeyp
     assert code == 0, err
     assert err == ""  # no progress bar with --json
     data = json.loads(out)
-    for key in ("train_accuracy", "test_accuracy", "epochs", "seconds", "history", "files", "network", "data",
-                "train_samples", "test_samples", "batch_size", "learning_rate", "l2", "seed"):
+    for key in (
+        "train_accuracy",
+        "test_accuracy",
+        "epochs",
+        "seconds",
+        "history",
+        "files",
+        "network",
+        "data",
+        "train_samples",
+        "test_samples",
+        "batch_size",
+        "learning_rate",
+        "l2",
+        "seed",
+    ):
         assert key in data, key
     assert data["epochs"] == 12 and data["data"] == "iris" and data["seed"] == defaults.SEED
     assert 0 <= data["test_accuracy"] <= 1 and data["seconds"] >= 0
@@ -229,7 +296,9 @@ def test_train_prints_the_accuracies_and_quiet_only_them(tmp_path, capsys, monke
     code, out, err = run(["train", "--data", "xor", "--out", "xor-run"], capsys)
     assert code == 0, err
     assert "xor: 4 samples" in out and "[2, 4, 2]" in out
-    assert re.search(r"^train accuracy 100\.0 %, test accuracy 100\.0 % \(500 epochs in [\d.]+ s\)$", out, re.M), out
+    assert re.search(
+        r"^train accuracy 100\.0 %, test accuracy 100\.0 % \(500 epochs in [\d.]+ s\)$", out, re.M
+    ), out
     assert "wrote xor-run/curves.png, xor-run/weights.json, xor-run/network.toml" in out
     assert len(re.findall(r"^epoch ", out, re.M)) == 11
     code, out, err = run(["train", "--data", "xor", "--out", "xor-run", "--quiet"], capsys)
@@ -241,7 +310,9 @@ def test_the_curves_are_a_real_png(tmp_path, capsys):
     import matplotlib.image
 
     out = tmp_path / "run"
-    code, _, err = run(["train", "--data", "iris", "--epochs", "5", "--l2", "0.1", "--out", out, "--quiet"], capsys)
+    code, _, err = run(
+        ["train", "--data", "iris", "--epochs", "5", "--l2", "0.1", "--out", out, "--quiet"], capsys
+    )
     assert code == 0, err
     png = out / "curves.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -252,7 +323,9 @@ def test_the_curves_are_a_real_png(tmp_path, capsys):
 
 def test_weights_and_spec_read_back(tmp_path, capsys):
     out = tmp_path / "run"
-    code, _, err = run(["train", "--data", "iris", "--epochs", "5", "--out", out, "--quiet"], capsys)
+    code, _, err = run(
+        ["train", "--data", "iris", "--epochs", "5", "--out", out, "--quiet"], capsys
+    )
     assert code == 0, err
     saved = json.loads((out / "weights.json").read_text())
     assert [np.array(w).shape for w in saved["weights"]] == [(7, 4), (3, 7)]
@@ -263,7 +336,9 @@ def test_weights_and_spec_read_back(tmp_path, capsys):
     code, grad_out, err = run(["grad", out / "network.toml", "--json"], capsys)
     assert code == 0, err
     grad = json.loads(grad_out)
-    assert [np.array(g).shape for g in grad["weights"]] == [np.array(w).shape for w in saved["weights"]]
+    assert [np.array(g).shape for g in grad["weights"]] == [
+        np.array(w).shape for w in saved["weights"]
+    ]
     data = datasets.load("iris", defaults.SEED)
     net = defaults.classifier(4, 3).network
     weights = [np.array(w) for w in saved["weights"]]
@@ -272,17 +347,25 @@ def test_weights_and_spec_read_back(tmp_path, capsys):
     expected, _ = net.numeric().gradient(weights, biases, X, Y)
     for got, want in zip(grad["weights"], expected):
         assert np.allclose(got, want, rtol=1e-12, atol=1e-15)
-    assert grad["cost"] == pytest.approx(float(net.numeric().cost(weights, biases, X, Y)), rel=1e-12)
+    assert grad["cost"] == pytest.approx(
+        float(net.numeric().cost(weights, biases, X, Y)), rel=1e-12
+    )
     # the accuracy in weights.json is the trained weights' accuracy
     A = net.numeric().forward(weights, biases, data.X_test)[-1]
-    assert saved["test_accuracy"] == pytest.approx(float(np.mean(loop.predict(A) == data.labels_test)))
+    assert saved["test_accuracy"] == pytest.approx(
+        float(np.mean(loop.predict(A) == data.labels_test))
+    )
 
 
 def test_a_spec_file_gives_the_network(tmp_path, capsys):
     spec = tmp_path / "net.toml"
-    spec.write_text('layers = [4, 5, 3]\nactivation = ["tanh", "sigmoid"]\ncost = "cross-entropy"\nbias = true\n')
-    code, out, err = run(["train", spec, "--data", "iris", "--epochs", "3", "--out", tmp_path / "o", "--json"],
-                         capsys)
+    spec.write_text(
+        'layers = [4, 5, 3]\nactivation = ["tanh", "sigmoid"]\ncost = "cross-entropy"\nbias = true\n'
+    )
+    code, out, err = run(
+        ["train", spec, "--data", "iris", "--epochs", "3", "--out", tmp_path / "o", "--json"],
+        capsys,
+    )
     assert code == 0, err
     assert json.loads(out)["network"] == "[4, 5, 3] tanh/sigmoid, cross-entropy cost, with biases"
     assert 'activation = ["tanh", "sigmoid"]' in (tmp_path / "o" / "network.toml").read_text()
@@ -299,8 +382,21 @@ def test_a_spec_on_standard_input_is_read_once_with_its_l2(tmp_path, capsys, mon
     settings = []
     for extra in ([], ["--l2", "0.5"]):
         monkeypatch.setattr("sys.stdin", io.StringIO(text))
-        code, out, err = run(["train", "-", "--data", "iris", "--epochs", "2", "--out", tmp_path / f"o{len(extra)}",
-                              "--json", *extra], capsys)
+        code, out, err = run(
+            [
+                "train",
+                "-",
+                "--data",
+                "iris",
+                "--epochs",
+                "2",
+                "--out",
+                tmp_path / f"o{len(extra)}",
+                "--json",
+                *extra,
+            ],
+            capsys,
+        )
         assert code == 0, err
         settings.append(json.loads(out)["l2"])
     assert settings == [0.25, 0.5]
@@ -324,19 +420,31 @@ def test_the_output_directory_is_replaced_as_a_set_and_never_a_foreign_one(tmp_p
 
 
 BAD_CSV = {
-    "ragged": ("a,b,label\n1,2,x\n3,4,y\n5,x\n1,1,x\n2,2,y\n", "line 4: 2 fields, but the header has 3"),
-    "text": ("a,b,label\n1,2,x\n3,four,y\n5,6,x\n7,8,y\n", "line 3, column 'b': 'four' is not a number"),
+    "ragged": (
+        "a,b,label\n1,2,x\n3,4,y\n5,x\n1,1,x\n2,2,y\n",
+        "line 4: 2 fields, but the header has 3",
+    ),
+    "text": (
+        "a,b,label\n1,2,x\n3,four,y\n5,6,x\n7,8,y\n",
+        "line 3, column 'b': 'four' is not a number",
+    ),
     "empty": ("", "is empty"),
     "blank": ("\n\n  \n", "is empty"),
     "header-only": ("a,b,label\n", "no samples"),
     "no-header": ("1,2,x\n3,4,y\n5,6,x\n7,8,y\n", "needs a header row"),
     "one-class": ("a,b,label\n1,2,x\n3,4,x\n5,6,x\n", "one class only ('x'"),
     "lonely": ("a,b,label\n1,2,x\n3,4,x\n5,6,y\n", "class 'y' has 1 row"),
-    "nan": ("a,b,label\n1,2,x\n3,nan,y\n5,6,x\n7,8,y\n", "line 3, column 'b': 'nan' is not a finite number"),
+    "nan": (
+        "a,b,label\n1,2,x\n3,nan,y\n5,6,x\n7,8,y\n",
+        "line 3, column 'b': 'nan' is not a finite number",
+    ),
     "inf": ("a,b,label\n1,2,x\n3,4,y\n5,-inf,x\n7,8,y\n", "'-inf' is not a finite number"),
     "overflow": ("a,b,label\n1,2,x\n3,1e999,y\n5,6,x\n7,8,y\n", "'1e999' is not a finite number"),
     "missing": ("a,b,label\n1,,x\n3,4,y\n5,6,x\n7,8,y\n", "line 2, column 'b': the value is empty"),
-    "no-label": ("a,b,label\n1,2,\n3,4,y\n5,6,x\n7,8,y\n", "line 2: the class label (column 'label') is empty"),
+    "no-label": (
+        "a,b,label\n1,2,\n3,4,y\n5,6,x\n7,8,y\n",
+        "line 2: the class label (column 'label') is empty",
+    ),
     "one-column": ("label\nx\ny\n", "at least one feature column"),
     "semicolons": ("a;b;label\n1;2;x\n3;4;y\n", "at least one feature column"),
     "binary": ("a,b,label\n1,2,\x00\n", "binary"),
@@ -354,7 +462,9 @@ def test_bad_csv_files_are_one_line_exit_2_and_leave_nothing(case, tmp_path, cap
     assert words in line, line
     assert out == ""
     assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]  # no output directory, no lock
-    code, _, err = run(["code", "--train", "--data", path.name], capsys)  # the program needs the same file
+    code, _, err = run(
+        ["code", "--train", "--data", path.name], capsys
+    )  # the program needs the same file
     assert words in one_line_error(code, err)
 
 
@@ -379,20 +489,26 @@ def test_huge_and_odd_data_files_are_refused(tmp_path, capsys, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["folder.csv", "huge.csv", "wide.csv"]
 
 
-@pytest.mark.parametrize("argv, words", [
-    (["--epochs", "0"], "--epochs must be a whole number from 1"),
-    (["--batch-size", "0"], "--batch-size must be"),
-    (["--learning-rate", "nan"], "--learning-rate must be a positive number"),
-    (["--learning-rate", "-1"], "--learning-rate must be a positive number"),
-    (["--l2", "inf"], "--l2 must be a finite number from 0"),
-    (["--seed", "-3"], "--seed must be a whole number from 0"),
-    (["--epochs", "x"], "invalid int value"),
-    (["--layers", "4", "5", "2"], "the output layer has 2 nodes, but iris has 3 classes"),
-    (["--layers", "3", "5", "3"], "the network takes 3 inputs, but iris has 4 features"),
-    (["--layers", "4", "5", "1"], "one output node tells two classes apart, but iris has 3"),
-    (["--activation", "tanh", "--cost", "cross-entropy"], "cross-entropy needs outputs in (0, 1)"),
-    (["--activation", "sigmoid(gain=a)"], "symbolic parameter"),
-])
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["--epochs", "0"], "--epochs must be a whole number from 1"),
+        (["--batch-size", "0"], "--batch-size must be"),
+        (["--learning-rate", "nan"], "--learning-rate must be a positive number"),
+        (["--learning-rate", "-1"], "--learning-rate must be a positive number"),
+        (["--l2", "inf"], "--l2 must be a finite number from 0"),
+        (["--seed", "-3"], "--seed must be a whole number from 0"),
+        (["--epochs", "x"], "invalid int value"),
+        (["--layers", "4", "5", "2"], "the output layer has 2 nodes, but iris has 3 classes"),
+        (["--layers", "3", "5", "3"], "the network takes 3 inputs, but iris has 4 features"),
+        (["--layers", "4", "5", "1"], "one output node tells two classes apart, but iris has 3"),
+        (
+            ["--activation", "tanh", "--cost", "cross-entropy"],
+            "cross-entropy needs outputs in (0, 1)",
+        ),
+        (["--activation", "sigmoid(gain=a)"], "symbolic parameter"),
+    ],
+)
 def test_bad_options_are_one_line(argv, words, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     code, _, err = run(["train", "--data", "iris", *argv], capsys)
@@ -405,8 +521,14 @@ def test_missing_packages_are_named_with_the_install_line(tmp_path, capsys, monk
     monkeypatch.setitem(sys.modules, "sklearn", None)  # import sklearn now fails
     code, _, err = run(["train", "--data", "digits"], capsys)
     line = one_line_error(code, err)
-    assert "scikit-learn" in line and "pip install 'derive[train]'" in line and "matplotlib (" not in line
-    assert run(["train", "--data", "xor", "--epochs", "1", "--quiet"], capsys)[0] == 0  # xor needs no scikit-learn
+    assert (
+        "scikit-learn" in line
+        and "pip install 'derive[train]'" in line
+        and "matplotlib (" not in line
+    )
+    assert (
+        run(["train", "--data", "xor", "--epochs", "1", "--quiet"], capsys)[0] == 0
+    )  # xor needs no scikit-learn
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     code, _, err = run(["train", "--data", "xor"], capsys)
     assert "matplotlib (for the curves)" in one_line_error(code, err)
@@ -429,9 +551,17 @@ def test_digits_with_the_defaults_reaches_95_percent(tmp_path, capsys):
 def run_program(source: str, folder: Path) -> str:
     folder.mkdir()
     (folder / "classifier.py").write_text(source)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # NumPy (and scikit-learn) only
-    done = subprocess.run([sys.executable, "classifier.py"], cwd=folder, capture_output=True, text=True,
-                          timeout=300, env=env)
+    env = {
+        k: v for k, v in os.environ.items() if k != "PYTHONPATH"
+    }  # NumPy (and scikit-learn) only
+    done = subprocess.run(
+        [sys.executable, "classifier.py"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in folder.iterdir()) == ["classifier.py"]  # it writes nothing
     return done.stdout
@@ -446,19 +576,41 @@ def final_accuracies(stdout: str) -> tuple[float, float]:
 
 def test_code_train_writes_a_program_that_trains_like_derive_train(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    code, _, err = run(["code", "--train", "--data", "iris", "--epochs", "15", "--seed", "2", "--out",
-                        "classifier.py"], capsys)
+    code, _, err = run(
+        [
+            "code",
+            "--train",
+            "--data",
+            "iris",
+            "--epochs",
+            "15",
+            "--seed",
+            "2",
+            "--out",
+            "classifier.py",
+        ],
+        capsys,
+    )
     assert code == 0, err
     source = (tmp_path / "classifier.py").read_text()
     assert "def gradient(weights, biases, X, Y):" in source and "def run_epoch(" in source
-    assert "cost_analytic" not in source and "from derive" not in source and "import derive" not in source
+    assert (
+        "cost_analytic" not in source
+        and "from derive" not in source
+        and "import derive" not in source
+    )
     stdout = run_program(source, tmp_path / "empty")
     assert len(re.findall(r"^epoch ", stdout, re.M)) == 15
     train_accuracy, test_accuracy = final_accuracies(stdout)
     assert test_accuracy >= 0.9
-    code, out, err = run(["train", "--data", "iris", "--epochs", "15", "--seed", "2", "--json"], capsys)
+    code, out, err = run(
+        ["train", "--data", "iris", "--epochs", "15", "--seed", "2", "--json"], capsys
+    )
     trained = json.loads(out)
-    assert (train_accuracy, test_accuracy) == (round(trained["train_accuracy"], 4), round(trained["test_accuracy"], 4))
+    assert (train_accuracy, test_accuracy) == (
+        round(trained["train_accuracy"], 4),
+        round(trained["test_accuracy"], 4),
+    )
     loss = float(re.findall(r"loss (\d\.\d+)", stdout)[-1])
     assert loss == round(trained["history"]["loss"][-1], 6)
 
@@ -503,9 +655,14 @@ def test_the_program_copies_the_functions_derive_train_runs():
 
 
 def test_the_real_command_trains(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "derive", "train", "--data", "xor", "--json"], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    done = subprocess.run(
+        [sys.executable, "-m", "derive", "train", "--data", "xor", "--json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     assert json.loads(done.stdout)["test_accuracy"] == 1.0
@@ -539,7 +696,9 @@ def test_numeric_labels_are_ordered_by_value_and_a_constant_feature_is_only_cent
 def test_odd_file_names_reach_every_output_intact(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     name = 'q"""\\N$\\frac{\x01 é.csv'
-    (tmp_path / name).write_text("a,b,label\n" + "".join(f"{i},{i % 3},{'x' if i % 2 else 'y'}\n" for i in range(12)))
+    (tmp_path / name).write_text(
+        "a,b,label\n" + "".join(f"{i},{i % 3},{'x' if i % 2 else 'y'}\n" for i in range(12))
+    )
     code, _, err = run(["train", "--data", name, "--epochs", "2", "--out", "o", "--quiet"], capsys)
     assert code == 0 and err == "", err  # no warning about glyphs, no mathtext error
     assert run(["grad", tmp_path / "o" / "network.toml", "--json"], capsys)[0] == 0

@@ -6,6 +6,7 @@ The reference numbers are the published 2-2-2 worked example (inputs 0.05, 0.10;
 8-9 digits: w5..w8 = 0.35891648, 0.408666186, 0.511301270, 0.561370121 (our w^(2)) and
 w1..w4 = 0.149780716, 0.19956143, 0.24975114, 0.29950229 (our w^(1)).
 """
+
 from __future__ import annotations
 
 import json
@@ -39,11 +40,14 @@ def _grad_json(*args: str, capsys) -> dict:
 def test_one_step_reproduces_the_published_updated_weights(capsys):
     result = _grad_json(str(EXAMPLE), capsys=capsys)
     assert result["learning_rate"] == 0.5
-    for got, published in ((result["updated_weights"][1], PUBLISHED_W2), (result["updated_weights"][0], PUBLISHED_W1)):
+    for got, published in (
+        (result["updated_weights"][1], PUBLISHED_W2),
+        (result["updated_weights"][0], PUBLISHED_W1),
+    ):
         for row, row_published in zip(got, published):
             for value, expected in zip(row, row_published):
                 digits = len(str(expected).split(".")[1])
-                assert round(value, digits) == pytest.approx(expected, abs=10 ** -digits)
+                assert round(value, digits) == pytest.approx(expected, abs=10**-digits)
 
 
 def test_updated_parameters_are_old_minus_eta_times_gradient_and_shaped_alike(capsys):
@@ -60,7 +64,9 @@ def test_updated_parameters_are_old_minus_eta_times_gradient_and_shaped_alike(ca
 
 def test_without_a_learning_rate_grad_prints_no_update(tmp_path, capsys):
     spec = tmp_path / "s.toml"
-    spec.write_text("\n".join(line for line in EXAMPLE.read_text().splitlines() if "learning_rate" not in line))
+    spec.write_text(
+        "\n".join(line for line in EXAMPLE.read_text().splitlines() if "learning_rate" not in line)
+    )
     result = _grad_json(str(spec), capsys=capsys)
     assert "updated_weights" not in result and "learning_rate" not in result
 
@@ -75,8 +81,15 @@ def test_worked_example_changes_are_exact_and_cover_every_parameter():
         assert g.updated == g.value + g.change
 
 
-@pytest.mark.parametrize("sizes, bias, activation", [([2, 2, 1], False, "sigmoid"), ([2, 3, 2, 1], True, "tanh"),
-                                                     ([1, 1], True, "relu"), ([2, 2, 2, 2, 2], False, "softplus")])
+@pytest.mark.parametrize(
+    "sizes, bias, activation",
+    [
+        ([2, 2, 1], False, "sigmoid"),
+        ([2, 3, 2, 1], True, "tanh"),
+        ([1, 1], True, "relu"),
+        ([2, 2, 2, 2, 2], False, "softplus"),
+    ],
+)
 def test_every_weight_change_step_holds_against_sympy(sizes, bias, activation):
     net = Network(sizes, activation=activation, bias=bias)
     block = net.derivation().block(UPDATE)
@@ -84,7 +97,9 @@ def test_every_weight_change_step_holds_against_sympy(sizes, bias, activation):
     changed = {st.lhs.base for st in block.steps}
     assert changed == ({s.dw, s.db} if bias else {s.dw})
     layers = {int(st.lhs.indices[0]) for st in block.steps}
-    assert layers == set(range(1, net.L + 1))  # hidden-to-output, input-to-hidden and every layer between
+    assert layers == set(
+        range(1, net.L + 1)
+    )  # hidden-to-output, input-to-hidden and every layer between
     assert [st.rule for st in block.steps[:2]] == [Rule.DEFINITION, Rule.SUBSTITUTION]
     assert check_steps(net) == []  # every step of the derivation, the weight changes included
 
@@ -111,18 +126,34 @@ def test_weight_changes_print_as_delta_w():
     assert latex(nielsen.symbols.dw[2, s.j, s.k], nielsen.notation) == r"\Delta w_{jk}^{2}"
 
 
-@pytest.mark.parametrize("value, words", [("0", "positive"), ("-0.5", "positive"), ("abc", "must be a number"),
-                                          ("1e9", "at most"), ("nan", "finite"), ("", "must be a number"),
-                                          ("0,5", "must be a number"), ("101", "at most 100")])
+@pytest.mark.parametrize(
+    "value, words",
+    [
+        ("0", "positive"),
+        ("-0.5", "positive"),
+        ("abc", "must be a number"),
+        ("1e9", "at most"),
+        ("nan", "finite"),
+        ("", "must be a number"),
+        ("0,5", "must be a number"),
+        ("101", "at most 100"),
+    ],
+)
 def test_bad_learning_rates_are_one_line_errors(value, words, capsys):
     assert main(["grad", str(EXAMPLE), "--learning-rate", value]) == 2
     err = capsys.readouterr().err
     assert len(err.splitlines()) == 1 and err.startswith("derive: error:") and words in err, err
 
 
-@pytest.mark.parametrize("line, words", [("learning_rate = true", "must be a number"),
-                                         ('learning_rate = "0.5"', "must be a number"),
-                                         ("learning_rate = 0", "positive"), ("learning_rate = -1", "positive")])
+@pytest.mark.parametrize(
+    "line, words",
+    [
+        ("learning_rate = true", "must be a number"),
+        ('learning_rate = "0.5"', "must be a number"),
+        ("learning_rate = 0", "positive"),
+        ("learning_rate = -1", "positive"),
+    ],
+)
 def test_bad_learning_rates_in_a_spec_are_refused(tmp_path, line, words, capsys):
     spec = tmp_path / "s.toml"
     spec.write_text(EXAMPLE.read_text().replace("learning_rate = 0.5", line))
@@ -132,18 +163,44 @@ def test_bad_learning_rates_in_a_spec_are_refused(tmp_path, line, words, capsys)
 
 
 def test_a_learning_rate_without_numbers_is_refused(capsys):
-    assert main(["sheet", "--layers", "2", "2", "1", "--learning-rate", "0.5", "--tex-only", "--quiet"]) == 2
+    assert (
+        main(
+            ["sheet", "--layers", "2", "2", "1", "--learning-rate", "0.5", "--tex-only", "--quiet"]
+        )
+        == 2
+    )
     assert "needs numbers" in capsys.readouterr().err
 
 
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="no TeX here")
 def test_the_sheet_shows_the_weight_changes_and_the_update_table(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "derive", "sheet", str(EXAMPLE), "--out-dir", str(tmp_path),
-                           "--learning-rate", "0.5", "--out", "eta"], capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "derive",
+            "sheet",
+            str(EXAMPLE),
+            "--out-dir",
+            str(tmp_path),
+            "--learning-rate",
+            "0.5",
+            "--out",
+            "eta",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
-    shown = subprocess.run(["pdftotext", str(tmp_path / "eta.pdf"), "-"], capture_output=True, text=True).stdout
+    shown = subprocess.run(
+        ["pdftotext", str(tmp_path / "eta.pdf"), "-"], capture_output=True, text=True
+    ).stdout
     assert "Weight changes" in shown and "One step of gradient descent" in shown
-    assert "hidden-to-output weights (layer 2)" in shown and "input-to-hidden weights (layer 1)" in shown
+    assert (
+        "hidden-to-output weights (layer 2)" in shown
+        and "input-to-hidden weights (layer 1)" in shown
+    )
     for row in PUBLISHED_W2 + PUBLISHED_W1:
         for value in row:
             assert f"{value:.8f}".rstrip("0")[:9] in shown.replace("\n", " ")

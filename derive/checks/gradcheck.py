@@ -17,6 +17,7 @@ few ulps of the terms that cancelled). Small entries are thus held to an absolut
 1e-9 (central) or 1e-14 (complex step) times the gradient's scale, and the floor scales with
 the problem, so multiplying the cost by 1000 does not change the verdict.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -53,9 +54,16 @@ class GroupReport:
         return ok and (self.complex_rel is None or self.complex_rel <= COMPLEX_TARGET)
 
     def as_dict(self) -> dict:
-        return {"parameters": self.name, "shape": list(self.shape), "central_abs": self.central_abs,
-                "central_rel": self.central_rel, "complex_abs": self.complex_abs, "complex_rel": self.complex_rel,
-                "kinks": [list(k) for k in self.kinks], "passed": self.passed}
+        return {
+            "parameters": self.name,
+            "shape": list(self.shape),
+            "central_abs": self.central_abs,
+            "central_rel": self.central_rel,
+            "complex_abs": self.complex_abs,
+            "complex_rel": self.complex_rel,
+            "kinks": [list(k) for k in self.kinks],
+            "passed": self.passed,
+        }
 
 
 @dataclass
@@ -72,25 +80,40 @@ class CheckReport:
 
     def as_dict(self) -> dict:
         """What ``derive check --json`` prints."""
-        return {"network": self.network, "cost": self.cost, "passed": self.passed,
-                "rows": [group.as_dict() for group in self.groups]}
+        return {
+            "network": self.network,
+            "cost": self.cost,
+            "passed": self.passed,
+            "rows": [group.as_dict() for group in self.groups],
+        }
 
     def table(self) -> str:
-        head = (f"{'parameters':<14}{'shape':>10}{'central abs':>14}{'central rel':>14}"
-                f"{'complex abs':>14}{'complex rel':>14}{'kinks':>7}  result")
-        rows = [f"gradient check: {self.network}; cost {self.cost:.12g}",
-                f"targets: central rel <= {CENTRAL_TARGET:g}, complex-step rel <= {COMPLEX_TARGET:g} "
-                f"(rel = |g - fd| / max(|g|, |fd|, {self.floor:.3g}))", head, "-" * len(head)]
+        head = (
+            f"{'parameters':<14}{'shape':>10}{'central abs':>14}{'central rel':>14}"
+            f"{'complex abs':>14}{'complex rel':>14}{'kinks':>7}  result"
+        )
+        rows = [
+            f"gradient check: {self.network}; cost {self.cost:.12g}",
+            f"targets: central rel <= {CENTRAL_TARGET:g}, complex-step rel <= {COMPLEX_TARGET:g} "
+            f"(rel = |g - fd| / max(|g|, |fd|, {self.floor:.3g}))",
+            head,
+            "-" * len(head),
+        ]
         for g in self.groups:
             cabs = "n/a" if g.complex_abs is None else f"{g.complex_abs:.2e}"
             crel = "n/a" if g.complex_rel is None else f"{g.complex_rel:.2e}"
-            rows.append(f"{g.name:<14}{'x'.join(map(str, g.shape)):>10}{g.central_abs:>14.2e}{g.central_rel:>14.2e}"
-                        f"{cabs:>14}{crel:>14}{len(g.kinks):>7}  {'ok' if g.passed else 'FAILED'}")
+            rows.append(
+                f"{g.name:<14}{'x'.join(map(str, g.shape)):>10}{g.central_abs:>14.2e}{g.central_rel:>14.2e}"
+                f"{cabs:>14}{crel:>14}{len(g.kinks):>7}  {'ok' if g.passed else 'FAILED'}"
+            )
         if not self.analytic:
             rows.append("complex step: n/a, the network has a non-analytic activation (ReLU-like)")
         kinked = [(g.name, k) for g in self.groups for k in g.kinks]
         if kinked:
-            rows.append("at a kink (reported, not compared): " + ", ".join(f"{n}{list(k)}" for n, k in kinked))
+            rows.append(
+                "at a kink (reported, not compared): "
+                + ", ".join(f"{n}{list(k)}" for n, k in kinked)
+            )
         rows.append("PASSED" if self.passed else "FAILED")
         return "\n".join(rows)
 
@@ -110,11 +133,16 @@ def _kink_signature(numeric: NumericNetwork, weights, biases, X) -> tuple:
     """Which side of each kink z is on, in every layer with a kinked activation (ReLU: the sign of z)."""
     zs, _ = _forward_pass(numeric, weights, biases, X)
     net = numeric.network
-    return tuple(np.sign(Z - float(kink)).tobytes() for layer, Z in enumerate(zs, start=1)
-                 for kink in net.activation(layer).kinks)
+    return tuple(
+        np.sign(Z - float(kink)).tobytes()
+        for layer, Z in enumerate(zs, start=1)
+        for kink in net.activation(layer).kinks
+    )
 
 
-def _input_scale(kind: str, layer: int, shape: tuple, activations: Sequence[np.ndarray]) -> np.ndarray:
+def _input_scale(
+    kind: str, layer: int, shape: tuple, activations: Sequence[np.ndarray]
+) -> np.ndarray:
     """max(1, largest |a_k^(l-1)| over the batch) for each weight; 1 for each bias."""
     if kind == "b":
         return np.ones(shape)
@@ -122,7 +150,9 @@ def _input_scale(kind: str, layer: int, shape: tuple, activations: Sequence[np.n
     return np.broadcast_to(np.maximum(1.0, largest), shape)
 
 
-def check_gradient(net: "Network", weights, biases, X, Y, numeric: NumericNetwork | None = None) -> CheckReport:
+def check_gradient(
+    net: "Network", weights, biases, X, Y, numeric: NumericNetwork | None = None
+) -> CheckReport:
     """Compare every gradient entry with central differences and, where analytic, the complex step."""
     numeric = numeric or compile_numeric(net)
     weights = [np.array(w, dtype=float) for w in weights]
@@ -138,12 +168,29 @@ def check_gradient(net: "Network", weights, biases, X, Y, numeric: NumericNetwor
             continue
         for layer, (param, grad) in enumerate(zip(params, grads), start=1):
             scale = _input_scale(kind, layer, param.shape, inputs)
-            groups.append(_check_group(numeric, f"{kind}^({layer})", param, grad, weights, biases, X, Y,
-                                       analytic, floor, scale))
-    return CheckReport(net.describe(), float(numeric.cost(weights, biases, X, Y)), groups, analytic, floor)
+            groups.append(
+                _check_group(
+                    numeric,
+                    f"{kind}^({layer})",
+                    param,
+                    grad,
+                    weights,
+                    biases,
+                    X,
+                    Y,
+                    analytic,
+                    floor,
+                    scale,
+                )
+            )
+    return CheckReport(
+        net.describe(), float(numeric.cost(weights, biases, X, Y)), groups, analytic, floor
+    )
 
 
-def _check_group(numeric, name, param, grad, weights, biases, X, Y, analytic, floor, scale) -> GroupReport:
+def _check_group(
+    numeric, name, param, grad, weights, biases, X, Y, analytic, floor, scale
+) -> GroupReport:
     report = GroupReport(name, param.shape)
     eps = np.finfo(float).eps
     central, complex_fd = np.zeros_like(param), np.zeros_like(param)
@@ -151,7 +198,7 @@ def _check_group(numeric, name, param, grad, weights, biases, X, Y, analytic, fl
     base_kinks = _kink_signature(numeric, weights, biases, X)
     for index in np.ndindex(param.shape):
         original = param[index]
-        h = eps ** 0.2 * max(1.0, abs(original)) / scale[index]
+        h = eps**0.2 * max(1.0, abs(original)) / scale[index]
         values, crossed = {}, False
         for shift in (-2, -1, 1, 2):
             param[index] = original + shift * h
@@ -177,6 +224,10 @@ def _complex_step(numeric, weights, biases, X, Y, param, index) -> float:
     """Im C(p + i h) / h: no subtraction, so no cancellation."""
     cw = [w.astype(complex) for w in weights]
     cb = [b.astype(complex) for b in biases] if biases is not None else None
-    target = next(arr for arr, orig in zip(cw + (cb or []), weights + (biases or [])) if orig is param)
+    target = next(
+        arr for arr, orig in zip(cw + (cb or []), weights + (biases or [])) if orig is param
+    )
     target[index] += 1j * COMPLEX_STEP
-    return float(np.imag(numeric.cost_analytic(cw, cb, X.astype(complex), Y.astype(complex))) / COMPLEX_STEP)
+    return float(
+        np.imag(numeric.cost_analytic(cw, cb, X.astype(complex), Y.astype(complex))) / COMPLEX_STEP
+    )

@@ -11,6 +11,7 @@
   (``mode="numeric"``: exact rationals where the activation is piecewise linear,
   otherwise to 60 of 120 working digits).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -59,7 +60,9 @@ class Mismatch:
     assignment: tuple[tuple[str, object], ...]  # (index or variable, its value)
     lhs: sp.Expr
     rhs: sp.Expr
-    where: str = ""  # "block layer:1, step 15" (steps numbered from 1 within their block, as printed)
+    where: str = (
+        ""  # "block layer:1, step 15" (steps numbered from 1 within their block, as printed)
+    )
 
     def __str__(self) -> str:
         at = ", ".join(f"{k}={v}" for k, v in self.assignment)
@@ -81,7 +84,9 @@ class Mismatch:
 
 
 # Public checks --------------------------------------------------------------------------
-def check_step(step: "Step", model: Model, limit: int = 24, rng: random.Random | None = None) -> list[Mismatch]:
+def check_step(
+    step: "Step", model: Model, limit: int = 24, rng: random.Random | None = None
+) -> list[Mismatch]:
     """Compare both sides of a step for every (or ``limit`` sampled) index assignment."""
     rng = rng or random.Random(0)
     claim = sp.Add(step.lhs, step.rhs, evaluate=False)
@@ -92,8 +97,14 @@ def check_step(step: "Step", model: Model, limit: int = 24, rng: random.Random |
         lhs = model.value(step.lhs.xreplace(assignment))
         rhs = model.value(step.rhs.xreplace(assignment))
         if not equal(lhs, rhs):
-            failures.append(Mismatch(f"{step.rule.title}: {step.text}",
-                                     tuple((str(k), int(v)) for k, v in assignment.items()), lhs, rhs))
+            failures.append(
+                Mismatch(
+                    f"{step.rule.title}: {step.text}",
+                    tuple((str(k), int(v)) for k, v in assignment.items()),
+                    lhs,
+                    rhs,
+                )
+            )
     return failures
 
 
@@ -102,7 +113,9 @@ def _check_in_z(step: "Step", model: Model, rng: random.Random) -> list[Mismatch
     lhs = with_activations(step.lhs, model.net).doit()
     rhs = with_activations(step.rhs, model.net).doit()
     params = {p: v for p, v in model.point.items() if isinstance(p, sp.Symbol)}
-    kinks = {k for act in model.net.activations for k in act.kinks}  # no derivative there: a convention decides
+    kinks = {
+        k for act in model.net.activations for k in act.kinks
+    }  # no derivative there: a convention decides
     failures = []
     for _ in range(5):
         z = sp.Rational(rng.choice([-1, 1]) * rng.randint(1, 60), rng.choice([7, 10, 13]))
@@ -114,7 +127,9 @@ def _check_in_z(step: "Step", model: Model, rng: random.Random) -> list[Mismatch
     return failures
 
 
-POINTS = 2  # random points at least; more when needed to see every side of every kink (covering_points)
+POINTS = (
+    2  # random points at least; more when needed to see every side of every kink (covering_points)
+)
 NARROW = 2  # the widest layer of the network a document's check derives
 
 
@@ -137,19 +152,33 @@ class StepsChecked:
 
     def as_dict(self) -> dict:
         """What ``derive steps --check --json`` prints under "check"."""
-        return {"passed": self.passed, "steps": self.steps, "failures": [str(f) for f in self.failures]}
+        return {
+            "passed": self.passed,
+            "steps": self.steps,
+            "failures": [str(f) for f in self.failures],
+        }
 
 
 def narrow_network(net: "Network", width: int = NARROW) -> "Network":
     """The network with every layer at most ``width`` wide and everything else the same."""
     from derive.model.network import Network  # the class of the network given: no cycle at run time
 
-    return Network([min(size, width) for size in net.sizes], activation=list(net.activations), cost=net.cost,
-                   bias=net.bias, notation=net.notation, l2=net.l2)
+    return Network(
+        [min(size, width) for size in net.sizes],
+        activation=list(net.activations),
+        cost=net.cost,
+        bias=net.bias,
+        notation=net.notation,
+        l2=net.l2,
+    )
 
 
-def checked_steps(net: "Network", seed: int = 0, limit: int = 24,
-                  on_step: Callable[[int, int], None] | None = None) -> StepsChecked:
+def checked_steps(
+    net: "Network",
+    seed: int = 0,
+    limit: int = 24,
+    on_step: Callable[[int, int], None] | None = None,
+) -> StepsChecked:
     """Check every step of ``net``'s derivation at points that show every piecewise quantity on each side
     of its kink (``covering_points``); ``on_step(done, total)`` is told after each step (a progress bar).
 
@@ -162,18 +191,23 @@ def checked_steps(net: "Network", seed: int = 0, limit: int = 24,
     return report
 
 
-def _checked_steps(net: "Network", seed: int, limit: int,
-                   on_step: Callable[[int, int], None] | None) -> StepsChecked:
+def _checked_steps(
+    net: "Network", seed: int, limit: int, on_step: Callable[[int, int], None] | None
+) -> StepsChecked:
     rng = random.Random(seed)
     models = covering_points(net, rng, at_least=POINTS)
     d = net.derivation()
     numbered = _numbered_steps(net)
     failures: list[Mismatch] = []
     for done, (block, number, step) in enumerate(numbered, start=1):
-        in_z = step.lhs.has(Z) or step.rhs.has(Z)  # an activation's own derivation: no network point needed
+        in_z = step.lhs.has(Z) or step.rhs.has(
+            Z
+        )  # an activation's own derivation: no network point needed
         for model in models[:1] if in_z else models:
             found = check_step(step, model, limit, rng)
-            failures += [dataclasses.replace(f, where=f"block {block.key}, step {number}") for f in found]
+            failures += [
+                dataclasses.replace(f, where=f"block {block.key}, step {number}") for f in found
+            ]
         if on_step is not None:
             on_step(done, len(numbered) + 1)
     for model in models:
@@ -187,8 +221,12 @@ def _checked_steps(net: "Network", seed: int, limit: int,
 def _numbered_steps(net: "Network") -> list[tuple[Block, int, "Step"]]:
     """(block, number from 1, step) for every step checked one by one (the summary and the average over
     samples have checks of their own)."""
-    return [(block, number, step) for block in net.derivation().blocks if block.key not in (SUMMARY, AVERAGE)
-            for number, step in enumerate(block.steps, start=1)]
+    return [
+        (block, number, step)
+        for block in net.derivation().blocks
+        if block.key not in (SUMMARY, AVERAGE)
+        for number, step in enumerate(block.steps, start=1)
+    ]
 
 
 def count_checked(net: "Network") -> int:
@@ -196,13 +234,19 @@ def count_checked(net: "Network") -> int:
     return len(_numbered_steps(net)) + 1
 
 
-def check_steps(net: "Network", seed: int = 0, limit: int = 24,
-                on_step: Callable[[int, int], None] | None = None) -> list[Mismatch]:
+def check_steps(
+    net: "Network",
+    seed: int = 0,
+    limit: int = 24,
+    on_step: Callable[[int, int], None] | None = None,
+) -> list[Mismatch]:
     """Check every step of the network's derivation; returns the failures (empty when all hold)."""
     return list(checked_steps(net, seed, limit, on_step).failures)
 
 
-def check_printed(net: "Network", on_step: Callable[[int, int], None] | None = None) -> StepsChecked:
+def check_printed(
+    net: "Network", on_step: Callable[[int, int], None] | None = None
+) -> StepsChecked:
     """What a document runs before it prints ``net``'s steps: every step of the narrow network of the same
     depth, activations and cost, checked; raises InternalError naming the first step that fails.
 
@@ -213,8 +257,10 @@ def check_printed(net: "Network", on_step: Callable[[int, int], None] | None = N
         report = checked_steps(narrow, on_step=on_step)
         if report.failures:
             first = report.failures[0]
-            raise InternalError(f"{first.where or 'a summary equation'} does not agree with SymPy's own derivative "
-                                f"({first.what}); nothing was written")
+            raise InternalError(
+                f"{first.where or 'a summary equation'} does not agree with SymPy's own derivative "
+                f"({first.what}); nothing was written"
+            )
         _PRINTED[key] = report
     return _PRINTED[key]
 
@@ -237,9 +283,11 @@ def check_average(net: "Network", seed: int = 0, limit: int = 24) -> list[Mismat
     """
     s, rng = net.symbols, random.Random(seed + 1)
     point = random_point(net, rng)
-    parameters = {q: v for q, v in point.items() if isinstance(q, sp.Indexed) and q.base in (s.w, s.b)}
+    parameters = {
+        q: v for q, v in point.items() if isinstance(q, sp.Indexed) and q.base in (s.w, s.b)
+    }
     lam = sp.Rational(rng.randint(1, 30), 10)
-    penalty = lam / (2 * SAMPLES) * sp.Add(*(q ** 2 for q in parameters if q.base == s.w))
+    penalty = lam / (2 * SAMPLES) * sp.Add(*(q**2 for q in parameters if q.base == s.w))
     known = {s.samples: sp.Integer(SAMPLES), s.l2: lam, s.eta: point[s.eta]}
     sizes = {s.n[m]: sp.Integer(net.size(m)) for m in range(net.L + 1)}
     drawn: dict = {}  # each C_s and each derivative of it: a random value, the same wherever it appears
@@ -256,19 +304,27 @@ def check_average(net: "Network", seed: int = 0, limit: int = 24) -> list[Mismat
         if total not in sums:
             expr = total
             while expr.has(sp.Sum):
-                expr = expr.xreplace(sizes).replace(lambda e: isinstance(e, sp.Sum), _outermost_written_out)
+                expr = expr.xreplace(sizes).replace(
+                    lambda e: isinstance(e, sp.Sum), _outermost_written_out
+                )
             sums[total] = expr
         return sums[total]
 
     def evaluate(expr: sp.Expr, costs: list) -> sp.Expr:
-        expr = expr.replace(lambda e: isinstance(e, sp.UnevaluatedExpr), lambda e: e.args[0]).xreplace(known)
+        expr = expr.replace(
+            lambda e: isinstance(e, sp.UnevaluatedExpr), lambda e: e.args[0]
+        ).xreplace(known)
         expr = expr.replace(lambda e: isinstance(e, sp.Sum), written)
         total = sp.Add(*costs) / SAMPLES + (penalty if net.l2 is not None else 0)
         expr = expr.replace(  # each C_x first: its base's label is the symbol C itself
-            lambda e: isinstance(e, sp.Indexed) and e.base == s.sample_cost, lambda e: costs[int(e.indices[0])])
+            lambda e: isinstance(e, sp.Indexed) and e.base == s.sample_cost,
+            lambda e: costs[int(e.indices[0])],
+        )
         expr = expr.xreplace({s.total_cost: total}).doit()
         expr = expr.replace(lambda e: isinstance(e, sp.Derivative), draw)
-        expr = expr.replace(lambda e: isinstance(e, AppliedUndef) and e.func in {c.func for c in costs}, draw)
+        expr = expr.replace(
+            lambda e: isinstance(e, AppliedUndef) and e.func in {c.func for c in costs}, draw
+        )
         return expr.xreplace(parameters)
 
     failures = []
@@ -281,8 +337,14 @@ def check_average(net: "Network", seed: int = 0, limit: int = 24) -> list[Mismat
             lhs = evaluate(step.lhs.xreplace(assignment), costs)
             rhs = evaluate(step.rhs.xreplace(assignment), costs)
             if not equal(lhs, rhs):
-                failures.append(Mismatch(f"{step.rule.title}: {step.text}",
-                                         tuple((str(k), int(v)) for k, v in assignment.items()), lhs, rhs))
+                failures.append(
+                    Mismatch(
+                        f"{step.rule.title}: {step.text}",
+                        tuple((str(k), int(v)) for k, v in assignment.items()),
+                        lhs,
+                        rhs,
+                    )
+                )
     return failures
 
 
@@ -296,8 +358,12 @@ def _outermost_written_out(total: sp.Sum) -> sp.Expr:
 def _layer_assignments(net: "Network", limit: int, rng: random.Random) -> list[dict]:
     """Concrete (l, j, k) for formulas about a general layer l: every one, or ``limit`` of them."""
     s = net.symbols
-    every = [{s.l: sp.Integer(layer), s.j: sp.Integer(j), s.k: sp.Integer(k)} for layer in range(1, net.L + 1)
-             for j in range(net.size(layer)) for k in range(net.size(layer - 1))]
+    every = [
+        {s.l: sp.Integer(layer), s.j: sp.Integer(j), s.k: sp.Integer(k)}
+        for layer in range(1, net.L + 1)
+        for j in range(net.size(layer))
+        for k in range(net.size(layer - 1))
+    ]
     return every if len(every) <= limit else rng.sample(every, limit)
 
 
@@ -328,13 +394,21 @@ def check_summary(net: "Network", model: Model) -> list[Mismatch]:
     failures = []
     for layer in range(1, net.L + 1):
         for step in matrix_summary(net, layer).steps:
-            if layer == net.L and any(matrix_name(m).kind is MatrixKind.W for m in step.rhs.atoms(sp.MatrixSymbol)):
+            if layer == net.L and any(
+                matrix_name(m).kind is MatrixKind.W for m in step.rhs.atoms(sp.MatrixSymbol)
+            ):
                 continue  # the recursion speaks of hidden layers only
             lhs, rhs = (_explicit(_sized(side, net), net) for side in (step.lhs, step.rhs))
             for j, k in itertools.product(range(lhs.rows), range(lhs.cols)):
                 if not equal(model.value(lhs[j, k]), model.value(rhs[j, k])):
-                    failures.append(Mismatch(f"summary: {step.text}", (("layer", layer), ("j", j), ("k", k)),
-                                             lhs[j, k], rhs[j, k]))
+                    failures.append(
+                        Mismatch(
+                            f"summary: {step.text}",
+                            (("layer", layer), ("j", j), ("k", k)),
+                            lhs[j, k],
+                            rhs[j, k],
+                        )
+                    )
     return failures
 
 
@@ -385,8 +459,12 @@ class CheckMode(Choice):
     NUMERIC = "numeric"  # real activations at covering points: both forms must agree with the truth
 
 
-def check_gradients(net: "Network", mode: CheckMode | str = CheckMode.SYMBOLIC, seed: int = 0,
-                    layers: Iterable[int] | None = None) -> list[Mismatch]:
+def check_gradients(
+    net: "Network",
+    mode: CheckMode | str = CheckMode.SYMBOLIC,
+    seed: int = 0,
+    layers: Iterable[int] | None = None,
+) -> list[Mismatch]:
     """Every general formula at every concrete weight and bias (of ``layers``, all when None) against
     diff of the expanded cost.
 
@@ -406,8 +484,11 @@ def check_gradients(net: "Network", mode: CheckMode | str = CheckMode.SYMBOLIC, 
             continue
         derivative = primes_as_functions(real_diff(cost, param))
         for model in models:
-            truth = (settle(at_point(derivative, model.point, model.functions))
-                     if model is not None else derivative)
+            truth = (
+                settle(at_point(derivative, model.point, model.functions))
+                if model is not None
+                else derivative
+            )
             for form in forms:
                 formula = expand_sums(_formula(net, kind, layer, form).xreplace(assignment))
                 if model is None:
@@ -417,6 +498,12 @@ def check_gradients(net: "Network", mode: CheckMode | str = CheckMode.SYMBOLIC, 
                     value = model.value(formula)
                     ok = equal(value, truth)
                 if not ok:
-                    failures.append(Mismatch(f"{kind} gradient, layer {layer}, {form} form",
-                                             tuple((str(k), int(v)) for k, v in assignment.items()), value, truth))
+                    failures.append(
+                        Mismatch(
+                            f"{kind} gradient, layer {layer}, {form} form",
+                            tuple((str(k), int(v)) for k, v in assignment.items()),
+                            value,
+                            truth,
+                        )
+                    )
     return failures

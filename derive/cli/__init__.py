@@ -8,6 +8,7 @@ module each (``add_arguments`` and ``run``), imported only when that command run
 ``options`` holds the option groups commands share, ``inputs`` turns options into library inputs,
 ``output`` prints.
 """
+
 from derive.cli.entry import build_parser, main
 
 __all__ = ["build_parser", "main"]

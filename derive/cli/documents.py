@@ -1,4 +1,5 @@
 """What sheet, slides and html share: one request read from the options, and the report of files."""
+
 from __future__ import annotations
 
 import argparse
@@ -21,10 +22,14 @@ def document_request(args: argparse.Namespace) -> "DocumentRequest":
     spec = inputs.read_spec(args)
     net = inputs.network_of(args, spec)
     title = inputs.title(args.title) or (spec.title if spec is not None else None)
-    values = inputs.with_learning_rate(spec.values if spec is not None else None, args.learning_rate)
+    values = inputs.with_learning_rate(
+        spec.values if spec is not None else None, args.learning_rate
+    )
     if args.out is not None:
         check_name(args.out)
-    if values is not None:  # a symbol named like the notation's letters: refused before the directory is made
+    if (
+        values is not None
+    ):  # a symbol named like the notation's letters: refused before the directory is made
         from derive.numeric.worked import check_symbol_names
 
         check_symbol_names(net, values)
@@ -33,8 +38,15 @@ def document_request(args: argparse.Namespace) -> "DocumentRequest":
         from derive.documents.sheet import graph_of
 
         graph_of(net, values)
-    return DocumentRequest(net, title, values, args.out, output_dir(args.out_dir, "--out-dir"), graph,
-                           not args.no_check)
+    return DocumentRequest(
+        net,
+        title,
+        values,
+        args.out,
+        output_dir(args.out_dir, "--out-dir"),
+        graph,
+        not args.no_check,
+    )
 
 
 def report_typeset(args: argparse.Namespace, files: "SheetFiles") -> int:

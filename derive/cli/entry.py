@@ -1,4 +1,5 @@
 """``main()``: parse the command line, run the one command asked for, map every outcome to an exit status."""
+
 from __future__ import annotations
 
 import argparse
@@ -16,7 +17,9 @@ from derive.errors import DeriveError, ParameterError
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]  # one line, no usage dump
-        self.exit(Exit.BAD_INPUT, f"{self.prog}: error: {shorten(message)} (see '{self.prog} --help')\n")
+        self.exit(
+            Exit.BAD_INPUT, f"{self.prog}: error: {shorten(message)} (see '{self.prog} --help')\n"
+        )
 
 
 def build_parser(commands: Iterable[str] | None = None) -> argparse.ArgumentParser:
@@ -25,13 +28,17 @@ def build_parser(commands: Iterable[str] | None = None) -> argparse.ArgumentPars
     wanted = set(COMMANDS) if commands is None else set(commands)
     parser = _Parser(prog="derive", description="Step-by-step backpropagation derivations.")
     parser.add_argument("--version", action="version", version=f"derive {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="COMMAND")
+    sub = parser.add_subparsers(
+        dest="command", required=True, parser_class=_Parser, metavar="COMMAND"
+    )
     for name, info in COMMANDS.items():
         if name not in wanted:
             sub.add_parser(name, help=info.summary)
             continue
         module = command_module(name)
-        command = sub.add_parser(name, help=info.summary, description=getattr(module, "DESCRIPTION", None))
+        command = sub.add_parser(
+            name, help=info.summary, description=getattr(module, "DESCRIPTION", None)
+        )
         module.add_arguments(command)
     return parser
 
@@ -46,9 +53,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     is_command = argv is None
     if is_command:  # the real command: file names that are not UTF-8 print back as the same bytes
         for stream in (sys.stdout, sys.stderr):
+            errors = "surrogateescape" if stream is sys.stdout else "backslashreplace"
             try:
-                stream.reconfigure(errors=  # type: ignore[union-attr]  # a TextIOWrapper, or refused below
-                    "surrogateescape" if stream is sys.stdout else "backslashreplace")
+                stream.reconfigure(errors=errors)  # type: ignore[union-attr]  # else refused below
             except (AttributeError, ValueError):
                 pass
     try:
@@ -65,19 +72,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `derive steps ... | head`: the reader left; not an error of ours
         silence_stdout()
         return Exit.BROKEN_PIPE
-    except OSError as error:  # the file system said no (permission, space, names): not a bug of ours
+    except (
+        OSError
+    ) as error:  # the file system said no (permission, space, names): not a bug of ours
         from derive.read.spec_file import describe_os_error, shown_path
 
         where = f"{shown_path(error.filename)}: " if error.filename is not None else ""
         print(f"derive: error: {where}{describe_os_error(error)}", file=sys.stderr)
         return Exit.BAD_INPUT
     except MemoryError:
-        print("derive: error: out of memory; the request is too big for this machine", file=sys.stderr)
+        print(
+            "derive: error: out of memory; the request is too big for this machine", file=sys.stderr
+        )
         return Exit.BAD_INPUT
     except Exception as error:  # noqa: BLE001 - a bug: one line, never a traceback
         from derive.limits import InternalError
 
-        what = one_line(error) if isinstance(error, InternalError) else f"{type(error).__name__}: {one_line(error)}"
+        what = (
+            one_line(error)
+            if isinstance(error, InternalError)
+            else f"{type(error).__name__}: {one_line(error)}"
+        )
         print(f"derive: internal error: {what} (please report)", file=sys.stderr)
         return Exit.INTERNAL
 
@@ -86,8 +101,10 @@ def _run(argv: list[str], is_command: bool) -> int:
     parser = build_parser(_command_asked(argv))
     if not argv:
         parser.print_help()
-        print(f"derive: error: no command given; choose one of {', '.join(COMMANDS)} (see 'derive --help')",
-              file=sys.stderr)
+        print(
+            f"derive: error: no command given; choose one of {', '.join(COMMANDS)} (see 'derive --help')",
+            file=sys.stderr,
+        )
         return Exit.BAD_INPUT
     try:
         args = parser.parse_args(argv)
@@ -98,7 +115,9 @@ def _run(argv: list[str], is_command: bool) -> int:
 
     if is_command:
         announce_signals()
-    with cleanup_on_signals():  # SIGTERM/SIGHUP/SIGINT: every scratch file, temporary and child goes first
+    with (
+        cleanup_on_signals()
+    ):  # SIGTERM/SIGHUP/SIGINT: every scratch file, temporary and child goes first
         code = command_module(args.command).run(args)
     sys.stdout.flush()  # a closed pipe shows here, inside the handlers of main
     if is_command:

@@ -1,4 +1,5 @@
 """The exit status of every command, in one place."""
+
 from __future__ import annotations
 
 import enum

@@ -2,6 +2,7 @@
 
 Every problem is a one-line DeriveError before any work starts.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,7 +27,11 @@ def read_spec(args: argparse.Namespace) -> "Spec | None":
 
     if getattr(args, "spec", None) is None:
         return None
-    given = [f"--{name}" for name in ("layers", "activation", "cost") if getattr(args, name, None) is not None]
+    given = [
+        f"--{name}"
+        for name in ("layers", "activation", "cost")
+        if getattr(args, name, None) is not None
+    ]
     if given:
         raise DeriveError(f"give either a SPEC file or {', '.join(given)}, not both")
     return with_l2(load_spec(args.spec), getattr(args, "l2", None))
@@ -49,7 +54,11 @@ def with_l2(spec: "Spec", text: str | None) -> "Spec":
 
 def activation_option(args: argparse.Namespace) -> str | list[str] | None:
     """--activation: one name for every layer, or a list of one per weight layer."""
-    return args.activation if args.activation is None or len(args.activation) > 1 else args.activation[0]
+    return (
+        args.activation
+        if args.activation is None or len(args.activation) > 1
+        else args.activation[0]
+    )
 
 
 def network_from(args: argparse.Namespace) -> "Network":
@@ -58,10 +67,18 @@ def network_from(args: argparse.Namespace) -> "Network":
     from derive.model.values import parse_l2
 
     layers = args.layers
-    if len(layers) == 1 and "," in layers[0]:  # one list, 2,3,1 (a mix such as 2 3,1 is refused as before)
+    if (
+        len(layers) == 1 and "," in layers[0]
+    ):  # one list, 2,3,1 (a mix such as 2 3,1 is refused as before)
         layers = [size.strip() for size in layers[0].split(",")]
-    return Network(layers, activation=activation_option(args), cost=args.cost, bias=args.bias,
-                   notation=args.notation, l2=parse_l2(getattr(args, "l2", None), "--l2"))
+    return Network(
+        layers,
+        activation=activation_option(args),
+        cost=args.cost,
+        bias=args.bias,
+        notation=args.notation,
+        l2=parse_l2(getattr(args, "l2", None), "--l2"),
+    )
 
 
 def network_of(args: argparse.Namespace, spec: "Spec | None") -> "Network":
@@ -69,8 +86,10 @@ def network_of(args: argparse.Namespace, spec: "Spec | None") -> "Network":
     if spec is not None:
         return spec.network()
     if args.layers is None:
-        raise DeriveError(f"give a SPEC file (or - for standard input) or --layers "
-                          f"(e.g. derive {args.command} --layers 2 3 1)")
+        raise DeriveError(
+            f"give a SPEC file (or - for standard input) or --layers "
+            f"(e.g. derive {args.command} --layers 2 3 1)"
+        )
     return network_from(args)
 
 
@@ -79,7 +98,9 @@ def with_learning_rate(values: "Values | None", text: str | None) -> "Values | N
     if text is None:
         return values
     if values is None:
-        raise DeriveError("--learning-rate needs numbers to update: give a spec with [values] (x, y, weights)")
+        raise DeriveError(
+            "--learning-rate needs numbers to update: give a spec with [values] (x, y, weights)"
+        )
     from decimal import Decimal, InvalidOperation
 
     from derive.read.spec_file import learning_rate
@@ -88,7 +109,9 @@ def with_learning_rate(values: "Values | None", text: str | None) -> "Values | N
         number = Decimal(text.strip())
     except InvalidOperation:
         raise DeriveError(f"--learning-rate must be a number, got {text!r}") from None
-    return dataclasses.replace(values, learning_rate=learning_rate(number, "--learning-rate", "command line"))
+    return dataclasses.replace(
+        values, learning_rate=learning_rate(number, "--learning-rate", "command line")
+    )
 
 
 def title(text: str | None, option: str = "--title") -> str | None:
@@ -97,7 +120,9 @@ def title(text: str | None, option: str = "--title") -> str | None:
     return None if text is None else check_text(text, option)
 
 
-def count(value: int | None, option: str, low: int, high: int | None, force: bool = False, why: str = "") -> None:
+def count(
+    value: int | None, option: str, low: int, high: int | None, force: bool = False, why: str = ""
+) -> None:
     """A number of things to make (versions, questions, jobs), within its bounds."""
     if value is None:
         return
@@ -118,4 +143,6 @@ def check_finite(values: list, what: str) -> None:
         elif item is not None:
             flat.append(item)
     if not all(math.isfinite(v) for v in flat):
-        raise DeriveError(f"the {what} overflows float64 (inf or nan) at these numbers; use smaller values")
+        raise DeriveError(
+            f"the {what} overflows float64 (inf or nan) at these numbers; use smaller values"
+        )

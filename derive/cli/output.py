@@ -1,4 +1,5 @@
 """What the commands print: lines for people, JSON for programs, notes on stderr."""
+
 from __future__ import annotations
 
 import argparse
@@ -20,7 +21,9 @@ def print_json(data: object) -> None:
     text = json.dumps(data, ensure_ascii=False)
     try:
         text.encode("utf-8")
-    except UnicodeEncodeError:  # a file name that is not UTF-8: escaped, so the JSON stays valid UTF-8
+    except (
+        UnicodeEncodeError
+    ):  # a file name that is not UTF-8: escaped, so the JSON stays valid UTF-8
         text = json.dumps(data)
     print(text)
 
@@ -36,7 +39,7 @@ def paths(items: Iterable[object]) -> list[str]:
 
 
 def shorten(text: str, limit: int = LINE_LIMIT) -> str:
-    return text if len(text) <= limit else f"{text[:limit - 60]} ... {text[-40:]}"
+    return text if len(text) <= limit else f"{text[: limit - 60]} ... {text[-40:]}"
 
 
 def one_line(error: BaseException, text: str | None = None) -> str:

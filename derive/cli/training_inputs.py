@@ -1,4 +1,5 @@
 """The options of train and code --train: the settings and the network to train."""
+
 from __future__ import annotations
 
 import argparse
@@ -24,10 +25,21 @@ def settings(args: argparse.Namespace, spec: "Spec | None") -> "Settings":
     from derive.training import defaults
     from derive.training.loop import Settings
 
-    given = {name: getattr(args, name) for name in TRAINING_OPTIONS[1:] if getattr(args, name) is not None}
-    chosen = Settings(**{"epochs": defaults.epochs(data_name(args)), "batch_size": defaults.BATCH_SIZE,
-                         "learning_rate": defaults.LEARNING_RATE, "l2": _l2(args, spec), "seed": defaults.SEED,
-                         **given})
+    given = {
+        name: getattr(args, name)
+        for name in TRAINING_OPTIONS[1:]
+        if getattr(args, name) is not None
+    }
+    chosen = Settings(
+        **{
+            "epochs": defaults.epochs(data_name(args)),
+            "batch_size": defaults.BATCH_SIZE,
+            "learning_rate": defaults.LEARNING_RATE,
+            "l2": _l2(args, spec),
+            "seed": defaults.SEED,
+            **given,
+        }
+    )
     return chosen.checked()
 
 
@@ -44,13 +56,26 @@ def _l2(args: argparse.Namespace, spec: "Spec | None") -> float:
     return defaults.L2
 
 
-def classifier(args: argparse.Namespace, spec: "Spec | None", features: int, classes: int) -> "Classifier":
+def classifier(
+    args: argparse.Namespace, spec: "Spec | None", features: int, classes: int
+) -> "Classifier":
     """The network to train: the SPEC, or --layers/--activation/--cost with the classifier's defaults for
     what is not given (derive.training.defaults)."""
     from derive.training.defaults import Classifier, classifier as default_classifier
 
-    if spec is not None:  # the training loop applies L2 itself (weight decay): not in the gradient code too
-        net = dataclasses.replace(spec, l2=None).network() if spec.l2 is not None else spec.network()
+    if (
+        spec is not None
+    ):  # the training loop applies L2 itself (weight decay): not in the gradient code too
+        net = (
+            dataclasses.replace(spec, l2=None).network() if spec.l2 is not None else spec.network()
+        )
         return Classifier(net, spec.activation, spec.cost, spec.notation)
-    return default_classifier(features, classes, layers=args.layers, activation=inputs.activation_option(args),
-                              cost=args.cost, bias=args.bias, notation=args.notation)
+    return default_classifier(
+        features,
+        classes,
+        layers=args.layers,
+        activation=inputs.activation_option(args),
+        cost=args.cost,
+        bias=args.bias,
+        notation=args.notation,
+    )

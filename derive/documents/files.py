@@ -25,6 +25,7 @@
 * :func:`spreadsheet_safe`: a CSV cell that a spreadsheet reads as text, never as a formula (every CSV
   derive writes goes through it: grades.csv).
 """
+
 from __future__ import annotations
 
 import atexit
@@ -81,7 +82,9 @@ def write_atomic(path: str | os.PathLike, data: str | bytes, *, fsync: bool = Fa
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with deferred_signals():  # created and registered for removal, or not created at all
-            fd, temp = tempfile.mkstemp(dir=path.parent, prefix=_temp_prefix(path.name), suffix=".tmp")
+            fd, temp = tempfile.mkstemp(
+                dir=path.parent, prefix=_temp_prefix(path.name), suffix=".tmp"
+            )
             token = register_cleanup(lambda: _unlink(temp))
     except (FileExistsError, NotADirectoryError, PermissionError, IsADirectoryError) as error:
         raise DeriveError(f"cannot write {path}: {error.strerror or error}") from None
@@ -105,8 +108,12 @@ def write_atomic(path: str | os.PathLike, data: str | bytes, *, fsync: bool = Fa
     return path
 
 
-_KINDS = {stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device", stat.S_IFIFO: "a FIFO (named pipe)",
-          stat.S_IFSOCK: "a socket"}
+_KINDS = {
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFIFO: "a FIFO (named pipe)",
+    stat.S_IFSOCK: "a socket",
+}
 
 
 def check_replaceable(path: str | os.PathLike) -> None:
@@ -120,8 +127,10 @@ def check_replaceable(path: str | os.PathLike) -> None:
         return  # nothing there (or unreachable: the write itself says why)
     kind = _KINDS.get(stat.S_IFMT(mode))
     if kind is not None:
-        raise DeriveError(f"cannot write {path}: it is {kind}, not a regular file; derive replaces its outputs "
-                          "by renaming a new file over the name, so give the name of a file")
+        raise DeriveError(
+            f"cannot write {path}: it is {kind}, not a regular file; derive replaces its outputs "
+            "by renaming a new file over the name, so give the name of a file"
+        )
 
 
 def _unlink(path: str) -> None:
@@ -129,7 +138,9 @@ def _unlink(path: str) -> None:
         os.unlink(path)
 
 
-def copy_atomic(source: str | os.PathLike, target: str | os.PathLike, *, fsync: bool = False) -> Path:
+def copy_atomic(
+    source: str | os.PathLike, target: str | os.PathLike, *, fsync: bool = False
+) -> Path:
     """Copy the file ``source`` to ``target`` atomically (see :func:`write_atomic`)."""
     return write_atomic(target, Path(source).read_bytes(), fsync=fsync)
 
@@ -173,8 +184,10 @@ def output_lock(target: str | os.PathLike) -> Iterator[Path]:
             holder = _read_pid(fd)
             os.close(fd)
             who = f" (pid {holder})" if holder else ""
-            raise DeriveError(f"another derive run{who} is writing {target}; wait for it to finish "
-                              "or choose another output") from None
+            raise DeriveError(
+                f"another derive run{who} is writing {target}; wait for it to finish "
+                "or choose another output"
+            ) from None
         # The previous holder may have removed the file between our open and our lock: then retry.
         try:
             current = os.stat(lock_path).st_ino == os.fstat(fd).st_ino
@@ -212,8 +225,9 @@ def _read_pid(fd: int) -> int | None:
 
 # Whole directories -----------------------------------------------------------------------------
 @contextlib.contextmanager
-def staged_directory(target: str | os.PathLike,
-                     replaceable: Callable[[Path], None] | None = None) -> Iterator[Path]:
+def staged_directory(
+    target: str | os.PathLike, replaceable: Callable[[Path], None] | None = None
+) -> Iterator[Path]:
     """Build a directory aside and swap it in at ``target`` when the block succeeds.
 
     Yields an empty sibling directory (``.NAME.new-XXXX``). When the block ends normally it takes
@@ -236,7 +250,9 @@ def staged_directory(target: str | os.PathLike,
         raise DeriveError(f"cannot write {given}: {error.strerror or error}") from None
     _remove_leftovers(target)
     with deferred_signals():  # created and registered for removal, or not created at all
-        staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f"{_temp_prefix(target.name)}new-"))
+        staging = Path(
+            tempfile.mkdtemp(dir=target.parent, prefix=f"{_temp_prefix(target.name)}new-")
+        )
         token = register_cleanup(lambda: shutil.rmtree(staging, ignore_errors=True))
     os.chmod(staging, DIR_MODE)
     try:
@@ -271,7 +287,9 @@ def _swap_in(staging: Path, target: Path) -> None:
 
     A symbolic link at ``target`` is replaced as a name: the directory it points to is left as it was."""
     if target.is_symlink():
-        if not _exchange(staging, target):  # where names cannot be exchanged: a moment without the name
+        if not _exchange(
+            staging, target
+        ):  # where names cannot be exchanged: a moment without the name
             os.unlink(target)
             os.rename(staging, target)
             return
@@ -308,7 +326,13 @@ def _exchange(a: Path, b: Path) -> bool:
         renameat2 = libc.renameat2
     except (OSError, AttributeError):
         return False
-    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    renameat2.argtypes = [
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_uint,
+    ]
     renameat2.restype = ctypes.c_int
     if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
         return True
@@ -350,13 +374,17 @@ def run_cleanups() -> None:
 
 atexit.register(run_cleanups)
 
-HANDLED_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+HANDLED_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
 _previous: dict[int, Any] = {}  # signal -> the handler it had (signal.getsignal's answer)
 _depth = 0
 _deferring = 0
 _pending: list[int] = []
 _handling = False
-_announcing: int | None = None  # the pid that prints 'derive: stopped by SIGTERM' (see announce_signals)
+_announcing: int | None = (
+    None  # the pid that prints 'derive: stopped by SIGTERM' (see announce_signals)
+)
 
 
 def announce_signals() -> None:
@@ -370,7 +398,9 @@ def _on_signal(signum: int, frame) -> None:
     if _deferring:
         _pending.append(signum)
         return
-    if _handling:  # a second signal while cleaning up (a pool sends SIGTERM twice): the first one finishes
+    if (
+        _handling
+    ):  # a second signal while cleaning up (a pool sends SIGTERM twice): the first one finishes
         return
     _handling = True
     try:
@@ -381,7 +411,9 @@ def _on_signal(signum: int, frame) -> None:
     if callable(previous):
         previous(signum, frame)  # SIGINT: Python's default handler raises KeyboardInterrupt
         return
-    if _announcing == os.getpid():  # the command itself (not a worker): say why it stops, in one line
+    if (
+        _announcing == os.getpid()
+    ):  # the command itself (not a worker): say why it stops, in one line
         with contextlib.suppress(OSError, ValueError):
             os.write(2, f"derive: stopped by {signal.Signals(signum).name}\n".encode())
     signal.signal(signum, signal.SIG_DFL)  # die by the signal, as without us
@@ -423,7 +455,9 @@ def cleanup_on_signals() -> Iterator[None]:
     Reentrant; outside the main thread it only relies on atexit and the callers' own ``finally``.
     """
     global _depth
-    installing = _depth == 0 and threading.current_thread() is threading.main_thread() and not _previous
+    installing = (
+        _depth == 0 and threading.current_thread() is threading.main_thread() and not _previous
+    )
     if installing:
         install_signal_handlers()
     _depth += 1
@@ -463,8 +497,13 @@ def scratch_directory(prefix: str) -> Iterator[Path]:
     A keeper process (``_KEEPER``) creates it and removes it when its standard input closes: when the
     block ends, or when this process dies in any way (the kernel closes the pipe)."""
     with deferred_signals():  # created and registered for removal, or not created at all
-        keeper = subprocess.Popen([sys.executable, "-I", "-S", "-c", _KEEPER, prefix, tempfile.gettempdir()],
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, start_new_session=True)
+        keeper = subprocess.Popen(
+            [sys.executable, "-I", "-S", "-c", _KEEPER, prefix, tempfile.gettempdir()],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
         assert keeper.stdout is not None and keeper.stdin is not None  # both are pipes
         path = Path(keeper.stdout.readline().rstrip("\n"))
         token = register_cleanup(lambda: _remove_tree(path))
@@ -540,8 +579,13 @@ sys.exit(code if code >= 0 else 128 - code)
 """
 
 
-def run_process_group(command: Sequence[str], *, timeout: float | None = None, scratch: Path | None = None,
-                      **popen: Any) -> subprocess.CompletedProcess:
+def run_process_group(
+    command: Sequence[str],
+    *,
+    timeout: float | None = None,
+    scratch: Path | None = None,
+    **popen: Any,
+) -> subprocess.CompletedProcess:
     """Run ``command`` in its own process group (its own session), capturing text output.
 
     The whole group (the command and everything it starts) is killed on timeout
@@ -551,13 +595,30 @@ def run_process_group(command: Sequence[str], *, timeout: float | None = None, s
     """
     parent = os.getpid()
     if scratch is not None:
-        command = [sys.executable, "-I", "-S", "-c", _GUARD, str(parent), os.fspath(scratch), *command]
+        command = [
+            sys.executable,
+            "-I",
+            "-S",
+            "-c",
+            _GUARD,
+            str(parent),
+            os.fspath(scratch),
+            *command,
+        ]
     with deferred_signals():  # started and registered, or not started at all
-        process = subprocess.Popen(command, start_new_session=True, stdin=subprocess.DEVNULL,
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                   errors="replace",
-                                   preexec_fn=(lambda: die_with_parent(signal.SIGTERM, parent))
-                                   if scratch is not None else None, **popen)
+        process = subprocess.Popen(
+            command,
+            start_new_session=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            errors="replace",
+            preexec_fn=(lambda: die_with_parent(signal.SIGTERM, parent))
+            if scratch is not None
+            else None,
+            **popen,
+        )
         token = register_cleanup(lambda: _end_group(process, wait=False))
     try:
         stdout, stderr = process.communicate(timeout=timeout)
@@ -603,10 +664,12 @@ def terminate_processes(processes: Sequence, grace: float = 10.0) -> None:
 # small forms (＝ ＋ － ＠, ﹦ ﹢ ﹣ ﹫) and the minus sign − are read as the same by some of them. A leading '
 # is the spreadsheets' own mark for text, so a cell that starts with one is safe, and so is a safe cell
 # made safe again (spreadsheet_safe(spreadsheet_safe(x)) == spreadsheet_safe(x)).
-FORMULA_TRIGGERS = frozenset("=+-@\t\r\n" "\uff1d\uff0b\uff0d\uff20" "\ufe66\ufe62\ufe63\ufe6b" "\u2212")
+FORMULA_TRIGGERS = frozenset("=+-@\t\r\n\uff1d\uff0b\uff0d\uff20\ufe66\ufe62\ufe63\ufe6b\u2212")
 # quotes a spreadsheet may skip before the sign (whitespace too); not ', which marks the rest as text
-_SKIPPED = frozenset("\"\u2018\u2019\u201a\u201c\u201d\u201e\uff02\uff07")
-_PLAIN_NUMBER = re.compile(r" *[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)? *")  # -0.0286, -3, +1.5e-3
+_SKIPPED = frozenset('"\u2018\u2019\u201a\u201c\u201d\u201e\uff02\uff07')
+_PLAIN_NUMBER = re.compile(
+    r" *[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)? *"
+)  # -0.0286, -3, +1.5e-3
 TEXT_PREFIX = "'"
 
 

@@ -4,6 +4,7 @@ The page (``derive/templates/page.html.j2``, Jinja2 with autoescaping on) shows 
 at a time, the network drawing lit per step, and the worked example when there are numbers. KaTeX,
 its stylesheet and its fonts (``derive/assets/katex``, MIT) are inlined: the file needs no network.
 """
+
 from __future__ import annotations
 
 import base64
@@ -29,10 +30,14 @@ from derive.render import latex as lr
 from derive.render.graph import graph_layout, graph_rows, graph_svg
 
 TEMPLATE = "page.html.j2"
-HIGHLIGHT = "#b03030"  # the colour of the factor being derived (\derivehl), of lit nodes and weights
-_FONT = re.compile(r'url\(fonts/([\w-]+)\.woff2\) format\("woff2"\)'
-                   r'(?:,url\(fonts/[\w-]+\.woff\) format\("woff"\))?'
-                   r'(?:,url\(fonts/[\w-]+\.ttf\) format\("truetype"\))?')
+HIGHLIGHT = (
+    "#b03030"  # the colour of the factor being derived (\derivehl), of lit nodes and weights
+)
+_FONT = re.compile(
+    r'url\(fonts/([\w-]+)\.woff2\) format\("woff2"\)'
+    r'(?:,url\(fonts/[\w-]+\.woff\) format\("woff"\))?'
+    r'(?:,url\(fonts/[\w-]+\.ttf\) format\("truetype"\))?'
+)
 
 
 def katex_files():
@@ -56,12 +61,16 @@ def katex_style() -> str:
     fonts = katex_files().joinpath("fonts")
 
     def inline(match: re.Match) -> str:
-        data = base64.b64encode(fonts.joinpath(f"{match.group(1)}.woff2").read_bytes()).decode("ascii")
+        data = base64.b64encode(fonts.joinpath(f"{match.group(1)}.woff2").read_bytes()).decode(
+            "ascii"
+        )
         return f'url(data:font/woff2;base64,{data}) format("woff2")'
 
     css = _FONT.sub(inline, css)
     if "url(fonts/" in css or re.search(r"</style", css, re.IGNORECASE):
-        raise AssertionError("katex.min.css cannot be inlined: a font is not woff2, or it contains </style")
+        raise AssertionError(
+            "katex.min.css cannot be inlined: a font is not woff2, or it contains </style"
+        )
     return css
 
 
@@ -73,8 +82,14 @@ def script_json(data: object) -> Markup:
 
 def environment() -> jinja2.Environment:
     """Jinja2 for the page: the package's templates, autoescaping on, sandboxed like the sheet's."""
-    return SandboxedEnvironment(loader=PackageTemplateLoader(), autoescape=True, undefined=jinja2.StrictUndefined,
-                                trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    return SandboxedEnvironment(
+        loader=PackageTemplateLoader(),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
 
 
 @dataclass(frozen=True)
@@ -88,27 +103,55 @@ class GraphPart:
 
 def graph_part(net: Network, values: Values | None) -> GraphPart:
     graph = graph_of(net, values)
-    return GraphPart(Markup(graph_svg(graph_layout(graph))), graph_rows(graph, net), len(graph.operations))
+    return GraphPart(
+        Markup(graph_svg(graph_layout(graph))), graph_rows(graph, net), len(graph.operations)
+    )
 
 
-def render_html(net: Network, title: str | None = None, values: Values | None = None, graph: bool = False,
-                checked: str | None = None) -> str:
+def render_html(
+    net: Network,
+    title: str | None = None,
+    values: Values | None = None,
+    graph: bool = False,
+    checked: str | None = None,
+) -> str:
     """The page's HTML: one string, no external URL; ``graph`` adds the computational graph (needs values),
     ``checked`` the sentence about the check of the steps."""
     request = DocumentRequest(net, title, values, graph=graph)
     data = rh.page(net, request.example)
-    return environment().get_template(TEMPLATE).render(
-        graph=graph_part(net, values) if graph else None, cost_symbol=lr.math(net.symbols.cost, net),
-        title=request.heading, description=net.describe(), checked=checked, page=data, version=__version__,
-        steps_json=script_json([step.data() for step in data.steps]), highlight=HIGHLIGHT,
-        katex_css=Markup(katex_style()), katex_js=Markup(katex_script()),
-        macros_json=script_json({"\\derivehl": f"\\textcolor{{#{HIGHLIGHT}}}{{#1}}"}))
+    return (
+        environment()
+        .get_template(TEMPLATE)
+        .render(
+            graph=graph_part(net, values) if graph else None,
+            cost_symbol=lr.math(net.symbols.cost, net),
+            title=request.heading,
+            description=net.describe(),
+            checked=checked,
+            page=data,
+            version=__version__,
+            steps_json=script_json([step.data() for step in data.steps]),
+            highlight=HIGHLIGHT,
+            katex_css=Markup(katex_style()),
+            katex_js=Markup(katex_script()),
+            macros_json=script_json({"\\derivehl": f"\\textcolor{{#{HIGHLIGHT}}}{{#1}}"}),
+        )
+    )
 
 
-def write_html(net: Network, out_dir: Path, name: str | None = None, title: str | None = None,
-               values: Values | None = None, graph: bool = False, check: bool = True) -> Path:
+def write_html(
+    net: Network,
+    out_dir: Path,
+    name: str | None = None,
+    title: str | None = None,
+    values: Values | None = None,
+    graph: bool = False,
+    check: bool = True,
+) -> Path:
     """Write OUT_DIR/NAME.html (atomically) and return its path; with ``check`` (the default) every step is
     checked against SymPy first, and the page says so."""
     stem = DocumentRequest(net, name=name, out_dir=Path(out_dir)).stem()
     checked = checked_note(net, check)
-    return write_atomic(stem.with_name(stem.name + ".html"), render_html(net, title, values, graph, checked))
+    return write_atomic(
+        stem.with_name(stem.name + ".html"), render_html(net, title, values, graph, checked)
+    )

@@ -1,5 +1,6 @@
 """What a document (the sheet, the slides, the web page) is asked for, with its defaults in one place:
 the title, the worked example, the file name and the directory."""
+
 from __future__ import annotations
 
 import functools
@@ -37,13 +38,17 @@ def check_name(name: str) -> str:
     import unicodedata
 
     if not name or "/" in name or name.startswith(".") or "\x00" in name:
-        raise DeriveError(f"invalid output name {name!r}: use a plain file name without directories, e.g. sheet3")
+        raise DeriveError(
+            f"invalid output name {name!r}: use a plain file name without directories, e.g. sheet3"
+        )
     if any(unicodedata.category(ch) == "Cc" for ch in name):
         raise DeriveError(f"invalid output name {name!r}: it contains a control character")
     size = len(name.encode("utf-8", "surrogateescape"))
     if size > NAME_MAX_BYTES:
-        raise DeriveError(f"output name is {size} bytes long; file systems allow 255 and derive adds an extension "
-                          f"and temporary names: use at most {NAME_MAX_BYTES}")
+        raise DeriveError(
+            f"output name is {size} bytes long; file systems allow 255 and derive adds an extension "
+            f"and temporary names: use at most {NAME_MAX_BYTES}"
+        )
     return name
 
 

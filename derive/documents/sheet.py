@@ -1,4 +1,5 @@
 """Derivation sheets: Jinja2 LaTeX templates filled with rendered derivation data, then typeset."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -35,7 +36,9 @@ def package_templates():
 def example_specs() -> list:
     """The example spec files shipped inside the package (derive/examples/*.toml), sorted by name."""
     folder = resources.files("derive").joinpath("examples")
-    return sorted((entry for entry in folder.iterdir() if entry.name.endswith(".toml")), key=lambda e: e.name)
+    return sorted(
+        (entry for entry in folder.iterdir() if entry.name.endswith(".toml")), key=lambda e: e.name
+    )
 
 
 class PackageTemplateLoader(jinja2.BaseLoader):
@@ -51,7 +54,9 @@ class PackageTemplateLoader(jinja2.BaseLoader):
         return resource.read_text(encoding="utf-8"), str(resource), lambda: True
 
     def list_templates(self) -> list[str]:
-        return sorted(entry.name for entry in package_templates().iterdir() if entry.name.endswith(".j2"))
+        return sorted(
+            entry.name for entry in package_templates().iterdir() if entry.name.endswith(".j2")
+        )
 
 
 def template_dirs(extra: str | Path | None = None) -> list[str]:
@@ -65,7 +70,9 @@ def template_loader(extra: str | Path | None = None) -> jinja2.BaseLoader:
     """The user's directory (when given) first, the package's templates as fallback."""
     template_dirs(extra)  # checks that the directory exists
     ours = PackageTemplateLoader()
-    return ours if extra is None else jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(extra)), ours])
+    return (
+        ours if extra is None else jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(extra)), ours])
+    )
 
 
 def _finalize(value: object) -> str:
@@ -89,12 +96,20 @@ def template_environment(extra: str | Path | None = None) -> jinja2.Environment:
     """
     env = SandboxedEnvironment(
         loader=template_loader(extra),
-        block_start_string=r"\BLOCK{", block_end_string="}",
-        variable_start_string=r"\VAR{", variable_end_string="}",
-        comment_start_string=r"\#{", comment_end_string="}",
-        line_statement_prefix="%%", line_comment_prefix="%#",
-        trim_blocks=True, lstrip_blocks=True, autoescape=False,
-        undefined=jinja2.StrictUndefined, finalize=_finalize, keep_trailing_newline=True,
+        block_start_string=r"\BLOCK{",
+        block_end_string="}",
+        variable_start_string=r"\VAR{",
+        variable_end_string="}",
+        comment_start_string=r"\#{",
+        comment_end_string="}",
+        line_statement_prefix="%%",
+        line_comment_prefix="%#",
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+        undefined=jinja2.StrictUndefined,
+        finalize=_finalize,
+        keep_trailing_newline=True,
     )
     # A macro's output was escaped piece by piece inside the macro: mark it as LaTeX.
     env.filters["tex"] = lambda text: lr.Tex(text)
@@ -122,12 +137,22 @@ def graph_section(net: Network, values: Values | None) -> GraphSection:
     """The sheet's (and the slides') computational graph: TikZ picture and table."""
     graph = graph_of(net, values)
     folded = any(n.aliases for n in graph.nodes)
-    note = ("The identity activation adds no operation: a node's output equals its weighted input, so one "
-            "box computes both.") if folded else ""
-    return GraphSection(graph_tikz(graph_layout(graph), net), graph_rows(graph, net), len(graph.operations), note)
+    note = (
+        (
+            "The identity activation adds no operation: a node's output equals its weighted input, so one "
+            "box computes both."
+        )
+        if folded
+        else ""
+    )
+    return GraphSection(
+        graph_tikz(graph_layout(graph), net), graph_rows(graph, net), len(graph.operations), note
+    )
 
 
-def checked_note(net: Network, check: bool = True, say: Callable[[str], None] | None = None) -> str | None:
+def checked_note(
+    net: Network, check: bool = True, say: Callable[[str], None] | None = None
+) -> str | None:
     """Check every step a document prints (``check_printed``: InternalError naming the first wrong step, so
     that nothing is written) and say so in one sentence; None when not asked to check."""
     if not check:
@@ -137,8 +162,13 @@ def checked_note(net: Network, check: bool = True, say: Callable[[str], None] | 
     return checked_sentence(check_printed(net), net)
 
 
-def sheet_context(net: Network, title: str | None = None, values: Values | None = None,
-                  graph: bool = False, checked: str | None = None) -> dict:
+def sheet_context(
+    net: Network,
+    title: str | None = None,
+    values: Values | None = None,
+    graph: bool = False,
+    checked: str | None = None,
+) -> dict:
     """Everything the sheet's template lays out; ``graph`` adds the computational graph (needs values),
     ``checked`` the sentence about the check of its steps."""
     request = DocumentRequest(net, title, values, graph=graph)
@@ -150,7 +180,9 @@ def sheet_context(net: Network, title: str | None = None, values: Values | None 
         "description": net.describe(),
         "checked": checked,
         "L": net.L,
-        "output_name": net.notation.layer_name(net.L),  # the output layer as the notation names it: 2, or L
+        "output_name": net.notation.layer_name(
+            net.L
+        ),  # the output layer as the notation names it: 2, or L
         "previous_name": net.notation.layer_name(net.L - 1),
         "notation_rows": lr.notation_rows(net),
         "drawing": lr.network_drawing(net),
@@ -168,13 +200,21 @@ def sheet_context(net: Network, title: str | None = None, values: Values | None 
         "example": lr.worked_tables(net, example) if example is not None else None,
         "bias": net.bias,
         "cost_symbol": lr.math(net.symbols.cost, net),
-        "vector_output": net.activation(net.L).vector,  # softmax: the output error is a sum, no g'(z) there
+        "vector_output": net.activation(
+            net.L
+        ).vector,  # softmax: the output error is a sum, no g'(z) there
         "graph": drawn,
     }
 
 
-def render_sheet(net: Network, title: str | None = None, values: Values | None = None,
-                 templates: str | Path | None = None, graph: bool = False, checked: str | None = None) -> str:
+def render_sheet(
+    net: Network,
+    title: str | None = None,
+    values: Values | None = None,
+    templates: str | Path | None = None,
+    graph: bool = False,
+    checked: str | None = None,
+) -> str:
     """The sheet's LaTeX source. A user's templates (``templates``) render in the sandbox, in a forked
     child that is stopped after USER_TEMPLATE_SECONDS (a template that loops for ever cannot hang us)."""
     env = template_environment(templates)
@@ -184,14 +224,18 @@ def render_sheet(net: Network, title: str | None = None, values: Values | None =
         return _render(template, context)
     from derive.limits import run_limited
 
-    return run_limited(_render, template, context, seconds=USER_TEMPLATE_SECONDS, what="rendering the templates")
+    return run_limited(
+        _render, template, context, seconds=USER_TEMPLATE_SECONDS, what="rendering the templates"
+    )
 
 
 def _load_template(env: jinja2.Environment, templates: str | Path | None) -> jinja2.Template:
     try:
         return env.get_template(TEMPLATE)
     except jinja2.TemplateNotFound:
-        raise DeriveError(f"template {TEMPLATE} not found in {', '.join(map(str, template_dirs(templates)))}") from None
+        raise DeriveError(
+            f"template {TEMPLATE} not found in {', '.join(map(str, template_dirs(templates)))}"
+        ) from None
     except jinja2.TemplateSyntaxError as error:
         raise DeriveError(f"template {error.filename}:{error.lineno}: {error.message}") from None
     except UnicodeDecodeError:
@@ -214,9 +258,17 @@ def _render(template: jinja2.Template, context: dict) -> str:
         raise DeriveError(f"template error: {error}") from None
     except RecursionError:
         raise DeriveError("template error: it recurses without end") from None
-    except (TypeError, ValueError, AttributeError, KeyError, IndexError, ZeroDivisionError) as error:
-        raise DeriveError(f"template error: {str(error).splitlines()[0] if str(error) else 'invalid operation'}") \
-            from None
+    except (
+        TypeError,
+        ValueError,
+        AttributeError,
+        KeyError,
+        IndexError,
+        ZeroDivisionError,
+    ) as error:
+        raise DeriveError(
+            f"template error: {str(error).splitlines()[0] if str(error) else 'invalid operation'}"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -227,13 +279,24 @@ class SheetFiles:
 
     def as_dict(self) -> dict:
         """What ``derive sheet --json`` (and slides) prints."""
-        return {"files": [str(path) for path in (self.tex, self.pdf) if path is not None], "note": self.note}
+        return {
+            "files": [str(path) for path in (self.tex, self.pdf) if path is not None],
+            "note": self.note,
+        }
 
 
-def write_sheet(net: Network, out_dir: Path, name: str | None = None, title: str | None = None,
-                values: Values | None = None, templates: str | Path | None = None,
-                tex_only: bool = False, progress: Callable[[str], None] | None = None,
-                graph: bool = False, check: bool = True) -> SheetFiles:
+def write_sheet(
+    net: Network,
+    out_dir: Path,
+    name: str | None = None,
+    title: str | None = None,
+    values: Values | None = None,
+    templates: str | Path | None = None,
+    tex_only: bool = False,
+    progress: Callable[[str], None] | None = None,
+    graph: bool = False,
+    check: bool = True,
+) -> SheetFiles:
     """Write outputs/<name>.tex and, unless tex_only, typeset outputs/<name>.pdf; with ``check`` (the
     default) every step is checked against SymPy first, and the sheet says so.
 
@@ -243,10 +306,14 @@ def write_sheet(net: Network, out_dir: Path, name: str | None = None, title: str
     stem = DocumentRequest(net, name=name, out_dir=out_dir).stem()
     checked = checked_note(net, check, say)
     say("deriving and writing the LaTeX")
-    return write_typeset(render_sheet(net, title, values, templates, graph, checked), stem, tex_only, say)
+    return write_typeset(
+        render_sheet(net, title, values, templates, graph, checked), stem, tex_only, say
+    )
 
 
-def write_typeset(source: str, stem: Path, tex_only: bool, say: Callable[[str], None]) -> SheetFiles:
+def write_typeset(
+    source: str, stem: Path, tex_only: bool, say: Callable[[str], None]
+) -> SheetFiles:
     """Write STEM.tex atomically and, unless ``tex_only``, typeset STEM.pdf (the PDF appears only when TeX
     succeeded; without TeX, a note says how to get it)."""
     tex_path = stem.with_name(stem.name + ".tex")

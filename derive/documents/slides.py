@@ -7,6 +7,7 @@ reasons; they show only with ``notes=True``. A spec with numbers adds a worked e
 unfolds the same way. Everything is computed here from ``derive.render.flow``'s frames; the
 template only lays it out.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,7 +16,14 @@ from typing import Callable, Iterable, Sequence
 
 
 from derive.documents.request import DocumentRequest
-from derive.documents.sheet import SheetFiles, _render, checked_note, graph_section, template_environment, write_typeset
+from derive.documents.sheet import (
+    SheetFiles,
+    _render,
+    checked_note,
+    graph_section,
+    template_environment,
+    write_typeset,
+)
 from derive.model.network import Network
 from derive.model.steps import BlockKey, Rule, Step, as_reason
 from derive.model.values import Values
@@ -62,7 +70,9 @@ class SlideFrame:
     title: str
     lines: tuple[SlideLine, ...]
     reasons: tuple[Reason, ...]
-    nodes: tuple[tuple[lr.DrawnNode, Tex], ...]  # every drawn node, and the overlays it is lit at ("" none)
+    nodes: tuple[
+        tuple[lr.DrawnNode, Tex], ...
+    ]  # every drawn node, and the overlays it is lit at ("" none)
     edges: tuple[tuple[str, str, Tex], ...]  # (tail, head, overlays): the edges lit at some overlay
 
     @property
@@ -90,8 +100,14 @@ def overlay_spec(overlays: Iterable[int], last: int) -> Tex:
             runs[-1].append(n)
         else:
             runs.append([n])
-    parts = [f"{first}-" if end == last and first != last else str(first) if first == end else f"{first}-{end}"
-             for first, end in ((run[0], run[-1]) for run in runs)]
+    parts = [
+        f"{first}-"
+        if end == last and first != last
+        else str(first)
+        if first == end
+        else f"{first}-{end}"
+        for first, end in ((run[0], run[-1]) for run in runs)
+    ]
     return Tex(",".join(parts))
 
 
@@ -121,17 +137,28 @@ def slide_frame(title: str, overlays: Sequence[Overlay], drawing: lr.Drawing) ->
             line = overlays[overlay].lines[start - 1 + position]
             texts.setdefault(_line_tex(line, position == 0), []).append(overlay + 1)
         newest = overlays[position].lines[-1]
-        lines.append(SlideLine(newest.number, tuple(Variant(overlay_spec(o, count), *tex) for tex, o in texts.items()),
-                               newest.tag))
+        lines.append(
+            SlideLine(
+                newest.number,
+                tuple(Variant(overlay_spec(o, count), *tex) for tex, o in texts.items()),
+                newest.tag,
+            )
+        )
     reasons = tuple(_reason(o, n) for n, o in enumerate(overlays, 1))
-    return SlideFrame(title, tuple(lines), reasons, _lit_nodes(overlays, drawing), _lit_edges(overlays, drawing))
+    return SlideFrame(
+        title, tuple(lines), reasons, _lit_nodes(overlays, drawing), _lit_edges(overlays, drawing)
+    )
 
 
 def _reason(overlay: Overlay, n: int) -> Reason:
     new = overlay.lines[-1]
     refs = tuple(ref.title for ref in new.refs)
     see = " (see " + ", ".join(refs) + ")" if refs else ""
-    note = Tex(lr.escape(f"Step {overlay.step} of {overlay.steps}. {new.rule}: ") + new.why + lr.escape(see))
+    note = Tex(
+        lr.escape(f"Step {overlay.step} of {overlay.steps}. {new.rule}: ")
+        + new.why
+        + lr.escape(see)
+    )
     return Reason(n, new.rule, new.why, refs, note)
 
 
@@ -140,13 +167,24 @@ def node_name(node: tuple[int, int]) -> str:
     return f"n{node[0]}x{node[1]}"
 
 
-def _lit_nodes(overlays: Sequence[Overlay], drawing: lr.Drawing) -> tuple[tuple[lr.DrawnNode, Tex], ...]:
+def _lit_nodes(
+    overlays: Sequence[Overlay], drawing: lr.Drawing
+) -> tuple[tuple[lr.DrawnNode, Tex], ...]:
     lit = [{node_name(x) for x in o.light.nodes} for o in overlays]
-    return tuple((node, overlay_spec((n for n, names in enumerate(lit, 1) if node.name in names), len(overlays)))
-                 for node in drawing.nodes)
+    return tuple(
+        (
+            node,
+            overlay_spec(
+                (n for n, names in enumerate(lit, 1) if node.name in names), len(overlays)
+            ),
+        )
+        for node in drawing.nodes
+    )
 
 
-def _lit_edges(overlays: Sequence[Overlay], drawing: lr.Drawing) -> tuple[tuple[str, str, Tex], ...]:
+def _lit_edges(
+    overlays: Sequence[Overlay], drawing: lr.Drawing
+) -> tuple[tuple[str, str, Tex], ...]:
     drawn = {node.name for node in drawing.nodes}  # a wide layer shows some of its nodes
     when: dict[tuple[str, str], list[int]] = {}
     for n, overlay in enumerate(overlays, 1):
@@ -154,7 +192,9 @@ def _lit_edges(overlays: Sequence[Overlay], drawing: lr.Drawing) -> tuple[tuple[
             names = (node_name(tail), node_name(head))
             if set(names) <= drawn:
                 when.setdefault(names, []).append(n)
-    return tuple((tail, head, overlay_spec(o, len(overlays))) for (tail, head), o in sorted(when.items()))
+    return tuple(
+        (tail, head, overlay_spec(o, len(overlays))) for (tail, head), o in sorted(when.items())
+    )
 
 
 def derivation_frames(net: Network, drawing: lr.Drawing) -> list[SlideFrame]:
@@ -166,7 +206,7 @@ def derivation_frames(net: Network, drawing: lr.Drawing) -> list[SlideFrame]:
         pieces = chunks(len(steps), MAX_LINES)
         for number, piece in enumerate(pieces, 1):
             title = block.title if len(pieces) == 1 else f"{block.title} ({number}/{len(pieces)})"
-            out.append(slide_frame(title, steps[piece.start:piece.stop], drawing))
+            out.append(slide_frame(title, steps[piece.start : piece.stop], drawing))
     return out
 
 
@@ -186,12 +226,16 @@ STAGE_TEXT = {
     Stage.FORWARD: "Layer {layer}: the forward equation at this node, the numbers put in, the result.",
     Stage.COST: "The cost of this sample at the outputs: the formula, the numbers put in, the result.",
     Stage.BACKWARD: "Layer {layer}: the node's error, the derivation's formula with the numbers of the forward "
-                    "pass put in.",
+    "pass put in.",
     Stage.GRADIENT: "Layer {layer}: the node's error times the incoming activation (for a bias, the error).",
     Stage.UPDATE: "Layer {layer}: the change is minus the learning rate times the gradient.",
 }
-SECTIONS = (("forward pass", (Stage.FORWARD, Stage.COST)), ("backward pass", (Stage.BACKWARD,)),
-            ("gradients", (Stage.GRADIENT,)), ("one step of gradient descent", (Stage.UPDATE,)))
+SECTIONS = (
+    ("forward pass", (Stage.FORWARD, Stage.COST)),
+    ("backward pass", (Stage.BACKWARD,)),
+    ("gradients", (Stage.GRADIENT,)),
+    ("one step of gradient descent", (Stage.UPDATE,)),
+)
 
 
 def example_calculations(net: Network, example: WorkedExample) -> dict[str, list[Calculation]]:
@@ -201,9 +245,16 @@ def example_calculations(net: Network, example: WorkedExample) -> dict[str, list
     sections: dict[str, list[Calculation]] = {}
     for title, stages in SECTIONS:
         calculations = [
-            Calculation(line.lhs, Tex(" = ".join(line.members)), line.stage.value,
-                        STAGE_TEXT[line.stage].format(layer=line.layer), _calculation_light(net, c))
-            for c, line in zip(example.calculations, lines) if line.stage in stages]
+            Calculation(
+                line.lhs,
+                Tex(" = ".join(line.members)),
+                line.stage.value,
+                STAGE_TEXT[line.stage].format(layer=line.layer),
+                _calculation_light(net, c),
+            )
+            for c, line in zip(example.calculations, lines)
+            if line.stage in stages
+        ]
         if calculations:
             sections[f"Worked example: {title}"] = calculations
     return sections
@@ -219,19 +270,29 @@ def example_frames(net: Network, example: WorkedExample, drawing: lr.Drawing) ->
     """The worked example's calculations as frames, one line per overlay."""
     out = []
     for title, calculations in example_calculations(net, example).items():
-        lines = [FlowLine(number, c.lhs, c.rhs, False, c.rule, worded(c.text))
-                 for number, c in enumerate(calculations, 1)]
-        steps = [Overlay(tuple(lines[:n]), c.light, n, len(lines)) for n, c in enumerate(calculations, 1)]
+        lines = [
+            FlowLine(number, c.lhs, c.rhs, False, c.rule, worded(c.text))
+            for number, c in enumerate(calculations, 1)
+        ]
+        steps = [
+            Overlay(tuple(lines[:n]), c.light, n, len(lines)) for n, c in enumerate(calculations, 1)
+        ]
         pieces = chunks(len(steps), MAX_EXAMPLE_LINES)
         for number, piece in enumerate(pieces, 1):
             frame_title = title if len(pieces) == 1 else f"{title} ({number}/{len(pieces)})"
-            out.append(slide_frame(frame_title, steps[piece.start:piece.stop], drawing))
+            out.append(slide_frame(frame_title, steps[piece.start : piece.stop], drawing))
     return out
 
 
 # The document ------------------------------------------------------------------------------------
-def slides_context(net: Network, title: str | None = None, values: Values | None = None,
-                   notes: bool = False, graph: bool = False, checked: str | None = None) -> dict:
+def slides_context(
+    net: Network,
+    title: str | None = None,
+    values: Values | None = None,
+    notes: bool = False,
+    graph: bool = False,
+    checked: str | None = None,
+) -> dict:
     """What slides.tex.j2 lays out; ``graph`` adds the computational graph (needs values), ``checked`` the
     sentence about the check of the steps."""
     request = DocumentRequest(net, title, values, graph=graph)
@@ -251,22 +312,39 @@ def slides_context(net: Network, title: str | None = None, values: Values | None
     }
 
 
-def render_slides(net: Network, title: str | None = None, values: Values | None = None,
-                  notes: bool = False, graph: bool = False, checked: str | None = None) -> str:
+def render_slides(
+    net: Network,
+    title: str | None = None,
+    values: Values | None = None,
+    notes: bool = False,
+    graph: bool = False,
+    checked: str | None = None,
+) -> str:
     """The deck's LaTeX source (Beamer)."""
     env = template_environment()
-    return _render(env.get_template(TEMPLATE), slides_context(net, title, values, notes, graph, checked))
+    return _render(
+        env.get_template(TEMPLATE), slides_context(net, title, values, notes, graph, checked)
+    )
 
 
-def write_slides(net: Network, out_dir: Path, name: str | None = None, title: str | None = None,
-                 values: Values | None = None, tex_only: bool = False, notes: bool = False,
-                 progress: Callable[[str], None] | None = None, graph: bool = False, check: bool = True) -> SheetFiles:
+def write_slides(
+    net: Network,
+    out_dir: Path,
+    name: str | None = None,
+    title: str | None = None,
+    values: Values | None = None,
+    tex_only: bool = False,
+    notes: bool = False,
+    progress: Callable[[str], None] | None = None,
+    graph: bool = False,
+    check: bool = True,
+) -> SheetFiles:
     """Write OUT_DIR/<name>-slides.tex and, unless tex_only, typeset OUT_DIR/<name>-slides.pdf; with
     ``check`` (the default) every step is checked against SymPy first, and the title page says so."""
     say = progress or (lambda message: None)
     stem = DocumentRequest(net, name=name, out_dir=out_dir).stem("-slides")
     checked = checked_note(net, check, say)
     say("deriving and writing the slides")
-    return write_typeset(render_slides(net, title, values, notes, graph, checked), stem, tex_only, say)
-
-
+    return write_typeset(
+        render_slides(net, title, values, notes, graph, checked), stem, tex_only, say
+    )

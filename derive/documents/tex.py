@@ -13,6 +13,7 @@ its name in brackets ("[brain]"), never dropped. Without lualatex (Debian: texli
 characters are written as TeX macros where TeX has them (Greek letters) and as "[U+53CD]" or
 their name otherwise, and pdflatex typesets that; the sheet's note says how to get the rest.
 """
+
 from __future__ import annotations
 
 import functools
@@ -25,28 +26,53 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from derive.errors import DeriveError
-from derive.documents.files import cleanup_on_signals, copy_atomic, run_process_group, scratch_directory
+from derive.documents.files import (
+    cleanup_on_signals,
+    copy_atomic,
+    run_process_group,
+    scratch_directory,
+)
 
 TEX_TIMEOUT = 240
-HOW_TO_GET_TEX = ("no TeX engine found (pdflatex/latexmk); install it with 'bash .ci/setup' or "
-                  "'apt-get install texlive-latex-recommended texlive-pictures latexmk'")
-HOW_TO_GET_UNICODE = ("typeset without full Unicode support (characters beyond Latin-1 written as macros or "
-                      "[names]); for Greek, CJK and emoji install lualatex and fonts: 'apt-get install "
-                      "texlive-luatex fonts-wqy-microhei fonts-symbola'")
+HOW_TO_GET_TEX = (
+    "no TeX engine found (pdflatex/latexmk); install it with 'bash .ci/setup' or "
+    "'apt-get install texlive-latex-recommended texlive-pictures latexmk'"
+)
+HOW_TO_GET_UNICODE = (
+    "typeset without full Unicode support (characters beyond Latin-1 written as macros or "
+    "[names]); for Greek, CJK and emoji install lualatex and fonts: 'apt-get install "
+    "texlive-luatex fonts-wqy-microhei fonts-symbola'"
+)
 
 # Non-ASCII characters pdfLaTeX typesets with its default (OT1) fonts through LaTeX's UTF-8 input.
 PDFLATEX_TEXT = frozenset("ÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÑÒÓÔÕÖØÙÚÛÜÝàáâãäåæçèéêëìíîïñòóôõöøùúûüýÿßŒœ–—‘’“”…")
 
 # Fallback fonts for lualatex, tried in order; only those installed are used.
-FALLBACK_FONTS = ("DejaVu Serif", "DejaVu Sans", "Noto Serif", "Noto Sans CJK SC", "WenQuanYi Micro Hei",
-                  "Droid Sans Fallback", "Symbola", "Noto Emoji")
+FALLBACK_FONTS = (
+    "DejaVu Serif",
+    "DejaVu Sans",
+    "Noto Serif",
+    "Noto Sans CJK SC",
+    "WenQuanYi Micro Hei",
+    "Droid Sans Fallback",
+    "Symbola",
+    "Noto Emoji",
+)
 
-_GREEK = dict(zip("αβγδεζηθικλμνξοπρςστυφχψω",
-                  r"\alpha \beta \gamma \delta \varepsilon \zeta \eta \theta \iota \kappa \lambda \mu \nu \xi o "
-                  r"\pi \rho \varsigma \sigma \tau \upsilon \varphi \chi \psi \omega".split()))
-_GREEK.update(zip("ΑΒΓΔΕΖΗΘΙΚΛΜΝΞΟΠΡΣΤΥΦΧΨΩ",
-                  r"A B \Gamma \Delta E Z H \Theta I K \Lambda M N \Xi O \Pi P \Sigma T \Upsilon \Phi X \Psi "
-                  r"\Omega".split()))
+_GREEK = dict(
+    zip(
+        "αβγδεζηθικλμνξοπρςστυφχψω",
+        r"\alpha \beta \gamma \delta \varepsilon \zeta \eta \theta \iota \kappa \lambda \mu \nu \xi o "
+        r"\pi \rho \varsigma \sigma \tau \upsilon \varphi \chi \psi \omega".split(),
+    )
+)
+_GREEK.update(
+    zip(
+        "ΑΒΓΔΕΖΗΘΙΚΛΜΝΞΟΠΡΣΤΥΦΧΨΩ",
+        r"A B \Gamma \Delta E Z H \Theta I K \Lambda M N \Xi O \Pi P \Sigma T \Upsilon \Phi X \Psi "
+        r"\Omega".split(),
+    )
+)
 
 
 class TexUnavailable(DeriveError):
@@ -74,8 +100,13 @@ def unicode_engine_available() -> bool:
     if shutil.which("lualatex") is None or shutil.which("kpsewhich") is None:
         return False
     try:
-        found = subprocess.run(["kpsewhich", "fontspec.sty", "luaotfload.sty"], capture_output=True, text=True,
-                               timeout=30, stdin=subprocess.DEVNULL).stdout.split()
+        found = subprocess.run(
+            ["kpsewhich", "fontspec.sty", "luaotfload.sty"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            stdin=subprocess.DEVNULL,
+        ).stdout.split()
     except (OSError, subprocess.SubprocessError):
         return False
     return len(found) == 2
@@ -89,8 +120,14 @@ def needs_unicode_engine(source: str) -> bool:
 def _command(name: str, engine: str) -> list[str]:
     flags = "-no-shell-escape -interaction=nonstopmode -halt-on-error -file-line-error"
     if shutil.which("latexmk"):
-        return ["latexmk", "-norc", f"-{'lualatex' if engine == 'lualatex' else 'pdf'}", "-quiet",
-                f"-{engine}={engine} {flags} %O %S", name]
+        return [
+            "latexmk",
+            "-norc",
+            f"-{'lualatex' if engine == 'lualatex' else 'pdf'}",
+            "-quiet",
+            f"-{engine}={engine} {flags} %O %S",
+            name,
+        ]
     return [engine, *flags.split(), name]
 
 
@@ -125,29 +162,39 @@ def ascii_fallback(source: str) -> str:
 def with_text_fonts(source: str) -> str:
     """The source with pdflatex's text fonts set to T1-encoded Latin Modern, inserted after
     \\documentclass: _ ^ ~ < > | and accented letters are real glyphs, which copy and search as typed."""
-    return _after_documentclass(source, "% derive: text fonts (pdflatex), when Latin Modern is installed\n"
-                                        r"\IfFileExists{t1lmr.fd}{\usepackage[T1]{fontenc}\usepackage{lmodern}}{}"
-                                        + "\n")
+    return _after_documentclass(
+        source,
+        "% derive: text fonts (pdflatex), when Latin Modern is installed\n"
+        r"\IfFileExists{t1lmr.fd}{\usepackage[T1]{fontenc}\usepackage{lmodern}}{}" + "\n",
+    )
 
 
 def _after_documentclass(source: str, setup: str) -> str:
     match = re.search(r"^\\documentclass(\[[^\]]*\])?\{[^}]*\}[^\n]*\n", source, flags=re.MULTILINE)
     if match is None:
         return source
-    return source[:match.end()] + setup + source[match.end():]
+    return source[: match.end()] + setup + source[match.end() :]
 
 
 def with_unicode_fonts(source: str) -> str:
     """The source with a font set-up for lualatex inserted after \\documentclass (fonts for any script)."""
-    tests = "".join(rf"\IfFontExistsTF{{{font}}}{{\directlua{{table.insert(derivefallback, "
-                    rf"'{font}:mode=harf;')}}}}{{}}" + "\n" for font in _fallback_candidates())
-    setup = ("% derive: fonts for any script (lualatex)\n"
-             r"\usepackage[no-math]{fontspec}" + "\n"
-             r"\directlua{derivefallback = {}}" + "\n" + tests +
-             r"\directlua{luaotfload.add_fallback('derivefallback', derivefallback)}" + "\n"
-             r"\setmainfont{Latin Modern Roman}[RawFeature={fallback=derivefallback}]" + "\n"
-             r"\setsansfont{Latin Modern Sans}[RawFeature={fallback=derivefallback}]" + "\n"
-             r"\setmonofont{Latin Modern Mono}[RawFeature={fallback=derivefallback}]" + "\n")
+    tests = "".join(
+        rf"\IfFontExistsTF{{{font}}}{{\directlua{{table.insert(derivefallback, "
+        rf"'{font}:mode=harf;')}}}}{{}}" + "\n"
+        for font in _fallback_candidates()
+    )
+    setup = (
+        "% derive: fonts for any script (lualatex)\n"
+        r"\usepackage[no-math]{fontspec}" + "\n"
+        r"\directlua{derivefallback = {}}"
+        + "\n"
+        + tests
+        + r"\directlua{luaotfload.add_fallback('derivefallback', derivefallback)}"
+        + "\n"
+        r"\setmainfont{Latin Modern Roman}[RawFeature={fallback=derivefallback}]" + "\n"
+        r"\setsansfont{Latin Modern Sans}[RawFeature={fallback=derivefallback}]" + "\n"
+        r"\setmonofont{Latin Modern Mono}[RawFeature={fallback=derivefallback}]" + "\n"
+    )
     return _after_documentclass(source, setup)
 
 
@@ -156,8 +203,13 @@ def _fallback_candidates() -> tuple[str, ...]:
     """FALLBACK_FONTS that fontconfig knows (asking lualatex for a font it lacks costs seconds: it
     rescans the system's fonts); all of them when fc-list is not there to ask (TeX checks again)."""
     try:
-        listed = subprocess.run(["fc-list", ":", "family"], capture_output=True, text=True, timeout=30,
-                                stdin=subprocess.DEVNULL).stdout
+        listed = subprocess.run(
+            ["fc-list", ":", "family"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            stdin=subprocess.DEVNULL,
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return FALLBACK_FONTS
     families = {name.strip() for line in listed.splitlines() for name in line.split(",")}
@@ -190,9 +242,12 @@ def typeset(source: str, target: Path, timeout: int = TEX_TIMEOUT) -> Typeset:
                 break
             # No installed font has these (an emoji without Symbola, say): their names, then once more.
             source = "".join(_char_name(ch) if ch in missing else ch for ch in source)
-            note = note or ("no installed font has " + ", ".join(f"U+{ord(ch):04X}" for ch in sorted(missing)) +
-                            "; written as names in brackets (Debian: fonts-symbola has emoji, "
-                            "fonts-wqy-microhei Chinese, Japanese and Korean)")
+            note = note or (
+                "no installed font has "
+                + ", ".join(f"U+{ord(ch):04X}" for ch in sorted(missing))
+                + "; written as names in brackets (Debian: fonts-symbola has emoji, "
+                "fonts-wqy-microhei Chinese, Japanese and Korean)"
+            )
         produced = work / "sheet.pdf"
         if not produced.is_file():
             raise TexFailed("TeX reported success but wrote no PDF")
@@ -207,14 +262,17 @@ def _run(source: str, work: Path, engine: str, env: dict, timeout: int) -> None:
     runs = 1 if shutil.which("latexmk") else 2  # plain pdflatex twice for references
     for _ in range(runs):
         try:
-            result = run_process_group(_command("sheet.tex", engine), cwd=work, env=env, timeout=timeout,
-                                       scratch=work)
+            result = run_process_group(
+                _command("sheet.tex", engine), cwd=work, env=env, timeout=timeout, scratch=work
+            )
         except subprocess.TimeoutExpired:
             raise TexFailed(f"TeX did not finish within {timeout} s") from None
         if result.returncode != 0:
             details = relevant_log_lines(work / "sheet.log", result.stdout)
             # The first line names the first error (a one-line report shows it); the context follows.
-            raise TexFailed(f"TeX failed: {details.splitlines()[0].strip() if details else 'no log'}\n{details}")
+            raise TexFailed(
+                f"TeX failed: {details.splitlines()[0].strip() if details else 'no log'}\n{details}"
+            )
 
 
 def _missing_characters(log: Path) -> set[str]:
@@ -234,6 +292,6 @@ def relevant_log_lines(log: Path, fallback: str, context: int = 3, limit: int = 
     picked: list[str] = []
     for number, line in enumerate(lines):
         if line.startswith("!") or re.match(r"^[^:\s]+\.tex:\d+:", line):
-            picked += lines[number:number + context]
+            picked += lines[number : number + context]
     picked = picked or lines[-limit:]
     return "\n".join("  " + line for line in picked[:limit])

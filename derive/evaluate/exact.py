@@ -3,6 +3,7 @@ own derivatives of the local definitions, and formulas written out in x, y, w an
 
 The checks, the worked example, the homework keys and the judge all evaluate through this module.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -45,6 +46,7 @@ TOLERANCE = sp.Float(10) ** -60
 # Expression plumbing -----------------------------------------------------------------
 def expand_sums(expr: sp.Expr) -> sp.Expr:
     """Write every Sum with numeric limits out as its terms, without evaluating anything else."""
+
     def write_out(s: sp.Sum) -> sp.Expr:
         # A sum of a sum is one Sum with several limits, the innermost first: write out the
         # outermost, and the inner ones on the next pass.
@@ -91,14 +93,20 @@ class Model:
     point's values are in.
     """
 
-    def __init__(self, net: "Network", rng: random.Random | None = None, point: dict | None = None) -> None:
+    def __init__(
+        self, net: "Network", rng: random.Random | None = None, point: dict | None = None
+    ) -> None:
         self.net, self.s = net, net.symbols
         self.point = point if point is not None else random_point(net, rng or random.Random(0))
         try:
             self.values = self._forward_values()
-        except OverflowError:  # e^{sqrt(e^{|z|})} through three layers: a number of millions of digits
-            raise DeriveError("the network's values grow too large to evaluate exactly (an activation such as "
-                              "e^{e^z} through several layers); use a gentler activation") from None
+        except (
+            OverflowError
+        ):  # e^{sqrt(e^{|z|})} through three layers: a number of millions of digits
+            raise DeriveError(
+                "the network's values grow too large to evaluate exactly (an activation such as "
+                "e^{e^z} through several layers); use a gentler activation"
+            ) from None
         self.functions = function_values(net)
         self._definitions: dict = {}
         self._derivatives: dict = {}
@@ -114,8 +122,11 @@ class Model:
         cut = self.net.level(variable)
         cut = -1 if cut is None else cut
         while True:
-            above = {q: self.definition(q) for q in _quantities(expr, self.net)
-                     if (self.net.level(q) or 0) > cut and self.net.definition_of(q) is not None}
+            above = {
+                q: self.definition(q)
+                for q in _quantities(expr, self.net)
+                if (self.net.level(q) or 0) > cut and self.net.definition_of(q) is not None
+            }
             if not above:
                 return expr
             expr = expr.xreplace(above)
@@ -129,20 +140,28 @@ class Model:
             for j in range(net.size(layer)):  # a softmax output needs every z of its layer
                 a = at_point(with_activations(expand_sums(net.a_definition(layer, j)), net), values)
                 values[s.a[layer, j]] = settle(a)
-        values[s.cost] = settle(at_point(with_activations(expand_sums(net.cost_definition()), net), values))
+        values[s.cost] = settle(
+            at_point(with_activations(expand_sums(net.cost_definition()), net), values)
+        )
         return values
 
     def value(self, expr: sp.Expr) -> sp.Expr:
         """The value of a claim's side: derivatives by sympy.diff of local definitions, then numbers."""
         s = self.s
         expr = expand_sums(expr)
-        expr = expr.replace(lambda e: isinstance(e, sp.Indexed) and e.base == s.delta,
-                            lambda e: sp.Derivative(s.cost, s.z[e.indices]))
+        expr = expr.replace(
+            lambda e: isinstance(e, sp.Indexed) and e.base == s.delta,
+            lambda e: sp.Derivative(s.cost, s.z[e.indices]),
+        )
         # a weight's or bias's change by gradient descent, by its definition: -eta dC_0/dw
-        expr = expr.replace(lambda e: isinstance(e, sp.Indexed) and e.base in (s.dw, s.db),
-                            lambda e: -s.eta * sp.Derivative(s.cost, (s.w if e.base == s.dw else s.b)[e.indices]))
+        expr = expr.replace(
+            lambda e: isinstance(e, sp.Indexed) and e.base in (s.dw, s.db),
+            lambda e: -s.eta * sp.Derivative(s.cost, (s.w if e.base == s.dw else s.b)[e.indices]),
+        )
         # (g'(u) written Derivative(g(ξ), ξ) at ξ = u is a function's derivative, not the network's: primes below)
-        expr = expr.replace(lambda e: isinstance(e, sp.Derivative) and not _is_prime(e), self._derivative_value)
+        expr = expr.replace(
+            lambda e: isinstance(e, sp.Derivative) and not _is_prime(e), self._derivative_value
+        )
         return self._number(expr)
 
     def _number(self, expr: sp.Expr) -> sp.Expr:
@@ -154,7 +173,7 @@ class Model:
         variable's level through its definition, the others independent); remembered, since the steps of
         a deep network ask for the same dC_0/dz_i^(l) (an error delta_i^(l)) again and again."""
         if d not in self._derivatives:
-            (var, count), = d.variable_count
+            ((var, count),) = d.variable_count
             if count == 1:
                 self._derivatives[d] = self._forward_derivative(d.expr, var)
             else:
@@ -225,8 +244,10 @@ class Singular(Unsettled):
     """A value at a check point that is infinite (e^z / z at z = 0): that point is not used."""
 
 
-UNSETTLED_HINT = ("a part of a definition is not real or not finite there (a root or logarithm of a "
-                  "negative number, inside max, min or cases?); define it so that it is real for every z")
+UNSETTLED_HINT = (
+    "a part of a definition is not real or not finite there (a root or logarithm of a "
+    "negative number, inside max, min or cases?); define it so that it is real for every z"
+)
 
 
 def unsettled(what: str) -> Unsettled:
@@ -264,7 +285,9 @@ def _put_in(expr: sp.Expr, values: dict, functions: dict) -> sp.Expr:
     args = [_put_in(arg, values, functions) for arg in expr.args]
     if expr.func in functions:
         definition = functions[expr.func]
-        return settle(_put_in(definition.expr, {**values, **dict(zip(definition.variables, args))}, functions))
+        return settle(
+            _put_in(definition.expr, {**values, **dict(zip(definition.variables, args))}, functions)
+        )
     if isinstance(expr, _COMPARING) and all(_numeric(arg) for arg in args):
         return _decided_at(expr.func, args)
     return expr.func(*args)
@@ -279,7 +302,9 @@ def _case_at(cases: sp.Piecewise, values: dict, functions: dict) -> sp.Expr:
     """The piece of ``cases`` whose condition holds at the point (conditions in order, as SymPy reads them)."""
     for piece, condition in cases.args:
         if not _decidable(condition, values, functions):
-            return sp.Piecewise(*((_put_in(p, values, functions), c.xreplace(values)) for p, c in cases.args))
+            return sp.Piecewise(
+                *((_put_in(p, values, functions), c.xreplace(values)) for p, c in cases.args)
+            )
         if _holds(condition, values, functions):
             return _put_in(piece, values, functions)
     return sp.nan  # no case holds: SymPy's value of such a Piecewise
@@ -289,8 +314,11 @@ def _decidable(condition: sp.Basic, values: dict, functions: dict) -> bool:
     """Whether the point gives every quantity of ``condition`` a number (so that we can decide it)."""
     if condition in (sp.true, sp.false):
         return True
-    return all(_numeric(_put_in(side, values, functions))
-               for relation in condition.atoms(sp.core.relational.Relational) for side in relation.args)
+    return all(
+        _numeric(_put_in(side, values, functions))
+        for relation in condition.atoms(sp.core.relational.Relational)
+        for side in relation.args
+    )
 
 
 def _decided_at(func, args: list) -> sp.Expr:
@@ -353,9 +381,17 @@ def _holds(condition: sp.Basic, values: dict, functions: dict) -> bool:
         test, then, otherwise = condition.args
         return _holds(then if _holds(test, values, functions) else otherwise, values, functions)
     if isinstance(condition, sp.core.relational.Relational):
-        sign = _sign(_put_in(condition.lhs, values, functions) - _put_in(condition.rhs, values, functions))
-        return {"==": sign == 0, "!=": sign != 0, ">": sign > 0, ">=": sign >= 0,
-                "<": sign < 0, "<=": sign <= 0}[condition.rel_op]
+        sign = _sign(
+            _put_in(condition.lhs, values, functions) - _put_in(condition.rhs, values, functions)
+        )
+        return {
+            "==": sign == 0,
+            "!=": sign != 0,
+            ">": sign > 0,
+            ">=": sign >= 0,
+            "<": sign < 0,
+            "<=": sign <= 0,
+        }[condition.rel_op]
     raise unsettled(f"whether {condition} holds")
 
 
@@ -435,11 +471,17 @@ def covering_points(net: "Network", rng: random.Random, at_least: int = 3) -> li
 def model_coverage(model: "Model") -> set | None:
     """What a ``Model``'s point shows (``kink_coverage``)."""
     net, s = model.net, model.s
-    return kink_coverage(net, lambda layer, j: model.values[s.z[layer, j]], lambda j: model.values[s.a[net.L, j]])
+    return kink_coverage(
+        net, lambda layer, j: model.values[s.z[layer, j]], lambda j: model.values[s.a[net.L, j]]
+    )
 
 
-def covering(net: "Network", draw: Callable[[], Point], coverage: Callable[[Point], set | None],
-             at_least: int) -> list[Point]:
+def covering(
+    net: "Network",
+    draw: Callable[[], Point],
+    coverage: Callable[[Point], set | None],
+    at_least: int,
+) -> list[Point]:
     """At least ``at_least`` points from ``draw``, and more until together they show what
     ``coverage_wanted`` asks (``coverage(point)``: what one point shows, None when it sits on a kink or
     a value there is not a finite real number).
@@ -468,7 +510,9 @@ def covering(net: "Network", draw: Callable[[], Point], coverage: Callable[[Poin
             chosen.append(point)
             seen |= shown
     if len(chosen) < at_least:
-        raise unsettled("at every point tried, a weighted input sits on a kink or a value is not a finite real number")
+        raise unsettled(
+            "at every point tried, a weighted input sits on a kink or a value is not a finite real number"
+        )
     return chosen
 
 
@@ -486,7 +530,11 @@ def _comparable(value: object) -> Any:
 
 
 def _kinked_layers(net: "Network") -> list[tuple[int, tuple]]:
-    return [(layer, net.activation(layer).kinks) for layer in range(1, net.L + 1) if net.activation(layer).kinks]
+    return [
+        (layer, net.activation(layer).kinks)
+        for layer in range(1, net.L + 1)
+        if net.activation(layer).kinks
+    ]
 
 
 def coverage_wanted(net: "Network") -> set:
@@ -507,7 +555,10 @@ def _takes_both_signs(act) -> bool:
     if act.vector:
         return False
     try:
-        values = [act.definitions[act.function](sp.Rational(z, 2)).evalf(30) for z in (-6, -2, -1, 1, 2, 6)]
+        values = [
+            act.definitions[act.function](sp.Rational(z, 2)).evalf(30)
+            for z in (-6, -2, -1, 1, 2, 6)
+        ]
         return any(v < 0 for v in values) and any(v > 0 for v in values)
     except (TypeError, ValueError, ArithmeticError):
         return True  # unknown: look for both
@@ -516,7 +567,9 @@ def _takes_both_signs(act) -> bool:
 KINK_DISTANCE = 1e-9  # a weighted input nearer than this to a kink counts as on it
 
 
-def kink_coverage(net: "Network", z_of: Callable[[int, int], object], output_of: Callable[[int], object]) -> set | None:
+def kink_coverage(
+    net: "Network", z_of: Callable[[int, int], object], output_of: Callable[[int], object]
+) -> set | None:
     """What one point shows (see ``covering``), from its weighted inputs ``z_of(layer, j)`` and its outputs
     ``output_of(j)`` (exact or floating numbers); None when a weighted input sits on a kink, or a weighted
     input or output is not a finite real number."""
@@ -610,16 +663,22 @@ def _is_prime(d: sp.Derivative) -> bool:
 
 def primes_as_functions(expr: sp.Expr) -> sp.Expr:
     """g'(E) as an opaque function gprime(E), whether written Derivative(g(z), z) or Subs(...)."""
+
     def from_subs(e: sp.Subs) -> sp.Expr:
         return prime_function(e.expr.expr.func)(e.point[0])
 
     expr = expr.replace(
-        lambda e: (isinstance(e, sp.Subs) and isinstance(e.expr, sp.Derivative)
-                   and isinstance(e.expr.expr, AppliedUndef)),
-        from_subs)
+        lambda e: (
+            isinstance(e, sp.Subs)
+            and isinstance(e.expr, sp.Derivative)
+            and isinstance(e.expr.expr, AppliedUndef)
+        ),
+        from_subs,
+    )
     return expr.replace(
         lambda e: isinstance(e, sp.Derivative) and isinstance(e.expr, AppliedUndef),
-        lambda e: prime_function(e.expr.func)(e.expr.args[0]))
+        lambda e: prime_function(e.expr.func)(e.expr.args[0]),
+    )
 
 
 def vanishes(expr: sp.Expr) -> bool:
@@ -654,4 +713,6 @@ def written_out(expr: sp.Expr, net: "Network", indices: dict) -> sp.Expr:
     """
     cost, expansions = expanded_cost(net, concrete=True)
     expr = expand_sums(expr.xreplace({k: sp.Integer(v) for k, v in indices.items()}))
-    return with_function_values(primes_as_functions(expr).xreplace(expansions), function_values(net))
+    return with_function_values(
+        primes_as_functions(expr).xreplace(expansions), function_values(net)
+    )

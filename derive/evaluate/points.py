@@ -8,6 +8,7 @@ g and g' applied through its definition (g' by SymPy's own derivative of it), su
 an answer uses δ), so nothing here trusts the engine's formulas. A value that is infinite,
 undefined or complex, and a node index outside its layer, raise; the judge turns them into verdicts.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -102,24 +103,45 @@ def _forward_plan(net) -> tuple:
     """The network's forward equations with sums written out: (z or a, its definition), in order."""
     s = net.symbols
     plan = []
-    for layer in range(1, net.L + 1):  # every z of a layer before its a: a softmax output needs them all
-        plan += [(s.z[layer, j], expand_sums(net.z_definition(layer, j))) for j in range(net.size(layer))]
-        plan += [(s.a[layer, j], expand_sums(net.a_definition(layer, j))) for j in range(net.size(layer))]
+    for layer in range(
+        1, net.L + 1
+    ):  # every z of a layer before its a: a softmax output needs them all
+        plan += [
+            (s.z[layer, j], expand_sums(net.z_definition(layer, j))) for j in range(net.size(layer))
+        ]
+        plan += [
+            (s.a[layer, j], expand_sums(net.a_definition(layer, j))) for j in range(net.size(layer))
+        ]
     return tuple(plan), net.cost_definition()
 
 
-_REAL = {sp.exp: mpmath.exp, sp.log: mpmath.log, sp.tanh: mpmath.tanh, sp.cosh: mpmath.cosh,
-         sp.sinh: mpmath.sinh, sp.sech: mpmath.sech, sp.Abs: abs, sp.sign: mpmath.sign}
+_REAL = {
+    sp.exp: mpmath.exp,
+    sp.log: mpmath.log,
+    sp.tanh: mpmath.tanh,
+    sp.cosh: mpmath.cosh,
+    sp.sinh: mpmath.sinh,
+    sp.sech: mpmath.sech,
+    sp.Abs: abs,
+    sp.sign: mpmath.sign,
+}
 
 
 class PointValues:
     """Evaluate formulas at one point of a network (``point``: exact values of x, y, w, b and any
     activation parameter), or, without a network, at given values of z (activation formulas)."""
 
-    def __init__(self, net=None, point: dict | None = None, parameters: dict | None = None,
-                 activations: tuple = ()) -> None:
+    def __init__(
+        self,
+        net=None,
+        point: dict | None = None,
+        parameters: dict | None = None,
+        activations: tuple = (),
+    ) -> None:
         self.net, self.point = net, point or {}
-        self.functions = network_functions(tuple(net.activations) if net is not None else activations)
+        self.functions = network_functions(
+            tuple(net.activations) if net is not None else activations
+        )
         self.values: dict[Any, Any] = {}
         self.bases: dict[Any, dict[tuple[int, ...], Any]] = {}
         self._delta: dict = {}
@@ -211,8 +233,14 @@ class PointValues:
 
     def _relation(self, e: sp.Basic, env: dict):
         lhs, rhs = self._eval(e.lhs, env), self._eval(e.rhs, env)
-        return {">": lhs > rhs, "<": lhs < rhs, ">=": lhs >= rhs, "<=": lhs <= rhs,
-                "==": lhs == rhs, "!=": lhs != rhs}[e.rel_op]
+        return {
+            ">": lhs > rhs,
+            "<": lhs < rhs,
+            ">=": lhs >= rhs,
+            "<=": lhs <= rhs,
+            "==": lhs == rhs,
+            "!=": lhs != rhs,
+        }[e.rel_op]
 
     def _heaviside(self, e: sp.Basic, env: dict):
         x = self._eval(e.args[0], env)
@@ -271,7 +299,9 @@ class PointValues:
                 raise OutOfRange(q, indices)
             if self._model is None:
                 self._model = Model(self.net, point=self.point)
-            self._delta[indices] = self._number(self._model.value(sp.Derivative(s.cost, s.z[layer, node])))
+            self._delta[indices] = self._number(
+                self._model.value(sp.Derivative(s.cost, s.z[layer, node]))
+            )
         return self._delta[indices]
 
     def _sum(self, e: sp.Sum, env: dict):
@@ -306,11 +336,20 @@ def _rule_for(kind: type):
         return lambda self, e, env: _CONSTANTS[e]
     if kind in (type(sp.true), type(sp.false)):
         return lambda self, e, env: bool(e)
-    families = ((sp.Symbol, PointValues._symbol), (sp.Indexed, PointValues._quantity), (sp.Add, PointValues._add),
-                (sp.Mul, PointValues._mul), (sp.Pow, PointValues._pow), (sp.Sum, PointValues._sum),
-                (AppliedUndef, PointValues._defined), (sp.Piecewise, PointValues._piecewise),
-                (sp.core.relational.Relational, PointValues._relation), (sp.Heaviside, PointValues._heaviside),
-                (sp.Max, PointValues._extreme), (sp.Min, PointValues._extreme))
+    families = (
+        (sp.Symbol, PointValues._symbol),
+        (sp.Indexed, PointValues._quantity),
+        (sp.Add, PointValues._add),
+        (sp.Mul, PointValues._mul),
+        (sp.Pow, PointValues._pow),
+        (sp.Sum, PointValues._sum),
+        (AppliedUndef, PointValues._defined),
+        (sp.Piecewise, PointValues._piecewise),
+        (sp.core.relational.Relational, PointValues._relation),
+        (sp.Heaviside, PointValues._heaviside),
+        (sp.Max, PointValues._extreme),
+        (sp.Min, PointValues._extreme),
+    )
     for family, rule in families:
         if issubclass(kind, family):
             return rule
@@ -319,6 +358,7 @@ def _rule_for(kind: type):
 
     def unknown(self, e, env):
         raise NotFinite(f"cannot evaluate {kind.__name__}")
+
     return unknown
 
 
@@ -331,4 +371,3 @@ def close(a, b, digits: int = 40) -> bool:
     """Equal to ``digits`` digits relative to the larger of |a|, |b| and 1."""
     with mpmath.workdps(DIGITS):
         return abs(a - b) <= mpmath.mpf(10) ** (-digits) * max(mpmath.mpf(1), abs(a), abs(b))
-

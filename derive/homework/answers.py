@@ -15,6 +15,7 @@ a_j for a_k, w_kj, the downstream sum forgotten), so the feedback names the slip
 answer equals it; otherwise it says what is true: a constant factor, the factor that differs, or
 the two values at one point.
 """
+
 from __future__ import annotations
 
 import enum
@@ -31,7 +32,13 @@ from derive.model.activations import Z
 from derive.errors import DeriveError
 from derive.evaluate.points import DIGITS as EVALUATION_DIGITS
 from derive.evaluate.points import NotFinite, OutOfRange, PointValues, TooLarge, close, prepared
-from derive.evaluate.exact import covering, index_ranges, kink_coverage, prime_function, primes_as_functions
+from derive.evaluate.exact import (
+    covering,
+    index_ranges,
+    kink_coverage,
+    prime_function,
+    primes_as_functions,
+)
 from derive.read.latex import Context, IndexMisuse, LatexInputError, Member, read_chain
 from derive.limits import InternalError, run_limited
 
@@ -66,7 +73,9 @@ class Mistake(str, enum.Enum):
     FORGOTTEN_SUM = "forgotten-downstream-sum"
     FORGOTTEN_INNER = "forgotten-inner-derivative"
     FREE_INDEX = "free-index"
-    INDEX_MISUSE = "index-misuse"  # a sum over the question's own index, or inside another sum over the same
+    INDEX_MISUSE = (
+        "index-misuse"  # a sum over the question's own index, or inside another sum over the same
+    )
     INDEX_OUT_OF_RANGE = "index-out-of-range"
     NOT_AN_ANSWER = "not-an-answer"
     NOT_FINITE = "not-finite"
@@ -85,8 +94,11 @@ class Verdict:
 
     def as_dict(self) -> dict:
         """What ``derive check-answer --json`` prints."""
-        return {"verdict": Status(self.status).value, "message": self.message,
-                "mistake": None if self.mistake is None else Mistake(self.mistake).value}
+        return {
+            "verdict": Status(self.status).value,
+            "message": self.message,
+            "mistake": None if self.mistake is None else Mistake(self.mistake).value,
+        }
 
 
 @dataclass(frozen=True)
@@ -111,7 +123,9 @@ class Expected:
     delta_from: int | None = None  # δ of layers >= this may be used; None: no δ
     restated: tuple = ()  # functions whose derivative is what the question asks for
     slips: tuple[Slip, ...] = ()
-    point: dict | None = field(default=None, compare=False)  # numeric questions: the question's numbers
+    point: dict | None = field(
+        default=None, compare=False
+    )  # numeric questions: the question's numbers
 
 
 class _Refusal(Exception):
@@ -127,8 +141,13 @@ def _wrong(message: str, mistake: Mistake | None = None) -> _Refusal:
 
 
 def _unreadable_size() -> _Refusal:
-    return _Refusal(Verdict(Status.UNREADABLE, "your answer has numbers far too large to check "
-                            "(such as e^(10^4) or more); simplify it"))
+    return _Refusal(
+        Verdict(
+            Status.UNREADABLE,
+            "your answer has numbers far too large to check "
+            "(such as e^(10^4) or more); simplify it",
+        )
+    )
 
 
 # Display ------------------------------------------------------------------------------------------
@@ -143,8 +162,12 @@ def shown(expr: sp.Expr, net: "Network") -> str:
             return sp.Derivative(fn(arg), arg)
         return sp.Subs(sp.Derivative(fn(Z), Z), Z, arg)
 
-    expr = expr.replace(lambda e: isinstance(e, sp.core.function.AppliedUndef)
-                        and type(e).__name__.endswith("__prime"), back)
+    expr = expr.replace(
+        lambda e: (
+            isinstance(e, sp.core.function.AppliedUndef) and type(e).__name__.endswith("__prime")
+        ),
+        back,
+    )
     return text(expr, net.notation)
 
 
@@ -162,8 +185,10 @@ def _answer_members(members: list[Member], expected: Expected) -> list[Member]:
     first = members[0].expr
     if len(members) > 1 and _is_derivative_like(first, expected):
         if not any(first == asked for asked in expected.asked):
-            raise _wrong(f"your left-hand side {shown(first, expected.context.net)} is not what the question asks",
-                         Mistake.NOT_AN_ANSWER)
+            raise _wrong(
+                f"your left-hand side {shown(first, expected.context.net)} is not what the question asks",
+                Mistake.NOT_AN_ANSWER,
+            )
         members = members[1:]
     return members
 
@@ -178,29 +203,45 @@ def _forbidden(expr: sp.Expr, expected: Expected) -> None:
     """Refuse what is not an answer: derivatives left in, the question restated, δ where not allowed."""
     net = expected.context.net
     for d in expr.atoms(sp.Derivative):
-        raise _wrong(f"your answer still contains the derivative {shown(d, net)}: work it out",
-                     Mistake.NOT_AN_ANSWER)
+        raise _wrong(
+            f"your answer still contains the derivative {shown(d, net)}: work it out",
+            Mistake.NOT_AN_ANSWER,
+        )
     for fn in expected.restated:
         if expr.atoms(prime_function(fn)):
-            raise _wrong("your answer contains g'(z), the derivative the question asks you to find; "
-                         "write it out", Mistake.NOT_AN_ANSWER)
+            raise _wrong(
+                "your answer contains g'(z), the derivative the question asks you to find; "
+                "write it out",
+                Mistake.NOT_AN_ANSWER,
+            )
     s = net.symbols
     for q in expr.atoms(sp.Indexed):
         if q.base == s.delta:
             layer = int(q.indices[0])
             if expected.delta_from is None:
-                raise _wrong("δ is not allowed in this question (see the exercise sheet): "
-                             "write the answer in a, z, w, x and y", Mistake.NOT_AN_ANSWER)
+                raise _wrong(
+                    "δ is not allowed in this question (see the exercise sheet): "
+                    "write the answer in a, z, w, x and y",
+                    Mistake.NOT_AN_ANSWER,
+                )
             if layer < expected.delta_from:
-                raise _wrong(f"{shown(q, net)} is what this question asks you to work out; "
-                             f"δ may be used only from layer {expected.delta_from} on", Mistake.NOT_AN_ANSWER)
+                raise _wrong(
+                    f"{shown(q, net)} is what this question asks you to work out; "
+                    f"δ may be used only from layer {expected.delta_from} on",
+                    Mistake.NOT_AN_ANSWER,
+                )
     if expr.has(sp.oo, -sp.oo, sp.zoo, sp.nan):
-        raise _wrong("your answer is not a finite number (infinity, or a division by zero)", Mistake.NOT_FINITE)
+        raise _wrong(
+            "your answer is not a finite number (infinity, or a division by zero)",
+            Mistake.NOT_FINITE,
+        )
 
 
 def _free_indices(expr: sp.Expr) -> set:
     bound = {lim[0] for s in expr.atoms(sp.Sum) for lim in s.limits}
-    return {i for atom in expr.atoms(sp.Indexed) for i in atom.indices if i.is_Symbol and i not in bound}
+    return {
+        i for atom in expr.atoms(sp.Indexed) for i in atom.indices if i.is_Symbol and i not in bound
+    }
 
 
 def reading_context(expected: Expected) -> Context:
@@ -209,8 +250,10 @@ def reading_context(expected: Expected) -> Context:
     if expected.numeric or expected.context.variable_z:
         return expected.context
     question = _question_indices(expected)
-    owners = tuple((str(index), _owner(index, question, expected))
-                   for index in sorted(_free_indices(question), key=str))
+    owners = tuple(
+        (str(index), _owner(index, question, expected))
+        for index in sorted(_free_indices(question), key=str)
+    )
     return replace(expected.context, own_indices=owners) if owners else expected.context
 
 
@@ -264,8 +307,12 @@ def network_points(net: "Network", rng: random.Random, count: int = POINTS) -> l
     outputs with both signs where they can have them (``evaluate.exact.covering``, the rule the checks
     use: a missing ReLU' or a wrong slope cannot pass because every z happened to be positive)."""
     s = net.symbols
-    return covering(net, lambda: PointValues(net, judge_point(net, rng)),
-                    lambda v: kink_coverage(net, v.z, lambda j: v.bases[s.a.label][(net.L, j)]), count)
+    return covering(
+        net,
+        lambda: PointValues(net, judge_point(net, rng)),
+        lambda v: kink_coverage(net, v.z, lambda j: v.bases[s.a.label][(net.L, j)]),
+        count,
+    )
 
 
 @dataclass
@@ -296,8 +343,11 @@ def _evaluations(expected: Expected, rng: random.Random) -> _Evaluations:
     net = ctx.net
     places, labels = [], []
     if ctx.variable_z:
-        parameters = {sym: _rational(rng, 0.5, 3) for act in net.activations
-                      for sym in act.definition.expr.free_symbols - {Z}}
+        parameters = {
+            sym: _rational(rng, 0.5, 3)
+            for act in net.activations
+            for sym in act.definition.expr.free_symbols - {Z}
+        }
         values = PointValues(parameters=parameters, activations=tuple(net.activations))
         for _ in range(Z_POINTS):
             z = _rational(rng, -4, 4)
@@ -319,8 +369,11 @@ def _values(expr: sp.Expr, evaluations: _Evaluations, expected: Expected) -> lis
     except TooLarge:
         raise _unreadable_size() from None
     except NotFinite:
-        raise _wrong("your answer is not a finite real number at some values of the network "
-                     "(a division by zero, a logarithm of 0 or of a negative number)", Mistake.NOT_FINITE) from None
+        raise _wrong(
+            "your answer is not a finite real number at some values of the network "
+            "(a division by zero, a logarithm of 0 or of a negative number)",
+            Mistake.NOT_FINITE,
+        ) from None
     except OutOfRange as error:
         q, indices = error.quantity, error.indices
         raise _wrong(_range_message(q, indices, net), Mistake.INDEX_OUT_OF_RANGE) from None
@@ -338,8 +391,10 @@ def _range_message(q: sp.Indexed, indices: tuple[int, ...], net: "Network") -> s
     for written, value, layer in positions:
         if not 0 <= value < net.size(layer):
             which = f"{written} = {value}" if not written.is_Integer else f"node {value}"
-            return (f"{shown(q, net)} with {which} does not exist: layer {layer} has nodes 0..{net.size(layer) - 1} "
-                    "(check which layer each index belongs to)")
+            return (
+                f"{shown(q, net)} with {which} does not exist: layer {layer} has nodes 0..{net.size(layer) - 1} "
+                "(check which layer each index belongs to)"
+            )
     return f"{shown(q, net)} does not exist in this network"
 
 
@@ -354,11 +409,18 @@ def _judge_formula(members: list[Member], expected: Expected, rng: random.Random
         if extra:
             names = ", ".join(sorted(map(str, extra)))
             if expected.key.has(sp.Sum):
-                return Verdict(Status.WRONG, f"the index {names} is free in your answer but not in the question: "
-                               "it looks like the downstream sum forgotten (node j feeds every node of the next "
-                               "layer)", Mistake.FORGOTTEN_SUM)
-            return Verdict(Status.WRONG, f"the index {names} is free in your answer but not in the question",
-                           Mistake.FREE_INDEX)
+                return Verdict(
+                    Status.WRONG,
+                    f"the index {names} is free in your answer but not in the question: "
+                    "it looks like the downstream sum forgotten (node j feeds every node of the next "
+                    "layer)",
+                    Mistake.FORGOTTEN_SUM,
+                )
+            return Verdict(
+                Status.WRONG,
+                f"the index {names} is free in your answer but not in the question",
+                Mistake.FREE_INDEX,
+            )
     evaluations = _evaluations(expected, rng)
     key_values = evaluations.of(expected.key)
     for member in members:
@@ -370,15 +432,17 @@ def _judge_formula(members: list[Member], expected: Expected, rng: random.Random
     return Verdict(Status.CORRECT, "correct")
 
 
-def _diagnose(student: sp.Expr, values: list, key_values: list, evaluations: _Evaluations,
-              expected: Expected) -> Verdict:
+def _diagnose(
+    student: sp.Expr, values: list, key_values: list, evaluations: _Evaluations, expected: Expected
+) -> Verdict:
     """A specific, true reason: a named slip the answer equals, a constant factor, or values at a point."""
     with mpmath.workdps(EVALUATION_DIGITS):  # ratios and differences at the precision of the values
         return _diagnosis(student, values, key_values, evaluations, expected)
 
 
-def _diagnosis(student: sp.Expr, values: list, key_values: list, evaluations: _Evaluations,
-               expected: Expected) -> Verdict:
+def _diagnosis(
+    student: sp.Expr, values: list, key_values: list, evaluations: _Evaluations, expected: Expected
+) -> Verdict:
     for slip in expected.slips:
         try:
             slip_values = evaluations.of(slip.expr)
@@ -388,21 +452,37 @@ def _diagnosis(student: sp.Expr, values: list, key_values: list, evaluations: _E
             return Verdict(Status.WRONG, f"not quite; it looks like {slip.message}", slip.mistake)
     ratio = _constant_ratio(values, key_values)
     if ratio is not None:
-        return Verdict(Status.WRONG, f"your answer is {ratio} times the right one "
-                       "(check the constant factors)", Mistake.CONSTANT_FACTOR)
+        return Verdict(
+            Status.WRONG,
+            f"your answer is {ratio} times the right one (check the constant factors)",
+            Mistake.CONSTANT_FACTOR,
+        )
     differences = [a - b for a, b in zip(values, key_values)]
-    if len(differences) > 1 and all(close(d, differences[0], 30) for d in differences) \
-            and abs(differences[0]) < 10**12:
-        return Verdict(Status.WRONG, f"your answer differs from the right one by the constant "
-                       f"{mpmath.nstr(differences[0], 6)}")
+    if (
+        len(differences) > 1
+        and all(close(d, differences[0], 30) for d in differences)
+        and abs(differences[0]) < 10**12
+    ):
+        return Verdict(
+            Status.WRONG,
+            f"your answer differs from the right one by the constant "
+            f"{mpmath.nstr(differences[0], 6)}",
+        )
     factor = _factor_message(student, evaluations, expected)
     if factor:
         return Verdict(Status.WRONG, factor)
     index = next(i for i, (a, b) in enumerate(zip(values, key_values)) if not close(a, b))
     where = evaluations.labels[index]
-    at = f" (at {where}, with random values of the network)" if where else " (at random values of the network)"
-    return Verdict(Status.WRONG, f"not equal to the expected answer: for example your answer gives "
-                   f"{_short(values[index])} where the right one is {_short(key_values[index])}{at}")
+    at = (
+        f" (at {where}, with random values of the network)"
+        if where
+        else " (at random values of the network)"
+    )
+    return Verdict(
+        Status.WRONG,
+        f"not equal to the expected answer: for example your answer gives "
+        f"{_short(values[index])} where the right one is {_short(key_values[index])}{at}",
+    )
 
 
 def _short(value) -> str:
@@ -412,7 +492,7 @@ def _short(value) -> str:
 def _clip(text: str, length: int = 60) -> str:
     """A student's text quoted on one line, at most ``length`` characters."""
     text = " ".join(text.split())
-    return text if len(text) <= length else text[:length - 1] + "…"
+    return text if len(text) <= length else text[: length - 1] + "…"
 
 
 MAX_MESSAGE = 300
@@ -422,7 +502,7 @@ def _bounded(verdict: Verdict) -> Verdict:
     """One line of at most MAX_MESSAGE characters, whatever went into it."""
     message = " ".join(verdict.message.split())
     if len(message) > MAX_MESSAGE:
-        message = message[:MAX_MESSAGE - 1] + "…"
+        message = message[: MAX_MESSAGE - 1] + "…"
     return Verdict(verdict.status, message, verdict.mistake)
 
 
@@ -433,7 +513,9 @@ def _constant_ratio(values: list, key_values: list) -> str | None:
     if not 10**-6 < abs(ratios[0]) < 10**6:
         return None
     fraction = Fraction(str(mpmath.nstr(ratios[0], 40))).limit_denominator(1000)
-    if fraction == 1 or not close(mpmath.mpf(fraction.numerator) / fraction.denominator, ratios[0], 30):
+    if fraction == 1 or not close(
+        mpmath.mpf(fraction.numerator) / fraction.denominator, ratios[0], 30
+    ):
         return None
     return str(fraction)
 
@@ -472,7 +554,9 @@ def _factor_message(student: sp.Expr, evaluations: _Evaluations, expected: Expec
         return _same(fixed, key_values)
 
     if len(missing) == 1 and not extra and restores(missing, []):
-        return f"a factor is missing: {shown(missing[0][0], net)} (the rest of your product is right)"
+        return (
+            f"a factor is missing: {shown(missing[0][0], net)} (the rest of your product is right)"
+        )
     if len(extra) == 1 and not missing and restores([], extra):
         return f"your factor {shown(extra[0][0], net)} does not belong (the rest of your product is right)"
     if len(missing) == 1 and len(extra) == 1 and restores(missing, extra):
@@ -501,7 +585,9 @@ def _judge_number(members: list[Member], expected: Expected) -> Verdict:
         except TooLarge:
             raise _unreadable_size() from None
         except NotFinite:
-            return Verdict(Status.WRONG, "your answer is not a finite real number", Mistake.NOT_FINITE)
+            return Verdict(
+                Status.WRONG, "your answer is not a finite real number", Mistake.NOT_FINITE
+            )
         verdict = _number_verdict(value, member.digits, target, n, expected)
         if verdict.status != Status.CORRECT:
             prefix = "" if len(members) == 1 else f"'{_clip(member.source)}': "
@@ -514,16 +600,23 @@ def _within(value, target: sp.Expr, unit) -> bool:
         return abs(value - mpmath.mpf(sp.Float(target, 40))) <= unit * (1 + mpmath.mpf(10) ** -12)
 
 
-def _number_verdict(value, digits: int | None, target: sp.Expr, n: int, expected: Expected) -> Verdict:
+def _number_verdict(
+    value, digits: int | None, target: sp.Expr, n: int, expected: Expected
+) -> Verdict:
     exact = _within(value, target, mpmath.mpf(10) ** -30)
     if digits is not None and digits < n and not exact:
         if _within(value, target, last_digit_unit(target, digits) / 2):
-            return Verdict(Status.WRONG, f"close — give {n} significant digits", Mistake.TOO_FEW_DIGITS)
+            return Verdict(
+                Status.WRONG, f"close — give {n} significant digits", Mistake.TOO_FEW_DIGITS
+            )
     elif exact or _within(value, target, last_digit_unit(target, n)):
         return Verdict(Status.CORRECT, "correct")
     for slip in expected.slips:
-        if slip.expr is not None and _within(value, slip.expr, last_digit_unit(slip.expr, n)) \
-                and not _within(slip.expr, target, last_digit_unit(target, n)):
+        if (
+            slip.expr is not None
+            and _within(value, slip.expr, last_digit_unit(slip.expr, n))
+            and not _within(slip.expr, target, last_digit_unit(target, n))
+        ):
             return Verdict(Status.WRONG, f"not quite; it looks like {slip.message}", slip.mistake)
     return Verdict(Status.WRONG, f"not the expected value (to {n} significant digits)")
 
@@ -552,7 +645,9 @@ def _judge_safely(latex: str, expected: Expected, rng: random.Random) -> Verdict
 
 
 def _judge(latex: str, expected: Expected, rng: random.Random) -> Verdict:
-    members = _answer_members(read_chain(latex, reading_context(expected), numbers=expected.numeric), expected)
+    members = _answer_members(
+        read_chain(latex, reading_context(expected), numbers=expected.numeric), expected
+    )
     for member in members:
         _forbidden(member.expr, expected)
     if expected.numeric:
@@ -576,34 +671,79 @@ def slips(key: sp.Expr, net: "Network", layer: int | None) -> tuple[Slip, ...]:
     s = net.symbols
     out = [
         Slip(Mistake.SIGN, "a sign error: your answer is the negative of the right one", -key),
-        Slip(Mistake.MISSING_TWO, "a missing factor 2 (the power rule on the square brings down a 2)", key / 2),
+        Slip(
+            Mistake.MISSING_TWO,
+            "a missing factor 2 (the power rule on the square brings down a 2)",
+            key / 2,
+        ),
         Slip(Mistake.EXTRA_TWO, "an extra factor 2", key * 2),
     ]
-    primes = sorted((d for d in key.atoms(sp.Derivative) if not isinstance(d.expr, sp.Symbol)
-                     and d.expr.is_Function), key=str)
+    primes = sorted(
+        (
+            d
+            for d in key.atoms(sp.Derivative)
+            if not isinstance(d.expr, sp.Symbol) and d.expr.is_Function
+        ),
+        key=str,
+    )
     for prime in primes:
-        out.append(Slip(Mistake.MISSING_ACTIVATION_DERIVATIVE, f"a missing activation derivative {shown(prime, net)}",
-                        key.xreplace({prime: sp.Integer(1)})))
+        out.append(
+            Slip(
+                Mistake.MISSING_ACTIVATION_DERIVATIVE,
+                f"a missing activation derivative {shown(prime, net)}",
+                key.xreplace({prime: sp.Integer(1)}),
+            )
+        )
     if len(primes) > 1:
-        out.append(Slip(Mistake.MISSING_ACTIVATION_DERIVATIVE, "the activation derivatives g'(z) left out",
-                        key.xreplace({d: sp.Integer(1) for d in primes})))
+        out.append(
+            Slip(
+                Mistake.MISSING_ACTIVATION_DERIVATIVE,
+                "the activation derivatives g'(z) left out",
+                key.xreplace({d: sp.Integer(1) for d in primes}),
+            )
+        )
     if layer is not None:
         below = {s.x[s.k]: s.x[s.j]} if layer == 1 else {s.a[layer - 1, s.k]: s.a[layer - 1, s.j]}
         if key.has(*below):
-            out.append(Slip(Mistake.A_J_FOR_A_K, "a_j where a_k belongs: the weight's input is node k of the "
-                            "layer below", key.xreplace(below)))
+            out.append(
+                Slip(
+                    Mistake.A_J_FOR_A_K,
+                    "a_j where a_k belongs: the weight's input is node k of the layer below",
+                    key.xreplace(below),
+                )
+            )
             (input_,) = below
             if key != input_:
-                out.append(Slip(Mistake.MISSING_INPUT, f"the weight's input {shown(input_, net)} left out "
-                                "(the derivative of z with respect to the weight)", key.xreplace({input_: 1})))
-    weights = {w: s.w[w.indices[0], w.indices[2], w.indices[1]] for w in key.atoms(sp.Indexed) if w.base == s.w}
+                out.append(
+                    Slip(
+                        Mistake.MISSING_INPUT,
+                        f"the weight's input {shown(input_, net)} left out "
+                        "(the derivative of z with respect to the weight)",
+                        key.xreplace({input_: 1}),
+                    )
+                )
+    weights = {
+        w: s.w[w.indices[0], w.indices[2], w.indices[1]]
+        for w in key.atoms(sp.Indexed)
+        if w.base == s.w
+    }
     if weights:
-        out.append(Slip(Mistake.TRANSPOSED_WEIGHT, "a transposed weight: w_{jk} connects node k below to node j "
-                        "above, not w_{kj}", key.xreplace(weights)))
+        out.append(
+            Slip(
+                Mistake.TRANSPOSED_WEIGHT,
+                "a transposed weight: w_{jk} connects node k below to node j above, not w_{kj}",
+                key.xreplace(weights),
+            )
+        )
     sums = list(key.atoms(sp.Sum))
     if sums:
-        out.append(Slip(Mistake.FORGOTTEN_SUM, "the downstream sum forgotten: node j feeds every node i of the "
-                        "next layer", key.xreplace({t: t.function.xreplace({t.limits[0][0]: s.j}) for t in sums})))
+        out.append(
+            Slip(
+                Mistake.FORGOTTEN_SUM,
+                "the downstream sum forgotten: node j feeds every node i of the next layer",
+                key.xreplace({t: t.function.xreplace({t.limits[0][0]: s.j}) for t in sums}),
+            )
+        )
     return tuple(out)
 
 

@@ -17,6 +17,7 @@ columns) is refused with one line (DeriveError, exit status 2). A bug while judg
 gives that row the verdict "error" ("internal error, please report") and the command exit
 status 3 after the file is written.
 """
+
 from __future__ import annotations
 
 import csv
@@ -39,7 +40,9 @@ OUTPUT_COLUMNS = COLUMNS + ("verdict", "feedback", "score")
 VERDICTS = ("correct", "wrong", "unreadable", "error")
 INTERNAL = "internal error, please report"
 WARM_FROM = 3  # distinct answers to a question from which warming the parent's caches pays off
-FIELD_LIMIT = 64 * 2 ** 20  # characters in one CSV field (csv's default, 128 KiB, would refuse the whole file)
+FIELD_LIMIT = (
+    64 * 2**20
+)  # characters in one CSV field (csv's default, 128 KiB, would refuse the whole file)
 
 
 # Keys -------------------------------------------------------------------------------------------
@@ -68,8 +71,10 @@ def load_keys(key_or_dir: str | os.PathLike) -> Keys:
             if match:
                 found[int(match.group(1))] = read_key(path).questions
         if not found:
-            raise DeriveError(f"no version-N/key.json in {source} (give a key.json or the directory "
-                              f"`derive homework --out` wrote)")
+            raise DeriveError(
+                f"no version-N/key.json in {source} (give a key.json or the directory "
+                f"`derive homework --out` wrote)"
+            )
         return Keys(source, dict(sorted(found.items())), single=False)
     key = read_key(source)
     number = key.version if key.version is not None else _directory_version(source)
@@ -112,7 +117,9 @@ class Row:
     @property
     def spot(self) -> tuple[int, str]:
         """(version, question) of a row matched to its key."""
-        assert self.version is not None and self.question is not None, "only a matched row is judged"
+        assert self.version is not None and self.question is not None, (
+            "only a matched row is judged"
+        )
         return self.version, self.question
 
 
@@ -120,9 +127,11 @@ def _decode(data: bytes, name: str) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        line = data[:error.start].count(b"\n") + 1
-        raise DeriveError(f"{name}: line {line} is not UTF-8 text (byte 0x{data[error.start]:02x}); "
-                          f"save the file as UTF-8 CSV") from None
+        line = data[: error.start].count(b"\n") + 1
+        raise DeriveError(
+            f"{name}: line {line} is not UTF-8 text (byte 0x{data[error.start]:02x}); "
+            f"save the file as UTF-8 CSV"
+        ) from None
 
 
 def _delimiter(text: str) -> str:
@@ -159,8 +168,10 @@ def read_answers(path: str | os.PathLike) -> list[Row]:
         names = [cell.strip().lower() for cell in header]
         missing = [column for column in COLUMNS if column not in names]
         if missing:
-            raise DeriveError(f"{path.name}: the header row has no column {', '.join(missing)} "
-                              f"(it needs {','.join(COLUMNS)}; found {','.join(names) or 'nothing'})")
+            raise DeriveError(
+                f"{path.name}: the header row has no column {', '.join(missing)} "
+                f"(it needs {','.join(COLUMNS)}; found {','.join(names) or 'nothing'})"
+            )
         doubled = sorted({column for column in COLUMNS if names.count(column) > 1})
         if doubled:
             raise DeriveError(f"{path.name}: the header row names the column {doubled[0]} twice")
@@ -172,12 +183,16 @@ def read_answers(path: str | os.PathLike) -> list[Row]:
             row = Row(reader.line_num, (student, version, question, answer))
             if len(cells) != len(names):
                 row.verdict = "unreadable"
-                row.feedback = (f"this row has {len(cells)} fields but the header {len(names)}"
-                                + ("; put an answer that contains a comma in double quotes"
-                                   if len(cells) > len(names) else ""))
+                row.feedback = f"this row has {len(cells)} fields but the header {len(names)}" + (
+                    "; put an answer that contains a comma in double quotes"
+                    if len(cells) > len(names)
+                    else ""
+                )
             rows.append(row)
     except csv.Error as error:
-        raise DeriveError(f"{path.name}: line {reader.line_num} is not valid CSV ({error})") from None
+        raise DeriveError(
+            f"{path.name}: line {reader.line_num} is not valid CSV ({error})"
+        ) from None
     finally:
         csv.field_size_limit(limit)
     return rows
@@ -190,13 +205,18 @@ def _match(row: Row, keys: Keys) -> None:
     _, version_text, question_text, answer = row.fields
     number: int | None
     if keys.single:
-        (number, questions), = keys.versions.items()
+        ((number, questions),) = keys.versions.items()
         if version_text.strip():
             given = _version_number(version_text)
             if given is None or (number and given != number):
-                row.verdict, row.feedback = "unreadable", (
-                    f"version {version_text.strip()!r} is not the key's version ({number})" if number
-                    else f"version {version_text.strip()!r} is not a version number")
+                row.verdict, row.feedback = (
+                    "unreadable",
+                    (
+                        f"version {version_text.strip()!r} is not the key's version ({number})"
+                        if number
+                        else f"version {version_text.strip()!r} is not a version number"
+                    ),
+                )
                 return
     else:
         if not version_text.strip() and len(keys.versions) == 1:
@@ -204,17 +224,27 @@ def _match(row: Row, keys: Keys) -> None:
         else:
             number = _version_number(version_text)
         if number not in keys.versions:
-            row.verdict, row.feedback = "unreadable", (
-                f"no version given (the homework has versions {keys.describe()})" if not version_text.strip()
-                else f"no version {version_text.strip()!r} (the homework has versions {keys.describe()})")
+            row.verdict, row.feedback = (
+                "unreadable",
+                (
+                    f"no version given (the homework has versions {keys.describe()})"
+                    if not version_text.strip()
+                    else f"no version {version_text.strip()!r} (the homework has versions {keys.describe()})"
+                ),
+            )
             return
         questions = keys.versions[number]
     qid = _question_id(question_text)
     if qid not in questions:
-        row.verdict, row.feedback = "unreadable", (
-            f"no question {question_text.strip()!r} in {f'version {number}' if number else 'the key'} "
-            f"(it has {', '.join(questions)})"
-            if question_text.strip() else "no question given")
+        row.verdict, row.feedback = (
+            "unreadable",
+            (
+                f"no question {question_text.strip()!r} in {f'version {number}' if number else 'the key'} "
+                f"(it has {', '.join(questions)})"
+                if question_text.strip()
+                else "no question given"
+            ),
+        )
         return
     if not answer.strip():
         row.verdict, row.feedback = "unreadable", "empty answer"
@@ -259,16 +289,28 @@ class Summary:
 
     def as_dict(self, out: str | Path) -> dict:
         """What ``derive grade --json`` prints (``out``: the grades file written)."""
-        return {"answers": self.answers, "distinct": self.judged, "counts": dict(self.counts),
-                "seconds": round(self.seconds, 3), "file": str(out), "internal_errors": list(self.internal)}
+        return {
+            "answers": self.answers,
+            "distinct": self.judged,
+            "counts": dict(self.counts),
+            "seconds": round(self.seconds, 3),
+            "file": str(out),
+            "internal_errors": list(self.internal),
+        }
 
     def line(self) -> str:
-        counts = ", ".join(f"{self.counts[v]} {v}" for v in VERDICTS if self.counts[v] or v != "error")
-        return (f"graded {self.answers} answers ({self.judged} distinct) in {self.seconds:.1f} s "
-                f"({self.prepare_seconds:.1f} s preparing the keys), {self.rate:.1f} answers/s: {counts}")
+        counts = ", ".join(
+            f"{self.counts[v]} {v}" for v in VERDICTS if self.counts[v] or v != "error"
+        )
+        return (
+            f"graded {self.answers} answers ({self.judged} distinct) in {self.seconds:.1f} s "
+            f"({self.prepare_seconds:.1f} s preparing the keys), {self.rate:.1f} answers/s: {counts}"
+        )
 
 
-def _warm(question: Any, expected: Any, judge: Callable, summary: "Summary", spot: tuple[int, str]) -> None:
+def _warm(
+    question: Any, expected: Any, judge: Callable, summary: "Summary", spot: tuple[int, str]
+) -> None:
     """Judge the key's own answer here, before forking: every cache the judge fills lazily for
     this question (the network's functions and their derivatives) is then inherited by each
     child instead of rebuilt in it (a judgement in a child: about 150 ms cold, 30 ms warm).
@@ -280,12 +322,16 @@ def _warm(question: Any, expected: Any, judge: Callable, summary: "Summary", spo
     try:
         verdict = judge(answer_latex(), expected)
     except Exception as error:  # noqa: BLE001 - only a warm-up: the children judge for real
-        summary.notes.append(f"judging the key's own answer to {spot[1]} of version {spot[0]} failed "
-                             f"({type(error).__name__})")
+        summary.notes.append(
+            f"judging the key's own answer to {spot[1]} of version {spot[0]} failed "
+            f"({type(error).__name__})"
+        )
         return
     if _status(verdict) != "correct":  # a bug in the judge or the key: say so, grade anyway
-        summary.notes.append(f"the key's own answer to {spot[1]} of version {spot[0]} is judged "
-                             f"{_status(verdict)}: {verdict.message}")
+        summary.notes.append(
+            f"the key's own answer to {spot[1]} of version {spot[0]} is judged "
+            f"{_status(verdict)}: {verdict.message}"
+        )
 
 
 def _progress(total: int, enabled: bool):
@@ -293,18 +339,37 @@ def _progress(total: int, enabled: bool):
     if not enabled or total == 0:
         return None
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
-    progress = Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                        console=Console(stderr=True), auto_refresh=False, transient=True)
+    progress = Progress(
+        TextColumn("grading"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        auto_refresh=False,
+        transient=True,
+    )
     progress.start()
     progress.add_task("grading", total=total)
     return progress
 
 
-def grade_rows(rows: list[Row], keys: Keys, jobs: int | None = None, progress: bool = False,
-               seconds: float | None = None, memory: int | None = DEFAULT_MEMORY,
-               judge: Callable | None = None) -> Summary:
+def grade_rows(
+    rows: list[Row],
+    keys: Keys,
+    jobs: int | None = None,
+    progress: bool = False,
+    seconds: float | None = None,
+    memory: int | None = DEFAULT_MEMORY,
+    judge: Callable | None = None,
+) -> Summary:
     """Fill in every row's verdict and feedback; the summary of the run.
 
     ``judge(latex, expected) -> Verdict`` runs in the children (default: the answer checker's
@@ -345,8 +410,9 @@ def grade_rows(rows: list[Row], keys: Keys, jobs: int | None = None, progress: b
         if bar is not None:
             bar.update(0, completed=done)
             bar.refresh()
-        for index, ok, value in run_each(one, work, jobs, seconds=seconds, memory=memory,
-                                         what="checking the answer"):
+        for index, ok, value in run_each(
+            one, work, jobs, seconds=seconds, memory=memory, what="checking the answer"
+        ):
             group = distinct[work[index]]
             if ok:
                 verdict, feedback = value
@@ -357,7 +423,9 @@ def grade_rows(rows: list[Row], keys: Keys, jobs: int | None = None, progress: b
                 verdict, feedback = "unreadable", str(value)
             if verdict == "error":  # the judge caught a bug of its own
                 if feedback != INTERNAL:
-                    summary.internal.append(f"line {group[0].line} ({group[0].question}): {feedback}")
+                    summary.internal.append(
+                        f"line {group[0].line} ({group[0].question}): {feedback}"
+                    )
                 feedback = INTERNAL
             for row in group:
                 row.verdict, row.feedback = verdict, feedback
@@ -393,9 +461,12 @@ def write_grades(path: str | os.PathLike, rows: list[Row]) -> None:
             quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
             writer.writerow(OUTPUT_COLUMNS)
             for row in rows:
-                cells = [spreadsheet_safe(cell) for cell in row.fields + (row.verdict, row.feedback)]
+                cells = [
+                    spreadsheet_safe(cell) for cell in row.fields + (row.verdict, row.feedback)
+                ]
                 (quoted if any("\r" in cell for cell in cells) else writer).writerow(
-                    cells + [int(row.verdict == "correct")])
+                    cells + [int(row.verdict == "correct")]
+                )
         os.chmod(temporary, 0o666 & ~_umask())
         os.replace(temporary, path)
     except BaseException:
@@ -419,19 +490,31 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-def grade(key_or_dir: str | os.PathLike | Keys, answers: str | os.PathLike, out: str | os.PathLike,
-          jobs: int | None = None, progress: bool = False) -> Summary:
+def grade(
+    key_or_dir: str | os.PathLike | Keys,
+    answers: str | os.PathLike,
+    out: str | os.PathLike,
+    jobs: int | None = None,
+    progress: bool = False,
+) -> Summary:
     """Grade an answers CSV against a key (or a homework directory, or keys already loaded by ``load_keys``)
     and write the grades CSV; a key is checked as ``derive grade`` checks it."""
     if jobs is not None and jobs < 1:
         raise ParameterError("{jobs} must be at least 1, not {value}", value=jobs)
     answers, out = Path(answers), Path(out)
     if out.exists() and answers.exists() and out.resolve() == answers.resolve():
-        raise ParameterError("{out} {path} would overwrite the answers file; choose another name", path=out)
+        raise ParameterError(
+            "{out} {path} would overwrite the answers file; choose another name", path=out
+        )
     if out.is_dir():
-        raise ParameterError("{out} {path} is a directory; give a file name, e.g. {example}", path=out,
-                             example=out / "grades.csv")
-    check_replaceable(out)  # before any judging: --out /dev/null is refused, never replaced by a file
+        raise ParameterError(
+            "{out} {path} is a directory; give a file name, e.g. {example}",
+            path=out,
+            example=out / "grades.csv",
+        )
+    check_replaceable(
+        out
+    )  # before any judging: --out /dev/null is refused, never replaced by a file
     keys = key_or_dir if isinstance(key_or_dir, Keys) else load_keys(key_or_dir)
     rows = read_answers(answers)
     summary = grade_rows(rows, keys, jobs or default_jobs(), progress=progress)

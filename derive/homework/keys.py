@@ -7,6 +7,7 @@ network. The common fields are checked here; what a kind needs besides is its ``
 caller (``derive check-answer``, ``derive grade``, ``derive.homework.grading.grade()`` from Python)
 goes through ``read_key``, so they all refuse the same keys with the same messages.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,12 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from derive.errors import DeriveError
-from derive.homework.kinds import EXERCISE_KINDS, Bad, is_int
-from derive.homework.questions import KEY_FORMATS, Question
+from derive.homework.kinds import EXERCISE_KINDS, Bad, Question, is_int
 
 KEY_MAX_BYTES = 10_000_000
 KEY_MAX_WEIGHT_LAYERS = 6  # a key's question network (the generator draws 1 or 2 weight layers)
 KEY_MAX_NODES = 32  # nodes per layer of a key's question network (the generator draws at most 4)
+
+KEY_FORMAT = "derive-homework-key/2"
+KEY_FORMATS = ("derive-homework-key/1", KEY_FORMAT)  # /1: written before digits and δ were stated
 
 
 @dataclass(frozen=True)
@@ -54,11 +57,15 @@ def check_key_file(path: str | os.PathLike) -> dict:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
-        raise DeriveError(f"answer key {name} is not valid JSON (line {error.lineno}, column {error.colno}: "
-                          f"{error.msg})") from None
+        raise DeriveError(
+            f"answer key {name} is not valid JSON (line {error.lineno}, column {error.colno}: "
+            f"{error.msg})"
+        ) from None
     except (RecursionError, ValueError):
-        raise DeriveError(f"answer key {name} is nested too deeply or holds absurd numbers; it is not a key "
-                          "derive wrote") from None
+        raise DeriveError(
+            f"answer key {name} is nested too deeply or holds absurd numbers; it is not a key "
+            "derive wrote"
+        ) from None
     check_key_data(data, name, path)
     return data
 
@@ -68,7 +75,9 @@ def check_key_data(data: object, name: str, path: str | os.PathLike) -> None:
     from derive.read.spec_file import shown_path
 
     if not isinstance(data, dict) or data.get("format") not in KEY_FORMATS:
-        raise DeriveError(f"{name} is not a derive answer key (its \"format\" should be {KEY_FORMATS[-1]})")
+        raise DeriveError(
+            f'{name} is not a derive answer key (its "format" should be {KEY_FORMATS[-1]})'
+        )
     questions = data.get("questions")
     if not isinstance(questions, list) or not questions:
         raise DeriveError(f"answer key {name} has no list of questions")
@@ -85,18 +94,21 @@ def check_key_data(data: object, name: str, path: str | os.PathLike) -> None:
 
 def check_key_entry(q: dict, where: str) -> None:
     """One question of a key: the fields every kind has, then what its kind needs (``check_key``)."""
+
     def bad(field: str, what: str) -> DeriveError:
         from derive.errors import shown_value
 
         return DeriveError(f"{where}: {field!r} must be {what}, got {shown_value(q.get(field))}")
 
     if not isinstance(q.get("id"), str) or not re.fullmatch(r"[A-Za-z0-9_-]{1,20}", q["id"]):
-        raise bad("id", "a short name such as \"q1\"")
+        raise bad("id", 'a short name such as "q1"')
     if not isinstance(q.get("kind"), str) or q["kind"] not in EXERCISE_KINDS:
         raise bad("kind", f"one of {', '.join(EXERCISE_KINDS)}")
     kind = EXERCISE_KINDS[q["kind"]]
     layers = q.get("layers", [])
-    if not isinstance(layers, list) or not all(is_int(n) and 1 <= n <= KEY_MAX_NODES for n in layers):
+    if not isinstance(layers, list) or not all(
+        is_int(n) and 1 <= n <= KEY_MAX_NODES for n in layers
+    ):
         raise bad("layers", f"a list of layer sizes from 1 to {KEY_MAX_NODES}")
     if kind.needs_network and not 2 <= len(layers) <= KEY_MAX_WEIGHT_LAYERS + 1:
         raise bad("layers", f"a list of 2 to {KEY_MAX_WEIGHT_LAYERS + 1} layer sizes")
@@ -106,8 +118,11 @@ def check_key_entry(q: dict, where: str) -> None:
 
 def _check_common_fields(q: dict, bad: Bad) -> None:
     activation = q.get("activation", [])
-    if (not isinstance(activation, list) or not activation
-            or not all(isinstance(a, str) and 0 < len(a) <= 200 for a in activation)):
+    if (
+        not isinstance(activation, list)
+        or not activation
+        or not all(isinstance(a, str) and 0 < len(a) <= 200 for a in activation)
+    ):
         raise bad("activation", "a list of activation names")
     if "cost" in q and not isinstance(q["cost"], str):
         raise bad("cost", "a cost's name")

@@ -1,13 +1,15 @@
-"""Exercise kinds: one small class per kind, owning everything that differs between kinds.
+"""A question and its kind: one small class per kind, owning everything that differs between kinds.
 
 A kind says how to draw a question, what its answer is and how answers are judged, what the
 exercise and solution sheets show, how Moodle receives it, and what a valid answer-key entry of
 it must hold. ``EXERCISE_KINDS`` maps the string written in key files (``"weight-gradient"``) to
-the kind, so adding a kind is one decorated class here and nothing elsewhere.
+the kind, so adding a kind is one decorated class here and nothing elsewhere. A ``Question`` (its
+parameters only, as a key stores them) is defined here too, after the kinds, and asks its kind.
 
 The renderer, the worked tables and NumPy are imported inside the sheet methods only: judging one
 answer (``derive check-answer``) never loads them.
 """
+
 from __future__ import annotations
 
 import functools
@@ -15,6 +17,7 @@ import random
 import re
 from abc import ABC, abstractmethod
 from fractions import Fraction
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, TypeVar
 
 import sympy as sp
@@ -26,19 +29,22 @@ from derive.evaluate.points import PointValues
 from derive.homework.answers import DIGITS, Expected, Mistake, Slip, concrete, slips
 from derive.model.activations import Z
 from derive.model.network import Network
+from derive.model.values import Values
 from derive.notation.printing import latex
 from derive.read.latex import Context
 
 if TYPE_CHECKING:
-    from derive.homework.questions import Question
     from derive.model.steps import BlockKey
 
 ACTIVATION_CHOICES = ("tanh", "softplus", "sigmoid", "sigmoid(gain=2)", "sigmoid(gain=3)")
 NETWORK_ACTIVATIONS = ("sigmoid", "tanh", "relu", "softplus")
 COSTS = ("quadratic", "half-quadratic", "cross-entropy")
 G = sp.Function("g")
-FACTORS = ("the derivative of the cost", "the derivative of the activation",
-           "the derivative of $z_j^{(L)}$ with respect to the weight")  # LaTeX: shown in sheets
+FACTORS = (
+    "the derivative of the cost",
+    "the derivative of the activation",
+    "the derivative of $z_j^{(L)}$ with respect to the weight",
+)  # LaTeX: shown in sheets
 
 Bad = Callable[[str, str], DeriveError]  # (field, what it must be) -> the key's one-line error
 
@@ -48,7 +54,9 @@ class ExerciseKind(ABC):
 
     name: ClassVar[str]  # as written in key files and --kinds
     title: ClassVar[str]  # what the sheets and Moodle call it
-    moodle_type: ClassVar[str] = "essay"  # Moodle's question type: "essay" (graded by hand) or "numerical"
+    moodle_type: ClassVar[str] = (
+        "essay"  # Moodle's question type: "essay" (graded by hand) or "numerical"
+    )
     needs_network: ClassVar[bool] = True  # its key entry gives a network of 2 or more layers
 
     # Drawing and rebuilding ------------------------------------------------------------
@@ -99,7 +107,9 @@ class ExerciseKind(ABC):
 
 
 KindT = TypeVar("KindT", bound="type[ExerciseKind]")
-EXERCISE_KINDS: dict[str, ExerciseKind] = {}  # key-file string -> the kind (one instance of its class)
+EXERCISE_KINDS: dict[
+    str, ExerciseKind
+] = {}  # key-file string -> the kind (one instance of its class)
 
 
 def register(cls: KindT) -> KindT:
@@ -118,7 +128,9 @@ def kind_named(name: str) -> ExerciseKind:
 
 # Shared pieces ------------------------------------------------------------------------------
 @functools.lru_cache(maxsize=256)
-def shared_network(layers: tuple[int, ...], activation: tuple[str, ...], cost: str, bias: bool) -> Network:
+def shared_network(
+    layers: tuple[int, ...], activation: tuple[str, ...], cost: str, bias: bool
+) -> Network:
     """A network by its parameters, built once per process (its derivation is cached on it)."""
     return Network(list(layers), activation=list(activation), cost=cost, bias=bias)
 
@@ -146,8 +158,6 @@ def is_int(value: object) -> bool:
 
 
 def _question(*args: Any, **fields: Any) -> "Question":
-    from derive.homework.questions import Question
-
     return Question(*args, **fields)
 
 
@@ -159,7 +169,9 @@ def _short(rng: random.Random, low: int, high: int, scale: int = 10) -> str:
     return str(Fraction(value, scale).__float__())
 
 
-def _network_choice(rng: random.Random, depth: int = 2) -> tuple[tuple[int, ...], tuple[str, ...], str, bool]:
+def _network_choice(
+    rng: random.Random, depth: int = 2
+) -> tuple[tuple[int, ...], tuple[str, ...], str, bool]:
     layers = tuple(rng.randint(2, 3) for _ in range(depth)) + (rng.randint(1, 2),)
     acts = [rng.choice(NETWORK_ACTIVATIONS) for _ in range(depth)]
     cost = rng.choice(COSTS)
@@ -182,8 +194,10 @@ def network_context(q: "Question") -> dict:
 
     net = q.network()
     s = net.symbols
-    return {"network": lr.Tex(rf"Network: {lr.escape(net.describe())}; the cost is"),
-            "cost": lr.Tex(rf"{lr.math(s.cost, net)} = {lr.math(net.cost_definition(), net)}")}
+    return {
+        "network": lr.Tex(rf"Network: {lr.escape(net.describe())}; the cost is"),
+        "cost": lr.Tex(rf"{lr.math(s.cost, net)} = {lr.math(net.cost_definition(), net)}"),
+    }
 
 
 def _gradient_display(q: "Question", layer: int, j: Any, k: Any) -> Any:
@@ -191,7 +205,9 @@ def _gradient_display(q: "Question", layer: int, j: Any, k: Any) -> Any:
 
     net = q.network()
     s = net.symbols
-    return lr.Tex(rf"\frac{{\partial {lr.math(s.cost, net)}}}{{\partial {lr.math(s.w[layer, j, k], net)}}} = \;?")
+    return lr.Tex(
+        rf"\frac{{\partial {lr.math(s.cost, net)}}}{{\partial {lr.math(s.w[layer, j, k], net)}}} = \;?"
+    )
 
 
 def backward_blocks(q: "Question", layer: int) -> list["BlockKey"]:
@@ -225,14 +241,27 @@ class ActivationDerivative(ExerciseKind):
         found = []
         gain = re.search(r"gain=(\d+)", q.activation[0])
         if gain:  # before the factor 2, so a gain of 2 left out is named for what it is
-            found.append(Slip(Mistake.FORGOTTEN_INNER, "the inner derivative forgotten: the chain rule brings "
-                              f"down the gain {gain.group(1)}", key / int(gain.group(1))))
-        found += [Slip(Mistake.SIGN, "a sign error", -key),
-                  Slip(Mistake.MISSING_TWO, "a missing factor 2", key / 2),
-                  Slip(Mistake.EXTRA_TWO, "an extra factor 2", key * 2)]
+            found.append(
+                Slip(
+                    Mistake.FORGOTTEN_INNER,
+                    "the inner derivative forgotten: the chain rule brings "
+                    f"down the gain {gain.group(1)}",
+                    key / int(gain.group(1)),
+                )
+            )
+        found += [
+            Slip(Mistake.SIGN, "a sign error", -key),
+            Slip(Mistake.MISSING_TWO, "a missing factor 2", key / 2),
+            Slip(Mistake.EXTRA_TWO, "an extra factor 2", key * 2),
+        ]
         asked = (prime_function(act.function)(Z), sp.Derivative(act.function(Z), Z))
-        return Expected(key, Context(net, variable_z=True, bare_a=act(Z)), asked=asked,
-                        restated=(act.function,), slips=tuple(found))
+        return Expected(
+            key,
+            Context(net, variable_z=True, bare_a=act(Z)),
+            asked=asked,
+            restated=(act.function,),
+            slips=tuple(found),
+        )
 
     def answer_latex(self, q: "Question") -> str:
         net = q.network()  # the activation is written g, as the sheet defines it
@@ -242,10 +271,16 @@ class ActivationDerivative(ExerciseKind):
         from derive.render import latex as lr
 
         net = q.network()
-        return {"network": "",
-                "prompt": [lr.Tex(r"Derive $g'(z)$ step by step from the definition below, and write it in terms "
-                                  r"of $g(z)$ where you can.")],
-                "display": lr.Tex(f"g(z) = {lr.math(net.activations[0].definition(Z), net)}")}
+        return {
+            "network": "",
+            "prompt": [
+                lr.Tex(
+                    r"Derive $g'(z)$ step by step from the definition below, and write it in terms "
+                    r"of $g(z)$ where you can."
+                )
+            ],
+            "display": lr.Tex(f"g(z) = {lr.math(net.activations[0].definition(Z), net)}"),
+        }
 
     def solution_blocks(self, q: "Question") -> list["BlockKey"]:
         from derive.model.steps import BlockKey
@@ -265,7 +300,9 @@ class WeightGradient(ExerciseKind):
 
     def draw(self, rng: random.Random, qid: str) -> "Question":
         layers, acts, cost, bias = _network_choice(rng)
-        return _question(qid, self.name, layers, acts, cost, bias, layer=rng.choice([len(layers) - 1, 1]))
+        return _question(
+            qid, self.name, layers, acts, cost, bias, layer=rng.choice([len(layers) - 1, 1])
+        )
 
     def answer(self, q: "Question") -> sp.Expr:
         return weight_gradient(q.network(), q.asked_layer)
@@ -279,20 +316,34 @@ class WeightGradient(ExerciseKind):
         s = net.symbols
         general = sp.Derivative(s.cost, s.w[q.asked_layer, s.j, s.k])
         delta_from = q.asked_layer + 1 if q.allows_delta else None
-        return Expected(key, Context(net, layer=q.asked_layer), asked=(general,), delta_from=delta_from,
-                        slips=slips(key, net, q.asked_layer))
+        return Expected(
+            key,
+            Context(net, layer=q.asked_layer),
+            asked=(general,),
+            delta_from=delta_from,
+            slips=slips(key, net, q.asked_layer),
+        )
 
     def sheet_context(self, q: "Question") -> dict:
         from derive.render import latex as lr
 
         s = q.network().symbols
         where = "hidden-to-output" if q.asked_layer == q.network().L else "input-to-hidden"
-        delta = (rf"You may write $\delta_i^{{({q.asked_layer + 1})}}$ for the error of a node downstream."
-                 if q.allows_delta else r"Write the answer in $a$, $z$, $w$, $x$ and $y$ (no $\delta$).")
-        return {**network_context(q),
-                "prompt": [lr.Tex(f"Derive the gradient for the {where} weights step by step by the chain rule, "
-                                  r"in index form (keep $g'(z)$ or write it out). " + delta)],
-                "display": _gradient_display(q, q.asked_layer, s.j, s.k)}
+        delta = (
+            rf"You may write $\delta_i^{{({q.asked_layer + 1})}}$ for the error of a node downstream."
+            if q.allows_delta
+            else r"Write the answer in $a$, $z$, $w$, $x$ and $y$ (no $\delta$)."
+        )
+        return {
+            **network_context(q),
+            "prompt": [
+                lr.Tex(
+                    f"Derive the gradient for the {where} weights step by step by the chain rule, "
+                    r"in index form (keep $g'(z)$ or write it out). " + delta
+                )
+            ],
+            "display": _gradient_display(q, q.asked_layer, s.j, s.k),
+        }
 
     def solution_blocks(self, q: "Question") -> list["BlockKey"]:
         return backward_blocks(q, q.asked_layer)
@@ -310,8 +361,12 @@ class NumericGradient(ExerciseKind):
     moodle_type = "numerical"
 
     def draw(self, rng: random.Random, qid: str) -> "Question":
-        _network_choice(rng)  # drawn and not used: kept so that every seed gives the questions it always gave
-        for _ in range(200):  # small numbers; redrawn until no ReLU layer is dead and the answer is not tiny
+        _network_choice(
+            rng
+        )  # drawn and not used: kept so that every seed gives the questions it always gave
+        for _ in range(
+            200
+        ):  # small numbers; redrawn until no ReLU layer is dead and the answer is not tiny
             question = self._draw_once(rng, qid)
             if _worth_doing(question):
                 return question
@@ -324,14 +379,20 @@ class NumericGradient(ExerciseKind):
         values = {
             "x": [_short(rng, -10, 10) for _ in range(layers[0])],
             "y": [_short(rng, 1, 9) for _ in range(layers[-1])],
-            "weights": [[[_short(rng, -10, 10) for _ in range(layers[l - 1])] for _ in range(layers[l])]
-                        for l in range(1, len(layers))],
+            "weights": [
+                [[_short(rng, -10, 10) for _ in range(layers[l - 1])] for _ in range(layers[l])]
+                for l in range(1, len(layers))
+            ],
         }
         if bias:
-            values["biases"] = [[_short(rng, -5, 5) for _ in range(layers[l])] for l in range(1, len(layers))]
+            values["biases"] = [
+                [_short(rng, -5, 5) for _ in range(layers[l])] for l in range(1, len(layers))
+            ]
         layer = rng.choice([1, 2])
         node = (rng.randrange(layers[layer]), rng.randrange(layers[layer - 1]))
-        return _question(qid, self.name, layers, acts, cost, bias, layer=layer, node=node, values=values)
+        return _question(
+            qid, self.name, layers, acts, cost, bias, layer=layer, node=node, values=values
+        )
 
     def answer(self, q: "Question") -> sp.Expr:
         s = q.network().symbols
@@ -344,11 +405,24 @@ class NumericGradient(ExerciseKind):
         j, k = q.asked_node
         at_point = PointValues(net, q.point())
         at_node = {s.j: sp.Integer(j), s.k: sp.Integer(k)}
-        found = concrete(slips(weight_gradient(net, q.asked_layer), net, q.asked_layer),
-                         lambda e: sp.Float(at_point(e.xreplace(at_node)), 60))
-        asked = (sp.Derivative(s.cost, s.w[q.asked_layer, j, k]), sp.Derivative(s.cost, s.w[q.asked_layer, s.j, s.k]))
-        return Expected(key, Context(net, layer=q.asked_layer), asked=asked, numeric=True, value=q.answer_value,
-                        digits=q.digits, slips=found, point=q.point())
+        found = concrete(
+            slips(weight_gradient(net, q.asked_layer), net, q.asked_layer),
+            lambda e: sp.Float(at_point(e.xreplace(at_node)), 60),
+        )
+        asked = (
+            sp.Derivative(s.cost, s.w[q.asked_layer, j, k]),
+            sp.Derivative(s.cost, s.w[q.asked_layer, s.j, s.k]),
+        )
+        return Expected(
+            key,
+            Context(net, layer=q.asked_layer),
+            asked=asked,
+            numeric=True,
+            value=q.answer_value,
+            digits=q.digits,
+            slips=found,
+            point=q.point(),
+        )
 
     def answer_latex(self, q: "Question") -> str:
         return decimal_text(q.answer_value)
@@ -363,12 +437,19 @@ class NumericGradient(ExerciseKind):
         net = q.network()
         j, k = q.asked_node
         example = worked_example(net, q.spec_values(), differences=False)
-        return {**network_context(q),
-                "prompt": ["For the numbers below, run the forward pass, compute the local gradients and the "
-                           f"backward pass, and give the gradient to {q.digits} significant digits."],
-                "display": _gradient_display(q, q.asked_layer, j, k),
-                "numbers": [(lr.math(symbol, net), lr.number(value)) for symbol, value in q.numeric_point().items()],
-                "tables": lr.worked_tables(net, example)}
+        return {
+            **network_context(q),
+            "prompt": [
+                "For the numbers below, run the forward pass, compute the local gradients and the "
+                f"backward pass, and give the gradient to {q.digits} significant digits."
+            ],
+            "display": _gradient_display(q, q.asked_layer, j, k),
+            "numbers": [
+                (lr.math(symbol, net), lr.number(value))
+                for symbol, value in q.numeric_point().items()
+            ],
+            "tables": lr.worked_tables(net, example),
+        }
 
     def solution_blocks(self, q: "Question") -> list["BlockKey"]:
         return backward_blocks(q, q.asked_layer)
@@ -376,8 +457,13 @@ class NumericGradient(ExerciseKind):
     def check_key(self, entry: dict, layers: list, bad: Bad, where: str) -> None:
         _check_layer(entry, layers, bad)
         node, layer = entry.get("node"), entry["layer"]
-        if not (isinstance(node, list) and len(node) == 2 and all(is_int(i) for i in node)
-                and 0 <= node[0] < layers[layer] and 0 <= node[1] < layers[layer - 1]):
+        if not (
+            isinstance(node, list)
+            and len(node) == 2
+            and all(is_int(i) for i in node)
+            and 0 <= node[0] < layers[layer]
+            and 0 <= node[1] < layers[layer - 1]
+        ):
             raise bad("node", f"[j, k] of a weight of layer {layer}")
         _check_key_values(entry.get("values"), layers, bool(entry.get("bias")), where)
 
@@ -391,7 +477,9 @@ class MissingFactor(ExerciseKind):
 
     def draw(self, rng: random.Random, qid: str) -> "Question":
         layers, acts, cost, bias = _network_choice(rng)
-        return _question(qid, self.name, layers, acts, cost, bias, layer=len(layers) - 1, factor=rng.randrange(3))
+        return _question(
+            qid, self.name, layers, acts, cost, bias, layer=len(layers) - 1, factor=rng.randrange(3)
+        )
 
     def answer(self, q: "Question") -> sp.Expr:
         return chain_factors(q.network())[q.missing_factor][1]
@@ -399,7 +487,9 @@ class MissingFactor(ExerciseKind):
     def expected(self, q: "Question") -> Expected:
         net, key = q.network(), q.answer()
         written = chain_factors(net)[q.missing_factor][0]
-        return Expected(key, Context(net, layer=q.asked_layer), asked=(written,), slips=slips(key, net, net.L))
+        return Expected(
+            key, Context(net, layer=q.asked_layer), asked=(written,), slips=slips(key, net, net.L)
+        )
 
     def sheet_context(self, q: "Question") -> dict:
         from derive.render import latex as lr
@@ -407,13 +497,25 @@ class MissingFactor(ExerciseKind):
         net = q.network()
         s, math = net.symbols, (lambda e: lr.math(e, net))  # noqa: E731
         factors = chain_factors(net)
-        shown = [r"\boxed{\;?\;}" if i == q.missing_factor else rf"\left({math(value)}\right)"
-                 for i, (_, value) in enumerate(factors)]
-        return {**network_context(q),
-                "prompt": [lr.Tex("One factor of the chain rule for the hidden-to-output weights is missing: "
-                                  f"{FACTORS[q.missing_factor]}. Give it.")],
-                "display": lr.Tex(rf"\frac{{\partial {math(s.cost)}}}{{\partial {math(s.w[net.L, s.j, s.k])}}} = "
-                                  + " ".join(math(written) for written, _ in factors) + " = " + r" \cdot ".join(shown))}
+        shown = [
+            r"\boxed{\;?\;}" if i == q.missing_factor else rf"\left({math(value)}\right)"
+            for i, (_, value) in enumerate(factors)
+        ]
+        return {
+            **network_context(q),
+            "prompt": [
+                lr.Tex(
+                    "One factor of the chain rule for the hidden-to-output weights is missing: "
+                    f"{FACTORS[q.missing_factor]}. Give it."
+                )
+            ],
+            "display": lr.Tex(
+                rf"\frac{{\partial {math(s.cost)}}}{{\partial {math(s.w[net.L, s.j, s.k])}}} = "
+                + " ".join(math(written) for written, _ in factors)
+                + " = "
+                + r" \cdot ".join(shown)
+            ),
+        }
 
     def solution_blocks(self, q: "Question") -> list["BlockKey"]:
         return backward_blocks(q, q.network().L)
@@ -423,7 +525,9 @@ class MissingFactor(ExerciseKind):
             raise bad("factor", "0, 1 or 2")
 
 
-KINDS: tuple[str, ...] = tuple(EXERCISE_KINDS)  # the built-in kinds, in the order a version asks them
+KINDS: tuple[str, ...] = tuple(
+    EXERCISE_KINDS
+)  # the built-in kinds, in the order a version asks them
 
 
 # Helpers of the numeric kind ------------------------------------------------------------------
@@ -444,11 +548,19 @@ _DECIMAL = r"[+-]?(\d{1,20}(\.\d{0,30})?|\.\d{1,30})([eE][+-]?\d{1,3})?(/\d{1,20
 
 def _check_key_values(values: object, layers: list, bias: bool, where: str) -> None:
     """A numeric question's numbers: decimals as strings, in the shapes of its network."""
+
     def vector(value: object, count: int, name: str) -> None:
-        if not (isinstance(value, list) and len(value) == count
-                and all(isinstance(v, str) and re.fullmatch(_DECIMAL, v) and not re.search(r"/0+$", v)
-                        for v in value)):
-            raise DeriveError(f"{where}: values.{name} must be a list of {count} numbers written as strings")
+        if not (
+            isinstance(value, list)
+            and len(value) == count
+            and all(
+                isinstance(v, str) and re.fullmatch(_DECIMAL, v) and not re.search(r"/0+$", v)
+                for v in value
+            )
+        ):
+            raise DeriveError(
+                f"{where}: values.{name} must be a list of {count} numbers written as strings"
+            )
 
     if not isinstance(values, dict):
         raise DeriveError(f"{where}: a numeric question needs its 'values' (x, y, weights)")
@@ -468,3 +580,131 @@ def _check_key_values(values: object, layers: list, bias: bool, where: str) -> N
             raise DeriveError(f"{where}: values.biases must hold {len(layers) - 1} vectors")
         for l, vec in enumerate(biases, 1):
             vector(vec, layers[l], f"biases[{l - 1}]")
+
+
+# A question: its parameters, and what its kind makes of them ------------------------------------
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Question:
+    """One exercise, by its parameters only (JSON-friendly); what it does depends on its kind."""
+
+    id: str
+    kind: str  # the key-file name of its kind: EXERCISE_KINDS[kind] does the work
+    layers: tuple[int, ...] = ()
+    activation: tuple[str, ...] = ()
+    cost: str = "quadratic"
+    bias: bool = False
+    layer: int | None = None
+    node: tuple[int, int] | None = None  # (j, k) of the weight a numeric question asks for
+    factor: int | None = None  # the missing chain-rule factor: 0 cost, 1 activation, 2 dz/dw
+    values: dict | None = None  # exact decimals as strings: x, y, weights, biases
+    digits: int = DIGITS  # significant digits a numeric answer must give
+    delta_allowed: bool | None = None  # δ of downstream layers may be used; None: the kind decides
+
+    @property
+    def exercise(self) -> ExerciseKind:
+        """The question's kind (drawing, answer, sheets, export and key check of it)."""
+        return kind_named(self.kind)
+
+    # What a kind asks about, for the kinds that ask it (the key check makes sure it is there)
+    @property
+    def asked_layer(self) -> int:
+        """The layer of the weights the question asks about."""
+        return self._given(self.layer, "layer")
+
+    @property
+    def asked_node(self) -> tuple[int, int]:
+        """(j, k) of the weight a numeric question asks about."""
+        return self._given(self.node, "node")
+
+    @property
+    def missing_factor(self) -> int:
+        """Which chain-rule factor a missing-factor question hides (0 cost, 1 activation, 2 dz/dw)."""
+        return self._given(self.factor, "factor")
+
+    @property
+    def given_values(self) -> dict:
+        """The worked numbers of a numeric question (exact decimals as strings)."""
+        return self._given(self.values, "values")
+
+    def _given(self, value: T | None, name: str) -> T:
+        if value is None:
+            raise DeriveError(f"question {self.id} ({self.kind}) has no {name!r}")
+        return value
+
+    @property
+    def allows_delta(self) -> bool:
+        """δ of the layers downstream may be used: by default in input-to-hidden weight gradients."""
+        if self.delta_allowed is not None:
+            return self.delta_allowed
+        return self.exercise.allows_delta(self)
+
+    # Rebuilding ------------------------------------------------------------------------
+    def network(self) -> Network:
+        """The question's network (shared between calls: its derivation is computed once)."""
+        return self.exercise.network(self)
+
+    def numeric_point(self) -> dict:
+        """The point of a numeric question: every symbol of the network at its number."""
+        return self._given(self.point(), "values")
+
+    def point(self) -> dict | None:
+        if self.values is None:
+            return None
+        from derive.numeric.worked import point_from_values
+
+        return point_from_values(self.network(), self.spec_values())
+
+    def spec_values(self) -> Values:
+        v = self.given_values
+        exact = lambda text: sp.Rational(text)  # noqa: E731 - our own decimal strings
+        return Values(
+            x=tuple(map(exact, v["x"])),
+            y=tuple(map(exact, v["y"])),
+            weights=tuple(tuple(tuple(map(exact, row)) for row in m) for m in v["weights"]),
+            biases=tuple(tuple(map(exact, b)) for b in v["biases"]) if v.get("biases") else None,
+        )
+
+    def answer(self) -> sp.Expr:
+        """The key, from the engine."""
+        return self.exercise.answer(self)
+
+    def expected(self) -> Expected:
+        """How answers to this question are judged (rebuilt from the parameters, cached)."""
+        return self._judged_by
+
+    @functools.cached_property
+    def _judged_by(self) -> Expected:
+        return self.exercise.expected(self)
+
+    @functools.cached_property
+    def answer_value(self) -> sp.Expr:
+        """A numeric question's answer, exact or to 120 digits, at the question's numbers."""
+        return Model(self.network(), point=self.point()).value(self.answer())
+
+    # Presentation ----------------------------------------------------------------------
+    def answer_latex(self) -> str:
+        """The key as LaTeX that ``check-answer`` itself reads (an activation is written g)."""
+        return self.exercise.answer_latex(self)
+
+    def to_json(self) -> dict:
+        data = {k: v for k, v in asdict(self).items() if v is not None}
+        data["delta_allowed"] = self.allows_delta
+        data["answer_latex"] = self.answer_latex()
+        data["answer_sympy"] = sp.srepr(self.answer())
+        data.update(self.exercise.key_extras(self))
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Question":
+        """The question of a key entry (checked by ``derive.homework.keys`` when read from a file)."""
+        fields = {f for f in cls.__dataclass_fields__}
+        known = {k: v for k, v in data.items() if k in fields}
+        if not isinstance(known.get("kind"), str) or known["kind"] not in EXERCISE_KINDS:
+            raise DeriveError(f"unknown question kind {known.get('kind')!r} in the key")
+        for name in ("layers", "activation", "node"):
+            if name in known and known[name] is not None:
+                known[name] = tuple(known[name])
+        return cls(**known)

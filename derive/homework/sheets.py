@@ -2,6 +2,7 @@
 
 Versions are built in parallel, one process per core, with a progress bar on the terminal.
 """
+
 from __future__ import annotations
 
 import os
@@ -37,8 +38,10 @@ from derive.documents.tex import TexUnavailable, compile_pdf
 
 def _relabel(block: lr.RenderedBlock, prefix: str) -> lr.RenderedBlock:
     """Labels unique per question (several questions show the same engine blocks)."""
-    lines = tuple(replace(line, refs=tuple(ref._replace(label=f"{prefix}-{ref.label}") for ref in line.refs))
-                  for line in block.lines)
+    lines = tuple(
+        replace(line, refs=tuple(ref._replace(label=f"{prefix}-{ref.label}") for ref in line.refs))
+        for line in block.lines
+    )
     return replace(block, label=f"{prefix}-{block.label}", lines=lines)
 
 
@@ -53,18 +56,36 @@ def question_context(q: Question, check: bool = True) -> dict:
     are checked against SymPy first (``checked_note``)."""
     kind = q.exercise
     ctx: dict[str, Any]
-    ctx = {"id": q.id, "title": kind.title, "network": None, "numbers": None, "display": None, "tables": None,
-           "cost": None, "answer": lr.Tex(q.answer_latex()), "checked": checked_note(q.network(), check)}
+    ctx = {
+        "id": q.id,
+        "title": kind.title,
+        "network": None,
+        "numbers": None,
+        "display": None,
+        "tables": None,
+        "cost": None,
+        "answer": lr.Tex(q.answer_latex()),
+        "checked": checked_note(q.network(), check),
+    }
     ctx.update(kind.sheet_context(q))
     ctx["blocks"] = _blocks(q, kind.solution_blocks(q))
     return ctx
 
 
-def render_homework(version: Version, solutions: bool, title: str, contexts: list[dict] | None = None) -> str:
+def render_homework(
+    version: Version, solutions: bool, title: str, contexts: list[dict] | None = None
+) -> str:
     template = template_environment().get_template("homework.tex.j2")
-    contexts = contexts if contexts is not None else [question_context(q) for q in version.questions]
-    return template.render(title=title, version=version.number, seed=version.seed, solutions=solutions,
-                           questions=contexts)
+    contexts = (
+        contexts if contexts is not None else [question_context(q) for q in version.questions]
+    )
+    return template.render(
+        title=title,
+        version=version.number,
+        seed=version.seed,
+        solutions=solutions,
+        questions=contexts,
+    )
 
 
 @dataclass(frozen=True)
@@ -75,11 +96,22 @@ class VersionFiles:
     moodle: tuple = ()  # this version's MoodleQuestions (built where the version was built)
 
     def as_dict(self) -> dict:
-        return {"number": self.number, "files": [str(path) for path in self.files if path is not None]}
+        return {
+            "number": self.number,
+            "files": [str(path) for path in self.files if path is not None],
+        }
 
 
-def build_version(seed: int, number: int, out_dir: Path, kinds: tuple[str, ...], count: int | None,
-                  title: str, tex_only: bool, check: bool = True) -> VersionFiles:
+def build_version(
+    seed: int,
+    number: int,
+    out_dir: Path,
+    kinds: tuple[str, ...],
+    count: int | None,
+    title: str,
+    tex_only: bool,
+    check: bool = True,
+) -> VersionFiles:
     """Write one version's exercise and solution sheets and its answer key (each file atomically)."""
     version = make_version(seed, number, kinds, count)
     folder = out_dir / f"version-{number}"
@@ -152,7 +184,9 @@ def moodle_questions(version: Version, contexts: list[dict]) -> list[MoodleQuest
             answer = ET.SubElement(item, "answer", fraction="100", format="moodle_auto_format")
             ET.SubElement(answer, "text").text = _plain_number(q.answer_value, 15)
             _text(answer, "feedback", "")
-            ET.SubElement(answer, "tolerance").text = _plain_number(last_digit_unit(q.answer_value, q.digits), 1)
+            ET.SubElement(answer, "tolerance").text = _plain_number(
+                last_digit_unit(q.answer_value, q.digits), 1
+            )
         else:
             ET.SubElement(item, "responseformat").text = "editor"
             ET.SubElement(item, "responserequired").text = "1"
@@ -164,9 +198,11 @@ def moodle_questions(version: Version, contexts: list[dict]) -> list[MoodleQuest
         tags = ET.SubElement(item, "tags")
         for tag in moodle_tags(q):
             ET.SubElement(ET.SubElement(tags, "tag"), "text").text = tag
-        info = (f"<p>Every version of question {q.id[1:]} of the derive homework (seed {version.seed}): "
-                f"{_html(q.exercise.title)}. A random question drawn from this category gives each student "
-                "one version.</p>")
+        info = (
+            f"<p>Every version of question {q.id[1:]} of the derive homework (seed {version.seed}): "
+            f"{_html(q.exercise.title)}. A random question drawn from this category gives each student "
+            "one version.</p>"
+        )
         items.append(MoodleQuestion(moodle_category(version.seed, q), info, item))
     return items
 
@@ -194,8 +230,13 @@ def moodle_question_html(context: dict) -> str:
         parts.append(f"<p>{tex_text_html(context['network'])}{cost}</p>")
     parts += [f"<p>{tex_text_html(line)}</p>" for line in context["prompt"]]
     if context["numbers"]:
-        parts.append("<p>" + ", ".join(rf"\({_html(symbol)} = {_html(value)}\)"
-                                       for symbol, value in context["numbers"]) + "</p>")
+        parts.append(
+            "<p>"
+            + ", ".join(
+                rf"\({_html(symbol)} = {_html(value)}\)" for symbol, value in context["numbers"]
+            )
+            + "</p>"
+        )
     if context["display"]:
         parts.append(_display(context["display"]))
     return "\n".join(parts)
@@ -208,27 +249,39 @@ def moodle_solution_html(context: dict) -> str:
         parts.append(f"<h4>{_html(block.title)}</h4>")
         for line in block.lines:
             parts.append(_display(("{}" if line.continued else line.lhs) + " = " + line.rhs))
-            see = (" (see " + ", ".join(f"<em>{_html(ref.title)}</em>" for ref in line.refs) + ")"
-                   if line.refs else "")
-            parts.append(f"<p>({line.number}) <strong>{_html(line.rule)}.</strong> {_html(line.text)}{see}</p>")
+            see = (
+                " (see " + ", ".join(f"<em>{_html(ref.title)}</em>" for ref in line.refs) + ")"
+                if line.refs
+                else ""
+            )
+            parts.append(
+                f"<p>({line.number}) <strong>{_html(line.rule)}.</strong> {_html(line.text)}{see}</p>"
+            )
     tables = context["tables"]
     if tables:
         parts.append("<h4>Forward pass</h4>")
         parts.append(_table(["layer", "node", r"\(z\)", r"\(a\)"], tables.forward, math_from=2))
         parts.append("<h4>Local gradients and backward pass</h4>")
-        parts.append(_table(["layer", "node", r"\(\partial C_0/\partial a\)", r"\(g'(z)\)", r"\(\delta\)"],
-                            tables.backward, math_from=2))
+        parts.append(
+            _table(
+                ["layer", "node", r"\(\partial C_0/\partial a\)", r"\(g'(z)\)", r"\(\delta\)"],
+                tables.backward,
+                math_from=2,
+            )
+        )
     parts.append("<h4>Answer</h4>")
     parts.append(_display(rf"\boxed{{{context['answer']}}}"))
     return "\n".join(parts)
 
 
 def moodle_grader_html(q: Question, version: int) -> str:
-    return (f"<p>Model answer (the worked solution is in the general feedback):</p>\n"
-            f"{_display(q.answer_latex())}\n"
-            "<p>Any equivalent form is right. To check an answer typed in LaTeX: "
-            f"<code>derive check-answer version-{version}/key.json {q.id} '…'</code> "
-            "(exit status 0 right, 1 wrong, with the slip named when it is a common one).</p>")
+    return (
+        f"<p>Model answer (the worked solution is in the general feedback):</p>\n"
+        f"{_display(q.answer_latex())}\n"
+        "<p>Any equivalent form is right. To check an answer typed in LaTeX: "
+        f"<code>derive check-answer version-{version}/key.json {q.id} '…'</code> "
+        "(exit status 0 right, 1 wrong, with the slip named when it is a common one).</p>"
+    )
 
 
 def _text(parent: ET.Element, tag: str, text: str, format: str | None = "html") -> ET.Element:
@@ -245,22 +298,42 @@ def _display(tex: str) -> str:
 def _table(header: list[str], rows, math_from: int) -> str:
     head = "".join(f"<th>{cell}</th>" for cell in header)
     cell = lambda i, text: r"\(" + _html(text) + r"\)" if i >= math_from else _html(text)  # noqa: E731
-    body = "".join("<tr>" + "".join(f"<td>{cell(i, text)}</td>" for i, text in enumerate(row)) + "</tr>"
-                   for row in rows)
-    return f'<table class="table table-sm"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    body = "".join(
+        "<tr>" + "".join(f"<td>{cell(i, text)}</td>" for i, text in enumerate(row)) + "</tr>"
+        for row in rows
+    )
+    return (
+        f'<table class="table table-sm"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    )
 
 
 def _plain_number(value, digits: int) -> str:
     """``value`` to ``digits`` significant digits as a plain decimal (no exponent, no float noise)."""
     with mpmath.workdps(digits + 10):
-        number = mpmath.mpf(sp.Float(value, digits + 10)) if isinstance(value, sp.Basic) else mpmath.mpf(value)
+        number = (
+            mpmath.mpf(sp.Float(value, digits + 10))
+            if isinstance(value, sp.Basic)
+            else mpmath.mpf(value)
+        )
         return mpmath.nstr(number, digits, min_fixed=-mpmath.inf, max_fixed=mpmath.inf)
 
 
 # LaTeX text mode (the sheets' prompts, with $…$ math) as Moodle HTML (with \(…\) math).
-_TEXT_ESCAPES = {r"\$": "$", r"\%": "%", r"\&": "&", r"\#": "#", r"\_": "_", r"\{": "{", r"\}": "}",
-                 r"\textbackslash{}": "\\", r"\textasciitilde{}": "~", r"\textasciicircum{}": "^",
-                 r"\textless{}": "<", r"\textgreater{}": ">", r"\textbar{}": "|"}
+_TEXT_ESCAPES = {
+    r"\$": "$",
+    r"\%": "%",
+    r"\&": "&",
+    r"\#": "#",
+    r"\_": "_",
+    r"\{": "{",
+    r"\}": "}",
+    r"\textbackslash{}": "\\",
+    r"\textasciitilde{}": "~",
+    r"\textasciicircum{}": "^",
+    r"\textless{}": "<",
+    r"\textgreater{}": ">",
+    r"\textbar{}": "|",
+}
 
 
 def tex_text_html(text: str) -> str:
@@ -282,7 +355,7 @@ def tex_text_html(text: str) -> str:
         elif text[i] == "\\":
             token = next((t for t in _TEXT_ESCAPES if text.startswith(t, i)), None)
             if token is None:
-                raise ValueError(f"no Moodle form for the TeX {text[i:i + 20]!r} in {text!r}")
+                raise ValueError(f"no Moodle form for the TeX {text[i : i + 20]!r} in {text!r}")
             out.append(_html(_TEXT_ESCAPES[token]))
             i += len(token)
         elif text[i] == "~":
@@ -314,9 +387,18 @@ def _html(text: str) -> str:
 
 
 # The whole job ------------------------------------------------------------------------------
-def generate(seed: int, count: int, out_dir: Path, kinds: tuple[str, ...] = KINDS, questions: int | None = None,
-             title: str = "Backpropagation homework", tex_only: bool = False, jobs: int | None = None,
-             progress: bool = True, check: bool = True) -> list[VersionFiles]:
+def generate(
+    seed: int,
+    count: int,
+    out_dir: Path,
+    kinds: tuple[str, ...] = KINDS,
+    questions: int | None = None,
+    title: str = "Backpropagation homework",
+    tex_only: bool = False,
+    jobs: int | None = None,
+    progress: bool = True,
+    check: bool = True,
+) -> list[VersionFiles]:
     """Build ``count`` versions in parallel, then the Moodle export; a progress bar when asked; with
     ``check`` (the default) the steps of every solution are checked against SymPy before anything is written.
 
@@ -332,35 +414,74 @@ def generate(seed: int, count: int, out_dir: Path, kinds: tuple[str, ...] = KIND
     check_kinds(kinds)  # before any process starts
     jobs = max(1, min(jobs or os.cpu_count() or 1, count))
     out_dir = Path(out_dir)
-    with cleanup_on_signals(), output_lock(out_dir), \
-            staged_directory(out_dir, replaceable=_refuse_foreign_files) as staging:
-        results = _build_versions(seed, count, staging, kinds, questions, title, tex_only, jobs, progress, check)
-        write_atomic(staging / "moodle.xml", moodle_xml([item for r in results for item in r.moodle]))
-    return [replace(r, files=tuple(out_dir / path.relative_to(staging) for path in r.files)) for r in results]
+    with (
+        cleanup_on_signals(),
+        output_lock(out_dir),
+        staged_directory(out_dir, replaceable=_refuse_foreign_files) as staging,
+    ):
+        results = _build_versions(
+            seed, count, staging, kinds, questions, title, tex_only, jobs, progress, check
+        )
+        write_atomic(
+            staging / "moodle.xml", moodle_xml([item for r in results for item in r.moodle])
+        )
+    return [
+        replace(r, files=tuple(out_dir / path.relative_to(staging) for path in r.files))
+        for r in results
+    ]
 
 
-def _build_versions(seed: int, count: int, folder: Path, kinds: tuple[str, ...], questions: int | None,
-                    title: str, tex_only: bool, jobs: int, progress: bool, check: bool = True) -> list[VersionFiles]:
+def _build_versions(
+    seed: int,
+    count: int,
+    folder: Path,
+    kinds: tuple[str, ...],
+    questions: int | None,
+    title: str,
+    tex_only: bool,
+    jobs: int,
+    progress: bool,
+    check: bool = True,
+) -> list[VersionFiles]:
     results: list[VersionFiles] = []
     bar = _progress(progress, count)
     with bar as (advance):
         if jobs == 1:
             for number in range(1, count + 1):
-                results.append(build_version(seed, number, folder, kinds, questions, title, tex_only, check))
+                results.append(
+                    build_version(seed, number, folder, kinds, questions, title, tex_only, check)
+                )
                 advance()
         else:
-            with ProcessPoolExecutor(max_workers=jobs, initializer=worker_initializer,
-                                     initargs=(os.getpid(),)) as pool:
+            with ProcessPoolExecutor(
+                max_workers=jobs, initializer=worker_initializer, initargs=(os.getpid(),)
+            ) as pool:
                 workers = lambda: list((getattr(pool, "_processes", None) or {}).values())  # noqa: E731
-                token = register_cleanup(lambda: terminate_processes(workers()))  # on a signal: end them first
+                token = register_cleanup(
+                    lambda: terminate_processes(workers())
+                )  # on a signal: end them first
                 try:
-                    futures = [pool.submit(build_version, seed, number, folder, kinds, questions, title, tex_only,
-                                           check) for number in range(1, count + 1)]
+                    futures = [
+                        pool.submit(
+                            build_version,
+                            seed,
+                            number,
+                            folder,
+                            kinds,
+                            questions,
+                            title,
+                            tex_only,
+                            check,
+                        )
+                        for number in range(1, count + 1)
+                    ]
                     for future in as_completed(futures):
                         results.append(future.result())
                         advance()
                 except BaseException:
-                    terminate_processes(workers())  # one version failed: the set is void, stop the others
+                    terminate_processes(
+                        workers()
+                    )  # one version failed: the set is void, stop the others
                     raise
                 finally:
                     unregister_cleanup(token)
@@ -373,11 +494,17 @@ def _refuse_foreign_files(out_dir: Path) -> None:
     from derive.errors import DeriveError
 
     for entry in sorted(out_dir.iterdir()):
-        if not (entry.name == "moodle.xml" and entry.is_file()
-                or re.fullmatch(r"version-\d+", entry.name) and entry.is_dir()
-                or re.fullmatch(r"\.moodle\.xml\..*(partial|tmp)", entry.name)):  # a killed writer's temporary
-            raise DeriveError(f"{out_dir} holds {entry.name!r}, which is not part of a homework set; the set "
-                              "replaces that directory as a whole: choose a new or empty directory")
+        if not (
+            entry.name == "moodle.xml"
+            and entry.is_file()
+            or re.fullmatch(r"version-\d+", entry.name)
+            and entry.is_dir()
+            or re.fullmatch(r"\.moodle\.xml\..*(partial|tmp)", entry.name)
+        ):  # a killed writer's temporary
+            raise DeriveError(
+                f"{out_dir} holds {entry.name!r}, which is not part of a homework set; the set "
+                "replaces that directory as a whole: choose a new or empty directory"
+            )
 
 
 class _progress:

@@ -4,6 +4,7 @@ Each activation is an undefined SymPy function in the index-form derivation
 (so formulas read sigma'(z) rather than a page of exponentials) together with
 its explicit definition, which the checks substitute to verify every claim.
 """
+
 from __future__ import annotations
 
 import re
@@ -37,7 +38,9 @@ class Activation:
     function: sp.FunctionClass
     definition: sp.Lambda
     derivative_chain: Chain
-    derivative_in_output: sp.Lambda | None  # None: g' is not written with a = g(z) (user definitions)
+    derivative_in_output: (
+        sp.Lambda | None
+    )  # None: g' is not written with a = g(z) (user definitions)
     helpers: tuple[tuple[sp.FunctionClass, sp.Lambda], ...] = ()
     convention: str = ""
     kinks: tuple[sp.Expr, ...] = ()
@@ -45,8 +48,12 @@ class Activation:
     description: str = ""
     numpy_forward: str = ""  # stable NumPy code for g({z}); empty: print the definition
     numpy_helpers: tuple[str, ...] = ()  # source of helper functions numpy_forward calls
-    logistic_gain: sp.Expr | None = None  # g(z) = σ(gain·z): a cost on (0, 1) can be computed from gain·z
-    vector: bool = False  # a_j depends on every z of its layer (softmax): no g'(z_j), a Jacobian instead
+    logistic_gain: sp.Expr | None = (
+        None  # g(z) = σ(gain·z): a cost on (0, 1) can be computed from gain·z
+    )
+    vector: bool = (
+        False  # a_j depends on every z of its layer (softmax): no g'(z_j), a Jacobian instead
+    )
 
     def __call__(self, z: sp.Expr) -> sp.Expr:
         return self.function(z)
@@ -87,13 +94,12 @@ class Activation:
         return {self.function: explicit, **helpers}
 
 
-
-
-
 SIGMA = sp.Function("sigma")
 _SIGMA_DEFINITION = sp.Lambda(Z, 1 / (1 + sp.exp(-Z)))
 KNOWN: dict[sp.FunctionClass, Known] = {
-    SIGMA: Known(sp.Lambda(Z, _mul(SIGMA(Z), 1 - SIGMA(Z)))),  # the reason shows sigma'(z) = sigma(z)(1 - sigma(z))
+    SIGMA: Known(
+        sp.Lambda(Z, _mul(SIGMA(Z), 1 - SIGMA(Z)))
+    ),  # the reason shows sigma'(z) = sigma(z)(1 - sigma(z))
 }
 """Functions a definition may use whose derivatives are written with themselves."""
 EXPLICIT: dict[sp.FunctionClass, sp.Lambda] = {SIGMA: _SIGMA_DEFINITION}
@@ -105,17 +111,28 @@ def derived(definition: sp.Expr, name: str = "", tidy: bool = False) -> Differen
     return differentiate(definition, Z, KNOWN, name=name, tidy=tidy)
 
 
-def _chain(definition: sp.Expr, start: Reason = because(ReasonKind.START_FROM_DEFINITION), name: str = "",
-           left_slope: bool = False) -> Chain:
+def _chain(
+    definition: sp.Expr,
+    start: Reason = because(ReasonKind.START_FROM_DEFINITION),
+    name: str = "",
+    left_slope: bool = False,
+) -> Chain:
     """d/dz of the definition, then the differentiator's stages; ``left_slope``: the kink step (one
     kink) says "ReLU has no derivative at 0; we use the left slope there, ReLU'(0) = 0"."""
     done = derived(definition, name)
     stages = done.steps
     if left_slope:
-        (point, slope), = done.at_kinks
-        said = because(ReasonKind.LEFT_SLOPE, name=name, point=point,
-                       slope=sp.Eq(Prime(sp.Function(name)(Z), point), slope, evaluate=False))
-        stages = tuple(replace(stage, reason=said) if stage.rule is Rule.CONVENTION else stage for stage in stages)
+        ((point, slope),) = done.at_kinks
+        said = because(
+            ReasonKind.LEFT_SLOPE,
+            name=name,
+            point=point,
+            slope=sp.Eq(Prime(sp.Function(name)(Z), point), slope, evaluate=False),
+        )
+        stages = tuple(
+            replace(stage, reason=said) if stage.rule is Rule.CONVENTION else stage
+            for stage in stages
+        )
     return (ChainStep(sp.Derivative(definition, Z), Rule.DEFINITION, start),) + stages
 
 
@@ -127,8 +144,16 @@ def sigmoid(gain: sp.Expr = sp.Integer(1)) -> Activation:
     d = 1 + e
     classic = _mul(gain, fn(Z), 1 - fn(Z)) if gain != 1 else _mul(fn(Z), 1 - fn(Z))
     chain = _chain(1 / d, because(ReasonKind.SIGMOID_AS_POWER)) + (
-        ChainStep(sp.Mul(*([gain] if gain != 1 else []), sp.UnevaluatedExpr(1 / d), sp.UnevaluatedExpr(e / d),
-                         evaluate=False), Rule.SIMPLIFICATION, because(ReasonKind.SPLIT_FRACTION)),
+        ChainStep(
+            sp.Mul(
+                *([gain] if gain != 1 else []),
+                sp.UnevaluatedExpr(1 / d),
+                sp.UnevaluatedExpr(e / d),
+                evaluate=False,
+            ),
+            Rule.SIMPLIFICATION,
+            because(ReasonKind.SPLIT_FRACTION),
+        ),
         ChainStep(classic, Rule.SUBSTITUTION, because(ReasonKind.SIGMOID_FACTORS)),
     )
     return Activation(
@@ -149,12 +174,20 @@ def tanh() -> Activation:
     fn = sp.Function("tanh")
     p, q = sp.exp(Z) - sp.exp(-Z), sp.exp(Z) + sp.exp(-Z)
     chain = _chain(p / q, because(ReasonKind.TANH_AS_QUOTIENT)) + (
-        ChainStep(1 - power(p / q, 2), Rule.SIMPLIFICATION, because(ReasonKind.DIVIDE_BY_SQUARED_DENOMINATOR)),
+        ChainStep(
+            1 - power(p / q, 2),
+            Rule.SIMPLIFICATION,
+            because(ReasonKind.DIVIDE_BY_SQUARED_DENOMINATOR),
+        ),
         ChainStep(1 - fn(Z) ** 2, Rule.SUBSTITUTION, because(ReasonKind.TANH_ITSELF)),
     )
     return Activation(
-        name="tanh", function=fn, definition=sp.Lambda(Z, p / q), derivative_chain=chain,
-        derivative_in_output=sp.Lambda(Z, 1 - Z**2), description="hyperbolic tangent",
+        name="tanh",
+        function=fn,
+        definition=sp.Lambda(Z, p / q),
+        derivative_chain=chain,
+        derivative_in_output=sp.Lambda(Z, 1 - Z**2),
+        description="hyperbolic tangent",
         numpy_forward="numpy.tanh({z})",
     )
 
@@ -164,14 +197,26 @@ def relu() -> Activation:
     fn = sp.Function("ReLU")
     definition = sp.Piecewise((Z, Z > 0), (0, True))
     chain = _chain(definition, name="ReLU", left_slope=True) + (
-        ChainStep(sp.Heaviside(Z, 0), Rule.DEFINITION,
-                  because(ReasonKind.HEAVISIDE, formula=sp.Eq(sp.Heaviside(0, 0, evaluate=False), 0, evaluate=False))),
+        ChainStep(
+            sp.Heaviside(Z, 0),
+            Rule.DEFINITION,
+            because(
+                ReasonKind.HEAVISIDE,
+                formula=sp.Eq(sp.Heaviside(0, 0, evaluate=False), 0, evaluate=False),
+            ),
+        ),
     )
     return Activation(
-        name="relu", function=fn, definition=sp.Lambda(Z, definition),
-        derivative_chain=chain, derivative_in_output=sp.Lambda(Z, sp.Heaviside(Z, 0)),
-        convention="ReLU'(0) = 0", kinks=derived(definition).kinks, analytic=False,
-        description="rectified linear unit", numpy_forward="numpy.maximum({z}, 0.0)",
+        name="relu",
+        function=fn,
+        definition=sp.Lambda(Z, definition),
+        derivative_chain=chain,
+        derivative_in_output=sp.Lambda(Z, sp.Heaviside(Z, 0)),
+        convention="ReLU'(0) = 0",
+        kinks=derived(definition).kinks,
+        analytic=False,
+        description="rectified linear unit",
+        numpy_forward="numpy.maximum({z}, 0.0)",
     )
 
 
@@ -183,10 +228,13 @@ def leaky_relu(slope: sp.Expr = sp.Rational(1, 100)) -> Activation:
     chain = _chain(definition, name="LeakyReLU", left_slope=True)
     return Activation(
         name="leaky-relu" if slope == sp.Rational(1, 100) else f"leaky-relu(slope={slope})",
-        function=fn, definition=sp.Lambda(Z, definition),
+        function=fn,
+        definition=sp.Lambda(Z, definition),
         derivative_chain=chain,
         derivative_in_output=sp.Lambda(Z, sp.Piecewise((1, Z > 0), (slope, True))),
-        convention=f"LeakyReLU'(0) = {slope}", kinks=derived(definition).kinks, analytic=False,
+        convention=f"LeakyReLU'(0) = {slope}",
+        kinks=derived(definition).kinks,
+        analytic=False,
         description=f"leaky ReLU with slope {slope} for negative inputs",
         numpy_forward=f"numpy.where({{z}} > 0, {{z}}, ({slope}) * {{z}})",
     )
@@ -197,13 +245,22 @@ def softplus() -> Activation:
     fn = sp.Function("softplus")
     inner = 1 + sp.exp(Z)
     chain = _chain(sp.log(inner)) + (
-        ChainStep(1 / (1 + sp.exp(-Z)), Rule.SIMPLIFICATION, because(ReasonKind.DIVIDE_BY, factor=sp.exp(Z))),
+        ChainStep(
+            1 / (1 + sp.exp(-Z)),
+            Rule.SIMPLIFICATION,
+            because(ReasonKind.DIVIDE_BY, factor=sp.exp(Z)),
+        ),
         ChainStep(SIGMA(Z), Rule.SUBSTITUTION, because(ReasonKind.IS_SIGMOID)),
     )
     return Activation(
-        name="softplus", function=fn, definition=sp.Lambda(Z, sp.log(inner)), derivative_chain=chain,
-        derivative_in_output=sp.Lambda(Z, 1 - sp.exp(-Z)), helpers=((SIGMA, _SIGMA_DEFINITION),),
-        description="softplus", numpy_forward="numpy.logaddexp(0.0, {z})",
+        name="softplus",
+        function=fn,
+        definition=sp.Lambda(Z, sp.log(inner)),
+        derivative_chain=chain,
+        derivative_in_output=sp.Lambda(Z, 1 - sp.exp(-Z)),
+        helpers=((SIGMA, _SIGMA_DEFINITION),),
+        description="softplus",
+        numpy_forward="numpy.logaddexp(0.0, {z})",
     )
 
 
@@ -212,8 +269,13 @@ def identity() -> Activation:
     fn = sp.Function("id")
     chain = _chain(Z)
     return Activation(
-        name="identity", function=fn, definition=sp.Lambda(Z, Z), derivative_chain=chain,
-        derivative_in_output=sp.Lambda(Z, sp.Integer(1)), description="identity", numpy_forward="{z}",
+        name="identity",
+        function=fn,
+        definition=sp.Lambda(Z, Z),
+        derivative_chain=chain,
+        derivative_in_output=sp.Lambda(Z, sp.Integer(1)),
+        description="identity",
+        numpy_forward="{z}",
     )
 
 
@@ -226,11 +288,15 @@ def elu(alpha: sp.Expr = sp.Integer(1)) -> Activation:
     definition = sp.Piecewise((Z, Z > 0), (_mul(alpha, sp.exp(Z) - 1), True))
     chain = _chain(definition, name="ELU", left_slope=True)
     return Activation(
-        name="elu" if alpha == 1 else f"elu(alpha={alpha})", function=fn, definition=sp.Lambda(Z, definition),
+        name="elu" if alpha == 1 else f"elu(alpha={alpha})",
+        function=fn,
+        definition=sp.Lambda(Z, definition),
         derivative_chain=chain,
         # for z <= 0, a = alpha(e^z - 1) <= 0 and g' = alpha e^z = a + alpha; for z > 0, a > 0 and g' = 1
         derivative_in_output=sp.Lambda(Z, sp.Piecewise((1, Z > 0), (Z + alpha, True))),
-        convention=f"ELU'(0) = {alpha}", kinks=derived(definition).kinks, analytic=False,
+        convention=f"ELU'(0) = {alpha}",
+        kinks=derived(definition).kinks,
+        analytic=False,
         description="exponential linear unit" + ("" if alpha == 1 else f" with alpha {alpha}"),
         numpy_forward=f"numpy.where({{z}} > 0, {{z}}, ({alpha}) * numpy.expm1(numpy.minimum({{z}}, 0.0)))",
     )
@@ -241,9 +307,15 @@ def silu() -> Activation:
     fn = sp.Function("SiLU")
     definition = Z * SIGMA(Z)
     return Activation(
-        name="silu", function=fn, definition=sp.Lambda(Z, definition), derivative_chain=_chain(definition),
-        derivative_in_output=None, helpers=((SIGMA, _SIGMA_DEFINITION),), description="SiLU (swish)",
-        numpy_forward="{z} * _sigmoid({z})", numpy_helpers=(STABLE_SIGMOID,),
+        name="silu",
+        function=fn,
+        definition=sp.Lambda(Z, definition),
+        derivative_chain=_chain(definition),
+        derivative_in_output=None,
+        helpers=((SIGMA, _SIGMA_DEFINITION),),
+        description="SiLU (swish)",
+        numpy_forward="{z} * _sigmoid({z})",
+        numpy_helpers=(STABLE_SIGMOID,),
     )
 
 
@@ -256,8 +328,12 @@ def gelu() -> Activation:
     fn = sp.Function("GELU")
     definition = Z / 2 * (1 + sp.tanh(sp.sqrt(2 / sp.pi) * (Z + GELU_CUBIC * Z**3)))
     return Activation(
-        name="gelu", function=fn, definition=sp.Lambda(Z, definition), derivative_chain=_chain(definition),
-        derivative_in_output=None, description="GELU (tanh approximation)",
+        name="gelu",
+        function=fn,
+        definition=sp.Lambda(Z, definition),
+        derivative_chain=_chain(definition),
+        derivative_in_output=None,
+        description="GELU (tanh approximation)",
         numpy_forward="0.5 * {z} * (1.0 + numpy.tanh(0.7978845608028654 * ({z} + 0.044715 * {z} * {z} * {z})))",
     )
 
@@ -277,9 +353,15 @@ def softmax() -> Activation:
     the layer's own indices; ``definition`` is the numerator only (used for nothing but its parameters).
     """
     return Activation(
-        name="softmax", function=sp.Function("softmax"), definition=sp.Lambda(Z, sp.exp(Z)), derivative_chain=(),
-        derivative_in_output=None, description="softmax", numpy_forward="_softmax({z})",
-        numpy_helpers=(STABLE_SOFTMAX,), vector=True,
+        name="softmax",
+        function=sp.Function("softmax"),
+        definition=sp.Lambda(Z, sp.exp(Z)),
+        derivative_chain=(),
+        derivative_in_output=None,
+        description="softmax",
+        numpy_forward="_softmax({z})",
+        numpy_helpers=(STABLE_SOFTMAX,),
+        vector=True,
     )
 
 
@@ -294,12 +376,21 @@ def defined_activation(name: str, rhs: sp.Expr) -> Activation:
     """
     fn = sp.Function(name)
     done = derived(rhs, name, tidy=True)
-    chain = (ChainStep(sp.Derivative(rhs, Z), Rule.DEFINITION, because(ReasonKind.START_FROM_DEFINITION)),) + done.steps
+    chain = (
+        ChainStep(
+            sp.Derivative(rhs, Z), Rule.DEFINITION, because(ReasonKind.START_FROM_DEFINITION)
+        ),
+    ) + done.steps
     uses_sigma = rhs.has(SIGMA)
     analytic = not rhs.has(*_NON_ANALYTIC)
     return Activation(
-        name=name, function=fn, definition=sp.Lambda(Z, rhs), derivative_chain=chain,
-        derivative_in_output=None, analytic=analytic, kinks=done.kinks,
+        name=name,
+        function=fn,
+        definition=sp.Lambda(Z, rhs),
+        derivative_chain=chain,
+        derivative_in_output=None,
+        analytic=analytic,
+        kinks=done.kinks,
         helpers=((SIGMA, _SIGMA_DEFINITION),) if uses_sigma else (),
         numpy_helpers=(STABLE_SIGMOID,) if uses_sigma else (),
         description=f"activation {name} defined by the user",
@@ -318,9 +409,16 @@ _BUILDERS: dict[str, tuple[Callable[..., Activation], str | None]] = {
     "silu": (silu, None),
     "gelu": (gelu, None),
 }
-_OUTPUT_BUILDERS: dict[str, Callable[[], Activation]] = {"softmax": softmax}  # vector: the output layer only
-ALIASES = {"logistic": "sigmoid", "linear": "identity", "leaky_relu": "leaky-relu", "leakyrelu": "leaky-relu",
-           "swish": "silu"}
+_OUTPUT_BUILDERS: dict[str, Callable[[], Activation]] = {
+    "softmax": softmax
+}  # vector: the output layer only
+ALIASES = {
+    "logistic": "sigmoid",
+    "linear": "identity",
+    "leaky_relu": "leaky-relu",
+    "leakyrelu": "leaky-relu",
+    "swish": "silu",
+}
 NAMES = tuple(_BUILDERS)  # element-wise: any layer
 OUTPUT_NAMES = tuple(_OUTPUT_BUILDERS)  # a vector activation, for the output layer
 
@@ -352,12 +450,16 @@ def activation_named(spec: str | Activation) -> Activation:
 
     match = _SPEC.match(str(spec))
     if not match and _DEFINITION.match(str(spec)):  # a definition in LaTeX, g(z) = ...
-        from derive.model.definitions import read_activation  # the reader slot, filled by the read layer
+        from derive.model.definitions import (
+            read_activation,
+        )  # the reader slot, filled by the read layer
 
         return read_activation(str(spec))
     if not match:
-        raise DeriveError(f"cannot read activation {spec!r}; write a name such as 'sigmoid' or 'sigmoid(gain=2)', "
-                          "or a definition such as 'g(z) = \\frac{z}{1+|z|}'")
+        raise DeriveError(
+            f"cannot read activation {spec!r}; write a name such as 'sigmoid' or 'sigmoid(gain=2)', "
+            "or a definition such as 'g(z) = \\frac{z}{1+|z|}'"
+        )
     name, key, value = match.groups()
     name = ALIASES.get(name.lower(), name.lower())
     if name in _OUTPUT_BUILDERS and key is None:
@@ -365,7 +467,9 @@ def activation_named(spec: str | Activation) -> Activation:
     if name in _OUTPUT_BUILDERS:
         raise DeriveError(f"activation {name!r} has no parameter {key!r}; it takes no parameter")
     if name not in _BUILDERS:
-        raise DeriveError(f"unknown activation {spec!r}{closest_hint(name, NAMES + OUTPUT_NAMES + tuple(ALIASES))}")
+        raise DeriveError(
+            f"unknown activation {spec!r}{closest_hint(name, NAMES + OUTPUT_NAMES + tuple(ALIASES))}"
+        )
     builder, param = _BUILDERS[name]
     if key is None:
         return builder()

@@ -1,4 +1,5 @@
 """Single-sample costs C_0 = sum_j term(a_j^{(L)}, y_j) as data, with derivative chains."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,7 +23,9 @@ class Cost:
     term: sp.Expr
     derivative_chain: Chain
     description: str = ""
-    target_distribution: bool = False  # the targets of one sample sum to 1 (one-hot labels): the derivation uses it
+    target_distribution: bool = (
+        False  # the targets of one sample sum to 1 (one-hot labels): the derivation uses it
+    )
 
     def term_at(self, a: sp.Expr, y: sp.Expr) -> sp.Expr:
         return instantiate(self.term, {A: a, Y: y})
@@ -44,41 +47,68 @@ def derived(term: sp.Expr, tidy: bool = False) -> Chain:
 _CROSS_ENTROPY = -(Y * sp.log(A) + (1 - Y) * sp.log(1 - A))
 COSTS: dict[str, Cost] = {
     "quadratic": Cost(
-        name="quadratic", title="quadratic cost", term=(A - Y) ** 2,
+        name="quadratic",
+        title="quadratic cost",
+        term=(A - Y) ** 2,
         derivative_chain=derived((A - Y) ** 2),
         description="sum of squared errors",
     ),
     "half-quadratic": Cost(
-        name="half-quadratic", title="half quadratic cost", term=sp.Rational(1, 2) * (A - Y) ** 2,
+        name="half-quadratic",
+        title="half quadratic cost",
+        term=sp.Rational(1, 2) * (A - Y) ** 2,
         derivative_chain=derived(sp.Rational(1, 2) * (A - Y) ** 2),
         description="one half of the sum of squared errors",
     ),
     "cross-entropy": Cost(
-        name="cross-entropy", title="binary cross-entropy",
+        name="cross-entropy",
+        title="binary cross-entropy",
         term=_CROSS_ENTROPY,
-        derivative_chain=derived(_CROSS_ENTROPY) + (
-            ChainStep((A - Y) / _mul(A, 1 - A), Rule.SIMPLIFICATION, because(ReasonKind.COMMON_DENOMINATOR)),
+        derivative_chain=derived(_CROSS_ENTROPY)
+        + (
+            ChainStep(
+                (A - Y) / _mul(A, 1 - A),
+                Rule.SIMPLIFICATION,
+                because(ReasonKind.COMMON_DENOMINATOR),
+            ),
         ),
         description="binary cross-entropy for outputs in (0, 1)",
     ),
     "log-likelihood": Cost(
-        name="log-likelihood", title="log-likelihood cost", term=-Y * sp.log(A),
+        name="log-likelihood",
+        title="log-likelihood cost",
+        term=-Y * sp.log(A),
         derivative_chain=derived(-Y * sp.log(A)),
         description="negative log-likelihood (categorical cross-entropy) for one-hot targets",
         target_distribution=True,
     ),
 }
-ALIASES = {"mse": "quadratic", "squared": "quadratic", "half_quadratic": "half-quadratic",
-           "bce": "cross-entropy", "binary-cross-entropy": "cross-entropy", "cross_entropy": "cross-entropy",
-           "categorical-cross-entropy": "log-likelihood", "categorical_cross_entropy": "log-likelihood",
-           "cce": "log-likelihood", "nll": "log-likelihood", "log_likelihood": "log-likelihood",
-           "negative-log-likelihood": "log-likelihood"}
+ALIASES = {
+    "mse": "quadratic",
+    "squared": "quadratic",
+    "half_quadratic": "half-quadratic",
+    "bce": "cross-entropy",
+    "binary-cross-entropy": "cross-entropy",
+    "cross_entropy": "cross-entropy",
+    "categorical-cross-entropy": "log-likelihood",
+    "categorical_cross_entropy": "log-likelihood",
+    "cce": "log-likelihood",
+    "nll": "log-likelihood",
+    "log_likelihood": "log-likelihood",
+    "negative-log-likelihood": "log-likelihood",
+}
 
 
-_RANGES = {"tanh": "gives values in (-1, 1)", "relu": "gives values in [0, inf)", "leaky-relu": "gives any real value",
-           "softplus": "gives values in (0, inf)", "identity": "gives any real value",
-           "elu": "gives values in (-alpha, inf)", "silu": "gives values from about -0.28 up",
-           "gelu": "gives values from about -0.17 up"}
+_RANGES = {
+    "tanh": "gives values in (-1, 1)",
+    "relu": "gives values in [0, inf)",
+    "leaky-relu": "gives any real value",
+    "softplus": "gives values in (0, inf)",
+    "identity": "gives any real value",
+    "elu": "gives values in (-alpha, inf)",
+    "silu": "gives values from about -0.28 up",
+    "gelu": "gives values from about -0.17 up",
+}
 
 
 _POSITIVE = ("softplus",)  # besides sigmoid-type and softmax outputs, which lie in (0, 1)
@@ -98,14 +128,21 @@ def check_output_domain(cost: Cost, output) -> None:
         need = "outputs in (0, 1)"
         fix = "use a softmax or sigmoid output layer (e.g. 'sigmoid(gain=2)') or another cost"
     elif cost.name == "log-likelihood" and not (in_unit or output.name in _POSITIVE):
-        need, fix = "positive outputs", "use a softmax output layer (or sigmoid, softplus) or another cost"
+        need, fix = (
+            "positive outputs",
+            "use a softmax output layer (or sigmoid, softplus) or another cost",
+        )
     else:
         return
     known = _RANGES.get(output.name.split("(")[0])
     if known:
-        raise DeriveError(f"the {cost.title} needs {need}, but the output activation {output.name} {known}; {fix}")
-    raise DeriveError(f"the {cost.title} needs {need}, and derive cannot confirm that for the output "
-                      f"activation {output.name} defined by the user; {fix}")
+        raise DeriveError(
+            f"the {cost.title} needs {need}, but the output activation {output.name} {known}; {fix}"
+        )
+    raise DeriveError(
+        f"the {cost.title} needs {need}, and derive cannot confirm that for the output "
+        f"activation {output.name} defined by the user; {fix}"
+    )
 
 
 def check_targets(cost: Cost, y) -> None:
@@ -114,20 +151,31 @@ def check_targets(cost: Cost, y) -> None:
     if not cost.target_distribution:
         return
     if any(getattr(v, "free_symbols", None) for v in y):
-        raise DeriveError(f"the {cost.title} needs numeric targets that sum to 1 (a one-hot label such as "
-                          "y = [0, 1, 0]); keep other values symbolic instead")
+        raise DeriveError(
+            f"the {cost.title} needs numeric targets that sum to 1 (a one-hot label such as "
+            "y = [0, 1, 0]); keep other values symbolic instead"
+        )
     total = sum(y)
     if any(v < 0 for v in y) or total != 1:
-        raise DeriveError(f"the {cost.title} needs targets that are >= 0 and sum to 1 (a one-hot label such as "
-                          f"y = [0, 1, 0]); these sum to {total}")
+        raise DeriveError(
+            f"the {cost.title} needs targets that are >= 0 and sum to 1 (a one-hot label such as "
+            f"y = [0, 1, 0]); these sum to {total}"
+        )
 
 
 def defined_cost(term: sp.Expr) -> Cost:
     """A cost C_0 = sum_j term(a_j, y_j) given by a user (in LaTeX); its derivative by SymPy."""
     if term.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
-        raise DeriveError("the cost is undefined (it divides by zero or is infinite); check the definition")
-    return Cost(name="user-defined", title="cost defined by the user", term=term,
-                derivative_chain=derived(term, tidy=True), description="defined by the user")
+        raise DeriveError(
+            "the cost is undefined (it divides by zero or is infinite); check the definition"
+        )
+    return Cost(
+        name="user-defined",
+        title="cost defined by the user",
+        term=term,
+        derivative_chain=derived(term, tidy=True),
+        description="defined by the user",
+    )
 
 
 def cost_named(spec: str | Cost) -> Cost:
@@ -143,5 +191,7 @@ def cost_named(spec: str | Cost) -> Cost:
     name = str(spec).strip().lower()
     name = ALIASES.get(name, name)
     if name not in COSTS:
-        raise DeriveError(f"unknown cost {spec!r}{closest_hint(name, tuple(COSTS) + tuple(ALIASES))}")
+        raise DeriveError(
+            f"unknown cost {spec!r}{closest_hint(name, tuple(COSTS) + tuple(ALIASES))}"
+        )
     return COSTS[name]

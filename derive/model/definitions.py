@@ -6,6 +6,7 @@ work, above the model. So the model calls the reader installed here, and never i
 (``import derive`` and ``derive --help`` load no parser). This slot is the one place the model reaches
 up to the read layer; it stands here, and is filled there.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
@@ -38,7 +39,9 @@ def installed_reader() -> DefinitionReader:
     if not _READER:
         from derive.errors import DeriveError
 
-        raise DeriveError("no reader of LaTeX definitions is installed (derive/__init__.py installs one)")
+        raise DeriveError(
+            "no reader of LaTeX definitions is installed (derive/__init__.py installs one)"
+        )
     return _READER[0]
 
 

@@ -12,6 +12,7 @@ piece away from their kinks, which are located from the conditions; at each kink
 used, and the step says so. Each step's reason is data (``Reason``: the rule's kind, with its formula
 as a SymPy expression, (u^n)' = n u^(n-1) u'); ``derive.render.reasons`` words it.
 """
+
 from __future__ import annotations
 
 import functools
@@ -101,7 +102,9 @@ class Differentiation:
 
     steps: Chain
     kinks: tuple[sp.Expr, ...] = ()
-    at_kinks: tuple[tuple[sp.Expr, sp.Expr], ...] = ()  # (kink, the derivative used there: the left slope)
+    at_kinks: tuple[
+        tuple[sp.Expr, sp.Expr], ...
+    ] = ()  # (kink, the derivative used there: the left slope)
 
     @property
     def result(self) -> sp.Expr:
@@ -221,24 +224,35 @@ def _to(base: sp.Basic, exp: sp.Basic) -> sp.Expr:
 
 
 _FUNCTION_FORMULAS = {  # (f(u))' = this, for the trigonometric and hyperbolic functions
-    sp.sin: sp.cos(_U), sp.cos: _times(-1, sp.sin(_U)), sp.tan: InOrder(1, _to(sp.tan(_U), 2)),
-    sp.cot: InOrder(-1, _times(-1, _to(sp.cot(_U), 2))), sp.sec: _times(sp.sec(_U), sp.tan(_U)),
-    sp.csc: _times(-1, sp.csc(_U), sp.cot(_U)), sp.sinh: sp.cosh(_U), sp.cosh: sp.sinh(_U),
-    sp.tanh: InOrder(1, _times(-1, _to(sp.tanh(_U), 2))), sp.coth: InOrder(1, _times(-1, _to(sp.coth(_U), 2))),
-    sp.sech: _times(-1, sp.sech(_U), sp.tanh(_U)), sp.csch: _times(-1, sp.csch(_U), sp.coth(_U)),
+    sp.sin: sp.cos(_U),
+    sp.cos: _times(-1, sp.sin(_U)),
+    sp.tan: InOrder(1, _to(sp.tan(_U), 2)),
+    sp.cot: InOrder(-1, _times(-1, _to(sp.cot(_U), 2))),
+    sp.sec: _times(sp.sec(_U), sp.tan(_U)),
+    sp.csc: _times(-1, sp.csc(_U), sp.cot(_U)),
+    sp.sinh: sp.cosh(_U),
+    sp.cosh: sp.sinh(_U),
+    sp.tanh: InOrder(1, _times(-1, _to(sp.tanh(_U), 2))),
+    sp.coth: InOrder(1, _times(-1, _to(sp.coth(_U), 2))),
+    sp.sech: _times(-1, sp.sech(_U), sp.tanh(_U)),
+    sp.csch: _times(-1, sp.csch(_U), sp.coth(_U)),
 }
 POWER_CHAIN = _eq(Prime(_to(_U, _N)), _times(_N, _to(_U, InOrder(_N, -1)), Prime(_U)))
 CONSTANT_MULTIPLE = _eq(Prime(_times(_C, _U)), _times(_C, Prime(_U)))
 PRODUCT = _eq(Prime(_times(_U, _V)), InOrder(_times(Prime(_U), _V), _times(_U, Prime(_V))))
-QUOTIENT = _eq(Prime(_times(_U, _to(_V, -1))),
-               _times(InOrder(_times(Prime(_U), _V), _times(-1, _U, Prime(_V))), _to(_to(_V, 2), -1)))
+QUOTIENT = _eq(
+    Prime(_times(_U, _to(_V, -1))),
+    _times(InOrder(_times(Prime(_U), _V), _times(-1, _U, Prime(_V))), _to(_to(_V, 2), -1)),
+)
 EXPONENTIAL_BASE = _eq(Prime(_to(_BASE, _U)), _times(_to(_BASE, _U), sp.log(_BASE), Prime(_U)))
 EXPONENTIAL_CHAIN = _eq(Prime(sp.exp(_U)), _times(sp.exp(_U), Prime(_U)))
 LOGARITHM_CHAIN = _eq(Prime(sp.log(_U)), _times(Prime(_U), _to(_U, -1)))
 _CASES = (sp.Abs, sp.Max, sp.Min, sp.sign, sp.Heaviside)
 
 
-def rule_for(expr: sp.Expr, var: sp.Symbol, known: Mapping[sp.FunctionClass, Known] | None = None) -> Application:
+def rule_for(
+    expr: sp.Expr, var: sp.Symbol, known: Mapping[sp.FunctionClass, Known] | None = None
+) -> Application:
     """The rule that differentiates ``expr`` with respect to ``var``, one level deep."""
     known = known or {}
     b = _Build(var)
@@ -247,7 +261,9 @@ def rule_for(expr: sp.Expr, var: sp.Symbol, known: Mapping[sp.FunctionClass, Kno
     if expr == var:
         return Application(RuleCase.POWER, Rule.POWER_RULE, expr, sp.Integer(1))
     if isinstance(expr, sp.Add):
-        return Application(RuleCase.SUM, Rule.SUM_RULE, expr, b.add(*(_d(t, var) for t in expr.args)))
+        return Application(
+            RuleCase.SUM, Rule.SUM_RULE, expr, b.add(*(_d(t, var) for t in expr.args))
+        )
     if isinstance(expr, sp.Mul):
         return _product_rule(expr, var, b)
     if isinstance(expr, sp.Pow):
@@ -266,7 +282,11 @@ def rule_for(expr: sp.Expr, var: sp.Symbol, known: Mapping[sp.FunctionClass, Kno
         elif expr.func in _TRIG:
             kind, rule, outer = RuleCase.TRIGONOMETRIC, Rule.TRIG_RULE, _TRIG[expr.func](u, b)
         elif expr.func in _HYPERBOLIC:
-            kind, rule, outer = RuleCase.HYPERBOLIC, Rule.HYPERBOLIC_RULE, _HYPERBOLIC[expr.func](u, b)
+            kind, rule, outer = (
+                RuleCase.HYPERBOLIC,
+                Rule.HYPERBOLIC_RULE,
+                _HYPERBOLIC[expr.func](u, b),
+            )
         elif isinstance(expr, AppliedUndef) and expr.func in known:
             lam = known[expr.func].derivative
             with sp.evaluate(False):
@@ -283,15 +303,24 @@ def _product_rule(expr: sp.Mul, var: sp.Symbol, b: _Build) -> Application:
     constant = [f for f in expr.args if not f.has(var)]
     varying = [f for f in expr.args if f.has(var)]
     if constant:
-        return Application(RuleCase.CONSTANT_MULTIPLE, Rule.CONSTANT_MULTIPLE_RULE, expr,
-                           b.mul(*constant, _d(sp.Mul(*varying), var)))
+        return Application(
+            RuleCase.CONSTANT_MULTIPLE,
+            Rule.CONSTANT_MULTIPLE_RULE,
+            expr,
+            b.mul(*constant, _d(sp.Mul(*varying), var)),
+        )
     below = [f for f in varying if f.is_Pow and f.exp.is_Number and f.exp.is_negative]
     above = [f for f in varying if f not in below]
     if below and above:
-        u, v = sp.Mul(*above), sp.Mul(*(f.base ** -f.exp for f in below))
+        u, v = sp.Mul(*above), sp.Mul(*(f.base**-f.exp for f in below))
         numerator = b.add(b.mul(_d(u, var), v), b.mul(-1, u, _d(v, var)))
-        return Application(RuleCase.QUOTIENT, Rule.QUOTIENT_RULE, expr, b.mul(numerator, b.pow(b.pow(v, 2), -1)))
-    terms = [b.mul(*(_d(f, var) if i == n else f for n, f in enumerate(varying))) for i in range(len(varying))]
+        return Application(
+            RuleCase.QUOTIENT, Rule.QUOTIENT_RULE, expr, b.mul(numerator, b.pow(b.pow(v, 2), -1))
+        )
+    terms = [
+        b.mul(*(_d(f, var) if i == n else f for n, f in enumerate(varying)))
+        for i in range(len(varying))
+    ]
     return Application(RuleCase.PRODUCT, Rule.PRODUCT_RULE, expr, b.add(*terms))
 
 
@@ -301,13 +330,22 @@ def _power_rule(expr: sp.Pow, var: sp.Symbol, b: _Build) -> Application:
         outer = b.mul(exp, b.pow(base, sp.Add(exp, -1)))
         if base == var:
             return Application(RuleCase.POWER, Rule.POWER_RULE, expr, outer)
-        return Application(RuleCase.POWER, Rule.CHAIN_RULE, expr, b.mul(outer, _d(base, var)), chain=True)
+        return Application(
+            RuleCase.POWER, Rule.CHAIN_RULE, expr, b.mul(outer, _d(base, var)), chain=True
+        )
     if not base.has(var):
         outer = b.mul(expr, sp.log(base))
         if exp == var:
             return Application(RuleCase.EXPONENTIAL, Rule.EXPONENTIAL_RULE, expr, outer)
-        return Application(RuleCase.EXPONENTIAL, Rule.CHAIN_RULE, expr, b.mul(outer, _d(exp, var)), chain=True)
-    return Application(RuleCase.REWRITE, Rule.REWRITE, expr, _d(sp.exp(b.mul(exp, sp.log(base)), evaluate=False), var))
+        return Application(
+            RuleCase.EXPONENTIAL, Rule.CHAIN_RULE, expr, b.mul(outer, _d(exp, var)), chain=True
+        )
+    return Application(
+        RuleCase.REWRITE,
+        Rule.REWRITE,
+        expr,
+        _d(sp.exp(b.mul(exp, sp.log(base)), evaluate=False), var),
+    )
 
 
 def _by_cases(expr: sp.Expr) -> sp.Piecewise:
@@ -317,10 +355,18 @@ def _by_cases(expr: sp.Expr) -> sp.Piecewise:
             u = expr.args[0]
             return sp.Piecewise((u, u >= 0), (-u, True))
         return expr.rewrite(sp.Piecewise)
-    except (TypeError, ValueError, KeyError, RecursionError, NotImplementedError):  # SymPy cannot order them
+    except (
+        TypeError,
+        ValueError,
+        KeyError,
+        RecursionError,
+        NotImplementedError,
+    ):  # SymPy cannot order them
         shown = sp.sstr(expr)
         shown = shown if len(shown) <= 60 else shown[:57] + "..."
-        raise DeriveError(f"cannot write {shown} by cases: its arguments cannot be compared as real numbers") from None
+        raise DeriveError(
+            f"cannot write {shown} by cases: its arguments cannot be compared as real numbers"
+        ) from None
 
 
 # Pieces and kinks ------------------------------------------------------------------------------------------
@@ -410,7 +456,9 @@ def _condition(where: sp.Set, var: sp.Symbol) -> sp.Basic:
             continue
         conds = []
         if piece.inf.is_finite:
-            conds.append((sp.GreaterThan if not piece.left_open else sp.StrictGreaterThan)(var, piece.inf))
+            conds.append(
+                (sp.GreaterThan if not piece.left_open else sp.StrictGreaterThan)(var, piece.inf)
+            )
         if piece.sup.is_finite:
             conds.append((sp.StrictLessThan if piece.right_open else sp.LessThan)(var, piece.sup))
         parts.append(sp.And(*conds) if conds else sp.true)
@@ -421,16 +469,22 @@ def _piecewise_rule(pw: sp.Piecewise, var: sp.Symbol) -> Application:
     sets = _piece_sets(pw, var)
     if sets is None:
         pieces = [(_d(e, var), c) for e, c in pw.args]
-        return Application(RuleCase.PIECEWISE, Rule.PIECEWISE_RULE, pw, sp.Piecewise(*pieces, evaluate=False))
+        return Application(
+            RuleCase.PIECEWISE, Rule.PIECEWISE_RULE, pw, sp.Piecewise(*pieces, evaluate=False)
+        )
     pieces = []
     for (e, _), where in zip(pw.args, sets):
         inside = where.interior
         if inside != sp.S.EmptySet:
             pieces.append((_d(e, var), _condition(inside, var)))
-    return Application(RuleCase.PIECEWISE, Rule.PIECEWISE_RULE, pw, sp.Piecewise(*pieces, evaluate=False))
+    return Application(
+        RuleCase.PIECEWISE, Rule.PIECEWISE_RULE, pw, sp.Piecewise(*pieces, evaluate=False)
+    )
 
 
-def _left_slopes(pw: sp.Piecewise, var: sp.Symbol) -> tuple[sp.Piecewise, tuple[sp.Expr, ...]] | None:
+def _left_slopes(
+    pw: sp.Piecewise, var: sp.Symbol
+) -> tuple[sp.Piecewise, tuple[sp.Expr, ...]] | None:
     """A piecewise derivative valid away from its kinks, extended to each kink by the piece on its left.
 
     None when the pieces already cover every real number (nothing to decide)."""
@@ -464,7 +518,9 @@ def _pending(expr: sp.Expr, var: sp.Symbol, known: Mapping) -> Iterator[sp.Deriv
 
 
 def _function_formulas(apps: list[Application]) -> tuple[sp.Basic, ...]:
-    return tuple(dict.fromkeys(_eq(Prime(a.expr.func(_U)), _FUNCTION_FORMULAS[a.expr.func]) for a in apps))
+    return tuple(
+        dict.fromkeys(_eq(Prime(a.expr.func(_U)), _FUNCTION_FORMULAS[a.expr.func]) for a in apps)
+    )
 
 
 # The reasons: one function per rule case, in one table (a new rule adds one entry) -------------------------
@@ -509,14 +565,21 @@ def _logarithm(apps: list[Application], var: sp.Symbol, known: Mapping) -> Reaso
 def _family(apps: list[Application], var: sp.Symbol, known: Mapping) -> Reason:
     """The trigonometric or hyperbolic functions: each one's formula, the family named in words."""
     first = apps[0]
-    return because(ReasonKind.FUNCTIONS, family=first.kind.value, formulas=_function_formulas(apps),
-                   chain=first.chain)
+    return because(
+        ReasonKind.FUNCTIONS,
+        family=first.kind.value,
+        formulas=_function_formulas(apps),
+        chain=first.chain,
+    )
 
 
 def _named(apps: list[Application], var: sp.Symbol, known: Mapping) -> Reason:
     functions = dict.fromkeys(a.expr.func for a in apps)
-    return because(ReasonKind.NAMED, formulas=tuple(known[f].formula_for(f) for f in functions),
-                   chain=apps[0].chain)
+    return because(
+        ReasonKind.NAMED,
+        formulas=tuple(known[f].formula_for(f) for f in functions),
+        chain=apps[0].chain,
+    )
 
 
 def _piecewise(apps: list[Application], var: sp.Symbol, known: Mapping) -> Reason:
@@ -550,8 +613,11 @@ REASONS: dict[RuleCase, Wording] = {
     RuleCase.TRIGONOMETRIC: _family,
     RuleCase.HYPERBOLIC: _family,
     RuleCase.NAMED: _named,
-    RuleCase.REWRITE: _always(ReasonKind.REWRITE_POWER, power=_to(_U, _V),
-                              exponential=sp.exp(_times(_V, sp.log(_U)), evaluate=False)),
+    RuleCase.REWRITE: _always(
+        ReasonKind.REWRITE_POWER,
+        power=_to(_U, _V),
+        exponential=sp.exp(_times(_V, sp.log(_U)), evaluate=False),
+    ),
     RuleCase.PIECEWISE: _piecewise,
     RuleCase.CASES: _by_cases_reason,
     RuleCase.SYMPY: _always(ReasonKind.SYMPY),
@@ -574,7 +640,11 @@ def _kink_reason(var: sp.Symbol, at_kinks: list[tuple[sp.Expr, sp.Expr]], name: 
     kinks = tuple(_eq(var, k) for k, _ in at_kinks)
     if name:
         function = sp.Function(name)(var)
-        return because(ReasonKind.KINK, kinks=kinks, slopes=tuple(_eq(Prime(function, k), v) for k, v in at_kinks))
+        return because(
+            ReasonKind.KINK,
+            kinks=kinks,
+            slopes=tuple(_eq(Prime(function, k), v) for k, v in at_kinks),
+        )
     return because(ReasonKind.KINK, kinks=kinks, values=tuple(v for _, v in at_kinks))
 
 
@@ -585,8 +655,13 @@ def _known(known: Mapping | None) -> dict:
     return out
 
 
-def differentiate(expr: sp.Expr, var: sp.Symbol, known: Mapping[sp.FunctionClass, Known | sp.Lambda] | None = None,
-                  name: str = "", tidy: bool = False) -> Differentiation:
+def differentiate(
+    expr: sp.Expr,
+    var: sp.Symbol,
+    known: Mapping[sp.FunctionClass, Known | sp.Lambda] | None = None,
+    name: str = "",
+    tidy: bool = False,
+) -> Differentiation:
     """d/dvar ``expr`` step by step: the stages after Derivative(expr, var), each checked like any step.
 
     ``known``: named functions and their derivatives written with themselves; ``name``: the
@@ -597,7 +672,9 @@ def differentiate(expr: sp.Expr, var: sp.Symbol, known: Mapping[sp.FunctionClass
 
 
 @functools.lru_cache(maxsize=256)
-def _differentiate(expr: sp.Expr, var: sp.Symbol, known_items: tuple, name: str, tidy: bool) -> Differentiation:
+def _differentiate(
+    expr: sp.Expr, var: sp.Symbol, known_items: tuple, name: str, tidy: bool
+) -> Differentiation:
     """``differentiate``, remembered: every network made with a built-in activation asks for the same chain."""
     known = dict(known_items)
     b = _Build(var)
@@ -608,12 +685,18 @@ def _differentiate(expr: sp.Expr, var: sp.Symbol, known_items: tuple, name: str,
         if not pending:
             break
         if len(steps) >= MAX_STEPS:
-            raise DeriveError(f"the derivative needs more than {MAX_STEPS} steps; write the definition more simply")
+            raise DeriveError(
+                f"the derivative needs more than {MAX_STEPS} steps; write the definition more simply"
+            )
         apps = {d: rule_for(d.expr, var, known) for d in pending}
         first = apps[pending[0]]
-        group = [apps[d] for d in pending if (apps[d].kind, apps[d].chain) == (first.kind, first.chain)]
+        group = [
+            apps[d] for d in pending if (apps[d].kind, apps[d].chain) == (first.kind, first.chain)
+        ]
         before, current = current, b.rebuild(current, {_d(a.expr, var): a.result for a in group})
-        if current == before:  # a rule that changes nothing would loop: SymPy's own derivative kept its form
+        if (
+            current == before
+        ):  # a rule that changes nothing would loop: SymPy's own derivative kept its form
             raise DeriveError(f"cannot differentiate {sp.sstr(first.expr)} step by step")
         rule = first.rule if all(a.rule is first.rule for a in group) else Rule.CHAIN_RULE
         steps.append(ChainStep(current, rule, _reason(group, var, known)))
@@ -640,8 +723,13 @@ def _differentiate(expr: sp.Expr, var: sp.Symbol, known_items: tuple, name: str,
 def _value_at(expr: sp.Expr, var: sp.Symbol, point: sp.Expr) -> sp.Expr:
     try:
         value = expr.xreplace({var: point}).doit()
-    except (TypeError, ValueError):  # max(zoo, 1): the derivative is infinite or undefined at the kink
-        raise DeriveError(f"the derivative is not a real number at {var} = {point}, where the pieces meet") from None
+    except (
+        TypeError,
+        ValueError,
+    ):  # max(zoo, 1): the derivative is infinite or undefined at the kink
+        raise DeriveError(
+            f"the derivative is not a real number at {var} = {point}, where the pieces meet"
+        ) from None
     try:
         return sp.simplify(value)
     except (TypeError, ValueError, NotImplementedError):

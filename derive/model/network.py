@@ -4,6 +4,7 @@ Quantities are SymPy Indexed objects in the notation's letters. The forward
 equations here are the single source of truth: the derivation states them and
 the checks expand them.
 """
+
 from __future__ import annotations
 
 from functools import cached_property
@@ -46,13 +47,19 @@ class Network:
         self._check_function_names()
         for layer, act in enumerate(self.activations[:-1], start=1):
             if act.vector:
-                raise DeriveError(f"{act.name} is an output activation: layer {layer} is hidden; use it for the "
-                                  f"last layer only (e.g. activation=['tanh', '{act.name}'])")
-        self.notation = self.notation.for_network(self.L, tuple(a.function.__name__ for a in self.activations))
+                raise DeriveError(
+                    f"{act.name} is an output activation: layer {layer} is hidden; use it for the "
+                    f"last layer only (e.g. activation=['tanh', '{act.name}'])"
+                )
+        self.notation = self.notation.for_network(
+            self.L, tuple(a.function.__name__ for a in self.activations)
+        )
         self.cost: Cost = cost_named(cost if cost is not None else self.notation.default_cost)
         check_output_domain(self.cost, self.activation(self.L))
         self.bias = bool(bias)
-        self.l2 = parse_l2(l2)  # lambda of C = (1/n) sum_x C_x + (lambda/2n) sum w^2; None: not regularised
+        self.l2 = parse_l2(
+            l2
+        )  # lambda of C = (1/n) sum_x C_x + (lambda/2n) sum w^2; None: not regularised
 
     def _check_function_names(self) -> None:
         by_function: dict[sp.FunctionClass, Activation] = {}
@@ -60,8 +67,10 @@ class Network:
             for fn, definition in act.definitions.items():
                 other = by_function.setdefault(fn, act)
                 if other.definitions[fn] != definition:
-                    raise DeriveError(f"two different activations are both called {fn}; give each definition "
-                                      "its own letter, e.g. g(z) = ... and h(z) = ...")
+                    raise DeriveError(
+                        f"two different activations are both called {fn}; give each definition "
+                        "its own letter, e.g. g(z) = ... and h(z) = ..."
+                    )
 
     @property
     def L(self) -> int:
@@ -84,16 +93,21 @@ class Network:
         return tuple(dict.fromkeys(self.activations))
 
     def describe(self) -> str:
-        acts = (self.activations[0].name if len(set(self.activations)) == 1
-                else "/".join(a.name for a in self.activations))
+        acts = (
+            self.activations[0].name
+            if len(set(self.activations)) == 1
+            else "/".join(a.name for a in self.activations)
+        )
         biases = "with" if self.bias else "no"
         l2 = f", L2 {self.l2}" if self.l2 is not None else ""
         return f"[{', '.join(map(str, self.sizes))}] {acts}, {self.cost.name} cost, {biases} biases{l2}"
 
     def __repr__(self) -> str:
         l2 = f", l2={str(self.l2)!r}" if self.l2 is not None else ""
-        return (f"Network({list(self.sizes)}, activation={[a.name for a in self.activations]!r}, "
-                f"cost={self.cost.name!r}, bias={self.bias}{l2})")
+        return (
+            f"Network({list(self.sizes)}, activation={[a.name for a in self.activations]!r}, "
+            f"cost={self.cost.name!r}, bias={self.bias}{l2})"
+        )
 
     # Forward equations in index form -------------------------------------------------
     def previous_activation(self, layer: int, node: sp.Expr) -> sp.Expr:
@@ -104,8 +118,10 @@ class Network:
     def z_definition(self, layer: int, node: sp.Expr) -> sp.Expr:
         """z_node^{(l)} = sum_k' w_{node k'}^{(l)} a_k'^{(l-1)} (+ b_node^{(l)})."""
         s = self.symbols
-        total = IndexSum(product(s.w[layer, node, s.k_sum], self.previous_activation(layer, s.k_sum)),
-                       (s.k_sum, 0, self.size(layer - 1) - 1))
+        total = IndexSum(
+            product(s.w[layer, node, s.k_sum], self.previous_activation(layer, s.k_sum)),
+            (s.k_sum, 0, self.size(layer - 1) - 1),
+        )
         return total + s.b[layer, node] if self.bias else total
 
     def a_definition(self, layer: int, node: sp.Expr) -> sp.Expr:
@@ -114,13 +130,18 @@ class Network:
         if layer == 0:
             return s.x[node]
         if self.activation(layer).vector:
-            return sp.exp(s.z[layer, node]) / IndexSum(sp.exp(s.z[layer, s.j_sum]), (s.j_sum, 0, self.size(layer) - 1))
+            return sp.exp(s.z[layer, node]) / IndexSum(
+                sp.exp(s.z[layer, s.j_sum]), (s.j_sum, 0, self.size(layer) - 1)
+            )
         return self.activation(layer)(s.z[layer, node])
 
     def cost_definition(self) -> sp.Expr:
         """C_0 = sum_j' term(a_j'^{(L)}, y_j')."""
         s = self.symbols
-        return IndexSum(self.cost.term_at(s.a[self.L, s.j_sum], s.y[s.j_sum]), (s.j_sum, 0, self.size(self.L) - 1))
+        return IndexSum(
+            self.cost.term_at(s.a[self.L, s.j_sum], s.y[s.j_sum]),
+            (s.j_sum, 0, self.size(self.L) - 1),
+        )
 
     def definition_of(self, quantity: sp.Expr) -> sp.Expr | None:
         """The forward equation defining a quantity (a, z or C_0), or None for inputs and parameters."""
@@ -143,8 +164,13 @@ class Network:
             return 0
         if isinstance(quantity, sp.Indexed) and quantity.indices[0].is_Integer:
             layer = int(quantity.indices[0])
-            return {s.a: 2 * layer, s.z: 2 * layer - 1, s.w: 2 * layer - 2, s.b: 2 * layer - 2,
-                    s.delta: 2 * layer - 1}.get(quantity.base)
+            return {
+                s.a: 2 * layer,
+                s.z: 2 * layer - 1,
+                s.w: 2 * layer - 2,
+                s.b: 2 * layer - 2,
+                s.delta: 2 * layer - 1,
+            }.get(quantity.base)
         return None
 
     @cached_property

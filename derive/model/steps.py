@@ -4,6 +4,7 @@ A step's reason is data too (``Reason``: a kind and its parameters, the index sy
 rule formulas it speaks of); ``derive.render.reasons`` words it in a notation's letters.
 Renderers (terminal, LaTeX, Jupyter) consume these; nothing here formats text.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
@@ -89,7 +90,12 @@ class BlockKey:
             kind = Part(part)
         except ValueError:
             raise KeyError(f"no block {text!r}") from None
-        if kind is Part.LAYER and detail.isascii() and detail.isdigit() and str(int(detail)) == detail:
+        if (
+            kind is Part.LAYER
+            and detail.isascii()
+            and detail.isdigit()
+            and str(int(detail)) == detail
+        ):
             key = cls(kind, int(detail))
         elif kind is Part.ACTIVATION and detail:
             key = cls(kind, detail)
@@ -110,9 +116,13 @@ class Result(Enum):
 
     DC_DA = "dC_da"  # dC_0/da_j: from the cost at L, sum over the errors of layer l + 1 below it
     CLASSIC = "classic"  # an activation's derivative in its classic form
-    DELTA_RECURSIVE = "delta_recursive"  # delta_j^(l) through delta^(l+1) (the cost's derivative at L)
+    DELTA_RECURSIVE = (
+        "delta_recursive"  # delta_j^(l) through delta^(l+1) (the cost's derivative at L)
+    )
     WEIGHT_FROM_DELTA = "weight_from_delta"  # delta_j^(l) a_k^(l-1)
-    DELTA_CLASSIC = "delta_classic"  # delta_j^(L), classic derivative, simplified (output layer only)
+    DELTA_CLASSIC = (
+        "delta_classic"  # delta_j^(L), classic derivative, simplified (output layer only)
+    )
 
 
 class Equation(Enum):
@@ -129,7 +139,9 @@ class ReasonKind(Enum):
     """What a step's reason says. ``derive.render.reasons`` words each kind; the comment names the
     parameters a kind takes (index symbols and formulas as SymPy objects, layers as ``LayerRef``)."""
 
-    SENTENCE = "sentence"  # text: a sentence given as it is (a user's, a test's, a worked example's)
+    SENTENCE = (
+        "sentence"  # text: a sentence given as it is (a user's, a test's, a worked example's)
+    )
     # The forward equations and the cost
     WEIGHTED_INPUT = "weighted input"  # node, layer
     ACTIVATION_OF_NODE = "activation of node"  # node, layer
@@ -154,7 +166,9 @@ class ReasonKind(Enum):
     SOFTMAX_DEFINITION = "softmax definition"
     SOFTMAX_DEPENDS_ON_ALL = "softmax depends on all"
     QUOTIENT_RULE = "quotient rule"
-    KRONECKER_NUMERATOR = "kronecker numerator"  # input, output, node: z_node; the output index i, node j
+    KRONECKER_NUMERATOR = (
+        "kronecker numerator"  # input, output, node: z_node; the output index i, node j
+    )
     ONLY_TERM_HAS_INPUT = "only term has input"  # term: Eq(bound, node), input: z_node
     INSERT_BOTH = "insert both derivatives"
     TAKE_OUT_FACTOR = "take out factor"
@@ -220,7 +234,9 @@ class ReasonKind(Enum):
     PRODUCT_MANY = "product of many"
     PRODUCT = "product"  # formula
     QUOTIENT = "quotient"  # formula
-    EXPONENTIAL_BASE = "exponential base"  # formula, inside: Eq(u, var) (optional: not with the chain rule)
+    EXPONENTIAL_BASE = (
+        "exponential base"  # formula, inside: Eq(u, var) (optional: not with the chain rule)
+    )
     EXPONENTIAL_CHAIN = "exponential chain"  # formula
     EXPONENTIAL = "exponential"  # formula
     LOGARITHM_CHAIN = "logarithm chain"  # formula
@@ -279,6 +295,7 @@ class Reason:
     def instantiated(self, mapping: dict) -> "Reason":
         """The reason with placeholders replaced, as ``instantiate`` replaces them in a formula (the
         cost's a and y become a_j^{(L)} and y_j in its step and in its reason alike)."""
+
         def swap(value: ReasonValue) -> ReasonValue:
             if isinstance(value, sp.Basic):
                 return instantiate(value, mapping)
@@ -424,7 +441,10 @@ def with_origin(blocks: Iterable[Block], notation: "Notation") -> tuple[Block, .
     Copies (``replace``), not the objects given: the steps stay plain data, equal to the ones given."""
     blocks = tuple(blocks)
     origin = Origin(notation, {b.key: b.title for b in blocks})
-    return tuple(replace(b, steps=tuple(replace(s, origin=origin) for s in b.steps), origin=origin) for b in blocks)
+    return tuple(
+        replace(b, steps=tuple(replace(s, origin=origin) for s in b.steps), origin=origin)
+        for b in blocks
+    )
 
 
 # The structural invariant every step keeps --------------------------------------------------
@@ -436,7 +456,7 @@ def _index_symbols(expr: sp.Basic) -> set[sp.Symbol]:
     """The symbols used as indices: of an indexed quantity, or of Kronecker's delta."""
     found: set[sp.Symbol] = set()
     for atom in expr.atoms(sp.Indexed, sp.KroneckerDelta):
-        for index in (atom.indices if isinstance(atom, sp.Indexed) else atom.args):
+        for index in atom.indices if isinstance(atom, sp.Indexed) else atom.args:
             found |= index.free_symbols
     return found
 
@@ -503,11 +523,15 @@ def product(*factors: sp.Expr) -> sp.Expr:
         # SymPy whether a nested sum is negative walks the whole tree, at every level.
         if any(arg.is_Pow and _negative_number(arg.exp) for arg in rest):
             whole = len(rest) == len(factor.args)
-            flat.append(factor if whole else rest[0] if len(rest) == 1 else sp.Mul(*rest, evaluate=False))
+            flat.append(
+                factor if whole else rest[0] if len(rest) == 1 else sp.Mul(*rest, evaluate=False)
+            )
         else:
             flat.extend(rest)
     flat = [f for f in flat if f != 1]
-    with sp.evaluate(True):  # the numbers multiplied out even where the caller keeps SymPy from evaluating
+    with sp.evaluate(
+        True
+    ):  # the numbers multiplied out even where the caller keeps SymPy from evaluating
         coefficient = sp.Mul(*numbers)
     if coefficient == 0:
         return sp.Integer(0)

@@ -2,6 +2,7 @@
 ReLU'(0), and a sum kept in the order written (u'v - uv'). Each prints itself in derive's printers
 (LaTeX and the one-line text), so a reason's formula is typeset like every other formula.
 """
+
 from __future__ import annotations
 
 from typing import Iterable
@@ -39,7 +40,9 @@ class Prime(sp.Function):
     def _printed(self, printer, brackets: tuple[str, str]) -> str:
         inner = self.args[0]
         body = printer._print(inner)
-        if len(self.args) == 2 and isinstance(inner, AppliedUndef):  # f'(point): the name, primed, at it
+        if len(self.args) == 2 and isinstance(
+            inner, AppliedUndef
+        ):  # f'(point): the name, primed, at it
             name = body.split(r"{\left(")[0].split("(")[0]
             return f"{name}'{brackets[0]}{printer._print(self.args[1])}{brackets[1]}"
         return (body if _bare(inner) else f"{brackets[0]}{body}{brackets[1]}") + "'"

@@ -8,6 +8,7 @@ How layers are named (2 or L), how sums are bounded (2 or n^{(L-1)} - 1), how ac
 changes fields, never code.
 Plain data: nothing here imports SymPy (``Notation.symbols`` builds the SymPy objects on first use).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -52,8 +53,12 @@ class ActivationNames(Choice):
 LAYER_NAMES = LayerNames.words()
 SUM_LIMITS = SumLimits.words()
 ACTIVATION_NAMES = ActivationNames.words()
-_STYLES = (("superscript", "superscript style", Superscript), ("layer_names", "layer_names", LayerNames),
-           ("sum_limits", "sum_limits", SumLimits), ("activation_names", "activation_names", ActivationNames))
+_STYLES = (
+    ("superscript", "superscript style", Superscript),
+    ("layer_names", "layer_names", LayerNames),
+    ("sum_limits", "sum_limits", SumLimits),
+    ("activation_names", "activation_names", ActivationNames),
+)
 
 
 @dataclass(frozen=True)
@@ -91,22 +96,39 @@ class Notation:
     sum_limits: SumLimits = SumLimits.NUMBERS
     # "own": sigma(z_j^{(2)}); "layer": g^{(2)}(z_j^{(2)}), the letter `activation`
     activation_names: ActivationNames = ActivationNames.OWN
-    summary_labels: tuple[str, ...] = ()  # the four matrix-summary equations' labels (BP1..BP4), or none
+    summary_labels: tuple[
+        str, ...
+    ] = ()  # the four matrix-summary equations' labels (BP1..BP4), or none
     # Set by a network for the notations that need it (see ``for_network``), never by a preset:
-    output_layer: int | None = None  # the number L of the output layer, for layer_names "from_output"
-    layer_activations: tuple[str, ...] = ()  # each layer's activation function (by name), for "layer" names
+    output_layer: int | None = (
+        None  # the number L of the output layer, for layer_names "from_output"
+    )
+    layer_activations: tuple[
+        str, ...
+    ] = ()  # each layer's activation function (by name), for "layer" names
 
     def __post_init__(self) -> None:
         for name, what, style in _STYLES:  # a word becomes its member once, here
             object.__setattr__(self, name, style.parse(getattr(self, name), what))
-        if len(self.summary_labels) not in (0, 4) or not all(isinstance(t, str) and t for t in self.summary_labels):
-            raise DeriveError("summary_labels must be empty or four labels, one per backpropagation equation "
-                              "(output error, error recursion, bias gradient, weight gradient)")
-        if self.output_layer is not None and (isinstance(self.output_layer, bool)
-                                              or not isinstance(self.output_layer, int) or self.output_layer < 1):
-            raise DeriveError(f"output_layer must be a layer number >= 1, got {self.output_layer!r}")
+        if len(self.summary_labels) not in (0, 4) or not all(
+            isinstance(t, str) and t for t in self.summary_labels
+        ):
+            raise DeriveError(
+                "summary_labels must be empty or four labels, one per backpropagation equation "
+                "(output error, error recursion, bias gradient, weight gradient)"
+            )
+        if self.output_layer is not None and (
+            isinstance(self.output_layer, bool)
+            or not isinstance(self.output_layer, int)
+            or self.output_layer < 1
+        ):
+            raise DeriveError(
+                f"output_layer must be a layer number >= 1, got {self.output_layer!r}"
+            )
         if not self.downstream:
-            raise DeriveError("a notation needs at least one letter for the nodes of downstream layers (downstream)")
+            raise DeriveError(
+                "a notation needs at least one letter for the nodes of downstream layers (downstream)"
+            )
         letters = [self.layer, self.node, self.prev, *self.downstream]
         if len(set(letters)) != len(letters):
             raise DeriveError("notation letters for layer and node indices must all differ")
@@ -133,7 +155,9 @@ class Notation:
 
     @cached_property
     def symbols(self) -> "Symbols":
-        from derive.notation.symbols import Symbols  # SymPy loads with the first formula, not the letters
+        from derive.notation.symbols import (
+            Symbols,
+        )  # SymPy loads with the first formula, not the letters
 
         return Symbols(self)
 
@@ -141,13 +165,22 @@ class Notation:
 PRESETS: dict[str, Notation] = {
     "default": Notation(),
     # Nielsen, "Neural Networks and Deep Learning": C = 1/2 sum (a - y)^2, sigma, w^l_{jk}.
-    "nielsen": Notation(superscript=Superscript.PLAIN, default_cost="half-quadratic", activation="sigma",
-                        summary_labels=("BP1", "BP2", "BP3", "BP4")),
+    "nielsen": Notation(
+        superscript=Superscript.PLAIN,
+        default_cost="half-quadratic",
+        activation="sigma",
+        summary_labels=("BP1", "BP2", "BP3", "BP4"),
+    ),
     # deeplizard, "Deep Learning Fundamentals: Backpropagation explained": layers (L), (L-1) counted from the
     # output, C_0 = sum_{j=0}^{n-1} (a_j^{(L)} - y_j)^2, sums up to the layer's size n - 1, g^{(L)}(z_j^{(L)}).
-    "deeplizard": Notation(layer_names=LayerNames.FROM_OUTPUT, sum_limits=SumLimits.SIZES,
-                           activation_names=ActivationNames.LAYER,
-                           default_cost="quadratic", default_activation="sigmoid", sample="i"),
+    "deeplizard": Notation(
+        layer_names=LayerNames.FROM_OUTPUT,
+        sum_limits=SumLimits.SIZES,
+        activation_names=ActivationNames.LAYER,
+        default_cost="quadratic",
+        default_activation="sigmoid",
+        sample="i",
+    ),
 }
 
 

@@ -4,6 +4,7 @@ Products keep the order the engine wrote them in (chain-rule order). What the no
 matter of presentation is decided here, on the same expressions: layer names ((2) or (L)), the upper
 limit of a sum (2 or n^{(L-1)} - 1) and an activation's name (sigma or g^{(L)}).
 """
+
 from __future__ import annotations
 
 from typing import Callable
@@ -18,7 +19,15 @@ from derive.notation.symbols import MatrixKind, matrix_name
 from derive.notation.formulas import signed_sum
 from derive.notation.letters import ActivationNames, Notation, SumLimits, Superscript
 
-_GREEK_TEXT = {"sigma": "σ", "delta": "δ", "alpha": "α", "beta": "β", "eta": "η", "gamma": "γ", "lambda": "λ"}
+_GREEK_TEXT = {
+    "sigma": "σ",
+    "delta": "δ",
+    "alpha": "α",
+    "beta": "β",
+    "eta": "η",
+    "gamma": "γ",
+    "lambda": "λ",
+}
 _SUBSCRIPT_DIGITS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
@@ -39,14 +48,20 @@ class Given(sp.Function):
 def _is_activation_prime(expr: sp.Derivative) -> bool:
     """Derivative(g(z), z) for an undefined g: printed g'(z)."""
     inner = expr.expr
-    return (isinstance(inner, AppliedUndef) and len(inner.args) == 1 and len(expr.variable_count) == 1
-            and expr.variable_count[0][1] == 1 and inner.args[0] == expr.variable_count[0][0])
+    return (
+        isinstance(inner, AppliedUndef)
+        and len(inner.args) == 1
+        and len(expr.variable_count) == 1
+        and expr.variable_count[0][1] == 1
+        and inner.args[0] == expr.variable_count[0][0]
+    )
 
 
 def _is_fraction(expr: sp.Expr) -> bool:
     """A product with a division in it (y/a), kept whole as a factor of a larger product."""
-    return isinstance(expr, sp.Mul) and any(arg.is_Pow and arg.exp.is_Number and arg.exp.is_negative
-                                            for arg in expr.args)
+    return isinstance(expr, sp.Mul) and any(
+        arg.is_Pow and arg.exp.is_Number and arg.exp.is_negative for arg in expr.args
+    )
 
 
 def _negative_term(term: sp.Expr) -> bool:
@@ -75,7 +90,7 @@ class _NotationMixin:
         if len(terms) > 1 and _negative_term(terms[0]):
             for n, term in enumerate(terms):
                 if not _negative_term(term):
-                    return [term, *terms[:n], *terms[n + 1:]]
+                    return [term, *terms[:n], *terms[n + 1 :]]
         return terms
 
     def _index_parts(self, expr: sp.Indexed) -> tuple[str, list[str], str | None]:
@@ -98,27 +113,38 @@ class _NotationMixin:
     def _upper_limit(self, expr: sp.Sum) -> sp.Expr:
         """A sum's upper limit: the number, or with ``sum_limits="sizes"`` the summed layer's size
         n^{(m)} - 1 (only printed so: the expression keeps the number the checks expand)."""
-        (var, _, hi), = expr.limits
+        ((var, _, hi),) = expr.limits
         if self.notation.sum_limits is not SumLimits.SIZES or not hi.is_Integer:
             return hi
         layer = _summed_layer(var, expr.function, self.notation)
-        return hi if layer is None else sp.Add(self.notation.symbols.n[layer], sp.S.NegativeOne, evaluate=False)
+        return (
+            hi
+            if layer is None
+            else sp.Add(self.notation.symbols.n[layer], sp.S.NegativeOne, evaluate=False)
+        )
 
     def _layer_activation(self, expr: sp.Expr) -> str | None:
         """The layer of an activation applied at a weighted input, g(z_j^{(m)}), when the notation names
         activations by layer (then printed g^{(m)}); None otherwise."""
         nt = self.notation
-        if (nt.activation_names is not ActivationNames.LAYER or not isinstance(expr, AppliedUndef)
-                or len(expr.args) != 1):
+        if (
+            nt.activation_names is not ActivationNames.LAYER
+            or not isinstance(expr, AppliedUndef)
+            or len(expr.args) != 1
+        ):
             return None
         arg = expr.args[0]
         if not isinstance(arg, sp.Indexed) or arg.base != nt.symbols.z:
             return None
         layer = arg.indices[0]
-        if nt.layer_activations:  # bound to a network: only its layers' activations, not their helpers
+        if (
+            nt.layer_activations
+        ):  # bound to a network: only its layers' activations, not their helpers
             if layer.is_Integer:
-                if not 1 <= int(layer) <= len(nt.layer_activations) or \
-                        nt.layer_activations[int(layer) - 1] != expr.func.__name__:
+                if (
+                    not 1 <= int(layer) <= len(nt.layer_activations)
+                    or nt.layer_activations[int(layer) - 1] != expr.func.__name__
+                ):
                     return None
             elif expr.func.__name__ not in nt.layer_activations:
                 return None
@@ -140,20 +166,29 @@ class NotationLatexPrinter(_NotationMixin, LatexPrinter):
         self.notation = notation
 
     def _print_Pow(self, expr: sp.Pow) -> str:
-        plain = expr.exp.is_Number and (expr.exp.is_negative or expr.exp == sp.S.Half)  # 1/a, sqrt(a): SymPy's
-        if isinstance(expr.base, (sp.Indexed, sp.Sum)) and not plain:  # no double superscript; (sum e^z)^2
+        plain = expr.exp.is_Number and (
+            expr.exp.is_negative or expr.exp == sp.S.Half
+        )  # 1/a, sqrt(a): SymPy's
+        if (
+            isinstance(expr.base, (sp.Indexed, sp.Sum)) and not plain
+        ):  # no double superscript; (sum e^z)^2
             return rf"\left({self._print(expr.base)}\right)^{{{self._print(expr.exp)}}}"
         return super()._print_Pow(expr)
 
     def _print_Mul(self, expr: sp.Mul) -> str:
         coefficient, *rest = expr.args
-        if coefficient.is_Rational and not coefficient.is_Integer and len(rest) >= 2 and not any(
-                f.is_Pow and f.exp.is_Number and f.exp.is_negative for f in rest):
+        if (
+            coefficient.is_Rational
+            and not coefficient.is_Integer
+            and len(rest) >= 2
+            and not any(f.is_Pow and f.exp.is_Number and f.exp.is_negative for f in rest)
+        ):
             # A fraction leads a product of several factors, \frac{1}{2} (a - y) (...) x: a fraction of the
             # whole product would be one box no line break can enter (lambda/(2n) stays one fraction).
             sign = "- " if coefficient.is_negative else ""
-            return (rf"{sign}\frac{{{abs(coefficient.p)}}}{{{coefficient.q}}} "
-                    + self._print(sp.Mul(*rest, evaluate=False)))
+            return rf"{sign}\frac{{{abs(coefficient.p)}}}{{{coefficient.q}}} " + self._print(
+                sp.Mul(*rest, evaluate=False)
+            )
         return super()._print_Mul(expr)
 
     def _print_Indexed(self, expr: sp.Indexed) -> str:
@@ -169,16 +204,22 @@ class NotationLatexPrinter(_NotationMixin, LatexPrinter):
         layer = self._layer_activation(expr)
         if layer is None:
             return super()._print_Function(expr, exp)
-        printed = activation_latex(self.notation, layer) + rf"{{\left({self._print(expr.args[0])} \right)}}"
+        printed = (
+            activation_latex(self.notation, layer)
+            + rf"{{\left({self._print(expr.args[0])} \right)}}"
+        )
         return printed if exp is None else rf"\left({printed}\right)^{{{exp}}}"
 
     def _print_Derivative(self, expr: sp.Derivative) -> str:
         if _is_activation_prime(expr):
             layer = self._layer_activation(expr.expr)
-            name = (self._function_name(expr.expr) + "'" if layer is None
-                    else activation_latex(self.notation, layer, prime=True))
+            name = (
+                self._function_name(expr.expr) + "'"
+                if layer is None
+                else activation_latex(self.notation, layer, prime=True)
+            )
             return rf"{name}\!\left({self._print(expr.expr.args[0])}\right)"
-        (var, count), = expr.variable_count if len(expr.variable_count) == 1 else ((None, 0),)
+        ((var, count),) = expr.variable_count if len(expr.variable_count) == 1 else ((None, 0),)
         if var is None or count != 1:
             return super()._print_Derivative(expr)
         d = r"\partial" if isinstance(var, sp.Indexed) else "d"
@@ -193,7 +234,11 @@ class NotationLatexPrinter(_NotationMixin, LatexPrinter):
 
     def _print_Highlight(self, expr: Highlight) -> str:
         inner = self._print(expr.args[0])
-        return rf"\derivehl{{\left({inner}\right)}}" if isinstance(expr.args[0], sp.Add) else rf"\derivehl{{{inner}}}"
+        return (
+            rf"\derivehl{{\left({inner}\right)}}"
+            if isinstance(expr.args[0], sp.Add)
+            else rf"\derivehl{{{inner}}}"
+        )
 
     def _print_Heaviside(self, expr, exp=None) -> str:
         power = f"^{{{exp}}}" if exp is not None else ""
@@ -206,15 +251,19 @@ class NotationLatexPrinter(_NotationMixin, LatexPrinter):
         cost = self._print(nt.symbols.cost)
         names = {
             MatrixKind.DELTA: f"{_tex_letter(nt.delta)}{sup}",
-            MatrixKind.GPRIME: (rf"{self._primed_activation(name.layer)}"
-                                rf"\!\left({_tex_letter(nt.preactivation)}{sup}\right)"),
+            MatrixKind.GPRIME: (
+                rf"{self._primed_activation(name.layer)}"
+                rf"\!\left({_tex_letter(nt.preactivation)}{sup}\right)"
+            ),
             MatrixKind.GRAD_C: rf"\nabla_{{{_tex_letter(nt.activation_value)}{sup}}} {cost}",
             MatrixKind.W: f"{nt.weight.upper()}{sup}",
             MatrixKind.A: f"{_tex_letter(nt.activation_value)}{sup}",
             MatrixKind.DC_DB: rf"\frac{{\partial {cost}}}{{\partial {nt.bias}{sup}}}",
             MatrixKind.DC_DW: rf"\frac{{\partial {cost}}}{{\partial {nt.weight.upper()}{sup}}}",
-            MatrixKind.JACOBIAN: (rf"\frac{{\partial {_tex_letter(nt.activation_value)}{sup}}}"
-                                  rf"{{\partial {_tex_letter(nt.preactivation)}{sup}}}"),
+            MatrixKind.JACOBIAN: (
+                rf"\frac{{\partial {_tex_letter(nt.activation_value)}{sup}}}"
+                rf"{{\partial {_tex_letter(nt.preactivation)}{sup}}}"
+            ),
         }
         return names[kind]
 
@@ -231,16 +280,20 @@ class NotationLatexPrinter(_NotationMixin, LatexPrinter):
         return rf"\left({self._print(expr.arg)}\right)^{{\mathsf{{T}}}}"
 
     def _print_HadamardProduct(self, expr) -> str:
-        return r" \odot ".join(rf"\left({self._print(a)}\right)" if isinstance(a, sp.MatMul) else self._print(a)
-                                for a in expr.args)
+        return r" \odot ".join(
+            rf"\left({self._print(a)}\right)" if isinstance(a, sp.MatMul) else self._print(a)
+            for a in expr.args
+        )
 
     def _print_Sum(self, expr: sp.Sum) -> str:
-        if len(expr.limits) > 1:  # a sum of sums (SymPy keeps one Sum with the innermost limit first)
+        if (
+            len(expr.limits) > 1
+        ):  # a sum of sums (SymPy keeps one Sum with the innermost limit first)
             *inner, (var, lo, _) = expr.limits
             hi = self._print(self._upper_limit(expr.func(expr.function, expr.limits[-1])))
             inside = self._print(expr.func(expr.function, *inner))
             return rf"\sum_{{{self._print(var)}={self._print(lo)}}}^{{{hi}}} {inside}"
-        (var, lo, hi), = expr.limits
+        ((var, lo, hi),) = expr.limits
         body = self._print(expr.function)
         if isinstance(expr.function, sp.Add):
             body = rf"\left({body}\right)"
@@ -284,23 +337,29 @@ class NotationTextPrinter(_NotationMixin, StrPrinter):
 
     def _print_Derivative(self, expr: sp.Derivative) -> str:
         if _is_activation_prime(expr):
-            return f"{self._function_text(expr.expr, prime=chr(39))}({self._print(expr.expr.args[0])})"
+            return (
+                f"{self._function_text(expr.expr, prime=chr(39))}({self._print(expr.expr.args[0])})"
+            )
         (var, count), *more = expr.variable_count
         d = "∂" if isinstance(var, sp.Indexed) else "d"
         if more or count != 1:  # higher or mixed derivatives: each variable with its order
             top = f"{d}^{sum(c for _, c in expr.variable_count)}"
-            below = " ".join(f"{d}{self._print(v)}" + (f"^{c}" if c != 1 else "") for v, c in expr.variable_count)
+            below = " ".join(
+                f"{d}{self._print(v)}" + (f"^{c}" if c != 1 else "") for v, c in expr.variable_count
+            )
             return f"{top}/{below} [{self._print(expr.expr)}]"
         if _is_quantity(expr.expr):
             return f"{d}{self._print(expr.expr)}/{d}{self._print(var)}"
         return f"{d}/{d}{self._print(var)} [{self._print(expr.expr)}]"
 
     def _print_Sum(self, expr: sp.Sum) -> str:
-        if len(expr.limits) > 1:  # a sum of sums (SymPy keeps one Sum with the innermost limit first)
+        if (
+            len(expr.limits) > 1
+        ):  # a sum of sums (SymPy keeps one Sum with the innermost limit first)
             *inner, (var, lo, _) = expr.limits
             hi = self._print(self._upper_limit(expr.func(expr.function, expr.limits[-1])))
             return f"Σ_{{{self._print(var)}={self._print(lo)}..{hi}}} [{self._print(expr.func(expr.function, *inner))}]"
-        (var, lo, _), = expr.limits
+        ((var, lo, _),) = expr.limits
         hi = self._print(self._upper_limit(expr))
         return f"Σ_{{{self._print(var)}={self._print(lo)}..{hi}}} [{self._print(expr.function)}]"
 
@@ -322,11 +381,16 @@ class NotationTextPrinter(_NotationMixin, StrPrinter):
         g = _GREEK_TEXT.get(nt.activation, nt.activation)
         names = {
             MatrixKind.DELTA: f"{_GREEK_TEXT.get(nt.delta, nt.delta)}{sup}",
-            MatrixKind.GPRIME: (_primed_text(nt, self._layer(name.layer), "'")
-                                if nt.activation_names is ActivationNames.LAYER else f"{g}'")
-                               + f"({nt.preactivation}{sup})",
-            MatrixKind.GRAD_C: f"∇_{nt.activation_value}{sup} {nt.cost}", MatrixKind.W: f"{nt.weight.upper()}{sup}",
-            MatrixKind.A: f"{nt.activation_value}{sup}", MatrixKind.DC_DB: f"∂{nt.cost}/∂{nt.bias}{sup}",
+            MatrixKind.GPRIME: (
+                _primed_text(nt, self._layer(name.layer), "'")
+                if nt.activation_names is ActivationNames.LAYER
+                else f"{g}'"
+            )
+            + f"({nt.preactivation}{sup})",
+            MatrixKind.GRAD_C: f"∇_{nt.activation_value}{sup} {nt.cost}",
+            MatrixKind.W: f"{nt.weight.upper()}{sup}",
+            MatrixKind.A: f"{nt.activation_value}{sup}",
+            MatrixKind.DC_DB: f"∂{nt.cost}/∂{nt.bias}{sup}",
             MatrixKind.DC_DW: f"∂{nt.cost}/∂{nt.weight.upper()}{sup}",
             MatrixKind.JACOBIAN: f"∂{nt.activation_value}{sup}/∂{nt.preactivation}{sup}",
         }
@@ -336,24 +400,39 @@ class NotationTextPrinter(_NotationMixin, StrPrinter):
         return f"({self._print(expr.arg)})ᵀ"
 
     def _print_HadamardProduct(self, expr) -> str:
-        return " ⊙ ".join(f"({self._print(a)})" if isinstance(a, sp.MatMul) else self._print(a) for a in expr.args)
+        return " ⊙ ".join(
+            f"({self._print(a)})" if isinstance(a, sp.MatMul) else self._print(a) for a in expr.args
+        )
 
     def _print_MatMul(self, expr) -> str:
         return " ".join(self._print(arg) for arg in expr.args)
 
     def _print_Pow(self, expr, rational=False) -> str:
-        if isinstance(expr.base, sp.Sum) and expr.exp.is_positive:  # (Σ_j [e^z_j])^2, not a sum of squares
+        if (
+            isinstance(expr.base, sp.Sum) and expr.exp.is_positive
+        ):  # (Σ_j [e^z_j])^2, not a sum of squares
             return f"({self._print(expr.base)})^{self.parenthesize(expr.exp, PRECEDENCE['Pow'], strict=False)}"
         return super()._print_Pow(expr, rational).replace("**", "^")
 
     def _print_Mul(self, expr) -> str:
         factors = list(expr.args)
         coefficient = factors.pop(0) if len(factors) > 2 and factors[0].is_Number else None
-        if any(_is_fraction(f) for f in factors[:-1]):  # a fraction inside a product: -(y/a)·a·(1 - a)
-            parts = [f"({self._print(f)})" if _is_fraction(f) or f.is_Add
-                     else self.parenthesize(f, PRECEDENCE["Mul"], strict=True) for f in factors]
-            lead = "" if coefficient is None else "-" if coefficient == -1 else (
-                self.parenthesize(coefficient, PRECEDENCE["Mul"], strict=True) + "·")
+        if any(
+            _is_fraction(f) for f in factors[:-1]
+        ):  # a fraction inside a product: -(y/a)·a·(1 - a)
+            parts = [
+                f"({self._print(f)})"
+                if _is_fraction(f) or f.is_Add
+                else self.parenthesize(f, PRECEDENCE["Mul"], strict=True)
+                for f in factors
+            ]
+            lead = (
+                ""
+                if coefficient is None
+                else "-"
+                if coefficient == -1
+                else (self.parenthesize(coefficient, PRECEDENCE["Mul"], strict=True) + "·")
+            )
             return lead + "·".join(parts)
         return super()._print_Mul(expr).replace("*", "·")
 
@@ -389,7 +468,9 @@ class NumbersLatexPrinter(NotationLatexPrinter):
 
     def _print_Pow(self, expr: sp.Pow) -> str:
         base = expr.base
-        if isinstance(base, Given) and (isinstance(base.args[0], (sp.Add, sp.Mul, sp.Pow)) or _negative(base.args[0])):
+        if isinstance(base, Given) and (
+            isinstance(base.args[0], (sp.Add, sp.Mul, sp.Pow)) or _negative(base.args[0])
+        ):
             return rf"\left({self._print(base)}\right)^{{{self._print(expr.exp)}}}"
         return super()._print_Pow(expr)
 
@@ -413,22 +494,29 @@ class NumbersLatexPrinter(NotationLatexPrinter):
     def _print_Mul(self, expr: sp.Mul) -> str:
         if not any(isinstance(f, Given) for f in expr.args):
             coefficient, rest = expr.as_coeff_Mul()
-            if coefficient.is_Rational and not coefficient.is_Integer and terminating_decimal(coefficient):
+            if (
+                coefficient.is_Rational
+                and not coefficient.is_Integer
+                and terminating_decimal(coefficient)
+            ):
                 return self._print(coefficient) + " " + self._print(rest)  # 4.5 w, not 9w/2
             return super()._print_Mul(expr)
         factors = list(expr.args)
         sign = ""
         if factors[0] == -1:
             sign, factors = "-", factors[1:]
-        if all(isinstance(f, Given) or f.is_Number for f in factors):  # numbers before symbols: 1.5 w
+        if all(
+            isinstance(f, Given) or f.is_Number for f in factors
+        ):  # numbers before symbols: 1.5 w
             factors.sort(key=lambda f: 0 if _value(f).is_number else 1)
         parts = []
         for position, factor in enumerate(factors):
             text = self._print(factor)
             # a number after another factor is bracketed (2 (0.75)), and a negative one after a sign
             bracket = position > 0 or (bool(sign) and _negative(_value(factor)))
-            if isinstance(_value(factor), sp.Add) or (_value(factor).is_number and bracket
-                                              and not text.startswith(r"\left(")):
+            if isinstance(_value(factor), sp.Add) or (
+                _value(factor).is_number and bracket and not text.startswith(r"\left(")
+            ):
                 text = rf"\left({text}\right)"
             parts.append(text)
         return sign + " ".join(parts)
@@ -445,8 +533,8 @@ def _value(factor: sp.Expr) -> sp.Expr:
 def terminating_decimal(value: sp.Rational, max_digits: int = 8) -> str | None:
     """3/2 as '1.5', -1/8 as '-0.125'; None when the decimal does not end within ``max_digits`` places."""
     for places in range(0, max_digits + 1):
-        if (value.p * 10 ** places) % value.q == 0:
-            digits = value.p * 10 ** places // value.q
+        if (value.p * 10**places) % value.q == 0:
+            digits = value.p * 10**places // value.q
             sign = "-" if digits < 0 else ""
             text = str(abs(digits)).rjust(places + 1, "0")
             whole, fraction = (text[:-places], text[-places:]) if places else (text, "")
@@ -491,7 +579,11 @@ def layer_superscript(layer: str, notation: Notation, tex: bool) -> str:
     quantity, summary matrix and activation prints its layer through this function."""
     if tex:
         return f"^{{({layer})}}" if notation.superscript is Superscript.PAREN else f"^{{{layer}}}"
-    return f"^({layer})" if notation.superscript is Superscript.PAREN or not _simple(layer) else f"^{layer}"
+    return (
+        f"^({layer})"
+        if notation.superscript is Superscript.PAREN or not _simple(layer)
+        else f"^{layer}"
+    )
 
 
 def activation_latex(notation: Notation, layer: str, prime: bool = False) -> str:

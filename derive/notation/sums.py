@@ -7,6 +7,7 @@ that binds p. ``IndexSum`` is a ``Sum`` (printers, ``doit`` and evaluation treat
 nothing, so a bound index never leaves the sum that binds it; rebuilding one (``xreplace``, ``subs``)
 keeps its type and so keeps the rule.
 """
+
 from __future__ import annotations
 
 import sympy as sp
@@ -18,9 +19,10 @@ class IndexSum(sp.Sum):
     def __new__(cls, function, *symbols, **assumptions):
         function = sp.sympify(function)
         masks = {piece: sp.Dummy("piece") for piece in function.atoms(sp.Piecewise)}
-        obj = super().__new__(cls, function.xreplace(masks) if masks else function, *symbols, **assumptions)
+        obj = super().__new__(
+            cls, function.xreplace(masks) if masks else function, *symbols, **assumptions
+        )
         if masks and isinstance(obj, cls):
             back = {mask: piece for piece, mask in masks.items()}
             obj._args = (obj.args[0].xreplace(back), *obj.args[1:])
         return obj
-

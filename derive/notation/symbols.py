@@ -1,6 +1,7 @@
 """The SymPy objects of a notation: indexed quantities, index letters, and the named vectors and
 matrices of the matrix-form summary.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -46,16 +47,29 @@ class Symbols:
         nt = self.notation
         idx = lambda name: sp.Symbol(name, integer=True, nonnegative=True)  # noqa: E731
         values = dict(
-            w=sp.IndexedBase(nt.weight), b=sp.IndexedBase(nt.bias), z=sp.IndexedBase(nt.preactivation),
-            a=sp.IndexedBase(nt.activation_value), x=sp.IndexedBase(nt.input), y=sp.IndexedBase(nt.target),
-            delta=sp.IndexedBase(nt.delta), n=sp.IndexedBase(nt.size), cost=sp.Symbol(nt.cost),
+            w=sp.IndexedBase(nt.weight),
+            b=sp.IndexedBase(nt.bias),
+            z=sp.IndexedBase(nt.preactivation),
+            a=sp.IndexedBase(nt.activation_value),
+            x=sp.IndexedBase(nt.input),
+            y=sp.IndexedBase(nt.target),
+            delta=sp.IndexedBase(nt.delta),
+            n=sp.IndexedBase(nt.size),
+            cost=sp.Symbol(nt.cost),
             eta=sp.Symbol(nt.learning_rate, positive=True),
-            total_cost=sp.Symbol(nt.total_cost), sample_cost=sp.IndexedBase(nt.total_cost),
-            sample=idx(nt.sample), samples=sp.Symbol(nt.samples, integer=True, positive=True),
+            total_cost=sp.Symbol(nt.total_cost),
+            sample_cost=sp.IndexedBase(nt.total_cost),
+            sample=idx(nt.sample),
+            samples=sp.Symbol(nt.samples, integer=True, positive=True),
             l2=sp.Symbol(nt.regularisation, nonnegative=True),
-            dw=sp.IndexedBase(f"Delta_{nt.weight}"), db=sp.IndexedBase(f"Delta_{nt.bias}"),
-            l=sp.Symbol(nt.layer, integer=True, positive=True), j=idx(nt.node), k=idx(nt.prev),
-            k_sum=idx(nt.prev + "'"), j_sum=idx(nt.node + "'"), downstream=tuple(idx(c) for c in nt.downstream),
+            dw=sp.IndexedBase(f"Delta_{nt.weight}"),
+            db=sp.IndexedBase(f"Delta_{nt.bias}"),
+            l=sp.Symbol(nt.layer, integer=True, positive=True),
+            j=idx(nt.node),
+            k=idx(nt.prev),
+            k_sum=idx(nt.prev + "'"),
+            j_sum=idx(nt.node + "'"),
+            downstream=tuple(idx(c) for c in nt.downstream),
         )
         for name, value in values.items():
             object.__setattr__(self, name, value)
@@ -85,7 +99,9 @@ class MatrixKind(Enum):
     JACOBIAN = "J"  # da^(l)/dz^(l) of a vector activation (softmax), row i, column j
 
 
-def layer_matrix(kind: MatrixKind, layer: sp.Expr, rows: sp.Expr, cols: sp.Expr = 1) -> sp.MatrixSymbol:
+def layer_matrix(
+    kind: MatrixKind, layer: sp.Expr, rows: sp.Expr, cols: sp.Expr = 1
+) -> sp.MatrixSymbol:
     """A layer's vector or matrix (W^{(l)}, delta^{(l)}, a^{(l-1)}, ...); ``matrix_parts`` reads it back."""
     return sp.MatrixSymbol(f"{kind.value}:{layer}", rows, cols)
 

@@ -6,6 +6,7 @@ in the engine's classic form, and each gradient is delta_j a_k. Nothing is diffe
 Batches are rows: X (batch, n^(0)), Y (batch, n^(L)); W^(l) (n^(l), n^(l-1)); b^(l) (n^(l),).
 The batch cost is the mean of the per-sample costs C_0.
 """
+
 from __future__ import annotations
 
 import math
@@ -35,7 +36,9 @@ class _ArrayPrinter(NumPyPrinter):
     def _print_Piecewise(self, expr) -> str:
         if len(expr.args) == 2 and expr.args[1].cond == True:  # noqa: E712 (SymPy's true)
             (then, cond), (otherwise, _) = expr.args
-            return f"numpy.where({self._print(cond)}, {self._print(then)}, {self._print(otherwise)})"
+            return (
+                f"numpy.where({self._print(cond)}, {self._print(then)}, {self._print(otherwise)})"
+            )
         return super()._print_Piecewise(expr)
 
     def _print_Rational(self, expr) -> str:
@@ -54,7 +57,11 @@ class _ArrayPrinter(NumPyPrinter):
     def _nested(self, ufunc: str, args: tuple) -> str:
         """f(a, f(b, c)): SymPy's printer writes functools.reduce, which the generated module does not import."""
         first, *rest = args
-        return self._print(first) if not rest else f"{ufunc}({self._print(first)}, {self._nested(ufunc, tuple(rest))})"
+        return (
+            self._print(first)
+            if not rest
+            else f"{ufunc}({self._print(first)}, {self._nested(ufunc, tuple(rest))})"
+        )
 
     def _print_Function(self, expr) -> str:
         """sigma(u) in a derivative kept in the user's sigma (SiLU'): the stable helper of STABLE_SIGMOID."""
@@ -95,9 +102,14 @@ def _array_expression(expr: sp.Expr, names: dict) -> sp.Expr:
 
 def _sigma_primes(expr: sp.Expr) -> sp.Expr:
     """σ'(u) that SymPy left as a Derivative (σ of an inner expression) written as σ(u)(1 - σ(u))."""
+
     def written(d: sp.Expr) -> sp.Expr | None:
         inner, point = (d.expr, d.point[0]) if isinstance(d, sp.Subs) else (d, None)
-        if not (isinstance(inner, sp.Derivative) and inner.expr.func == SIGMA and inner.derivative_count == 1):
+        if not (
+            isinstance(inner, sp.Derivative)
+            and inner.expr.func == SIGMA
+            and inner.derivative_count == 1
+        ):
             return None
         (var,) = inner.variables
         if inner.expr.args[0] != var:
@@ -105,14 +117,22 @@ def _sigma_primes(expr: sp.Expr) -> sp.Expr:
         u = var if point is None else point
         return SIGMA(u) * (1 - SIGMA(u))
 
-    expr = expr.replace(lambda e: isinstance(e, (sp.Subs, sp.Derivative)) and written(e) is not None, written)
-    return expr.replace(lambda e: isinstance(e, sp.Subs), lambda e: e.doit())  # Subs(σ(ξ)(1 - σ(ξ)), ξ, u)
+    expr = expr.replace(
+        lambda e: isinstance(e, (sp.Subs, sp.Derivative)) and written(e) is not None, written
+    )
+    return expr.replace(
+        lambda e: isinstance(e, sp.Subs), lambda e: e.doit()
+    )  # Subs(σ(ξ)(1 - σ(ξ)), ξ, u)
 
 
 def forward_code(act, z_name: str, analytic: bool = False) -> str:
     """NumPy code for g(z): the activation's stable form, or its printed definition (complex-safe)."""
-    if (analytic and not act.vector) or not act.numpy_forward:  # softmax's stable form is analytic too
-        return _per_element(act.definitions[act.function](sp.Symbol(z_name)), {}, z_name)  # helpers written out
+    if (
+        analytic and not act.vector
+    ) or not act.numpy_forward:  # softmax's stable form is analytic too
+        return _per_element(
+            act.definitions[act.function](sp.Symbol(z_name)), {}, z_name
+        )  # helpers written out
     return act.numpy_forward.format(z=z_name)
 
 
@@ -120,8 +140,10 @@ def _numbers_only(net: "Network") -> None:
     for act in net.activations:
         free = act.definition.expr.free_symbols - act.definition.variables[0].free_symbols
         if free:
-            raise DeriveError(f"activation {act.name} has a symbolic parameter ({', '.join(map(str, free))}); "
-                              "numeric code needs a number, e.g. sigmoid(gain=2)")
+            raise DeriveError(
+                f"activation {act.name} has a symbolic parameter ({', '.join(map(str, free))}); "
+                "numeric code needs a number, e.g. sigmoid(gain=2)"
+            )
 
 
 def _logit_gain(net: "Network") -> sp.Expr | None:
@@ -153,10 +175,17 @@ def _forward_lines(net: "Network", analytic: bool) -> list[Line]:
     for layer in range(1, net.L + 1):
         z_text = text(net.z_definition(layer, s.j), nt)
         bias = f" + biases[{layer - 1}]" if net.bias else ""
-        lines.append(Line(f"Z{layer} = A{layer - 1} @ weights[{layer - 1}].T{bias}", f"z_j^({layer}) = {z_text}"))
+        lines.append(
+            Line(
+                f"Z{layer} = A{layer - 1} @ weights[{layer - 1}].T{bias}",
+                f"z_j^({layer}) = {z_text}",
+            )
+        )
         act = net.activation(layer)
         code = forward_code(act, f"Z{layer}", analytic)
-        lines.append(Line(f"A{layer} = {code}", f"a_j^({layer}) = {text(net.a_definition(layer, s.j), nt)}"))
+        lines.append(
+            Line(f"A{layer} = {code}", f"a_j^({layer}) = {text(net.a_definition(layer, s.j), nt)}")
+        )
     return lines
 
 
@@ -175,31 +204,55 @@ def _cost_lines(net: "Network", analytic: bool) -> list[Line]:
         u = array_code(gain * sp.Symbol(f"Z{L}"), {})
         positive = "U.real > 0" if analytic else "U > 0"
         small = "numpy.where(U.real > 0, -U, U)" if analytic else "-numpy.abs(U)"
-        lines.append(Line(f"U = {u}", f"u_j = {'' if gain == 1 else f'{gain}·'}z_j^({L}), "
-                                      f"so a_j^({L}) = σ(u_j)"))
-        if net.cost.name == "log-likelihood":  # -y ln σ(u) = y ln(1 + e^-u) = y (max(-u, 0) + ln(1 + e^-|u|))
+        lines.append(
+            Line(
+                f"U = {u}",
+                f"u_j = {'' if gain == 1 else f'{gain}·'}z_j^({L}), so a_j^({L}) = σ(u_j)",
+            )
+        )
+        if (
+            net.cost.name == "log-likelihood"
+        ):  # -y ln σ(u) = y ln(1 + e^-u) = y (max(-u, 0) + ln(1 + e^-|u|))
             code = f"Y * (numpy.where({positive}, 0.0, -U) + numpy.log1p(numpy.exp({small})))"
             note = " (from u: -y ln σ(u) = y (max(-u,0) + ln(1+e^-|u|)))"
         else:
-            code = f"numpy.where({positive}, (1.0 - Y) * U, -Y * U) + numpy.log1p(numpy.exp({small}))"
+            code = (
+                f"numpy.where({positive}, (1.0 - Y) * U, -Y * U) + numpy.log1p(numpy.exp({small}))"
+            )
             note = " (from u: ln(1+e^u) - y u = max(u,0) - y u + ln(1+e^-|u|))"
     elif _log_softmax(net):
         # ln a_j = z_j - ln Σ_j' e^(z_j'): shifted by the row's largest z (real, so the complex step stays
         # analytic), every exponential is at most 1 and the largest is 1: no overflow, no ln 0.
-        lines.append(Line(f"S = Z{L} - Z{L}.real.max(axis=1, keepdims=True)",
-                          f"z_j^({L}) shifted by the largest z of the sample"))
-        lines.append(Line("LOG_A = S - numpy.log(numpy.sum(numpy.exp(S), axis=1, keepdims=True))",
-                          f"ln a_j^({L}) = z_j - ln Σ_j' e^(z_j') (log-sum-exp)"))
+        lines.append(
+            Line(
+                f"S = Z{L} - Z{L}.real.max(axis=1, keepdims=True)",
+                f"z_j^({L}) shifted by the largest z of the sample",
+            )
+        )
+        lines.append(
+            Line(
+                "LOG_A = S - numpy.log(numpy.sum(numpy.exp(S), axis=1, keepdims=True))",
+                f"ln a_j^({L}) = z_j - ln Σ_j' e^(z_j') (log-sum-exp)",
+            )
+        )
         code, note = "-Y * LOG_A", " (from ln a by log-sum-exp)"
     else:
         code = array_code(term, names)
-    lines.append(Line(f"mean = numpy.mean(numpy.sum({code}, axis=1))",
-                      f"mean over the batch of {text(s.cost, net.notation)} = "
-                      f"{text(net.cost_definition(), net.notation)}{note}"))
+    lines.append(
+        Line(
+            f"mean = numpy.mean(numpy.sum({code}, axis=1))",
+            f"mean over the batch of {text(s.cost, net.notation)} = "
+            f"{text(net.cost_definition(), net.notation)}{note}",
+        )
+    )
     if net.l2 is not None:
         lam = repr(float(net.l2))
-        lines.append(Line(f"return mean + {lam} / (2 * X.shape[0]) * sum(numpy.sum(W * W) for W in weights)",
-                          "+ (λ/2n) Σ w², n the batch size: L2 regularisation (biases are not regularised)"))
+        lines.append(
+            Line(
+                f"return mean + {lam} / (2 * X.shape[0]) * sum(numpy.sum(W * W) for W in weights)",
+                "+ (λ/2n) Σ w², n the batch size: L2 regularisation (biases are not regularised)",
+            )
+        )
     else:
         lines.append(Line("return mean"))
     return lines
@@ -208,42 +261,79 @@ def _cost_lines(net: "Network", analytic: bool) -> list[Line]:
 def _gradient_lines(net: "Network") -> list[Line]:
     s, nt, L, d = net.symbols, net.notation, net.L, net.derivation()
     out = d.block(BlockKey.layer(L)).result(Result.DELTA_CLASSIC)
-    names = {s.a[L, s.j]: sp.Symbol(f"A{L}"), s.y[s.j]: sp.Symbol("Y"), s.z[L, s.j]: sp.Symbol(f"Z{L}")}
-    if out.has(sp.Sum):  # softmax without a cancelling cost: the Jacobian times the cost's gradient, row by row
+    names = {
+        s.a[L, s.j]: sp.Symbol(f"A{L}"),
+        s.y[s.j]: sp.Symbol("Y"),
+        s.z[L, s.j]: sp.Symbol(f"Z{L}"),
+    }
+    if out.has(
+        sp.Sum
+    ):  # softmax without a cancelling cost: the Jacobian times the cost's gradient, row by row
         grad = net.cost.derivative_at(s.a[L, s.j], s.y[s.j])
-        lines = [Line(f"G = {array_code(grad, names)}", f"∂C_0/∂a_j^({L}) = {text(grad, nt)}"),
-                 Line(f"D{L} = A{L} * (G - numpy.sum(G * A{L}, axis=1, keepdims=True)) / X.shape[0]",
-                      f"δ_j^({L}) = {text(out, nt)} = a_j (∂C_0/∂a_j - Σ_i ∂C_0/∂a_i a_i), divided by the batch "
-                      "size")]
+        lines = [
+            Line(f"G = {array_code(grad, names)}", f"∂C_0/∂a_j^({L}) = {text(grad, nt)}"),
+            Line(
+                f"D{L} = A{L} * (G - numpy.sum(G * A{L}, axis=1, keepdims=True)) / X.shape[0]",
+                f"δ_j^({L}) = {text(out, nt)} = a_j (∂C_0/∂a_j - Σ_i ∂C_0/∂a_i a_i), divided by the batch "
+                "size",
+            ),
+        ]
     else:
-        lines = [Line(f"D{L} = ({_per_element(out, names, f'Z{L}')}) / X.shape[0]",
-                      f"δ_j^({L}) = {text(out, nt)}, divided by the batch size (the cost is a mean)")]
+        lines = [
+            Line(
+                f"D{L} = ({_per_element(out, names, f'Z{L}')}) / X.shape[0]",
+                f"δ_j^({L}) = {text(out, nt)}, divided by the batch size (the cost is a mean)",
+            )
+        ]
     for layer in range(L, 0, -1):
         prev = f"A{layer - 1}"
         from_delta = d.block(BlockKey.layer(layer)).result(Result.WEIGHT_FROM_DELTA)
-        lines.append(Line(f"grad_w[{layer - 1}] = D{layer}.T @ {prev}",
-                          f"∂C/∂w_jk^({layer}) = {text(from_delta, nt)}, summed over the batch"))
+        lines.append(
+            Line(
+                f"grad_w[{layer - 1}] = D{layer}.T @ {prev}",
+                f"∂C/∂w_jk^({layer}) = {text(from_delta, nt)}, summed over the batch",
+            )
+        )
         if net.l2 is not None:
-            lines.append(Line(f"grad_w[{layer - 1}] += {float(net.l2)!r} / X.shape[0] * weights[{layer - 1}]",
-                              "+ (λ/n) w: the L2 term (weight decay)"))
+            lines.append(
+                Line(
+                    f"grad_w[{layer - 1}] += {float(net.l2)!r} / X.shape[0] * weights[{layer - 1}]",
+                    "+ (λ/n) w: the L2 term (weight decay)",
+                )
+            )
         if net.bias:
-            lines.append(Line(f"grad_b[{layer - 1}] = D{layer}.sum(axis=0)", f"∂C/∂b_j^({layer}) = δ_j^({layer})"))
+            lines.append(
+                Line(
+                    f"grad_b[{layer - 1}] = D{layer}.sum(axis=0)",
+                    f"∂C/∂b_j^({layer}) = δ_j^({layer})",
+                )
+            )
         if layer > 1:
             below = layer - 1
             gprime = net.activation(below).classic_at(s.z[below, s.j], s.a[below, s.j])
-            g_code = array_code(gprime, {s.a[below, s.j]: sp.Symbol(f"A{below}"),
-                                         s.z[below, s.j]: sp.Symbol(f"Z{below}")})
+            g_code = array_code(
+                gprime,
+                {s.a[below, s.j]: sp.Symbol(f"A{below}"), s.z[below, s.j]: sp.Symbol(f"Z{below}")},
+            )
             factor = "" if g_code in ("1", "1.0") else f" * ({g_code})"
-            lines.append(Line(f"D{below} = (D{layer} @ weights[{layer - 1}]){factor}",
-                              f"δ_j^({below}) = {text(d.delta(below), nt)} with "
-                              f"{text(net.activation(below).prime(s.z[below, s.j]), nt)} = {text(gprime, nt)}"))
+            lines.append(
+                Line(
+                    f"D{below} = (D{layer} @ weights[{layer - 1}]){factor}",
+                    f"δ_j^({below}) = {text(d.delta(below), nt)} with "
+                    f"{text(net.activation(below).prime(s.z[below, s.j]), nt)} = {text(gprime, nt)}",
+                )
+            )
     return lines
 
 
 def _emit(lines: list[Line], indent: str = "    ") -> str:
     width = max(len(line.code) for line in lines)
-    return "\n".join(f"{indent}{line.code.ljust(width)}  # {line.comment}" if line.comment else f"{indent}{line.code}"
-                     for line in lines)
+    return "\n".join(
+        f"{indent}{line.code.ljust(width)}  # {line.comment}"
+        if line.comment
+        else f"{indent}{line.code}"
+        for line in lines
+    )
 
 
 def _emit_each(lines: list[Line]) -> str:
@@ -258,8 +348,16 @@ def generate_source(net: "Network") -> str:
     fwd, fwd_analytic = _forward_lines(net, False), _forward_lines(net, True)
     if _logit_gain(net) is not None:
         fwd_analytic.pop()  # the cost is computed from Z{L}; a^(L) from the definition overflows for z << 0
-    bias_doc = f"biases: list of {L} arrays, biases[l-1][j] = b_j^(l)" if net.bias else "biases: None (no biases)"
-    keep = ", ".join(f"Z{l}" for l in range(1, L + 1)) + ", " + ", ".join(f"A{l}" for l in range(L + 1))
+    bias_doc = (
+        f"biases: list of {L} arrays, biases[l-1][j] = b_j^(l)"
+        if net.bias
+        else "biases: None (no biases)"
+    )
+    keep = (
+        ", ".join(f"Z{l}" for l in range(1, L + 1))
+        + ", "
+        + ", ".join(f"A{l}" for l in range(L + 1))
+    )
     grad_b = f"grad_b = [None] * {L}" if net.bias else "grad_b = None"
     helpers = "".join(f"\n\n{source}" for source in helper_sources(net.activations))
     return f'''"""Generated by derive {__import__("derive").__version__} from the derivation of the network
@@ -322,5 +420,11 @@ def compile_numeric(net: "Network") -> NumericNetwork:
     source = generate_source(net)
     namespace: dict = {"__name__": "derive_generated"}
     exec(compile(source, f"<derive generated: {net.describe()}>", "exec"), namespace)  # noqa: S102
-    return NumericNetwork(net, source, namespace["cost"], namespace["gradient"], namespace["cost_analytic"],
-                          namespace["_forward"])
+    return NumericNetwork(
+        net,
+        source,
+        namespace["cost"],
+        namespace["gradient"],
+        namespace["cost_analytic"],
+        namespace["_forward"],
+    )

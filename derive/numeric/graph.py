@@ -12,6 +12,7 @@ Every value is exact SymPy arithmetic (a weight may be a Symbol: the values then
 transcendental values become 120-digit floats as in the worked example. A softmax output couples
 every output (a Jacobian, not one local gradient per edge): it is refused.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -24,8 +25,13 @@ from derive.notation.sums import IndexSum
 from sympy.core.function import AppliedUndef
 
 from derive.errors import ParameterError
-from derive.evaluate.exact import (expand_sums, function_values, primes_as_functions, settle,
-                                   with_function_values)
+from derive.evaluate.exact import (
+    expand_sums,
+    function_values,
+    primes_as_functions,
+    settle,
+    with_function_values,
+)
 from derive.numeric.worked import point_from_values
 
 if TYPE_CHECKING:
@@ -136,7 +142,9 @@ def operation_count(net: "Network") -> int:
         per_node = net.size(layer - 1) + (terms > 1) + (not _is_identity(net.activation(layer)))
         ops += per_node * net.size(layer)
     s = net.symbols
-    one = expand_sums(IndexSum(net.cost.term_at(s.a[net.L, s.j_sum], s.y[s.j_sum]), (s.j_sum, 0, 0)))
+    one = expand_sums(
+        IndexSum(net.cost.term_at(s.a[net.L, s.j_sum], s.y[s.j_sum]), (s.j_sum, 0, 0))
+    )
     counter = _Walker({s.a[net.L, 0]: "a", s.y[0]: "y"}, {})
     counter.walk(one)  # one output's term, written out as the cost's definition is
     ops += counter.operations * net.size(net.L) + (net.size(net.L) > 1)
@@ -147,12 +155,19 @@ def check_graph_size(net: "Network") -> None:
     """Refuse (one line) a network whose graph would have more than MAX_OPERATIONS operations,
     and a softmax output."""
     if net.activation(net.L).vector:
-        raise ParameterError("{graph} draws one local gradient per edge; the {name} output couples every output "
-                             "(a Jacobian), so it is not drawn: use a sigmoid output", name=net.activation(net.L).name)
+        raise ParameterError(
+            "{graph} draws one local gradient per edge; the {name} output couples every output "
+            "(a Jacobian), so it is not drawn: use a sigmoid output",
+            name=net.activation(net.L).name,
+        )
     count = operation_count(net)
     if count > MAX_OPERATIONS:
-        raise ParameterError("{graph} draws networks of up to {most} operations; {sizes} needs {count}",
-                             most=MAX_OPERATIONS, sizes=list(net.sizes), count=count)
+        raise ParameterError(
+            "{graph} draws networks of up to {most} operations; {sizes} needs {count}",
+            most=MAX_OPERATIONS,
+            sizes=list(net.sizes),
+            count=count,
+        )
 
 
 class _Walker:
@@ -162,7 +177,9 @@ class _Walker:
         self.known: dict[sp.Expr, str] = dict(leaves)  # expression -> node id
         self.kinds = kinds  # leaf expression -> Op
         self.order: list[str] = [i for i in leaves.values()]
-        self.specs: dict[str, tuple] = {}  # id -> (op, symbol, expression, inputs, activation, aliases)
+        self.specs: dict[
+            str, tuple
+        ] = {}  # id -> (op, symbol, expression, inputs, activation, aliases)
         self.operations = 0
         self.intermediate = 0
 
@@ -174,7 +191,9 @@ class _Walker:
             self.specs[node_id] = (self.kinds.get(_base(expr), Op.INPUT), expr, expr, (), None, ())
         return self.known[expr]
 
-    def walk(self, expr: sp.Expr, symbol: sp.Expr | None = None, activation: str | None = None) -> str:
+    def walk(
+        self, expr: sp.Expr, symbol: sp.Expr | None = None, activation: str | None = None
+    ) -> str:
         """The id of the node computing ``expr``; ``symbol`` names it (z, a, C_0), else it is an s."""
         if expr in self.known and symbol is None:
             return self.known[expr]
@@ -217,18 +236,28 @@ class _Walker:
             symbolic = [p for p in parts if not p.is_Number]
             ordered = tuple(numbers + symbolic) if numbers else tuple(parts)
             subtract = len(parts) == 2 and negative == 1 and (positive == 1 or len(numbers) == 1)
-            return (Op.SUBTRACT if subtract else Op.ADD), _unique(inputs), sp.Add(*ordered, evaluate=False)
+            return (
+                (Op.SUBTRACT if subtract else Op.ADD),
+                _unique(inputs),
+                sp.Add(*ordered, evaluate=False),
+            )
         if isinstance(expr, sp.Mul):
             coeff, rest = expr.as_coeff_Mul()
             factors = sp.Mul.make_args(rest)
             if len(factors) == 1 and not isinstance(factors[0], (sp.Indexed, sp.Symbol)):
                 op, inner, written = self._operation(factors[0])  # 1/2 s^2 is one node
-                return op, inner, (-written if coeff == -1 else sp.Mul(coeff, written, evaluate=False))
+                return (
+                    op,
+                    inner,
+                    (-written if coeff == -1 else sp.Mul(coeff, written, evaluate=False)),
+                )
             if len(factors) == 1:
                 node_id, sym = self._child(factors[0])
                 op = Op.NEGATE if coeff == -1 else Op.SCALE
                 return op, (node_id,), (-sym if coeff == -1 else sp.Mul(coeff, sym, evaluate=False))
-            in_order = sorted(factors, key=_factor_order)  # w x: the parameter before what it multiplies
+            in_order = sorted(
+                factors, key=_factor_order
+            )  # w x: the parameter before what it multiplies
             children = [self._child(f) for f in in_order]
             syms = [sym for _, sym in children]
             written = sp.Mul(*([coeff] if coeff != 1 else []), *syms, evaluate=False)
@@ -238,7 +267,9 @@ class _Walker:
             if expr.exp == 2:
                 return Op.SQUARE, (node_id,), sp.Pow(sym, 2)
             if expr.exp.free_symbols:
-                raise ParameterError("{graph} cannot draw the power {expr} (a variable exponent)", expr=expr)
+                raise ParameterError(
+                    "{graph} cannot draw the power {expr} (a variable exponent)", expr=expr
+                )
             return Op.POWER, (node_id,), sp.Pow(sym, expr.exp, evaluate=False)
         if isinstance(expr, sp.log):
             node_id, sym = self._child(expr.args[0])
@@ -246,13 +277,24 @@ class _Walker:
         if isinstance(expr, sp.exp):
             node_id, sym = self._child(expr.args[0])
             return Op.EXP, (node_id,), sp.exp(sym, evaluate=False)
-        if isinstance(expr, sp.Function) and not isinstance(expr, sp.Piecewise) and all(
-                isinstance(a, sp.Expr) for a in expr.args):
+        if (
+            isinstance(expr, sp.Function)
+            and not isinstance(expr, sp.Piecewise)
+            and all(isinstance(a, sp.Expr) for a in expr.args)
+        ):
             children = [self._child(a) for a in expr.args]
             op = Op.ACTIVATION if isinstance(expr, AppliedUndef) else Op.FUNCTION
-            return op, _unique([i for i, _ in children]), expr.func(*[s for _, s in children], evaluate=False)
-        raise ParameterError("{graph} cannot draw {kind} ({expr}) as an operation; draw a network with a built-in "
-                             "cost", kind=type(expr).__name__, expr=expr)
+            return (
+                op,
+                _unique([i for i, _ in children]),
+                expr.func(*[s for _, s in children], evaluate=False),
+            )
+        raise ParameterError(
+            "{graph} cannot draw {kind} ({expr}) as an operation; draw a network with a built-in "
+            "cost",
+            kind=type(expr).__name__,
+            expr=expr,
+        )
 
     def alias(self, quantity: sp.Expr, node_id: str, name: sp.Expr) -> None:
         """``quantity`` is computed by the node ``node_id``, which is renamed ``name`` (a = z)."""
@@ -302,11 +344,15 @@ def computational_graph(net: "Network", values: "Values") -> ComputationalGraph:
     return _evaluated(net, walker, loss, renames, point_from_values(net, values, reserved))
 
 
-def _evaluated(net: "Network", walker: _Walker, loss: str, renames: dict, point: dict) -> ComputationalGraph:
+def _evaluated(
+    net: "Network", walker: _Walker, loss: str, renames: dict, point: dict
+) -> ComputationalGraph:
     functions = function_values(net)
     acts = {a.name: a for a in net.activations}
-    specs = {i: (op, sym.xreplace(renames), written.xreplace(renames), inputs, act, aliases)
-             for i, (op, sym, written, inputs, act, aliases) in walker.specs.items()}
+    specs = {
+        i: (op, sym.xreplace(renames), written.xreplace(renames), inputs, act, aliases)
+        for i, (op, sym, written, inputs, act, aliases) in walker.specs.items()
+    }
     values: dict[sp.Expr, sp.Expr] = {}
 
     def at(expr: sp.Expr) -> sp.Expr:
@@ -342,10 +388,24 @@ def _evaluated(net: "Network", walker: _Walker, loss: str, renames: dict, point:
     nodes = []
     for node_id in walker.order:
         op, sym, written, inputs, act, aliases = specs[node_id]
-        edges = tuple(Edge(source, formula, local, products[node_id, source])
-                      for source, formula, local in formulas[node_id])
-        nodes.append(OpNode(node_id, op, sym, written, inputs, forward[node_id], edges, upstream[node_id],
-                            act, aliases))
+        edges = tuple(
+            Edge(source, formula, local, products[node_id, source])
+            for source, formula, local in formulas[node_id]
+        )
+        nodes.append(
+            OpNode(
+                node_id,
+                op,
+                sym,
+                written,
+                inputs,
+                forward[node_id],
+                edges,
+                upstream[node_id],
+                act,
+                aliases,
+            )
+        )
     return ComputationalGraph(tuple(nodes), loss, net.notation)
 
 

@@ -3,6 +3,7 @@
 Forward pass, local derivatives, the backward pass through the delta recursion, every
 gradient, and a central finite difference of the cost beside each one.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -52,8 +53,12 @@ class ParameterGradient:
     finite_difference: sp.Expr | None
     change: sp.Expr | None = None  # -eta * step_gradient, with a learning rate
     updated: sp.Expr | None = None  # value + change
-    step_gradient: sp.Expr | None = None  # the gradient the step follows: with L2, + lambda w for a weight (n = 1)
-    derivative: sp.Expr | None = None  # with symbols among the values: SymPy's derivative of the written-out cost
+    step_gradient: sp.Expr | None = (
+        None  # the gradient the step follows: with L2, + lambda w for a weight (n = 1)
+    )
+    derivative: sp.Expr | None = (
+        None  # with symbols among the values: SymPy's derivative of the written-out cost
+    )
 
 
 class Stage(Enum):
@@ -84,8 +89,12 @@ class Calculation:
     @property
     def members(self) -> tuple[sp.Expr, ...]:
         """The right-hand sides in order: formula [= written out] = substituted = result."""
-        return (self.formula, *((self.written_out,) if self.written_out is not None else ()),
-                self.substituted, self.result)
+        return (
+            self.formula,
+            *((self.written_out,) if self.written_out is not None else ()),
+            self.substituted,
+            self.result,
+        )
 
 
 @dataclass(frozen=True)
@@ -112,23 +121,43 @@ class WorkedExample:
 
     @property
     def max_fd_difference(self) -> sp.Expr | None:
-        diffs = [abs(g.gradient - g.finite_difference) for g in self.gradients if g.finite_difference is not None]
+        diffs = [
+            abs(g.gradient - g.finite_difference)
+            for g in self.gradients
+            if g.finite_difference is not None
+        ]
         return max(diffs) if diffs else None
 
 
-def check_symbol_names(net: "Network", values: "Values", reserved: dict[str, str] | None = None) -> None:
+def check_symbol_names(
+    net: "Network", values: "Values", reserved: dict[str, str] | None = None
+) -> None:
     """Refuse a symbol among the values that prints exactly as another quantity the network's formulas
     name: an input x_k or target y_j (except as that very input or target), the cost C_0 (and C), the
     learning rate eta (except as the learning rate), lambda with L2, an activation's function (sigma),
     and ``reserved`` (the computational graph's intermediate nodes). Weights and biases are always
     written with their layer (w_00^(1)), so a bare "w" or "w_00" is fine. One DeriveError line."""
     nt = net.notation
-    taken: dict[str, tuple[str, str | None]]  # a name -> (what it is, where in the values it may be)
-    taken = {f"{nt.input}_{k}": (f"the input {nt.input}_{k}", f"values.x[{k}]") for k in range(net.size(0))}
-    taken.update({f"{nt.target}_{j}": (f"the target {nt.target}_{j}", f"values.y[{j}]")
-                  for j in range(net.size(net.L))})
-    taken.update({nt.cost: ("the cost", None), nt.total_cost: ("the cost over n samples", None),
-                  nt.learning_rate: ("the learning rate", "values.learning_rate")})
+    taken: dict[
+        str, tuple[str, str | None]
+    ]  # a name -> (what it is, where in the values it may be)
+    taken = {
+        f"{nt.input}_{k}": (f"the input {nt.input}_{k}", f"values.x[{k}]")
+        for k in range(net.size(0))
+    }
+    taken.update(
+        {
+            f"{nt.target}_{j}": (f"the target {nt.target}_{j}", f"values.y[{j}]")
+            for j in range(net.size(net.L))
+        }
+    )
+    taken.update(
+        {
+            nt.cost: ("the cost", None),
+            nt.total_cost: ("the cost over n samples", None),
+            nt.learning_rate: ("the learning rate", "values.learning_rate"),
+        }
+    )
     if net.l2 is not None:
         taken[nt.regularisation] = ("the L2 parameter", None)
     for act in net.activations:
@@ -143,11 +172,15 @@ def check_symbol_names(net: "Network", values: "Values", reserved: dict[str, str
             use = taken.get(str(symbol))
             if use is not None and where != use[1]:
                 what = use[0]
-                raise DeriveError(f"{where} is the symbol {symbol}, which the formulas already use for {what}; "
-                                  "the worked example would read wrongly, so name it otherwise (e.g. u, v or theta)")
+                raise DeriveError(
+                    f"{where} is the symbol {symbol}, which the formulas already use for {what}; "
+                    "the worked example would read wrongly, so name it otherwise (e.g. u, v or theta)"
+                )
 
 
-def point_from_values(net: "Network", values: "Values", reserved: dict[str, str] | None = None) -> dict:
+def point_from_values(
+    net: "Network", values: "Values", reserved: dict[str, str] | None = None
+) -> dict:
     check_symbol_names(net, values, reserved)
     s = net.symbols
     point = {s.x[k]: v for k, v in enumerate(values.x)}
@@ -178,15 +211,34 @@ def worked_example(net: "Network", values: "Values", differences: bool = True) -
             recursion = expand_sums(d.delta(layer).xreplace(at)).xreplace(deltas)
             delta = tidy(model.value(recursion))
             deltas[s.delta[layer, j]] = delta
-            act = net.activation(layer)  # softmax has no g'(z_j): its error sums over the whole Jacobian
+            act = net.activation(
+                layer
+            )  # softmax has no g'(z_j): its error sums over the whole Jacobian
             gprime = None if act.vector else tidy(model.value(act.prime(s.z[layer, j])))
-            dC_da = tidy(model.value(expand_sums(d.block(BlockKey.layer(layer)).result(Result.DC_DA).xreplace(at))
-                                     .xreplace(deltas)))
-            nodes.append(NodeValues(layer, j, tidy(model.values[s.z[layer, j]]), tidy(model.values[s.a[layer, j]]),
-                                    gprime, dC_da, delta))
+            dC_da = tidy(
+                model.value(
+                    expand_sums(
+                        d.block(BlockKey.layer(layer)).result(Result.DC_DA).xreplace(at)
+                    ).xreplace(deltas)
+                )
+            )
+            nodes.append(
+                NodeValues(
+                    layer,
+                    j,
+                    tidy(model.values[s.z[layer, j]]),
+                    tidy(model.values[s.a[layer, j]]),
+                    gprime,
+                    dC_da,
+                    delta,
+                )
+            )
     nodes.sort(key=lambda n: (n.layer, n.j))
-    count = sum(net.size(l) * (net.size(l - 1) + net.bias) for l in range(1, net.L + 1)) if differences \
+    count = (
+        sum(net.size(l) * (net.size(l - 1) + net.bias) for l in range(1, net.L + 1))
+        if differences
         else FD_LIMIT + 1
+    )
     check = count <= FD_LIMIT
     gradients = []
     for layer in range(1, net.L + 1):
@@ -198,16 +250,25 @@ def worked_example(net: "Network", values: "Values", differences: bool = True) -
                 grad = tidy(model.value(_gradient_formula(net, layer, j, k).xreplace(deltas)))
                 fd = _central_difference(net, point, parameter) if check and not symbolic else None
                 exact = _exact_derivative(net, point, parameter) if check and symbolic else None
-                gradients.append(ParameterGradient(layer, j, k, point[parameter], grad, fd, derivative=exact))
+                gradients.append(
+                    ParameterGradient(layer, j, k, point[parameter], grad, fd, derivative=exact)
+                )
     eta = values.learning_rate
-    if eta is not None:  # one step of gradient descent: every weight and bias moves by -eta times its gradient
-        decay = net.l2 if net.l2 is not None else 0  # (lambda/n) w with n = 1: the example is one sample
-        gradients = [replace(g, step_gradient=tidy(g.gradient + (decay * g.value if g.k is not None else 0)))
-                     for g in gradients]
+    if (
+        eta is not None
+    ):  # one step of gradient descent: every weight and bias moves by -eta times its gradient
+        decay = (
+            net.l2 if net.l2 is not None else 0
+        )  # (lambda/n) w with n = 1: the example is one sample
+        gradients = [
+            replace(g, step_gradient=tidy(g.gradient + (decay * g.value if g.k is not None else 0)))
+            for g in gradients
+        ]
         gradients = [replace(g, change=tidy(-eta * g.step_gradient)) for g in gradients]
         gradients = [replace(g, updated=tidy(g.value + g.change)) for g in gradients]
-    example = WorkedExample(values.x, values.y, tidy(model.values[s.cost]), tuple(nodes), tuple(gradients), FD_STEP,
-                            eta)
+    example = WorkedExample(
+        values.x, values.y, tidy(model.values[s.cost]), tuple(nodes), tuple(gradients), FD_STEP, eta
+    )
     return replace(example, calculations=calculations(net, model, example, symbolic))
 
 
@@ -217,7 +278,9 @@ def _gradient_formula(net: "Network", layer: int, j: int, k: int | None) -> sp.E
     if k is None:
         return s.delta[layer, j]
     at = {s.j: sp.Integer(j), s.k: sp.Integer(k)}
-    return instantiate(net.derivation().block(BlockKey.layer(layer)).result(Result.WEIGHT_FROM_DELTA), at)
+    return instantiate(
+        net.derivation().block(BlockKey.layer(layer)).result(Result.WEIGHT_FROM_DELTA), at
+    )
 
 
 def _as_written(expr: sp.Expr) -> sp.Expr:
@@ -252,16 +315,22 @@ def tidy(value: sp.Expr) -> sp.Expr:
 
 
 # Handcalcs: formula, values put in, result --------------------------------------------------------
-MAX_WRITTEN_OUT_OPS = 40  # a formula written out in x, y and w is shown only while it stays this short
+MAX_WRITTEN_OUT_OPS = (
+    40  # a formula written out in x, y and w is shown only while it stays this short
+)
 
 
-def calculations(net: "Network", model: Model, example: WorkedExample, symbolic: bool) -> tuple[Calculation, ...]:
+def calculations(
+    net: "Network", model: Model, example: WorkedExample, symbolic: bool
+) -> tuple[Calculation, ...]:
     """Every formula of the worked example: forward pass, cost, errors, gradients and the step."""
     s, d = net.symbols, net.derivation()
     known = dict(model.values)
     known.update({s.delta[n.layer, n.j]: n.delta for n in example.nodes})
     for g in example.gradients:
-        known[sp.Derivative(s.cost, s.w[g.layer, g.j, g.k] if g.k is not None else s.b[g.layer, g.j])] = g.gradient
+        known[
+            sp.Derivative(s.cost, s.w[g.layer, g.j, g.k] if g.k is not None else s.b[g.layer, g.j])
+        ] = g.gradient
     if example.learning_rate is not None:
         known[s.eta] = example.learning_rate
     if net.l2 is not None:
@@ -269,19 +338,41 @@ def calculations(net: "Network", model: Model, example: WorkedExample, symbolic:
     value_of = _values_lookup(known, model)
     out: list[Calculation] = []
 
-    def add(stage: Stage, layer: int | None, lhs: sp.Expr, formula: sp.Expr, result: sp.Expr,
-            expand: bool = False) -> None:
+    def add(
+        stage: Stage,
+        layer: int | None,
+        lhs: sp.Expr,
+        formula: sp.Expr,
+        result: sp.Expr,
+        expand: bool = False,
+    ) -> None:
         written = _in_leaves(net, formula) if symbolic and expand else None
-        if written is not None and (sp.count_ops(written) > MAX_WRITTEN_OUT_OPS or written == formula):
+        if written is not None and (
+            sp.count_ops(written) > MAX_WRITTEN_OUT_OPS or written == formula
+        ):
             written = None
         shown = written if written is not None else formula
-        out.append(Calculation(stage, layer, lhs, formula, _put_in(shown, value_of), result, written))
+        out.append(
+            Calculation(stage, layer, lhs, formula, _put_in(shown, value_of), result, written)
+        )
 
     for layer in range(1, net.L + 1):
         for j in range(net.size(layer)):
-            add(Stage.FORWARD, layer, s.z[layer, j], _as_written(net.z_definition(layer, j)), known[s.z[layer, j]])
+            add(
+                Stage.FORWARD,
+                layer,
+                s.z[layer, j],
+                _as_written(net.z_definition(layer, j)),
+                known[s.z[layer, j]],
+            )
         for j in range(net.size(layer)):
-            add(Stage.FORWARD, layer, s.a[layer, j], _as_written(net.a_definition(layer, j)), known[s.a[layer, j]])
+            add(
+                Stage.FORWARD,
+                layer,
+                s.a[layer, j],
+                _as_written(net.a_definition(layer, j)),
+                known[s.a[layer, j]],
+            )
     add(Stage.COST, None, s.cost, _as_written(net.cost_definition()), example.cost)
     for layer in range(net.L, 0, -1):
         for node in example.layer_nodes(layer):
@@ -289,8 +380,14 @@ def calculations(net: "Network", model: Model, example: WorkedExample, symbolic:
             add(Stage.BACKWARD, layer, s.delta[layer, node.j], formula, node.delta, expand=True)
     for g in example.gradients:
         parameter = s.w[g.layer, g.j, g.k] if g.k is not None else s.b[g.layer, g.j]
-        add(Stage.GRADIENT, g.layer, sp.Derivative(s.cost, parameter), _gradient_formula(net, g.layer, g.j, g.k),
-            g.gradient, expand=True)
+        add(
+            Stage.GRADIENT,
+            g.layer,
+            sp.Derivative(s.cost, parameter),
+            _gradient_formula(net, g.layer, g.j, g.k),
+            g.gradient,
+            expand=True,
+        )
     for g in example.gradients:
         if g.change is None:
             continue
@@ -311,7 +408,9 @@ def _values_lookup(known: dict, model: Model) -> Callable[[sp.Expr], sp.Expr | N
     def value_of(expr: sp.Expr) -> sp.Expr | None:
         if expr in known:
             return known[expr]
-        if isinstance(expr, sp.Derivative):  # g'(z_j): SymPy's derivative of the definition at z_j's value
+        if isinstance(
+            expr, sp.Derivative
+        ):  # g'(z_j): SymPy's derivative of the definition at z_j's value
             if expr not in derivatives:
                 derivatives[expr] = tidy(model.value(expr))
             return derivatives[expr]
@@ -386,6 +485,7 @@ def _exact_derivative(net: "Network", point: dict, parameter: sp.Indexed) -> sp.
 
 def _central_difference(net: "Network", point: dict, parameter: sp.Indexed) -> sp.Expr:
     """(C(p + h) - C(p - h)) / 2h from the forward pass alone, at 120 digits."""
+
     def cost(shift: sp.Expr) -> sp.Expr:
         shifted = dict(point)
         shifted[parameter] = point[parameter] + shift
@@ -415,12 +515,20 @@ def symbolic_gradients(net: "Network", values: "Values", differences: bool = Fal
             if bias:
                 out.append([json_value(getattr(g, field)) for g in cells])
             else:
-                out.append([[json_value(getattr(g, field)) for g in cells if g.j == j] for j in range(net.size(layer))])
+                out.append(
+                    [
+                        [json_value(getattr(g, field)) for g in cells if g.j == j]
+                        for j in range(net.size(layer))
+                    ]
+                )
         return out
 
-    result: dict = {"cost": json_value(example.cost), "weights": shaped("gradient", False),
-                    "biases": shaped("gradient", True) if net.bias else None,
-                    "symbols": sorted({str(s) for _, v in values.symbols for s in v.free_symbols})}
+    result: dict = {
+        "cost": json_value(example.cost),
+        "weights": shaped("gradient", False),
+        "biases": shaped("gradient", True) if net.bias else None,
+        "symbols": sorted({str(s) for _, v in values.symbols for s in v.free_symbols}),
+    }
     if example.learning_rate is not None:
         result["learning_rate"] = json_value(example.learning_rate)
         result["updated_weights"] = shaped("updated", False)

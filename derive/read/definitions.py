@@ -5,6 +5,7 @@ activation, in a_j^{(L)} and y_j for a cost: ``derive.read.resolvers``), checked
 step by step and rehearsed on a small network (``derive.read.rehearsal``), all in a child limited in
 time and memory. The model asks for this through its reader slot (``derive.model.definitions``).
 """
+
 from __future__ import annotations
 
 import pickle
@@ -37,22 +38,42 @@ def _parse_activation(text: str) -> Activation:
     lhs, rhs = _split_definition(text, "activation", "'g(z) = \\frac{z}{1+|z|}'")
     match = _ACTIVATION_LHS.match(lhs)
     if not match:
-        raise LatexInputError(f"the left-hand side must be g(z) (any one letter), got '{lhs.strip()}'")
+        raise LatexInputError(
+            f"the left-hand side must be g(z) (any one letter), got '{lhs.strip()}'"
+        )
     expr = read_expression(rhs, definition_resolver(variable_z=True))
     if expr.free_symbols - {Z}:
         raise LatexInputError("an activation may use only z")
     if not expr.has(Z):
         raise LatexInputError("the activation does not depend on z")
-    if any(isinstance(f, sp.core.function.AppliedUndef) and f.func != SIGMA for f in expr.atoms(sp.Function)):
-        raise LatexInputError("an activation may use \\sigma, exp, ln, tanh and the like, not other activations")
+    if any(
+        isinstance(f, sp.core.function.AppliedUndef) and f.func != SIGMA
+        for f in expr.atoms(sp.Function)
+    ):
+        raise LatexInputError(
+            "an activation may use \\sigma, exp, ln, tanh and the like, not other activations"
+        )
     _check_real(expr, "activation")
-    _check_real_values(expr, [{Z: z} for z in SAMPLE_Z], "activation", "an activation must give a real number for "
-                       "every real z")
+    _check_real_values(
+        expr,
+        [{Z: z} for z in SAMPLE_Z],
+        "activation",
+        "an activation must give a real number for every real z",
+    )
     return defined_activation(match.group(1), expr)
 
 
-SAMPLE_Z = (-3, -1, sp.Rational(-1, 2), sp.Rational(1, 2), 1, 3)  # where a definition must be real (0 aside: 1/z)
-SAMPLE_COST = [(a, y) for a in (sp.Rational(1, 4), sp.Rational(3, 4)) for y in (0, sp.Rational(1, 2), 1)]
+SAMPLE_Z = (
+    -3,
+    -1,
+    sp.Rational(-1, 2),
+    sp.Rational(1, 2),
+    1,
+    3,
+)  # where a definition must be real (0 aside: 1/z)
+SAMPLE_COST = [
+    (a, y) for a in (sp.Rational(1, 4), sp.Rational(3, 4)) for y in (0, sp.Rational(1, 2), 1)
+]
 
 
 def _check_real_values(expr: sp.Expr, points: list[dict], kind: str, rule: str) -> None:
@@ -60,7 +81,10 @@ def _check_real_values(expr: sp.Expr, points: list[dict], kind: str, rule: str) 
     nor inside an absolute value there (|sqrt z| is real, but its cases u >= 0 cannot be decided)."""
     try:
         written = expr.replace(SIGMA, lambda u: 1 / (1 + sp.exp(-u)))
-    except (TypeError, ValueError):  # max(ln(-1) + 1, z): SymPy cannot compare an imaginary argument
+    except (
+        TypeError,
+        ValueError,
+    ):  # max(ln(-1) + 1, z): SymPy cannot compare an imaginary argument
         raise LatexInputError(f"the {kind} is not a real number; {rule}") from None
     parts = [written, *(a.args[0] for a in written.atoms(sp.Abs))]
     for point in points:
@@ -77,11 +101,15 @@ def _check_real(expr: sp.Expr, kind: str) -> None:
     for constant in _constants(expr):
         value = _value(constant)
         if _infinite(value):
-            raise LatexInputError(f"the {kind} is undefined: a constant in it is infinite or undefined (a "
-                                  "division by zero, or \\ln 0)")
+            raise LatexInputError(
+                f"the {kind} is undefined: a constant in it is infinite or undefined (a "
+                "division by zero, or \\ln 0)"
+            )
         if _imaginary(value):
-            raise LatexInputError(f"the {kind} has a constant that is not a real number (\\sqrt or \\ln of a "
-                                  "negative number is imaginary); write a real one")
+            raise LatexInputError(
+                f"the {kind} has a constant that is not a real number (\\sqrt or \\ln of a "
+                "negative number is imaginary); write a real one"
+            )
 
 
 def _value(expr: sp.Expr, point: dict | None = None) -> sp.Expr:
@@ -140,17 +168,25 @@ def _parse_cost(text: str) -> Cost:
     sums = [f for f in factors if isinstance(f, sp.Sum)]
     coefficient = sp.Mul(*(f for f in factors if not isinstance(f, sp.Sum)))
     if len(sums) != 1 or coefficient.free_symbols:
-        raise LatexInputError("write the cost as (a number times) one sum over the output nodes j, "
-                              "e.g. \\sum_j (a_j^{(L)} - y_j)^2")
+        raise LatexInputError(
+            "write the cost as (a number times) one sum over the output nodes j, "
+            "e.g. \\sum_j (a_j^{(L)} - y_j)^2"
+        )
     (total,) = sums
     index = total.limits[0][0]
-    _check_real(total.function, "cost")  # before the substitution below: max(ln(ln(1/2)), a) cannot be rebuilt
+    _check_real(
+        total.function, "cost"
+    )  # before the substitution below: max(ln(ln(1/2)), a) cannot be rebuilt
     term = coefficient * total.function.xreplace({s.a[1, index]: A, s.y[index]: Y})
     if term.free_symbols - {A, Y}:
         raise LatexInputError("the summed term may use only a_j^{(L)} and y_j")
     _check_real(term, "cost")
-    _check_real_values(term, [{A: a, Y: y} for a, y in SAMPLE_COST], "cost", "a cost must give a real number for "
-                       "outputs a in (0, 1) and targets y in [0, 1]")
+    _check_real_values(
+        term,
+        [{A: a, Y: y} for a, y in SAMPLE_COST],
+        "cost",
+        "a cost must give a real number for outputs a in (0, 1) and targets y in [0, 1]",
+    )
     return defined_cost(term)
 
 
@@ -177,13 +213,18 @@ DEFINITION_SECONDS = 20.0  # a definition is read, derived and rehearsed within 
 DEFINITION_MEMORY = DEFAULT_MEMORY
 
 
-def parse_activation(text: str, seconds: float = DEFINITION_SECONDS,
-                     memory: int | None = DEFINITION_MEMORY) -> Activation:
+def parse_activation(
+    text: str, seconds: float = DEFINITION_SECONDS, memory: int | None = DEFINITION_MEMORY
+) -> Activation:
     """'g(z) = <LaTeX>' as an Activation: read, derived step by step and rehearsed on a small network
     (derive.read.rehearsal) in a child limited to ``seconds`` and ``memory`` bytes."""
-    return _limited_as_built(_read_activation, text, seconds, memory, "deriving the activation's definition")
+    return _limited_as_built(
+        _read_activation, text, seconds, memory, "deriving the activation's definition"
+    )
 
 
-def parse_cost(text: str, seconds: float = DEFINITION_SECONDS, memory: int | None = DEFINITION_MEMORY) -> Cost:
+def parse_cost(
+    text: str, seconds: float = DEFINITION_SECONDS, memory: int | None = DEFINITION_MEMORY
+) -> Cost:
     """'C_0 = <LaTeX>' as a Cost: read, derived and rehearsed like an activation (see parse_activation)."""
     return _limited_as_built(_read_cost, text, seconds, memory, "deriving the cost's definition")

@@ -6,23 +6,60 @@ of a network, or a definition's z), and the definitions (``derive.read.definitio
 is the entry point for answers and keeps the reader's names where the other layers import them.
 The public entry points run under a time limit (``derive.limits``).
 """
+
 from __future__ import annotations
 
 import sympy as sp
 
 from derive.limits import run_limited
 from derive.read.definitions import (  # noqa: F401  (the reader's names, kept importable from here)
-    _READ_DEFINITIONS, DEFINITION, DEFINITION_MEMORY, DEFINITION_SECONDS, SAMPLE_COST, SAMPLE_Z, _parse_activation,
-    _parse_cost, _read_activation, _read_cost, parse_activation, parse_cost)
+    _READ_DEFINITIONS,
+    DEFINITION,
+    DEFINITION_MEMORY,
+    DEFINITION_SECONDS,
+    SAMPLE_COST,
+    SAMPLE_Z,
+    _parse_activation,
+    _parse_cost,
+    _read_activation,
+    _read_cost,
+    parse_activation,
+    parse_cost,
+)
 from derive.read.resolvers import Context
 from derive.read.syntax import (  # noqa: F401
-    BEGIN_CASES, END_CASES, LAYER_SIZE, MAX_CHARS, MAX_DEPTH, MAX_DIGITS, MAX_EXPONENT, MAX_SUM_TERMS, NEXT_CASE,
-    PARSE_SECONDS, SIZE, IndexMisuse, LatexInputError, Member, Token, read_expression, read_members,
-    significant_digits)
+    BEGIN_CASES,
+    END_CASES,
+    LAYER_SIZE,
+    MAX_CHARS,
+    MAX_DEPTH,
+    MAX_DIGITS,
+    MAX_EXPONENT,
+    MAX_SUM_TERMS,
+    NEXT_CASE,
+    PARSE_SECONDS,
+    SIZE,
+    IndexMisuse,
+    LatexInputError,
+    Member,
+    Token,
+    read_expression,
+    read_members,
+    significant_digits,
+)
 from derive.read.syntax import check_text as _check_text  # noqa: F401
 
-__all__ = ["Context", "IndexMisuse", "LatexInputError", "Member", "parse_activation", "parse_answer", "parse_cost",
-           "read_chain", "significant_digits"]
+__all__ = [
+    "Context",
+    "IndexMisuse",
+    "LatexInputError",
+    "Member",
+    "parse_activation",
+    "parse_answer",
+    "parse_cost",
+    "read_chain",
+    "significant_digits",
+]
 
 
 def read_chain(text: str, ctx: Context, numbers: bool = False) -> list[Member]:

@@ -9,6 +9,7 @@ gradient, each step printed as LaTeX and as text, the generated NumPy code and o
 it, and the check of every printed step against SymPy. A definition that passes has shown that
 derive's work on it finishes within the caps; one that does not is refused with the limit it hit.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -20,7 +21,12 @@ from derive.model.costs import Cost
 from derive.model.network import Network
 from derive.notation.printing import latex, text
 
-SIZES = (1, 1, 1, 1)  # three weight layers: every written-out form (WRITTEN_OUT layers above the output) occurs
+SIZES = (
+    1,
+    1,
+    1,
+    1,
+)  # three weight layers: every written-out form (WRITTEN_OUT layers above the output) occurs
 
 
 def rehearse_activation(activation: Activation) -> None:
@@ -52,7 +58,9 @@ def rehearse(net: Network) -> None:
 def _numeric_gradient(net: Network) -> None:
     """The generated code compiled and run once on a sample."""
     rng = np.random.default_rng(0)
-    weights = [rng.normal(size=(net.size(layer), net.size(layer - 1))) for layer in range(1, net.L + 1)]
+    weights = [
+        rng.normal(size=(net.size(layer), net.size(layer - 1))) for layer in range(1, net.L + 1)
+    ]
     biases = [rng.normal(size=net.size(layer)) for layer in range(1, net.L + 1)]
     X = rng.normal(size=(2, net.size(0)))
     Y = rng.uniform(0.1, 0.9, size=(2, net.size(net.L)))

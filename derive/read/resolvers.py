@@ -6,6 +6,7 @@ activation. ``definition_resolver`` reads a user's definition of an activation (
 (in a_j^{(L)} and y_j): the names resolve on a fixed layout of one input node and one output node, so
 no network is built to read a definition.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -36,7 +37,12 @@ class Layout:
     @classmethod
     def of(cls, net: "Network") -> "Layout":
         """The layout of a network."""
-        return cls(net.symbols, tuple(net.sizes), tuple(net.activations), net.notation.superscript == "plain")
+        return cls(
+            net.symbols,
+            tuple(net.sizes),
+            tuple(net.activations),
+            net.notation.superscript == "plain",
+        )
 
     @property
     def L(self) -> int:
@@ -106,7 +112,9 @@ class NotationResolver:
         if base in "xy":
             return _unlayered(s.x if base == "x" else s.y, base, sub, layer, where)
         if sub is None or layer is None:
-            example = "w_{jk}^{(L)}" if base == "w" else ("\\delta" if base == "d" else base) + "_j^{(L)}"
+            example = (
+                "w_{jk}^{(L)}" if base == "w" else ("\\delta" if base == "d" else base) + "_j^{(L)}"
+            )
             raise Refusal(f"'{where}' needs a node index and a layer, e.g. {example}")
         if base == "w":
             if len(sub) != 2:
@@ -134,15 +142,21 @@ class NotationResolver:
         """g of the layer written on it or of its argument z^{(l)} (or the one activation); a name: the
         network's activation of that name, else the named one."""
         layout = self.layout
-        if layer is None and isinstance(argument, sp.Indexed) and argument.base == layout.symbols.z \
-                and argument.indices[0].is_Integer:
+        if (
+            layer is None
+            and isinstance(argument, sp.Indexed)
+            and argument.base == layout.symbols.z
+            and argument.indices[0].is_Integer
+        ):
             layer = int(argument.indices[0])
         if name == "g":
             if layer is not None and 1 <= layer <= layout.L:
                 return layout.activation(layer)
             if len(layout.distinct_activations) == 1:
                 return layout.activations[0]
-            raise Refusal("g is ambiguous here (the layers use different activations); write g^{(l)}")
+            raise Refusal(
+                "g is ambiguous here (the layers use different activations); write g^{(l)}"
+            )
         for act in layout.activations:
             if act.name.split("(")[0] == name:
                 return act
@@ -156,7 +170,9 @@ class NotationResolver:
         for atom in body.atoms(sp.Indexed):
             if atom.base in s.layered and atom.indices[0].is_Integer:
                 layer = int(atom.indices[0])
-                layer_sizes = [layout.size(layer)] + ([layout.size(layer - 1)] if atom.base == s.w else [])
+                layer_sizes = [layout.size(layer)] + (
+                    [layout.size(layer - 1)] if atom.base == s.w else []
+                )
                 positions = atom.indices[1:]
             elif atom.base == s.x:
                 layer_sizes, positions = [layout.size(0)], atom.indices
@@ -168,7 +184,9 @@ class NotationResolver:
         return max(sizes) if sizes else None
 
 
-def _unlayered(base: sp.IndexedBase, letter: str, sub: list[str] | None, layer: int | None, where: str) -> sp.Expr:
+def _unlayered(
+    base: sp.IndexedBase, letter: str, sub: list[str] | None, layer: int | None, where: str
+) -> sp.Expr:
     """x_k or y_j: one node index and no layer (x may be written a layer 0)."""
     if layer is not None and not (letter == "x" and layer == 0):
         raise Refusal(f"'{where}': {letter} has no layer")
@@ -179,7 +197,9 @@ def _unlayered(base: sp.IndexedBase, letter: str, sub: list[str] | None, layer: 
 
 def definition_resolver(variable_z: bool) -> NotationResolver:
     """The names of a user's definition: an activation's in z (``variable_z``), a cost's in a_j^{(L)} and y_j."""
-    return NotationResolver(definition_layout(), variable=Z if variable_z else None, what="definition")
+    return NotationResolver(
+        definition_layout(), variable=Z if variable_z else None, what="definition"
+    )
 
 
 @dataclass(frozen=True)
@@ -194,7 +214,9 @@ class Context:
     layer: int | None = None
     variable_z: bool = False
     bare_a: sp.Expr | None = None
-    what: str = "answer"  # what the text is, for messages: "answer", or "definition" when reading one
+    what: str = (
+        "answer"  # what the text is, for messages: "answer", or "definition" when reading one
+    )
     # the question's free node indices, each with the quantity it belongs to ((("j", "w_jk"), ("k", "w_jk")):
     # a sum over one of them is refused whatever its range (on one output node, sum_j has one term)
     own_indices: tuple[tuple[str, str], ...] = ()
@@ -206,5 +228,11 @@ class Context:
 
     def resolver(self) -> NotationResolver:
         """The notation resolver for this context's network."""
-        return NotationResolver(Layout.of(self.net), self.layer, Z if self.variable_z else None, self.bare_a,
-                                self.what, self.own_indices)
+        return NotationResolver(
+            Layout.of(self.net),
+            self.layer,
+            Z if self.variable_z else None,
+            self.bare_a,
+            self.what,
+            self.own_indices,
+        )

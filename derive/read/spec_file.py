@@ -2,6 +2,7 @@
 
 Every problem is one clear line naming the file, the key and what is wrong.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,7 +30,9 @@ if TYPE_CHECKING:
 # Spec files (TOML or JSON) --------------------------------------------------------------
 MAX_SPEC_BYTES = 1_000_000
 MAX_TITLE = 200
-BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")  # embeddings, overrides, isolates
+BIDI_CONTROLS = frozenset(
+    "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)  # embeddings, overrides, isolates
 SPEC_KEYS = ("layers", "activation", "cost", "bias", "notation", "title", "values", "l2")
 VALUE_KEYS = ("x", "y", "weights", "biases", "learning_rate")
 
@@ -56,26 +59,45 @@ class Spec:
         v = self.values
         if v.symbols:
             where, symbol = v.symbols[0]
-            raise DeriveError(f"{where} is the symbol {symbol}; this needs numbers (derive sheet, slides, html and "
-                              "grad keep symbols)")
+            raise DeriveError(
+                f"{where} is the symbol {symbol}; this needs numbers (derive sheet, slides, html and "
+                "grad keep symbols)"
+            )
         as_array = lambda nested: np.array(nested, dtype=float)  # noqa: E731
         weights = [as_array([[float(w) for w in row] for row in m]) for m in v.weights]
-        biases = [as_array([float(b) for b in vec]) for vec in v.biases] if v.biases is not None else None
-        return weights, biases, as_array([[float(x) for x in v.x]]), as_array([[float(y) for y in v.y]])
+        biases = (
+            [as_array([float(b) for b in vec]) for vec in v.biases]
+            if v.biases is not None
+            else None
+        )
+        return (
+            weights,
+            biases,
+            as_array([[float(x) for x in v.x]]),
+            as_array([[float(y) for y in v.y]]),
+        )
 
     def network(self):
         from derive.model.network import Network
 
         from derive.model.costs import check_targets
 
-        net = Network(self.layers, activation=self.activation, cost=self.cost, bias=self.bias,
-                      notation=self.notation, l2=self.l2)
+        net = Network(
+            self.layers,
+            activation=self.activation,
+            cost=self.cost,
+            bias=self.bias,
+            notation=self.notation,
+            l2=self.l2,
+        )
         if self.values is not None:
             check_targets(net.cost, self.values.y)
         return net
 
 
-def read_text_input(path: str | os.PathLike, what: str, max_bytes: int, stdin: bool = True) -> tuple[str, str]:
+def read_text_input(
+    path: str | os.PathLike, what: str, max_bytes: int, stdin: bool = True
+) -> tuple[str, str]:
     """The text of a file the user named, as (text, name for messages); ``-`` reads standard input.
 
     Everything that can go wrong is one DeriveError line: an empty or impossible path, a missing
@@ -85,8 +107,11 @@ def read_text_input(path: str | os.PathLike, what: str, max_bytes: int, stdin: b
     if stdin and str(path) == "-":
         name = "<stdin>"
         stream = getattr(sys.stdin, "buffer", None)
-        data = stream.read(max_bytes + 1) if stream is not None else sys.stdin.read(max_bytes + 1).encode(
-            "utf-8", "surrogateescape")
+        data = (
+            stream.read(max_bytes + 1)
+            if stream is not None
+            else sys.stdin.read(max_bytes + 1).encode("utf-8", "surrogateescape")
+        )
     else:
         name = shown_path(path)
         if not str(path):
@@ -103,15 +128,21 @@ def read_text_input(path: str | os.PathLike, what: str, max_bytes: int, stdin: b
             raise DeriveError(f"cannot read {what} {name}: {describe_os_error(error)}") from None
     if len(data) > max_bytes:
         raise DeriveError(f"{what} {name} is larger than {_size(max_bytes)}")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # what a spreadsheet's "Unicode text" export writes
-        raise DeriveError(f"{what} {name} is UTF-16 text; save it as UTF-8 (a spreadsheet's \"CSV UTF-8\")")
+    if data.startswith(
+        (b"\xff\xfe", b"\xfe\xff")
+    ):  # what a spreadsheet's "Unicode text" export writes
+        raise DeriveError(
+            f'{what} {name} is UTF-16 text; save it as UTF-8 (a spreadsheet\'s "CSV UTF-8")'
+        )
     if b"\x00" in data:
         raise DeriveError(f"{what} {name} is a binary file, not text")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise DeriveError(f"{what} {name} is not UTF-8 text (byte {error.start + 1} is 0x{data[error.start]:02x}); "
-                          "save it as UTF-8") from None
+        raise DeriveError(
+            f"{what} {name} is not UTF-8 text (byte {error.start + 1} is 0x{data[error.start]:02x}); "
+            "save it as UTF-8"
+        ) from None
     return text, name
 
 
@@ -134,20 +165,31 @@ def shown_path(path: str | os.PathLike) -> str:
 
 
 def _size(count: int) -> str:
-    return f"{count // 1_000_000} MB" if count >= 1_000_000 and count % 1_000_000 == 0 else f"{count // 1000} kB"
+    return (
+        f"{count // 1_000_000} MB"
+        if count >= 1_000_000 and count % 1_000_000 == 0
+        else f"{count // 1000} kB"
+    )
 
 
 def describe_os_error(error: OSError) -> str:
     """An OSError as words, without the exception's class or errno: 'permission denied'."""
     import errno
 
-    reason = {errno.ENAMETOOLONG: "the name is too long for the file system",
-              errno.ENOTDIR: "a part of the path is a file, not a directory",
-              errno.EISDIR: "it is a directory", errno.EACCES: "permission denied", errno.EPERM: "permission denied",
-              errno.EROFS: "the file system is read-only", errno.ENOSPC: "no space left on the device",
-              errno.EEXIST: "it already exists", errno.ENOENT: "no such file or directory",
-              errno.EBUSY: "it is busy (in use)", errno.ELOOP: "too many symbolic links",
-              errno.EDQUOT: "disk quota exceeded"}.get(error.errno or 0)
+    reason = {
+        errno.ENAMETOOLONG: "the name is too long for the file system",
+        errno.ENOTDIR: "a part of the path is a file, not a directory",
+        errno.EISDIR: "it is a directory",
+        errno.EACCES: "permission denied",
+        errno.EPERM: "permission denied",
+        errno.EROFS: "the file system is read-only",
+        errno.ENOSPC: "no space left on the device",
+        errno.EEXIST: "it already exists",
+        errno.ENOENT: "no such file or directory",
+        errno.EBUSY: "it is busy (in use)",
+        errno.ELOOP: "too many symbolic links",
+        errno.EDQUOT: "disk quota exceeded",
+    }.get(error.errno or 0)
     return reason or (error.strerror or "input/output error").lower()
 
 
@@ -175,16 +217,24 @@ def _parse_spec_text(text: str, name: str) -> dict:
         else:
             data = tomllib.loads(text, parse_float=Decimal)
     except json.JSONDecodeError as error:
-        raise DeriveError(f"{name}: invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}") from None
+        raise DeriveError(
+            f"{name}: invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}"
+        ) from None
     except tomllib.TOMLDecodeError as error:
         hint = " (is it JSON? name it .json)" if suffix not in ("", ".json", ".toml") else ""
         raise DeriveError(f"{name}: invalid TOML: {_one_line(error)}{hint}") from None
     except (RecursionError, MemoryError):
-        raise DeriveError(f"{name}: nested too deeply to read (a spec needs a few levels at most)") from None
+        raise DeriveError(
+            f"{name}: nested too deeply to read (a spec needs a few levels at most)"
+        ) from None
     except ValueError:  # an integer literal of more than 4300 digits (Python's own limit)
-        raise DeriveError(f"{name}: a number in it has thousands of digits; no spec needs that") from None
+        raise DeriveError(
+            f"{name}: a number in it has thousands of digits; no spec needs that"
+        ) from None
     if not isinstance(data, dict):
-        raise DeriveError(f"{name}: the spec must be a table/object at the top level, not {shown_value(data)}")
+        raise DeriveError(
+            f"{name}: the spec must be a table/object at the top level, not {shown_value(data)}"
+        )
     return data
 
 
@@ -202,12 +252,20 @@ def check_text(value: object, what: str, limit: int = MAX_TITLE) -> str:
         raise DeriveError(f"{what} has {len(value)} characters; at most {limit} are allowed")
     for position, ch in enumerate(value, 1):
         if 0xD800 <= ord(ch) <= 0xDFFF:
-            raise DeriveError(f"{what} is not valid UTF-8 (at character {position}); check your terminal's encoding")
+            raise DeriveError(
+                f"{what} is not valid UTF-8 (at character {position}); check your terminal's encoding"
+            )
         if unicodedata.category(ch) == "Cc" and ch != "\t":
-            raise DeriveError(f"{what} contains a control character (U+{ord(ch):04X} at character {position})")
-        if ch in BIDI_CONTROLS:  # they reorder the text around them: a title that shows other than it reads
-            raise DeriveError(f"{what} contains a bidirectional control character (U+{ord(ch):04X} at character "
-                              f"{position}); right-to-left scripts need none, delete it")
+            raise DeriveError(
+                f"{what} contains a control character (U+{ord(ch):04X} at character {position})"
+            )
+        if (
+            ch in BIDI_CONTROLS
+        ):  # they reorder the text around them: a title that shows other than it reads
+            raise DeriveError(
+                f"{what} contains a bidirectional control character (U+{ord(ch):04X} at character "
+                f"{position}); right-to-left scripts need none, delete it"
+            )
     return value
 
 
@@ -228,14 +286,26 @@ def spec_from_dict(data: dict, where: str = "spec") -> Spec:
         values = _values(data["values"], layers, bias, where)
     for key in ("cost", "notation"):
         if key in data and not isinstance(data[key], str):
-            raise DeriveError(f"{where}: {key!r} must be a name (a string), got {shown_value(data[key])}")
+            raise DeriveError(
+                f"{where}: {key!r} must be a name (a string), got {shown_value(data[key])}"
+            )
     activation = data.get("activation")
-    if activation is not None and not (isinstance(activation, str) or
-                                       (isinstance(activation, list) and all(isinstance(a, str) for a in activation))):
+    if activation is not None and not (
+        isinstance(activation, str)
+        or (isinstance(activation, list) and all(isinstance(a, str) for a in activation))
+    ):
         raise DeriveError(f"{where}: 'activation' must be a name or a list of names")
     l2 = parse_l2(data["l2"], f"{where}: 'l2'") if "l2" in data else None
-    return Spec(layers=layers, activation=activation, cost=data.get("cost"), bias=bias,
-                notation=data.get("notation", "default"), title=title, values=values, l2=l2)
+    return Spec(
+        layers=layers,
+        activation=activation,
+        cost=data.get("cost"),
+        bias=bias,
+        notation=data.get("notation", "default"),
+        title=title,
+        values=values,
+        l2=l2,
+    )
 
 
 def _known_keys(data: dict, known: tuple[str, ...], where: str) -> None:
@@ -258,20 +328,36 @@ def _values(data: object, layers: tuple[int, ...], bias: bool, where: str) -> Va
     if not isinstance(weights, list) or len(weights) != L:
         raise DeriveError(f"{where}: values.weights must hold {L} matrices (one per weight layer)")
     w = tuple(
-        tuple(_vector(row, layers[l - 1], f"values.weights[{l - 1}][{j}]", where)
-              for j, row in enumerate(_rows(weights[l - 1], layers[l], f"values.weights[{l - 1}]", where)))
-        for l in range(1, L + 1))
+        tuple(
+            _vector(row, layers[l - 1], f"values.weights[{l - 1}][{j}]", where)
+            for j, row in enumerate(
+                _rows(weights[l - 1], layers[l], f"values.weights[{l - 1}]", where)
+            )
+        )
+        for l in range(1, L + 1)
+    )
     b = None
     if "biases" in data:
         if not bias:
-            raise DeriveError(f"{where}: values.biases given but bias = false; set bias = true or drop them")
+            raise DeriveError(
+                f"{where}: values.biases given but bias = false; set bias = true or drop them"
+            )
         biases = data["biases"]
         if not isinstance(biases, list) or len(biases) != L:
-            raise DeriveError(f"{where}: values.biases must hold {L} vectors (one per weight layer)")
-        b = tuple(_vector(biases[l - 1], layers[l], f"values.biases[{l - 1}]", where) for l in range(1, L + 1))
+            raise DeriveError(
+                f"{where}: values.biases must hold {L} vectors (one per weight layer)"
+            )
+        b = tuple(
+            _vector(biases[l - 1], layers[l], f"values.biases[{l - 1}]", where)
+            for l in range(1, L + 1)
+        )
     elif bias:
         raise DeriveError(f"{where}: bias = true needs values.biases (biases[l-1][j] = b_j^(l))")
-    eta = learning_rate(data["learning_rate"], "values.learning_rate", where) if "learning_rate" in data else None
+    eta = (
+        learning_rate(data["learning_rate"], "values.learning_rate", where)
+        if "learning_rate" in data
+        else None
+    )
     return Values(x=x, y=y, weights=w, biases=b, learning_rate=eta)
 
 
@@ -281,7 +367,9 @@ def learning_rate(value: object, name: str, where: str = "spec"):
     if eta.is_Symbol:
         return eta
     if not 0 < eta <= 100:
-        raise DeriveError(f"{where}: {name} must be a positive number of at most 100, got {shown_value(value)}")
+        raise DeriveError(
+            f"{where}: {name} must be a positive number of at most 100, got {shown_value(value)}"
+        )
     return eta
 
 
@@ -309,17 +397,43 @@ def _number(value: object, name: str, where: str, symbols: bool = True):
         raise DeriveError(f"{where}: {name} must be {kind}, got {shown_value(value)}")
     decimal = Decimal(str(value)) if not isinstance(value, Decimal) else value
     if not decimal.is_finite() or abs(decimal) > Decimal(10) ** 6:
-        raise DeriveError(f"{where}: {name} must be a finite number of size at most 1e6, got {shown_value(value)}")
+        raise DeriveError(
+            f"{where}: {name} must be a finite number of size at most 1e6, got {shown_value(value)}"
+        )
     return sp.Rational(str(decimal))
 
 
 # Symbols as values ------------------------------------------------------------------------------
-_GREEK = ("alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu",
-          "nu", "xi", "rho", "sigma", "tau", "phi", "chi", "psi", "omega")
+_GREEK = (
+    "alpha",
+    "beta",
+    "gamma",
+    "delta",
+    "epsilon",
+    "zeta",
+    "eta",
+    "theta",
+    "iota",
+    "kappa",
+    "lambda",
+    "mu",
+    "nu",
+    "xi",
+    "rho",
+    "sigma",
+    "tau",
+    "phi",
+    "chi",
+    "psi",
+    "omega",
+)
 _GREEK_UNICODE = dict(zip("αβγδεζηθικλμνξρστφχψω", _GREEK))
 _SUBSCRIPT = r"(?:_(?:\{(?P<braced>[A-Za-z0-9]{1,4})\}|(?P<plain>[A-Za-z0-9]{1,4})))?"
-_SYMBOL = re.compile(r"(?:(?P<latin>[A-Za-z])|\\?(?P<greek>[a-z]{2,7})|(?P<unicode>[α-ω]))" + _SUBSCRIPT
-                     + r"(?P<prime>'?)")
+_SYMBOL = re.compile(
+    r"(?:(?P<latin>[A-Za-z])|\\?(?P<greek>[a-z]{2,7})|(?P<unicode>[α-ω]))"
+    + _SUBSCRIPT
+    + r"(?P<prime>'?)"
+)
 MAX_SYMBOL_CHARS = 20
 
 
@@ -332,11 +446,15 @@ def value_symbol(text: str, where: str):
     shown = text if len(text) <= MAX_SYMBOL_CHARS else text[:MAX_SYMBOL_CHARS] + "..."
     match = _SYMBOL.fullmatch(text.strip()) if len(text) <= MAX_SYMBOL_CHARS else None
     if match is None or (match["greek"] and match["greek"] not in _GREEK):
-        raise DeriveError(f"{where} must be a number or a symbol (a letter with an optional subscript, such as "
-                          f"w, x_0, w_{{12}} or \\theta), got {shown!r}")
+        raise DeriveError(
+            f"{where} must be a number or a symbol (a letter with an optional subscript, such as "
+            f"w, x_0, w_{{12}} or \\theta), got {shown!r}"
+        )
     letter = match["latin"] or match["greek"] or _GREEK_UNICODE[match["unicode"]]
     if letter == "e" and not (match["braced"] or match["plain"]):
-        raise DeriveError(f"{where}: 'e' reads as Euler's number; name the symbol otherwise (e_1, E)")
+        raise DeriveError(
+            f"{where}: 'e' reads as Euler's number; name the symbol otherwise (e_1, E)"
+        )
     index = match["braced"] or match["plain"]
     name = letter + (f"_{index}" if index else "") + match["prime"]
     return sp.Symbol(name, real=True)

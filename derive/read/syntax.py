@@ -13,6 +13,7 @@ w_{jk}^{(2)}, C_0), layers (L, l), layer sizes and functions (\\sigma, g, ReLU).
 no model: ``derive.read.resolvers`` holds the notation resolver for a network and the resolver of a
 definition in z; ``derive.read.latex`` and ``derive.read.definitions`` are the entry points.
 """
+
 from __future__ import annotations
 
 import re
@@ -31,8 +32,10 @@ MAX_EXPONENT = 1000
 MAX_DIGITS = 30
 MAX_SUM_TERMS = 100
 PARSE_SECONDS = 10.0
-_KNOWN_FUNCTIONS = (r"known: \sigma, g, \tanh, \cosh, \sinh, \operatorname{sech}, \exp, \ln, \sqrt, \max, "
-                    r"\operatorname{ReLU}, \operatorname{softplus}, H, \mathbb{1}")
+_KNOWN_FUNCTIONS = (
+    r"known: \sigma, g, \tanh, \cosh, \sinh, \operatorname{sech}, \exp, \ln, \sqrt, \max, "
+    r"\operatorname{ReLU}, \operatorname{softplus}, H, \mathbb{1}"
+)
 
 
 class LatexInputError(DeriveError):
@@ -136,11 +139,40 @@ def node_index(text: str) -> sp.Expr:
 
 # Normalising: Unicode from PDFs to LaTeX, keeping each character's column in the original --------
 _UNICODE = {
-    "σ": r"\sigma ", "∂": r"\partial ", "δ": r"\delta ", "−": "-", "–": "-", "‐": "-", "·": r"\cdot ",
-    "⋅": r"\cdot ", "∙": r"\cdot ", "×": r"\times ", "′": "'", "’": "'", "²": "^{2}", "³": "^{3}", "¹": "^{1}",
-    "∑": r"\sum ", "Σ": r"\sum ", "≈": r"\approx ", "∞": r"\infty ", "≤": r"\leq ", "≥": r"\geq ", "√": r"\sqrt ",
-    "π": r"\pi ", "₀": "_0", "₁": "_1", "₂": "_2", "₃": "_3", "\u00a0": " ", "\u2009": " ", "\u202f": " ",
-    "（": "(", "）": ")", "η": r"\eta ", "ℓ": "l",
+    "σ": r"\sigma ",
+    "∂": r"\partial ",
+    "δ": r"\delta ",
+    "−": "-",
+    "–": "-",
+    "‐": "-",
+    "·": r"\cdot ",
+    "⋅": r"\cdot ",
+    "∙": r"\cdot ",
+    "×": r"\times ",
+    "′": "'",
+    "’": "'",
+    "²": "^{2}",
+    "³": "^{3}",
+    "¹": "^{1}",
+    "∑": r"\sum ",
+    "Σ": r"\sum ",
+    "≈": r"\approx ",
+    "∞": r"\infty ",
+    "≤": r"\leq ",
+    "≥": r"\geq ",
+    "√": r"\sqrt ",
+    "π": r"\pi ",
+    "₀": "_0",
+    "₁": "_1",
+    "₂": "_2",
+    "₃": "_3",
+    "\u00a0": " ",
+    "\u2009": " ",
+    "\u202f": " ",
+    "（": "(",
+    "）": ")",
+    "η": r"\eta ",
+    "ℓ": "l",
 }
 
 
@@ -163,14 +195,63 @@ class Token:
     spaced: bool  # whitespace before it
 
 
-_TOKEN = re.compile(r"(?P<num>\d+(?:\.\d+)?|\.\d+)|(?P<cmd>\\[A-Za-z]+|\\.)|(?P<letter>[A-Za-z])|(?P<sym>\S)")
-_SKIPPED = {r"\,", r"\;", r"\:", r"\!", r"\ ", r"\quad", r"\qquad", r"\displaystyle", r"\textstyle", r"\limits",
-            r"\nolimits", r"\left", r"\right", r"\big", r"\Big", r"\bigg", r"\Bigg", r"\bigl", r"\bigr", r"\Bigl",
-            r"\Bigr", r"\biggl", r"\biggr", r"\Biggl", r"\Biggr", r"\middle", "\\\\"}
-_ALIASES = {r"\dfrac": r"\frac", r"\tfrac": r"\frac", r"\cfrac": r"\frac", r"\lbrack": "[", r"\rbrack": "]",
-            r"\{": "{(", r"\}": ")}", r"\lbrace": "{(", r"\rbrace": ")}", r"\lvert": "|", r"\rvert": "|",
-            r"\vert": "|", r"\lparen": "(", r"\rparen": ")", r"\ge": r"\geq", r"\le": r"\leq", r"\gt": ">",
-            r"\lt": "<", r"\ast": "*", r"\div": "/", r"\colon": ":", r"\dots": r"\cdots", r"\ldots": r"\cdots"}
+_TOKEN = re.compile(
+    r"(?P<num>\d+(?:\.\d+)?|\.\d+)|(?P<cmd>\\[A-Za-z]+|\\.)|(?P<letter>[A-Za-z])|(?P<sym>\S)"
+)
+_SKIPPED = {
+    r"\,",
+    r"\;",
+    r"\:",
+    r"\!",
+    r"\ ",
+    r"\quad",
+    r"\qquad",
+    r"\displaystyle",
+    r"\textstyle",
+    r"\limits",
+    r"\nolimits",
+    r"\left",
+    r"\right",
+    r"\big",
+    r"\Big",
+    r"\bigg",
+    r"\Bigg",
+    r"\bigl",
+    r"\bigr",
+    r"\Bigl",
+    r"\Bigr",
+    r"\biggl",
+    r"\biggr",
+    r"\Biggl",
+    r"\Biggr",
+    r"\middle",
+    "\\\\",
+}
+_ALIASES = {
+    r"\dfrac": r"\frac",
+    r"\tfrac": r"\frac",
+    r"\cfrac": r"\frac",
+    r"\lbrack": "[",
+    r"\rbrack": "]",
+    r"\{": "{(",
+    r"\}": ")}",
+    r"\lbrace": "{(",
+    r"\rbrace": ")}",
+    r"\lvert": "|",
+    r"\rvert": "|",
+    r"\vert": "|",
+    r"\lparen": "(",
+    r"\rparen": ")",
+    r"\ge": r"\geq",
+    r"\le": r"\leq",
+    r"\gt": ">",
+    r"\lt": "<",
+    r"\ast": "*",
+    r"\div": "/",
+    r"\colon": ":",
+    r"\dots": r"\cdots",
+    r"\ldots": r"\cdots",
+}
 
 
 _TEXT_COMMANDS = (r"\text", r"\mathrm", r"\textrm", r"\mbox", r"\textit")
@@ -188,7 +269,9 @@ def _tokens(text: str) -> list[Token]:
     out: list[Token] = []
     spaced = False
     pos = 0
-    cases = 0  # inside \begin{cases}: \\ separates the cases (elsewhere it is a line break, skipped)
+    cases = (
+        0  # inside \begin{cases}: \\ separates the cases (elsewhere it is a line break, skipped)
+    )
     while pos < len(text):
         if text[pos].isspace():
             spaced, pos = True, pos + 1
@@ -216,8 +299,15 @@ def _tokens(text: str) -> list[Token]:
             spaced = True
             continue
         value = _ALIASES.get(value, value) if kind == "cmd" else value
-        if kind == "cmd" and len(value) <= 2 and not value[1:].isalpha() and value not in (r"\cdots",):
-            for piece in value:  # a command standing for delimiters, e.g. \{ -> "{(" (a group, then a bracket)
+        if (
+            kind == "cmd"
+            and len(value) <= 2
+            and not value[1:].isalpha()
+            and value not in (r"\cdots",)
+        ):
+            for piece in (
+                value
+            ):  # a command standing for delimiters, e.g. \{ -> "{(" (a group, then a bracket)
                 out.append(Token("sym", piece, match.start(), spaced))
         elif kind == "cmd" and not value.startswith("\\"):
             out.append(Token("sym", value, match.start(), spaced))
@@ -230,12 +320,40 @@ def _tokens(text: str) -> list[Token]:
 
 # Functions by name -------------------------------------------------------------------------------
 _OPERATOR_NAMES = {  # \operatorname{...}, \mathrm{...}, \text{...} and bare commands, lower-cased
-    "sigma": "sigma", "sigmoid": "sigma", "sig": "sigma", "tanh": "tanh", "cosh": "cosh", "sinh": "sinh",
-    "sech": "sech", "exp": "exp", "ln": "ln", "log": "ln", "relu": "relu", "softplus": "softplus", "max": "max",
-    "min": "min", "sqrt": "sqrt", "leakyrelu": "leaky-relu", "heaviside": "H",
+    "sigma": "sigma",
+    "sigmoid": "sigma",
+    "sig": "sigma",
+    "tanh": "tanh",
+    "cosh": "cosh",
+    "sinh": "sinh",
+    "sech": "sech",
+    "exp": "exp",
+    "ln": "ln",
+    "log": "ln",
+    "relu": "relu",
+    "softplus": "softplus",
+    "max": "max",
+    "min": "min",
+    "sqrt": "sqrt",
+    "leakyrelu": "leaky-relu",
+    "heaviside": "H",
 }
-_TAKES_BARE_ARGUMENT = {"tanh", "cosh", "sinh", "sech", "exp", "ln"}  # \tanh z, \ln a: no parentheses needed
-_REAL = {"tanh": sp.tanh, "cosh": sp.cosh, "sinh": sp.sinh, "sech": sp.sech, "exp": sp.exp, "ln": sp.log}
+_TAKES_BARE_ARGUMENT = {
+    "tanh",
+    "cosh",
+    "sinh",
+    "sech",
+    "exp",
+    "ln",
+}  # \tanh z, \ln a: no parentheses needed
+_REAL = {
+    "tanh": sp.tanh,
+    "cosh": sp.cosh,
+    "sinh": sp.sinh,
+    "sech": sp.sech,
+    "exp": sp.exp,
+    "ln": sp.log,
+}
 
 
 @dataclass(frozen=True)
@@ -295,9 +413,15 @@ class _Parser:
         column = self.where[min(token.pos, len(self.where) - 1)]
         src = self.original
         start, stop = max(0, column - 18), min(len(src), column + 12)
-        quote = ("…" if start > 0 else "") + " ".join(src[start:stop].split()) + ("…" if stop < len(src) else "")
+        quote = (
+            ("…" if start > 0 else "")
+            + " ".join(src[start:stop].split())
+            + ("…" if stop < len(src) else "")
+        )
         place = "at the end" if column >= len(src) else f"at column {column + 1}"
-        return LatexInputError(f"cannot read the {self.names.what} {place}: {message} (in '{quote}')")
+        return LatexInputError(
+            f"cannot read the {self.names.what} {place}: {message} (in '{quote}')"
+        )
 
     def expect(self, text: str, what: str) -> Token:
         if not self.at(text):
@@ -401,8 +525,21 @@ class _Parser:
         if t.kind in ("num", "letter"):
             return True
         if t.kind == "cmd":
-            return t.text not in (r"\cdot", r"\times", r"\approx", r"\simeq", r"\leq", r"\geq", END_CASES, r"\land",
-                                  r"\wedge") and self._peek_text_word() not in _CASE_WORDS
+            return (
+                t.text
+                not in (
+                    r"\cdot",
+                    r"\times",
+                    r"\approx",
+                    r"\simeq",
+                    r"\leq",
+                    r"\geq",
+                    END_CASES,
+                    r"\land",
+                    r"\wedge",
+                )
+                and self._peek_text_word() not in _CASE_WORDS
+            )
         if t.text == "|":
             return self.abs_depth == 0
         return t.text in ("(", "[", "{")
@@ -431,8 +568,11 @@ class _Parser:
                 small = value.is_real and abs(value) <= MAX_EXPONENT
             if not small:
                 raise self.error(f"exponents must be numbers up to {MAX_EXPONENT} (or formulas)")
-            if base.is_Rational and exponent.is_Rational and \
-                    max(len(str(abs(base.p))), len(str(base.q))) * abs(exponent.p) > 4000:
+            if (
+                base.is_Rational
+                and exponent.is_Rational
+                and max(len(str(abs(base.p))), len(str(base.q))) * abs(exponent.p) > 4000
+            ):
                 raise self.error(f"that number is too large to be part of {self.one}")
         if self.at("^"):
             raise self.error("double superscript; use braces, e.g. a^{b^{c}}")
@@ -449,7 +589,9 @@ class _Parser:
         token = self.tok
         if token.kind == "num":
             if len(token.text) > 1:
-                raise self.error(f"write ^{{{token.text}}} with braces (without them only the first digit is raised)")
+                raise self.error(
+                    f"write ^{{{token.text}}} with braces (without them only the first digit is raised)"
+                )
             self.advance()
             return sp.Integer(token.text)
         if self.at("-"):
@@ -479,7 +621,9 @@ class _Parser:
         if not self.at(closing):
             if self.tok.kind == "end":
                 raise self.error(f"the '{opening.text}' is never closed", opening)
-            raise self.error(f"expected '{closing}' to close the '{opening.text}', found '{self.tok.text}'")
+            raise self.error(
+                f"expected '{closing}' to close the '{opening.text}', found '{self.tok.text}'"
+            )
         self.advance()
         return value
 
@@ -501,18 +645,30 @@ class _Parser:
         if t.kind == "cmd":
             return self.command()
         if t.kind == "end":
-            raise self.error(f"the {self.names.what} stops in the middle (something is missing at the end)")
+            raise self.error(
+                f"the {self.names.what} stops in the middle (something is missing at the end)"
+            )
         raise self.error(self._unexpected())
 
     def number(self) -> sp.Expr:
         first = self.advance()
         text = first.text
-        if self.at(",") and not self.tok.spaced and self.peek().kind == "num" and not self.peek().spaced \
-                and "." not in text:
+        if (
+            self.at(",")
+            and not self.tok.spaced
+            and self.peek().kind == "num"
+            and not self.peek().spaced
+            and "." not in text
+        ):
             self.advance()
             text += "." + self._decimals()  # a decimal comma: 0,0713
-        elif self.at("{") and self.peek().text == "," and self.peek(2).text == "}" and self.peek(3).kind == "num" \
-                and "." not in text:
+        elif (
+            self.at("{")
+            and self.peek().text == ","
+            and self.peek(2).text == "}"
+            and self.peek(3).kind == "num"
+            and "." not in text
+        ):
             for _ in range(3):
                 self.advance()
             text += "." + self._decimals()  # 0{,}0713
@@ -522,7 +678,12 @@ class _Parser:
         if len(digits) > MAX_DIGITS:
             raise self.error(f"numbers are limited to {MAX_DIGITS} digits")
         value = sp.Rational(text)
-        if self.tok.kind == "letter" and self.tok.text in "eE" and not self.tok.spaced and self.peek().text != "^":
+        if (
+            self.tok.kind == "letter"
+            and self.tok.text in "eE"
+            and not self.tok.spaced
+            and self.peek().text != "^"
+        ):
             value = self._scientific(value)  # 7.13e-2; 2e^{-z} is Euler's e
         return value
 
@@ -582,9 +743,13 @@ class _Parser:
         if c in ("g", "H"):
             return self.call(self.head())
         if c in "ijkpqrstuv":
-            raise self.error(f"the index {c} cannot stand on its own; it belongs in a subscript, as in a_{c}^{{(2)}}")
-        raise self.error(f"unknown symbol {c}: write quantities in the notation, "
-                         "e.g. a_j^{(L)}, z_j^{(l)}, w_{jk}^{(l)}, x_k, y_j, C_0")
+            raise self.error(
+                f"the index {c} cannot stand on its own; it belongs in a subscript, as in a_{c}^{{(2)}}"
+            )
+        raise self.error(
+            f"unknown symbol {c}: write quantities in the notation, "
+            "e.g. a_j^{(L)}, z_j^{(l)}, w_{jk}^{(l)}, x_k, y_j, C_0"
+        )
 
     def _function_word(self) -> str | None:
         """A function name typed without its backslash (tanh(z), sigmoid(z), exp(-z)): read as the function."""
@@ -594,7 +759,9 @@ class _Parser:
         return word if len(word) > 1 and word.lower() in _OPERATOR_NAMES else None
 
     def _has_scripts(self) -> bool:
-        return self.peek().text in ("_", "^") and not (self.peek().text == "^" and self.names.variable is not None)
+        return self.peek().text in ("_", "^") and not (
+            self.peek().text == "^" and self.names.variable is not None
+        )
 
     def cost(self) -> sp.Expr:
         self.advance()
@@ -681,8 +848,14 @@ class _Parser:
             self.advance()
             parts[-1] += "'"
         nxt = self.tok
-        if two and not nxt.spaced and ((nxt.kind == "letter" and nxt.text in _INDEX_LETTERS - set("abwxyzen"))
-                                       or (nxt.kind == "num" and len(nxt.text) == 1)):
+        if (
+            two
+            and not nxt.spaced
+            and (
+                (nxt.kind == "letter" and nxt.text in _INDEX_LETTERS - set("abwxyzen"))
+                or (nxt.kind == "num" and len(nxt.text) == 1)
+            )
+        ):
             parts.append(self.advance().text)  # w_jk typed without braces
         return parts
 
@@ -701,7 +874,12 @@ class _Parser:
         while self.tok.kind in ("num", "letter") or self.at("+", "-"):
             tokens.append(self.tok)
             text += self.advance().text
-            if not braces and not parens and tokens[0].kind in ("num", "letter") and len(tokens) == 1:
+            if (
+                not braces
+                and not parens
+                and tokens[0].kind in ("num", "letter")
+                and len(tokens) == 1
+            ):
                 break
         if parens:
             if not self.at(")"):
@@ -733,13 +911,21 @@ class _Parser:
     def _layer_number(self, text: str, token: Token) -> int:
         match = re.fullmatch(r"([0-9]+|[Ll])([+-][0-9]+)?", text)
         if not match:
-            raise self.error(f"cannot read the layer '({text})'; write e.g. (2), (L) or (L-1)", token)
+            raise self.error(
+                f"cannot read the layer '({text})'; write e.g. (2), (L) or (L-1)", token
+            )
         base, offset = match.groups()
-        value = self.resolved(lambda: self.names.layer(base), token) if base in ("L", "l") else int(base)
+        value = (
+            self.resolved(lambda: self.names.layer(base), token)
+            if base in ("L", "l")
+            else int(base)
+        )
         value += int(offset or 0)
         last = self.names.last_layer
         if not 0 <= value <= last:
-            raise self.error(f"layer {value} does not exist (the network has layers 0..{last})", token)
+            raise self.error(
+                f"layer {value} does not exist (the network has layers 0..{last})", token
+            )
         return value
 
     # Commands ------------------------------------------------------------------------------------
@@ -768,8 +954,18 @@ class _Parser:
             return sp.pi
         if c == r"\partial":
             return self.slash_partial()
-        if c in (r"\mathrm", r"\mathit", r"\textrm", r"\mathbf", r"\text", r"\operatorname", r"\mathbb",
-                 r"\mathds", r"\mathcal", r"\operatorname*"):
+        if c in (
+            r"\mathrm",
+            r"\mathit",
+            r"\textrm",
+            r"\mathbf",
+            r"\text",
+            r"\operatorname",
+            r"\mathbb",
+            r"\mathds",
+            r"\mathcal",
+            r"\operatorname*",
+        ):
             return self.styled()
         name = c[1:].lower()
         if name in _OPERATOR_NAMES:
@@ -787,7 +983,9 @@ class _Parser:
         if len(name) == 1 and name.isalpha():
             if name == "e":
                 return sp.E
-            self.tokens.insert(self.i, Token("letter", name, command.pos, False))  # read as the letter itself
+            self.tokens.insert(
+                self.i, Token("letter", name, command.pos, False)
+            )  # read as the letter itself
             return self.letter()
         if name.lower() in _OPERATOR_NAMES:
             return self.call(self.head(name=name, token=command))
@@ -797,6 +995,7 @@ class _Parser:
         """The name in the {...} argument of \\operatorname and friends (or one token)."""
         if not self.at("{"):
             return self.advance().text
+
         def piece(t: Token) -> str:
             if t.kind == "cmd" or t.text in "{}()^":
                 raise self.error("expected a name in braces", t)
@@ -834,9 +1033,16 @@ class _Parser:
                 while self.at("'"):
                     self.advance()
                     primes += 1
-            elif self.at("^") and self.peek().text in (r"\prime",) or (
-                    self.at("^") and self.peek().text == "{" and self.peek(2).text in ("'", r"\prime")
-                    and self.peek(3).text == "}"):
+            elif (
+                self.at("^")
+                and self.peek().text in (r"\prime",)
+                or (
+                    self.at("^")
+                    and self.peek().text == "{"
+                    and self.peek(2).text in ("'", r"\prime")
+                    and self.peek(3).text == "}"
+                )
+            ):
                 self.advance()
                 braced = self.at("{")
                 self.advance() if braced else None
@@ -846,15 +1052,20 @@ class _Parser:
                 primes += 1
             elif self.at("^") and key == "g" and layer is None and self._layer_ahead():
                 self.advance()
-                inside: list[str] = []  # g^{(L)\prime}: the prime printed after the layer, in its superscript
+                inside: list[
+                    str
+                ] = []  # g^{(L)\prime}: the prime printed after the layer, in its superscript
                 layer = self.layer_text(allow_plain=True, primes=inside)
                 primes += len(inside)
             elif self.at("^") and power is None:
                 self.advance()
                 power = self._script_value()
                 if not (power.is_Integer and 1 <= power <= 10):
-                    raise self.error("write a power of a function as a whole number, e.g. \\sigma^2(z), "
-                                     "or put the function in parentheses", token)
+                    raise self.error(
+                        "write a power of a function as a whole number, e.g. \\sigma^2(z), "
+                        "or put the function in parentheses",
+                        token,
+                    )
             elif self.at("_") and key == "g" and layer is None:
                 self.advance()
                 layer = self._layer_number(self.group_text(), token)
@@ -898,7 +1109,9 @@ class _Parser:
         value = self.apply(head, argument)
         z = self.names.variable
         if z is not None and not head.primes and argument != z and argument.has(type(value)):
-            value = self.apply(head, z) * argument  # g(1-g) in an activation question: g times (1 - g)
+            value = (
+                self.apply(head, z) * argument
+            )  # g(1-g) in an activation question: g times (1 - g)
         return self._powered(value, head)
 
     def _powered(self, value: sp.Expr, head: _Head) -> sp.Expr:
@@ -912,7 +1125,13 @@ class _Parser:
             return value
         if head.name in _TAKES_BARE_ARGUMENT and self._starts_factor():
             return self.factor()
-        if self.names.variable is not None and head.name in ("g", "sigma", "tanh", "relu", "softplus"):
+        if self.names.variable is not None and head.name in (
+            "g",
+            "sigma",
+            "tanh",
+            "relu",
+            "softplus",
+        ):
             return self.names.variable  # g' = ..., 3g(1-g): the activation's own variable
         raise self.error(f"write the argument of {head.text} in parentheses, e.g. {head.text}(z)")
 
@@ -956,8 +1175,12 @@ class _Parser:
     def _is_d(self, ahead: int) -> bool:
         """A 'd' of a derivative at that token: d, or \\mathrm{d}."""
         t = self.peek(ahead)
-        return t.text == "d" or (t.text in (r"\mathrm", r"\text") and self.peek(ahead + 1).text == "{"
-                                 and self.peek(ahead + 2).text == "d" and self.peek(ahead + 3).text == "}")
+        return t.text == "d" or (
+            t.text in (r"\mathrm", r"\text")
+            and self.peek(ahead + 1).text == "{"
+            and self.peek(ahead + 2).text == "d"
+            and self.peek(ahead + 3).text == "}"
+        )
 
     def _skip_d(self) -> None:
         if self.at("d"):
@@ -1023,7 +1246,9 @@ class _Parser:
         start = self.advance()
         quantity = self.factor()
         if not self.at("/"):
-            raise self.error("write a partial derivative as \\frac{\\partial C_0}{\\partial w_{jk}^{(l)}}", start)
+            raise self.error(
+                "write a partial derivative as \\frac{\\partial C_0}{\\partial w_{jk}^{(l)}}", start
+            )
         self.advance()
         self.expect(r"\partial", "\\partial after '/'")
         variable = self.factor()
@@ -1078,8 +1303,12 @@ class _Parser:
             raise self.error("expected a condition such as z > 0")
         relation = self.advance().text
         rhs = self.expression()
-        test = {">": sp.StrictGreaterThan, "<": sp.StrictLessThan, r"\geq": sp.GreaterThan,
-                r"\leq": sp.LessThan}[relation](lhs, rhs)
+        test = {
+            ">": sp.StrictGreaterThan,
+            "<": sp.StrictLessThan,
+            r"\geq": sp.GreaterThan,
+            r"\leq": sp.LessThan,
+        }[relation](lhs, rhs)
         return sp.Piecewise((sp.Integer(1), test), (sp.Integer(0), True))
 
     # Cases -------------------------------------------------------------------------------------
@@ -1089,17 +1318,25 @@ class _Parser:
         pieces: list[tuple[sp.Expr, sp.Basic]] = []
         while not self.at(END_CASES):
             if self.tok.kind == "end":
-                raise self.error("the \\begin{cases} is never closed; end it with \\end{cases}", start)
+                raise self.error(
+                    "the \\begin{cases} is never closed; end it with \\end{cases}", start
+                )
             if self.at("&", NEXT_CASE):
-                raise self.error(f"case {len(pieces) + 1} has no value; write each case as 'value & condition'")
+                raise self.error(
+                    f"case {len(pieces) + 1} has no value; write each case as 'value & condition'"
+                )
             value = self.expression()
             self._skip_punctuation()
             if not self.at("&"):
-                raise self.error(f"case {len(pieces) + 1} needs '&' before its condition, e.g. z & z > 0")
+                raise self.error(
+                    f"case {len(pieces) + 1} needs '&' before its condition, e.g. z & z > 0"
+                )
             self.advance()
             if self.at(NEXT_CASE, END_CASES) or self.tok.kind == "end":
-                raise self.error(f"case {len(pieces) + 1} has no condition; write one such as z > 0, "
-                                 "or \\text{otherwise}")
+                raise self.error(
+                    f"case {len(pieces) + 1} has no condition; write one such as z > 0, "
+                    "or \\text{otherwise}"
+                )
             pieces.append((value, self.case_condition()))
             self._skip_punctuation()
             if self.at(NEXT_CASE):
@@ -1112,8 +1349,11 @@ class _Parser:
             raise self.error("a case's condition is never true", start)
         gaps = _gaps([cond for _, cond in pieces])
         if gaps:
-            raise self.error(f"the cases leave {gaps} undefined; add it to a case (e.g. with \\le) "
-                             "or end with \\text{otherwise}", start)
+            raise self.error(
+                f"the cases leave {gaps} undefined; add it to a case (e.g. with \\le) "
+                "or end with \\text{otherwise}",
+                start,
+            )
         self.advance()
         return sp.Piecewise(*pieces)
 
@@ -1139,8 +1379,11 @@ class _Parser:
 
         def piece(t: Token) -> str:
             if t.kind != "letter" and t.text not in (",", ".", ":"):
-                raise self.error("\\text{...} holds words only; write the condition after it, "
-                                 "e.g. \\text{if } z > 0", t)
+                raise self.error(
+                    "\\text{...} holds words only; write the condition after it, "
+                    "e.g. \\text{if } z > 0",
+                    t,
+                )
             return t.text.lower() if t.kind == "letter" else ""
 
         return self._braced(self.advance(), piece)
@@ -1151,11 +1394,15 @@ class _Parser:
         if word in ("otherwise", "else", "elsewhere"):
             return sp.true
         if word is not None and word not in ("if", "for", "when", "where", "whenever"):
-            raise self.error(f"'{word}' is not a condition; write e.g. \\text{{if }} z > 0 or \\text{{otherwise}}")
+            raise self.error(
+                f"'{word}' is not a condition; write e.g. \\text{{if }} z > 0 or \\text{{otherwise}}"
+            )
         parts = [self.relation_chain()]
         while True:
             save = self.i
-            if self.at(r"\land", r"\wedge") or (self.at(",") and self.peek().kind in ("letter", "num")):
+            if self.at(r"\land", r"\wedge") or (
+                self.at(",") and self.peek().kind in ("letter", "num")
+            ):
                 self.advance()
             elif self._text_word() == "and":
                 pass
@@ -1166,11 +1413,18 @@ class _Parser:
         return sp.And(*parts)
 
     def relation_chain(self) -> sp.Basic:
-        relations = {">": sp.StrictGreaterThan, "<": sp.StrictLessThan, r"\geq": sp.GreaterThan,
-                     r"\leq": sp.LessThan, "=": sp.Eq}
+        relations = {
+            ">": sp.StrictGreaterThan,
+            "<": sp.StrictLessThan,
+            r"\geq": sp.GreaterThan,
+            r"\leq": sp.LessThan,
+            "=": sp.Eq,
+        }
         lhs = self.expression()
         if not self.at(*relations):
-            raise self.error("expected a condition such as z > 0, 0 \\le z < 1 or \\text{otherwise}")
+            raise self.error(
+                "expected a condition such as z > 0, 0 \\le z < 1 or \\text{otherwise}"
+            )
         parts = []
         while self.at(*relations):
             relation = relations[self.advance().text]
@@ -1199,7 +1453,9 @@ class _Parser:
         if self.at("^"):
             self.advance()
             if lower is None:
-                raise self.error("a sum with an upper limit needs a lower one, e.g. \\sum_{i=0}^{n-1}")
+                raise self.error(
+                    "a sum with an upper limit needs a lower one, e.g. \\sum_{i=0}^{n-1}"
+                )
             upper = self.group_limit() if self.at("{") else self._limit_token()
         elif lower is not None:
             raise self.error("a sum with a lower limit needs an upper one, e.g. \\sum_{i=0}^{n-1}")
@@ -1218,11 +1474,15 @@ class _Parser:
         column = self.where[min(start.pos, len(self.where) - 1)] + 1
         owners = dict(self.names.own_indices)
         if index.name in owners:
-            raise IndexMisuse(f"{index} is the question's own index ({owners[index.name]}); it cannot also be "
-                              f"summed over (the sum at column {column}); sum over another letter")
+            raise IndexMisuse(
+                f"{index} is the question's own index ({owners[index.name]}); it cannot also be "
+                f"summed over (the sum at column {column}); sum over another letter"
+            )
         if index.name in self.open_sums:
-            raise IndexMisuse(f"the sum over {index} at column {column} is inside another sum over {index}; "
-                              "give the inner sum another letter")
+            raise IndexMisuse(
+                f"the sum over {index} at column {column} is inside another sum over {index}; "
+                "give the inner sum another letter"
+            )
 
     def _sum_index(self) -> sp.Symbol:
         token = self.advance()
@@ -1261,19 +1521,28 @@ class _Parser:
         size = self.names.index_range(body, index)
         if lower is None:
             if size is None:
-                raise self.error(f"cannot tell which nodes the sum over {index} runs over; write limits, "
-                                 f"e.g. \\sum_{{{index}=0}}^{{2}}", start)
+                raise self.error(
+                    f"cannot tell which nodes the sum over {index} runs over; write limits, "
+                    f"e.g. \\sum_{{{index}=0}}^{{2}}",
+                    start,
+                )
             return IndexSum(body, (index, 0, size - 1))
         counted = upper.has(SIZE, LAYER_SIZE)  # the upper limit is written with n: its layer's size
         if upper.has(SIZE):
             if size is None:
-                raise self.error(f"cannot tell which layer's n the sum over {index} means; write n^{{(l)}}", start)
+                raise self.error(
+                    f"cannot tell which layer's n the sum over {index} means; write n^{{(l)}}",
+                    start,
+                )
             upper = upper.xreplace({SIZE: sp.Integer(size)})
         upper = upper.replace(LAYER_SIZE, lambda m: sp.Integer(self.names.layer_size(int(m))))
         if not (lower.is_Integer and upper.is_Integer):
             raise self.error("the limits of a sum must be numbers or n^{(l)}-1", start)
         if counted and lower == 1 and size is not None and upper == size:
-            lower, upper = sp.Integer(0), sp.Integer(size - 1)  # nodes counted from 1 to n: every node
+            lower, upper = (
+                sp.Integer(0),
+                sp.Integer(size - 1),
+            )  # nodes counted from 1 to n: every node
         if upper - lower + 1 > MAX_SUM_TERMS:
             raise self.error(f"a sum of more than {MAX_SUM_TERMS} terms is not {self.one}", start)
         if upper < lower:
@@ -1298,7 +1567,7 @@ def _gaps(conditions: list[sp.Basic]) -> str:
 def _describe(where: sp.Set, var: sp.Symbol) -> str:
     """A set of real numbers in words a student reads: z = 0, 0 < z < 1, z > 2."""
     parts = []
-    for piece in (where.args if isinstance(where, sp.Union) else (where,)):
+    for piece in where.args if isinstance(where, sp.Union) else (where,):
         if isinstance(piece, sp.FiniteSet):
             parts += [f"{var} = {p}" for p in piece.args]
         elif isinstance(piece, sp.Interval):
@@ -1316,7 +1585,9 @@ def check_text(text: str, what: str = "answer") -> None:
     if not isinstance(text, str) or not text.strip():
         raise LatexInputError(f"the {what} is empty")
     if len(text) > MAX_CHARS:
-        raise LatexInputError(f"the {what} is {len(text)} characters long; at most {MAX_CHARS} are read")
+        raise LatexInputError(
+            f"the {what} is {len(text)} characters long; at most {MAX_CHARS} are read"
+        )
     bad = next((i for i, c in enumerate(text) if not (c.isprintable() or c in "\t\n\r")), None)
     if bad is not None:
         raise LatexInputError(f"unexpected control character at column {bad + 1}")
@@ -1328,7 +1599,9 @@ _MATH_DELIMITERS = re.compile(r"^\s*(\$\$|\$|\\\(|\\\[)(.*?)(\$\$|\$|\\\)|\\\])\
 def _strip_math_delimiters(text: str) -> str:
     """$...$, $$...$$, \\(...\\) and \\[...\\] around the whole answer are fine (replaced by spaces)."""
     match = _MATH_DELIMITERS.match(text)
-    if match and {"$": "$", "$$": "$$", "\\(": "\\)", "\\[": "\\]"}[match.group(1)] == match.group(3):
+    if match and {"$": "$", "$$": "$$", "\\(": "\\)", "\\[": "\\]"}[match.group(1)] == match.group(
+        3
+    ):
         return " " * match.start(2) + match.group(2) + " " * (len(text) - match.end(2))
     return text
 
@@ -1353,7 +1626,8 @@ def read_expression(text: str, names: Resolver) -> sp.Expr:
 
 _DECIMAL_MEMBER = re.compile(
     r"^\s*(?:\\boxed\s*\{)?\s*[+\-−]?\s*(?P<mantissa>\d+(?:[.,]\d*)?|[.,]\d+|\d+\{,\}\d+)"
-    r"\s*(?:(?:\\times|\\cdot|\*|×|·)\s*10\s*\^\s*\{?\s*[+\-−]?\s*\d+\s*\}?|[eE][+\-]?\d+)?\s*\}?\s*$")
+    r"\s*(?:(?:\\times|\\cdot|\*|×|·)\s*10\s*\^\s*\{?\s*[+\-−]?\s*\d+\s*\}?|[eE][+\-]?\d+)?\s*\}?\s*$"
+)
 
 
 def significant_digits(mantissa: str) -> int:
@@ -1368,4 +1642,6 @@ def _with_digits(member: Member, numbers: bool) -> Member:
     match = _DECIMAL_MEMBER.match(member.source)
     if not match:
         return member
-    return Member(member.expr, member.relation, member.source, significant_digits(match.group("mantissa")))
+    return Member(
+        member.expr, member.relation, member.source, significant_digits(match.group("mantissa"))
+    )

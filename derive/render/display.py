@@ -18,6 +18,7 @@ display per step with its rule and reason as text; ``text/latex`` (for front end
 a block, ``d.steps()``, a derivation, a check report) in an object Jupyter displays this way;
 ``init_printing(net)`` makes a notebook print every SymPy expression in the network's notation.
 """
+
 from __future__ import annotations
 
 import functools
@@ -94,20 +95,57 @@ def md_reason(step: "Step", nt: Notation) -> str:
 def md_worded(reason: Worded) -> str:
     """A worded reason in markdown: its words literal, each formula inline math ``$...$``."""
     pieces = reason.pieces
-    out = "".join(f"${piece.tex}$" if piece.is_math else _MD_SPECIAL.sub(r"\\\1", piece.text) for piece in pieces)
+    out = "".join(
+        f"${piece.tex}$" if piece.is_math else _MD_SPECIAL.sub(r"\\\1", piece.text)
+        for piece in pieces
+    )
     return " ".join(out.split())
 
 
 # Reading printed LaTeX: tokens, an estimate of their width, and line breaks -----------------
 _CMD = re.compile(r"\\([A-Za-z]+|.?)", re.S)  # matches at every backslash, a last one too
 _ENV = re.compile(r"\\(begin|end)\{([A-Za-z*]+)\}")
-_BINARY = {"+", "-", "=", "<", ">", r"\odot", r"\cdot", r"\times", r"\ne", r"\neq", r"\leq", r"\geq", r"\to",
-           r"\mapsto", r"\approx"}
+_BINARY = {
+    "+",
+    "-",
+    "=",
+    "<",
+    ">",
+    r"\odot",
+    r"\cdot",
+    r"\times",
+    r"\ne",
+    r"\neq",
+    r"\leq",
+    r"\geq",
+    r"\to",
+    r"\mapsto",
+    r"\approx",
+}
 _SPACES = {r"\!": -0.4, r"\,": 0.4, r"\:": 0.5, r"\;": 0.6, r"\quad": 2.3, r"\qquad": 4.6, "~": 0.8}
-_WORD_MACROS = {r"\operatorname", r"\text", r"\textbf", r"\mathrm", r"\mathsf", r"\mathit", r"\mathbf"}
+_WORD_MACROS = {
+    r"\operatorname",
+    r"\text",
+    r"\textbf",
+    r"\mathrm",
+    r"\mathsf",
+    r"\mathit",
+    r"\mathbf",
+}
 _SIZES = {r"\small": 0.9, r"\normalsize": 1.0, r"\large": 1.2, r"\Large": 1.44}
 _BIG_OPERATORS = {r"\sum", r"\prod", r"\int"}
-_NAMED_FUNCTIONS = {r"\tanh", r"\log", r"\ln", r"\exp", r"\sin", r"\cos", r"\sinh", r"\cosh", r"\max", r"\min"}
+_NAMED_FUNCTIONS = {
+    r"\tanh",
+    r"\log",
+    r"\ln",
+    r"\exp",
+    r"\sin",
+    r"\cos",
+    r"\sinh",
+    r"\cosh",
+    r"\max",
+    r"\min",
+}
 
 
 def _group_end(tex: str, i: int) -> int:
@@ -158,7 +196,7 @@ def tokens(tex: str) -> list[str]:
                     j += 1
                 d = _CMD.match(tex, j) if tex.startswith("\\", j) else None
                 j = d.end() if d else j + 1
-                out.append(name + tex[m.end():j].strip())
+                out.append(name + tex[m.end() : j].strip())
             elif name == r"\begin":
                 j = _env_end(tex, i)
                 out.append(tex[i:j])
@@ -179,9 +217,12 @@ def _env_width(env: str, scale: float) -> float:
     match = _ENV.match(env)
     assert match is not None, "an environment starts with \\begin{name}"
     name = match.group(2)
-    body = env[env.index("}") + 1: env.rindex(r"\end")]
+    body = env[env.index("}") + 1 : env.rindex(r"\end")]
     rows = _split_top(body, r"\\")
-    widest = max((sum(width(cell, scale) + 2.0 for cell in _split_top(row, "&")) for row in rows), default=0.0)
+    widest = max(
+        (sum(width(cell, scale) + 2.0 for cell in _split_top(row, "&")) for row in rows),
+        default=0.0,
+    )
     return widest + (2.5 if name in ("cases", "pmatrix", "bmatrix") else 0.0)
 
 
@@ -277,7 +318,9 @@ def break_lines(tex: str, limit: float = LINE_EX, first: float | None = None) ->
     toks = _loosen(tokens(tex), limit)
     widths = [width(t) if t != " " else 0.0 for t in toks]
     # break candidates: index of a token a new line may start with, and the bracket depth there
-    candidates: list[tuple[int, int]] = []  # (index of the token a line may start with, bracket depth)
+    candidates: list[
+        tuple[int, int]
+    ] = []  # (index of the token a line may start with, bracket depth)
     depth = 0
     for n, tok in enumerate(toks):
         if tok.startswith(r"\left"):
@@ -287,7 +330,12 @@ def break_lines(tex: str, limit: float = LINE_EX, first: float | None = None) ->
         if tok != " " or n == 0 or n + 1 >= len(toks):
             continue
         before, after = _previous(toks, n), toks[n + 1]
-        if before is None or after in ("_", "^", "'") or after.startswith(r"\right") or before.startswith(r"\left"):
+        if (
+            before is None
+            or after in ("_", "^", "'")
+            or after.startswith(r"\right")
+            or before.startswith(r"\left")
+        ):
             continue
         if before in _BINARY or before in ("_", "^") or _ends_limits(toks, n):
             continue
@@ -304,7 +352,7 @@ def break_lines(tex: str, limit: float = LINE_EX, first: float | None = None) ->
             lines.append((start, len(toks)))
             break
         fitting = [c for c in candidates if start < c[0] <= end]
-        usable = [c for c in fitting if sum(widths[start:c[0]]) >= 0.4 * budget] or fitting
+        usable = [c for c in fitting if sum(widths[start : c[0]]) >= 0.4 * budget] or fitting
         if not usable:  # nothing fits: cut at the first chance, an overfull line
             usable = [c for c in candidates if c[0] > start][:1]
         if not usable:
@@ -325,7 +373,9 @@ def _loosen(toks: list[str], limit: float) -> list[str]:
     while i < len(toks):
         tok = toks[i]
         if tok == r"\frac" and i + 2 < len(toks) and width(_inner(toks[i + 1])) > limit:
-            out += [r"\frac", "{1}", toks[i + 2], " ", r"\left("] + _loosen(tokens(_inner(toks[i + 1])), limit)
+            out += [r"\frac", "{1}", toks[i + 2], " ", r"\left("] + _loosen(
+                tokens(_inner(toks[i + 1])), limit
+            )
             out.append(r"\right)")
             i += 3
             continue
@@ -337,7 +387,7 @@ def _loosen(toks: list[str], limit: float) -> list[str]:
 
 
 def _narrow_cases(env: str, limit: float) -> str:
-    body = env[len(r"\begin{cases}"): env.rindex(r"\end{cases}")]
+    body = env[len(r"\begin{cases}") : env.rindex(r"\end{cases}")]
     rows = []
     for row in _split_top(body, r"\\"):
         if not row.strip():
@@ -420,8 +470,12 @@ def title(value: object) -> str:
 
 
 # Steps, blocks, derivations ---------------------------------------------------------------------
-def step_markdown(step: "Step", nt: Notation, number: int | None = None,
-                  titles: Mapping[BlockKey, str] | None = None) -> str:
+def step_markdown(
+    step: "Step",
+    nt: Notation,
+    number: int | None = None,
+    titles: Mapping[BlockKey, str] | None = None,
+) -> str:
     """One step: its rule and reason as text, then one display of its equation."""
     titles = titles if titles is not None else titles_of(step)
     return line_markdown(step_lines([step], nt, titles)[0], number)
@@ -439,11 +493,17 @@ def line_markdown(line: Line, number: int | None = None) -> str:
     # The equation's label after it, (BP1): not \tag, whose display MathJax makes as wide as the page
     # (so no test can measure that it fits), and which no ``aligned`` may hold.
     label = rf" \qquad \text{{({tex_text(tag)})}}" if tag else ""
-    return reason + "\n\n" + display_math(equation(line.lhs, line.rhs, limit=LINE_EX - width(label)) + label)
+    return (
+        reason
+        + "\n\n"
+        + display_math(equation(line.lhs, line.rhs, limit=LINE_EX - width(label)) + label)
+    )
 
 
 def step_latex(step: "Step", nt: Notation) -> str:
-    return "$$" + r"\begin{aligned}" + r" \\ ".join(_rule_rows([step], nt)) + r"\end{aligned}" + "$$"
+    return (
+        "$$" + r"\begin{aligned}" + r" \\ ".join(_rule_rows([step], nt)) + r"\end{aligned}" + "$$"
+    )
 
 
 def block_rows(block: "Block", nt: Notation) -> list[str]:
@@ -455,9 +515,12 @@ def block_rows(block: "Block", nt: Notation) -> list[str]:
 def _rule_rows(steps: Sequence["Step"], nt: Notation) -> list[str]:
     """Rows ``lhs &= rhs && \\text{rule}``; the right-hand sides are cut so that the widest left side,
     right side and rule together stay within a page (``aligned`` lines its columns up)."""
-    printed = [(line, rf"\text{{{tex_text(_rule_and_tag(line))}}}") for line in step_lines(steps, nt)]
+    printed = [
+        (line, rf"\text{{{tex_text(_rule_and_tag(line))}}}") for line in step_lines(steps, nt)
+    ]
     widest = max((width(line.lhs) for line, _ in printed), default=0.0) + max(
-        (width(rule) for _, rule in printed), default=0.0)
+        (width(rule) for _, rule in printed), default=0.0
+    )
     limit = max(PAGE_EX - widest - 6.0, 0.45 * PAGE_EX)
     rows = []
     for line, rule in printed:
@@ -476,8 +539,13 @@ def block_aligned(block: "Block", nt: Notation) -> str:
     return r"\begin{aligned}" + r" \\ ".join(block_rows(block, nt)) + r"\end{aligned}"
 
 
-def block_markdown(block: "Block", nt: Notation, titles: Mapping[BlockKey, str] | None = None, level: int = 4,
-                   number: int | None = None) -> str:
+def block_markdown(
+    block: "Block",
+    nt: Notation,
+    titles: Mapping[BlockKey, str] | None = None,
+    level: int = 4,
+    number: int | None = None,
+) -> str:
     head = "#" * level + " " + (f"{number}. " if number is not None else "") + md_text(block.title)
     titles = titles if titles is not None else titles_of(block)
     lines = step_lines(block.steps, nt, titles)
@@ -485,15 +553,24 @@ def block_markdown(block: "Block", nt: Notation, titles: Mapping[BlockKey, str] 
 
 
 def block_latex(block: "Block", nt: Notation) -> str:
-    return ("$$" + r"\begin{gathered}" + title(block.title) + r" \\[0.5em] "
-            + block_aligned(block, nt) + r"\end{gathered}" + "$$")
+    return (
+        "$$"
+        + r"\begin{gathered}"
+        + title(block.title)
+        + r" \\[0.5em] "
+        + block_aligned(block, nt)
+        + r"\end{gathered}"
+        + "$$"
+    )
 
 
 def _heading(derivation: "Derivation") -> str:
     net = derivation.network
     nt = net.notation
-    return (f"Derivation for the network {net.describe()}: L = {net.L}; {nt.node} is a node of layer "
-            f"{nt.layer}, {nt.prev} of layer {nt.layer}-1, {nt.downstream[0]} of layer {nt.layer}+1")
+    return (
+        f"Derivation for the network {net.describe()}: L = {net.L}; {nt.node} is a node of layer "
+        f"{nt.layer}, {nt.prev} of layer {nt.layer}-1, {nt.downstream[0]} of layer {nt.layer}+1"
+    )
 
 
 def derivation_markdown(derivation: "Derivation") -> str:
@@ -533,14 +610,23 @@ def _short(value: object) -> sp.Expr:
 def mismatch_markdown(mismatch, nt: Notation) -> str:
     where = ", ".join(f"{k} = {v}" for k, v in mismatch.assignment)
     body = equation(latex(_short(mismatch.lhs), nt), latex(_short(mismatch.rhs), nt), r"\ne")
-    return f"**Mismatch** in {md_text(mismatch.what)} (at {md_text(where)}):\n\n" + display_math(body)
+    return f"**Mismatch** in {md_text(mismatch.what)} (at {md_text(where)}):\n\n" + display_math(
+        body
+    )
 
 
 def mismatch_latex(mismatch, nt: Notation) -> str:
     where = ", ".join(f"{k}={v}" for k, v in mismatch.assignment)
     rows = aligned_rows(latex(_short(mismatch.lhs), nt), latex(_short(mismatch.rhs), nt), r"\ne")
-    return ("$$" + r"\begin{gathered}" + rf"\text{{mismatch: {tex_text(mismatch.what)} ({tex_text(where)})}}"
-            + r" \\ \begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}\end{gathered}" + "$$")
+    return (
+        "$$"
+        + r"\begin{gathered}"
+        + rf"\text{{mismatch: {tex_text(mismatch.what)} ({tex_text(where)})}}"
+        + r" \\ \begin{aligned}"
+        + r" \\ ".join(rows)
+        + r"\end{aligned}\end{gathered}"
+        + "$$"
+    )
 
 
 def mismatches_markdown(mismatches: Sequence, nt: Notation) -> str:
@@ -565,23 +651,30 @@ def check_report_markdown(report) -> str:
     def num(value) -> str:
         return "n/a" if value is None else f"{value:.2e}"
 
-    lines = [f"**Gradient check** of the network {md_text(report.network)}: cost {report.cost:.12g}; "
-             f"targets: central relative error ≤ {CENTRAL_TARGET:g}, complex step ≤ {COMPLEX_TARGET:g} "
-             f"(relative to max(|g|, |fd|, {report.floor:.3g}))", "",
-             "| parameters | shape | central abs | central rel | complex abs | complex rel | kinks | result |",
-             "|:--|--:|--:|--:|--:|--:|--:|:--|"]
+    lines = [
+        f"**Gradient check** of the network {md_text(report.network)}: cost {report.cost:.12g}; "
+        f"targets: central relative error ≤ {CENTRAL_TARGET:g}, complex step ≤ {COMPLEX_TARGET:g} "
+        f"(relative to max(|g|, |fd|, {report.floor:.3g}))",
+        "",
+        "| parameters | shape | central abs | central rel | complex abs | complex rel | kinks | result |",
+        "|:--|--:|--:|--:|--:|--:|--:|:--|",
+    ]
     for g in report.groups:
-        lines.append(f"| {_group_math(g.name)} | {'×'.join(map(str, g.shape))} | {num(g.central_abs)} | "
-                     f"{num(g.central_rel)} | {num(g.complex_abs)} | {num(g.complex_rel)} | {len(g.kinks)} | "
-                     f"{'ok' if g.passed else '**FAILED**'} |")
+        lines.append(
+            f"| {_group_math(g.name)} | {'×'.join(map(str, g.shape))} | {num(g.central_abs)} | "
+            f"{num(g.central_rel)} | {num(g.complex_abs)} | {num(g.complex_rel)} | {len(g.kinks)} | "
+            f"{'ok' if g.passed else '**FAILED**'} |"
+        )
     lines.append("")
     if not report.analytic:
         lines.append("Complex step: n/a, the network has a non-analytic activation (ReLU-like).")
         lines.append("")
     kinked = [(g.name, k) for g in report.groups for k in g.kinks]
     if kinked:
-        lines.append("At a kink (reported, not compared): " + ", ".join(
-            f"{_group_math(n)} {md_text(list(k))}" for n, k in kinked))
+        lines.append(
+            "At a kink (reported, not compared): "
+            + ", ".join(f"{_group_math(n)} {md_text(list(k))}" for n, k in kinked)
+        )
         lines.append("")
     lines.append("**PASSED**" if report.passed else "**FAILED**")
     return "\n".join(lines) + "\n"
@@ -606,7 +699,11 @@ def _expression_body(v: sp.Basic, nt: Notation) -> str:
 
 
 def _math_view(body: Callable[[Any, Notation], str], plain: Callable[[Any, Notation], str]) -> View:
-    return View(lambda v, nt: display_math(body(v, nt)) + "\n", lambda v, nt: "$$" + body(v, nt) + "$$", plain)
+    return View(
+        lambda v, nt: display_math(body(v, nt)) + "\n",
+        lambda v, nt: "$$" + body(v, nt) + "$$",
+        plain,
+    )
 
 
 def _derivation_text(v: "Derivation", nt: Notation) -> str:
@@ -617,10 +714,16 @@ def _derivation_text(v: "Derivation", nt: Notation) -> str:
 
 STEP = View(step_markdown, step_latex, lambda v, nt: step_text(v, nt))
 BLOCK = View(block_markdown, block_latex, lambda v, nt: block_text(v, nt))
-STEPS = View(steps_markdown, steps_latex, lambda v, nt: "\n".join(step_text(step, nt) for step in v))
-DERIVATION = View(lambda v, nt: derivation_markdown(v), lambda v, nt: derivation_latex(v), _derivation_text)
+STEPS = View(
+    steps_markdown, steps_latex, lambda v, nt: "\n".join(step_text(step, nt) for step in v)
+)
+DERIVATION = View(
+    lambda v, nt: derivation_markdown(v), lambda v, nt: derivation_latex(v), _derivation_text
+)
 MISMATCH = View(mismatch_markdown, mismatch_latex, lambda v, nt: str(v))
-MISMATCHES = View(mismatches_markdown, lambda v, nt: None, lambda v, nt: "\n".join(map(str, v)) or "no mismatch")
+MISMATCHES = View(
+    mismatches_markdown, lambda v, nt: None, lambda v, nt: "\n".join(map(str, v)) or "no mismatch"
+)
 REPORT = View(lambda v, nt: check_report_markdown(v), lambda v, nt: None, lambda v, nt: v.table())
 EQUALITY = _math_view(_equality_body, lambda v, nt: f"{text(v.lhs, nt)} = {text(v.rhs, nt)}")
 EXPRESSION = _math_view(_expression_body, lambda v, nt: text(v, nt))
@@ -736,7 +839,8 @@ def init_printing(notation: object = "default") -> None:
     formatter = shell.display_formatter.formatters["text/latex"]
     formatter.for_type(sp.Basic, lambda expr: "$$" + Shown(expr, nt)._body() + "$$")
     shell.display_formatter.formatters["text/plain"].for_type(
-        sp.Basic, lambda expr, p, cycle: p.text(text(expr, nt)))
+        sp.Basic, lambda expr, p, cycle: p.text(text(expr, nt))
+    )
 
 
 def _ipython():
@@ -758,9 +862,12 @@ def register_formatters() -> None:
     if shell is None:
         return
     formatters = shell.display_formatter.formatters
-    formatters["text/markdown"].for_type_by_name("derive.checks.gradcheck", "CheckReport", check_report_markdown)
-    formatters["text/plain"].for_type_by_name("derive.checks.gradcheck", "CheckReport",
-                                              lambda report, p, cycle: p.text(report.table()))
+    formatters["text/markdown"].for_type_by_name(
+        "derive.checks.gradcheck", "CheckReport", check_report_markdown
+    )
+    formatters["text/plain"].for_type_by_name(
+        "derive.checks.gradcheck", "CheckReport", lambda report, p, cycle: p.text(report.table())
+    )
 
 
 def iter_math(markdown: str) -> Iterable[tuple[str, bool]]:

@@ -5,6 +5,7 @@ highlighted, the reason for the speaker, and the part of the network the step sp
 weight, the node, the downstream nodes summed over). Slides (Beamer overlays) and the HTML page
 render the same frames; nothing here is specific to either.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -63,8 +64,15 @@ def sheet_order(derivation: "Derivation") -> tuple[Block, ...]:
     """The blocks in the order the sheet presents them: forward, cost, activations, output layer,
     hidden layers from the top, summary, weight changes, the cost over samples."""
     net = derivation.network
-    keys = [FORWARD, COST, *(b.key for b in derivation.blocks if b.key.part is Part.ACTIVATION),
-            *(BlockKey.layer(layer) for layer in range(net.L, 0, -1)), SUMMARY, UPDATE, AVERAGE]
+    keys = [
+        FORWARD,
+        COST,
+        *(b.key for b in derivation.blocks if b.key.part is Part.ACTIVATION),
+        *(BlockKey.layer(layer) for layer in range(net.L, 0, -1)),
+        SUMMARY,
+        UPDATE,
+        AVERAGE,
+    ]
     return tuple(derivation.block(key) for key in keys)
 
 
@@ -72,35 +80,55 @@ def frames(derivation: "Derivation", blocks: Iterable[Block] | None = None) -> t
     """Every step of ``blocks`` (default: all, in sheet order) as a frame."""
     titles, net = derivation.titles, derivation.network
     out: list[Frame] = []
-    for block in (sheet_order(derivation) if blocks is None else blocks):
+    for block in sheet_order(derivation) if blocks is None else blocks:
         lines = block_lines(block, net.notation, titles)
         out += [block_frame(net, block, n, titles, lines) for n in range(1, len(block.steps) + 1)]
     return tuple(out)
 
 
-def block_frame(net: "Network", block: Block, n: int, titles: Mapping[BlockKey, str],
-                lines: Sequence[Line] | None = None) -> Frame:
+def block_frame(
+    net: "Network",
+    block: Block,
+    n: int,
+    titles: Mapping[BlockKey, str],
+    lines: Sequence[Line] | None = None,
+) -> Frame:
     """The frame of ``block`` at its step ``n``; ``lines``: the block's lines, when made already."""
     steps = block.steps[:n]
     if lines is None:
         lines = block_lines(block, net.notation, titles)
     marks = _marks(steps)
-    lines = tuple(_flow_line(line, step, marks.get(number, ((), ())), net)
-                  for number, (line, step) in enumerate(zip(lines[:n], steps)))
+    lines = tuple(
+        _flow_line(line, step, marks.get(number, ((), ())), net)
+        for number, (line, step) in enumerate(zip(lines[:n], steps))
+    )
     new = steps[-1]
-    return Frame(block.key, label(block.key), block.title, n, len(block.steps), tuple(lines),
-                 step_light(net, block.key, new), f"{new.rule.title}: {lines[-1].text}")
+    return Frame(
+        block.key,
+        label(block.key),
+        block.title,
+        n,
+        len(block.steps),
+        tuple(lines),
+        step_light(net, block.key, new),
+        f"{new.rule.title}: {lines[-1].text}",
+    )
 
 
-def _flow_line(line: Line, step: Step, mark: tuple[tuple[sp.Expr, ...], tuple[sp.Expr, ...]],
-               net: "Network") -> FlowLine:
+def _flow_line(
+    line: Line, step: Step, mark: tuple[tuple[sp.Expr, ...], tuple[sp.Expr, ...]], net: "Network"
+) -> FlowLine:
     """``line`` in a frame: the sides printed again with the factors ``mark`` highlights (lhs, rhs)."""
     lhs_mark, rhs_mark = mark
     if not (lhs_mark or rhs_mark):
         return line.widened(FlowLine)
     nt = net.notation
-    return line.widened(FlowLine, lhs=tex(_marked(step.lhs, lhs_mark), nt), rhs=tex(_marked(step.rhs, rhs_mark), nt),
-                        highlighted=True)
+    return line.widened(
+        FlowLine,
+        lhs=tex(_marked(step.lhs, lhs_mark), nt),
+        rhs=tex(_marked(step.rhs, rhs_mark), nt),
+        highlighted=True,
+    )
 
 
 # Which factor is being derived -------------------------------------------------------------------

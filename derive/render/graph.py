@@ -6,6 +6,7 @@ the cost with respect to it, the upstream gradient (below, in the highlight colo
 the local gradient of the node it enters with respect to the node it leaves, symbolic and its value.
 Every label is made here from the graph's data: TeX by derive's printers, SVG text escaped.
 """
+
 from __future__ import annotations
 
 import html
@@ -30,9 +31,19 @@ SVG_SCALE = 48  # px per cm
 HIGHLIGHT = "#b22222"  # the sheets' highlight colour (RGB 178, 34, 34)
 
 OPERATION_WORDS = {
-    Op.INPUT: "input", Op.PARAMETER: "parameter", Op.TARGET: "target", Op.MULTIPLY: "multiply",
-    Op.ADD: "add", Op.SUBTRACT: "subtract", Op.SQUARE: "square", Op.POWER: "power", Op.SCALE: "scale",
-    Op.NEGATE: "negate", Op.LOG: "log", Op.EXP: "exp", Op.FUNCTION: "function",
+    Op.INPUT: "input",
+    Op.PARAMETER: "parameter",
+    Op.TARGET: "target",
+    Op.MULTIPLY: "multiply",
+    Op.ADD: "add",
+    Op.SUBTRACT: "subtract",
+    Op.SQUARE: "square",
+    Op.POWER: "power",
+    Op.SCALE: "scale",
+    Op.NEGATE: "negate",
+    Op.LOG: "log",
+    Op.EXP: "exp",
+    Op.FUNCTION: "function",
 }
 
 
@@ -126,7 +137,11 @@ def _local_lines(edge: Edge, notation: "Notation", digits: int = 4) -> tuple[str
     """The local gradient on an edge as text: ('2·s', '= −2'), or ('1',) when the formula is a number."""
     value = _value_text(edge.local, notation, digits)
     formula = plain(edge.formula, notation)
-    return (value,) if formula == value or sp.sympify(edge.formula).is_Number else (formula, f"= {value}")
+    return (
+        (value,)
+        if formula == value or sp.sympify(edge.formula).is_Number
+        else (formula, f"= {value}")
+    )
 
 
 def _local_text(edge: Edge, notation: "Notation", digits: int = 4) -> str:
@@ -164,14 +179,24 @@ def graph_layout(graph: ComputationalGraph) -> GraphLayout:
         order = range(columns) if sweep % 2 == 0 else range(columns - 1, -1, -1)
         for c in order:
             column = by_column[c]
-            mean = {i: (sum(position[k] for k in neighbours[i]) / len(neighbours[i]) if neighbours[i]
-                        else position[i]) for i in column}
+            mean = {
+                i: (
+                    sum(position[k] for k in neighbours[i]) / len(neighbours[i])
+                    if neighbours[i]
+                    else position[i]
+                )
+                for i in column
+            }
             column.sort(key=lambda i: (mean[i], position[i]))
             for row, i in enumerate(column):
                 position[i] = row - (len(column) - 1) / 2
     notation = graph.notation
-    widths = {n.id: max(_visual_length(_equation_text(n, notation)), 0.8 * len(operation_word(n))) * CHAR_WIDTH + 0.4
-              for n in nodes}
+    widths = {
+        n.id: max(_visual_length(_equation_text(n, notation)), 0.8 * len(operation_word(n)))
+        * CHAR_WIDTH
+        + 0.4
+        for n in nodes
+    }
     column_width = [max(widths[i] for i in column) if column else 0.0 for column in by_column]
     gaps = [MIN_GAP] * columns
     for n in nodes:
@@ -183,8 +208,10 @@ def graph_layout(graph: ComputationalGraph) -> GraphLayout:
         if c:
             x += column_width[c - 1] / 2 + gaps[c] + column_width[c] / 2
         xs.append(x)
-    placed = tuple(PlacedNode(n, xs[depth[n.id]], -position[n.id] * ROW_SPACING, depth[n.id], widths[n.id])
-                   for n in nodes)
+    placed = tuple(
+        PlacedNode(n, xs[depth[n.id]], -position[n.id] * ROW_SPACING, depth[n.id], widths[n.id])
+        for n in nodes
+    )
     where = {p.node.id: p for p in placed}
     edges = []
     for n in nodes:
@@ -240,11 +267,14 @@ def graph_tikz(layout: GraphLayout, net: "Network") -> Tex:
         lines.append(
             rf"\node[{style}, label={{[font=\small]above:{{${value}$}}}}, "
             rf"label={{[font=\small, text=highlight]below:{{${upstream}$}}}}] ({n.id}) at ({p.x:.2f}, {p.y:.2f}) "
-            rf"{{{{\scriptsize\color{{rulecolor}}{escape(operation_word(n))}}}\\ ${_tex_label(n, net)}$}};")
+            rf"{{{{\scriptsize\color{{rulecolor}}{escape(operation_word(n))}}}\\ ${_tex_label(n, net)}$}};"
+        )
     for e in layout.edges:
         label = _local_picture_tex(e.edge, net)
-        lines.append(rf"\draw[gedge] ({e.source}) -- node[glocal, pos={e.label_pos:.3f}] {{{label}}} "
-                     rf"({e.target});")
+        lines.append(
+            rf"\draw[gedge] ({e.source}) -- node[glocal, pos={e.label_pos:.3f}] {{{label}}} "
+            rf"({e.target});"
+        )
     lines.append(r"\end{tikzpicture}")
     return Tex("\n".join(lines))
 
@@ -269,14 +299,25 @@ def graph_rows(graph: ComputationalGraph, net: "Network", digits: int = 6) -> tu
         symbol = Tex(latex(n.symbol, net.notation))
         names = " = ".join([symbol] + [latex(a, net.notation) for a in n.aliases])
         expression = Tex("") if n.op.leaf else Tex(latex(n.expression, net.notation))
-        locals_ = [Tex(rf"\partial {symbol}/\partial {latex(nodes[e.source].symbol, net.notation)} = "
-                       f"{local_gradient_tex(e, net, digits)}") for e in n.edges] or [Tex("")]
+        locals_ = [
+            Tex(
+                rf"\partial {symbol}/\partial {latex(nodes[e.source].symbol, net.notation)} = "
+                f"{local_gradient_tex(e, net, digits)}"
+            )
+            for e in n.edges
+        ] or [Tex("")]
         for index, local in enumerate(locals_):
             first = index == 0
-            rows.append(GraphRow(Tex(names) if first else Tex(""), operation_word(n) if first else "",
-                                 expression if first else Tex(""),
-                                 _value_tex(n.value, net, digits) if first else Tex(""), local,
-                                 _value_tex(n.upstream, net, digits) if first else Tex("")))
+            rows.append(
+                GraphRow(
+                    Tex(names) if first else Tex(""),
+                    operation_word(n) if first else "",
+                    expression if first else Tex(""),
+                    _value_tex(n.value, net, digits) if first else Tex(""),
+                    local,
+                    _value_tex(n.upstream, net, digits) if first else Tex(""),
+                )
+            )
     return tuple(rows)
 
 
@@ -297,47 +338,65 @@ def graph_svg(layout: GraphLayout) -> str:
     def esc(value: str) -> str:
         return html.escape(value, quote=True)
 
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="derive-graph" viewBox="{left:.1f} {top:.1f} '
-           f'{width:.1f} {height:.1f}" width="{width:.0f}" height="{height:.0f}" '
-           'font-family="sans-serif" font-size="13" role="img">',
-           "<title>The computational graph: forward values above the nodes, the derivative of the cost "
-           "with respect to each node below, local gradients on the edges</title>",
-           '<defs><marker id="derive-graph-arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
-           'markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#888"/>'
-           "</marker></defs>"]
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="derive-graph" viewBox="{left:.1f} {top:.1f} '
+        f'{width:.1f} {height:.1f}" width="{width:.0f}" height="{height:.0f}" '
+        'font-family="sans-serif" font-size="13" role="img">',
+        "<title>The computational graph: forward values above the nodes, the derivative of the cost "
+        "with respect to each node below, local gradients on the edges</title>",
+        '<defs><marker id="derive-graph-arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
+        'markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#888"/>'
+        "</marker></defs>",
+    ]
     centre = {p.node.id: (p.x * k, -p.y * k) for p in layout.nodes}
     for e in layout.edges:
         (x1, y1), (x2, y2) = centre[e.source], centre[e.target]
         x1 += half_w[e.source]
         x2 -= half_w[e.target]
-        out.append(f'<line class="edge" x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="#888" '
-                   'stroke-width="1.5" marker-end="url(#derive-graph-arrow)"/>')
+        out.append(
+            f'<line class="edge" x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="#888" '
+            'stroke-width="1.5" marker-end="url(#derive-graph-arrow)"/>'
+        )
     for e in layout.edges:
         (x1, y1), (x2, y2) = centre[e.source], centre[e.target]
         sx, tx = x1 + half_w[e.source], x2 - half_w[e.target]
         mx = sx + (tx - sx) * e.label_pos
         my = y1 + (y2 - y1) * e.label_pos - 4
         lines = _local_lines(e.edge, notation)  # the formula over '= value', as in the TikZ picture
-        spans = "".join(f'<tspan x="{mx:.1f}" dy="{0 if i == 0 else 12}">{esc(line)}</tspan>'
-                        for i, line in enumerate(lines))
-        out.append(f'<text class="local" x="{mx:.1f}" y="{my - 12 * (len(lines) - 1):.1f}" text-anchor="middle" '
-                   f'font-size="11" paint-order="stroke" stroke="white" stroke-width="4">{spans}</text>')
+        spans = "".join(
+            f'<tspan x="{mx:.1f}" dy="{0 if i == 0 else 12}">{esc(line)}</tspan>'
+            for i, line in enumerate(lines)
+        )
+        out.append(
+            f'<text class="local" x="{mx:.1f}" y="{my - 12 * (len(lines) - 1):.1f}" text-anchor="middle" '
+            f'font-size="11" paint-order="stroke" stroke="white" stroke-width="4">{spans}</text>'
+        )
     for p in layout.nodes:
         n = p.node
         cx, cy = centre[n.id]
         w = half_w[n.id] * 2
         fill = "#f4f4f4" if n.op.leaf else "white"
         out.append(f'<g class="node" data-op="{esc(n.op.value)}">')
-        out.append(f'<rect x="{cx - w / 2:.1f}" y="{cy - box_h / 2:.1f}" width="{w:.1f}" height="{box_h:.1f}" '
-                   f'rx="{0 if n.op.leaf else 6}" fill="{fill}" stroke="#333" stroke-width="1.5"/>')
-        out.append(f'<text x="{cx:.1f}" y="{cy - 5:.1f}" text-anchor="middle" font-size="10" fill="#616161">'
-                   f"{esc(operation_word(n))}</text>")
-        out.append(f'<text x="{cx:.1f}" y="{cy + 12:.1f}" text-anchor="middle">{esc(_equation_text(n, notation))}'
-                   "</text>")
-        out.append(f'<text class="value" x="{cx:.1f}" y="{cy - box_h / 2 - 6:.1f}" text-anchor="middle">'
-                   f"{esc(_value_text(n.value, notation, 4))}</text>")
-        out.append(f'<text class="upstream" x="{cx:.1f}" y="{cy + box_h / 2 + 16:.1f}" text-anchor="middle" '
-                   f'fill="{HIGHLIGHT}">{esc(_value_text(n.upstream, notation, 4))}</text>')
+        out.append(
+            f'<rect x="{cx - w / 2:.1f}" y="{cy - box_h / 2:.1f}" width="{w:.1f}" height="{box_h:.1f}" '
+            f'rx="{0 if n.op.leaf else 6}" fill="{fill}" stroke="#333" stroke-width="1.5"/>'
+        )
+        out.append(
+            f'<text x="{cx:.1f}" y="{cy - 5:.1f}" text-anchor="middle" font-size="10" fill="#616161">'
+            f"{esc(operation_word(n))}</text>"
+        )
+        out.append(
+            f'<text x="{cx:.1f}" y="{cy + 12:.1f}" text-anchor="middle">{esc(_equation_text(n, notation))}'
+            "</text>"
+        )
+        out.append(
+            f'<text class="value" x="{cx:.1f}" y="{cy - box_h / 2 - 6:.1f}" text-anchor="middle">'
+            f"{esc(_value_text(n.value, notation, 4))}</text>"
+        )
+        out.append(
+            f'<text class="upstream" x="{cx:.1f}" y="{cy + box_h / 2 + 16:.1f}" text-anchor="middle" '
+            f'fill="{HIGHLIGHT}">{esc(_value_text(n.upstream, notation, 4))}</text>'
+        )
         out.append("</g>")
     out.append("</svg>")
     return "\n".join(out)

@@ -4,6 +4,7 @@ Everything here is plain data for ``derive/templates/page.html.j2``: math as ``T
 browser), sentences and titles as ``str`` (escaped by the template). The lines and the lights come
 from ``derive.render.flow.frames``, the same steps as the sheet's and the slides'.
 """
+
 from __future__ import annotations
 
 import re
@@ -74,8 +75,13 @@ class PageStep:
     edges: tuple[str, ...]
 
     def data(self) -> dict:
-        return {"block": anchor(self.block), "step": self.step, "steps": self.steps,
-                "nodes": list(self.nodes), "edges": list(self.edges)}
+        return {
+            "block": anchor(self.block),
+            "step": self.step,
+            "steps": self.steps,
+            "nodes": list(self.nodes),
+            "edges": list(self.edges),
+        }
 
 
 @dataclass(frozen=True)
@@ -164,37 +170,66 @@ def svg_drawing(net: "Network") -> SvgDrawing:
         layer, j = _node_place(n.name)
         cx, cy = at(n.x, n.y)
         where[n.name] = (cx, cy, node_id((layer, j)))
-        nodes.append(SvgNode(node_id((layer, j)), cx, cy, n.label, round(100 * cx / width, 3),
-                             round(100 * cy / height, 3)))
-    edges = tuple(SvgEdge(f"{where[a][2]}:{where[b][2]}", where[a][0], where[a][1], where[b][0], where[b][1])
-                  for a, b in drawing.edges)
+        nodes.append(
+            SvgNode(
+                node_id((layer, j)),
+                cx,
+                cy,
+                n.label,
+                round(100 * cx / width, 3),
+                round(100 * cy / height, 3),
+            )
+        )
+    edges = tuple(
+        SvgEdge(f"{where[a][2]}:{where[b][2]}", where[a][0], where[a][1], where[b][0], where[b][1])
+        for a, b in drawing.edges
+    )
     captions = tuple((*at(x, drawing.bottom + 0.25), str(text)) for x, text in drawing.layer_labels)
-    return SvgDrawing(round(width, 1), round(height, 1), RADIUS * SCALE, round(100 * LABEL_PX / width, 3),
-                      tuple(nodes), edges, tuple(at(x, y) for x, y in drawing.dots), captions)
+    return SvgDrawing(
+        round(width, 1),
+        round(height, 1),
+        RADIUS * SCALE,
+        round(100 * LABEL_PX / width, 3),
+        tuple(nodes),
+        edges,
+        tuple(at(x, y) for x, y in drawing.dots),
+        captions,
+    )
 
 
 def lit(light: Light, drawing: SvgDrawing) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The ids of the drawn nodes and edges ``light`` names (a wide layer's hidden nodes are not drawn)."""
     drawn_nodes, drawn_edges = {n.id for n in drawing.nodes}, {e.id for e in drawing.edges}
-    return (tuple(sorted(i for i in map(node_id, light.nodes) if i in drawn_nodes)),
-            tuple(sorted(i for i in map(edge_id, light.edges) if i in drawn_edges)))
+    return (
+        tuple(sorted(i for i in map(node_id, light.nodes) if i in drawn_nodes)),
+        tuple(sorted(i for i in map(edge_id, light.edges) if i in drawn_edges)),
+    )
 
 
 # The derivation ---------------------------------------------------------------------------------
-def derivation_blocks(derivation: "Derivation", all_frames: tuple[Frame, ...]) -> tuple[PageBlock, ...]:
+def derivation_blocks(
+    derivation: "Derivation", all_frames: tuple[Frame, ...]
+) -> tuple[PageBlock, ...]:
     """Every block in sheet order, its lines as the sheet prints them, with each frame's highlighted
     variants attached to the lines they mark."""
     marks: dict[tuple[BlockKey, int], list[Mark]] = {}
     for index, frame in enumerate(all_frames):
         for line in frame.lines:
             if line.highlighted:
-                marks.setdefault((frame.block, line.number), []).append(Mark(index, line.lhs, line.rhs))
+                marks.setdefault((frame.block, line.number), []).append(
+                    Mark(index, line.lhs, line.rhs)
+                )
     blocks = []
     for block in sheet_order(derivation):
         rendered = render_block(block, derivation)
-        lines = tuple(line.widened(PageLine, refs=tuple(ref for ref in line.refs if ref.label != rendered.label),
-                                   marks=tuple(marks.get((block.key, line.number), ())))
-                      for line in rendered.lines)
+        lines = tuple(
+            line.widened(
+                PageLine,
+                refs=tuple(ref for ref in line.refs if ref.label != rendered.label),
+                marks=tuple(marks.get((block.key, line.number), ())),
+            )
+            for line in rendered.lines
+        )
         blocks.append(PageBlock(rendered.label, rendered.title, lines))
     return tuple(blocks)
 
@@ -209,19 +244,32 @@ def page(net: "Network", example: "WorkedExample | None" = None) -> Page:
     if example is not None:
         block, lights = example_block(net, example)
         blocks += (block,)
-        steps += [PageStep(block.label, n, len(block.lines), *lit(light, drawing))
-                  for n, light in enumerate(lights, 1)]
+        steps += [
+            PageStep(block.label, n, len(block.lines), *lit(light, drawing))
+            for n, light in enumerate(lights, 1)
+        ]
     return Page(blocks, tuple(steps), drawing)
 
 
 # The worked example -------------------------------------------------------------------------------
 STAGES = {  # (rule, reason) of a calculation, by stage
-    Stage.FORWARD: ("forward pass", "The forward equation at this node: the formula, the numbers put in, the result."),
+    Stage.FORWARD: (
+        "forward pass",
+        "The forward equation at this node: the formula, the numbers put in, the result.",
+    ),
     Stage.COST: ("cost", "The cost at the output: the formula, the numbers put in, the result."),
-    Stage.BACKWARD: ("backward pass", "The node's error by the derivation's delta recursion, with the numbers put in."),
-    Stage.GRADIENT: ("gradient", "The gradient as the derivation found it, with the numbers put in."),
-    Stage.UPDATE: ("gradient descent", "One step: the parameter moves against its gradient, scaled by the learning "
-                                       "rate."),
+    Stage.BACKWARD: (
+        "backward pass",
+        "The node's error by the derivation's delta recursion, with the numbers put in.",
+    ),
+    Stage.GRADIENT: (
+        "gradient",
+        "The gradient as the derivation found it, with the numbers put in.",
+    ),
+    Stage.UPDATE: (
+        "gradient descent",
+        "One step: the parameter moves against its gradient, scaled by the learning rate.",
+    ),
 }
 
 
@@ -229,23 +277,44 @@ def example_block(net: "Network", example: "WorkedExample") -> tuple[PageBlock, 
     """The worked example as a block of lines, one a step, each lighting the nodes and weights it uses."""
     found = example_lines(net, example)
     shown = found[:EXAMPLE_MAX_LINES]
-    note = (f"The first {len(shown)} of {len(found)} lines; the sheet's tables have every number."
-            if len(found) > len(shown) else None)
-    lines = tuple(PageLine(n, lhs, rhs, False, rule, worded(text)) for n, (lhs, rhs, rule, text, _) in enumerate(shown, 1))
+    note = (
+        f"The first {len(shown)} of {len(found)} lines; the sheet's tables have every number."
+        if len(found) > len(shown)
+        else None
+    )
+    lines = tuple(
+        PageLine(n, lhs, rhs, False, rule, worded(text))
+        for n, (lhs, rhs, rule, text, _) in enumerate(shown, 1)
+    )
     return PageBlock(EXAMPLE_LABEL, EXAMPLE_TITLE, lines, note), tuple(light for *_, light in shown)
 
 
-def example_lines(net: "Network", example: "WorkedExample") -> list[tuple[Tex, Tex, str, str, Light]]:
+def example_lines(
+    net: "Network", example: "WorkedExample"
+) -> list[tuple[Tex, Tex, str, str, Light]]:
     """(lhs, rhs, rule, reason, light): the example's inputs and targets, then every calculation of the
     sheet's worked example (``calculation_lines``: formula = numbers put in = result), in the order computed."""
     tables = worked_tables(net, example)
     count = len(example.x)
     places = [(0, k) for k in range(count)] + [(net.L, j) for j in range(len(example.y))]
-    lines = [(symbol, value, "input" if n < count else "target",
-              "The example's input." if n < count else "The example's target output.", Light(frozenset({place})))
-             for n, ((symbol, value), place) in enumerate(zip(tables.inputs, places))]
+    lines = [
+        (
+            symbol,
+            value,
+            "input" if n < count else "target",
+            "The example's input." if n < count else "The example's target output.",
+            Light(frozenset({place})),
+        )
+        for n, ((symbol, value), place) in enumerate(zip(tables.inputs, places))
+    ]
     for line, calculation in zip(tables.calculations, example.calculations):
         step = Step(calculation.lhs, calculation.formula, Rule.SUBSTITUTION, as_reason(""))
-        lines.append((line.lhs, Tex(" = ".join(line.members)), *STAGES[calculation.stage],
-                      step_light(net, EXAMPLE_KEY, step)))
+        lines.append(
+            (
+                line.lhs,
+                Tex(" = ".join(line.members)),
+                *STAGES[calculation.stage],
+                step_light(net, EXAMPLE_KEY, step),
+            )
+        )
     return lines

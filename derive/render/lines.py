@@ -7,6 +7,7 @@ makes them once per block; the sheet, the slides, the web page, the frames, the 
 Jupyter only lay them out. Renderer-specific extras live on small subclasses (``FlowLine``,
 ``PageLine``).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
@@ -53,7 +54,9 @@ class Line:
     rule: str
     reason: Worded
     refs: tuple[Ref, ...] = ()  # the blocks whose results the step uses
-    tag: str | None = None  # the equation's label in the notation (BP1), printed at the right margin
+    tag: str | None = (
+        None  # the equation's label in the notation (BP1), printed at the right margin
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "reason", worded(self.reason))
@@ -73,21 +76,39 @@ class Line:
         return kind(**{**{f.name: getattr(self, f.name) for f in fields(Line)}, **extra})
 
 
-def step_lines(steps: Sequence[Step], notation: Notation, titles: Mapping[BlockKey, str] | None = None,
-               printer: Printer = tex) -> tuple[Line, ...]:
+def step_lines(
+    steps: Sequence[Step],
+    notation: Notation,
+    titles: Mapping[BlockKey, str] | None = None,
+    printer: Printer = tex,
+) -> tuple[Line, ...]:
     """``steps`` (a block's, or any run of steps) as lines in ``notation``; ``titles`` names the blocks
     the steps use (a block missing from it is named by its key)."""
     titles = titles or {}
     lines, previous = [], None
     for number, step in enumerate(steps, 1):
         refs = tuple(Ref(titles.get(key, str(key)), label(key)) for key in step.refs)
-        lines.append(Line(number, printer(step.lhs, notation), printer(step.rhs, notation), step.lhs == previous,
-                          step.rule.title, word(step.reason, notation), refs, step.tag(notation)))
+        lines.append(
+            Line(
+                number,
+                printer(step.lhs, notation),
+                printer(step.rhs, notation),
+                step.lhs == previous,
+                step.rule.title,
+                word(step.reason, notation),
+                refs,
+                step.tag(notation),
+            )
+        )
         previous = step.lhs
     return tuple(lines)
 
 
-def block_lines(block: Block, notation: Notation, titles: Mapping[BlockKey, str] | None = None,
-                printer: Printer = tex) -> tuple[Line, ...]:
+def block_lines(
+    block: Block,
+    notation: Notation,
+    titles: Mapping[BlockKey, str] | None = None,
+    printer: Printer = tex,
+) -> tuple[Line, ...]:
     """A block's steps as lines (``step_lines``)."""
     return step_lines(block.steps, notation, titles, printer)

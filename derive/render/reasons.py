@@ -5,6 +5,7 @@ printed as the steps' formulas are, so a reason says z_m when the formulas say z
 a row of pieces, words and math; the terminal joins their text, the sheets and slides set the math in
 ``$...$`` (``derive.render.tex.reason_tex``), the web page and Jupyter hand it to KaTeX or MathJax.
 """
+
 from __future__ import annotations
 
 import string
@@ -56,15 +57,24 @@ def worded(value: "Worded | str") -> Worded:
 
 
 def _descent(r: Reason) -> str:
-    which = "the {weights} weights (layer {layer})" if r["weights"] else "the weights into hidden layer {layer}"
+    which = (
+        "the {weights} weights (layer {layer})"
+        if r["weights"]
+        else "the weights into hidden layer {layer}"
+    )
     return f"Gradient descent: {which} move against the gradient, scaled by the learning rate."
 
 
 def _average(r: Reason) -> str:
-    tail = ("; L2 regularisation adds a penalty on the sum of every squared weight (biases are not regularised)."
-            if r["regularised"] else ".")
-    return "Over {samples} samples the cost is the average of the single-sample costs ({cost} above is one of them)" \
+    tail = (
+        "; L2 regularisation adds a penalty on the sum of every squared weight (biases are not regularised)."
+        if r["regularised"]
+        else "."
+    )
+    return (
+        "Over {samples} samples the cost is the average of the single-sample costs ({cost} above is one of them)"
         + tail
+    )
 
 
 def _items(r: Reason, key: str) -> tuple:
@@ -87,7 +97,11 @@ def _kink(r: Reason) -> str:
     head = "There is no derivative at {kinks:and}, where the definition switches; we use the left slope there, "
     if r.get("slopes") is not None:
         return head + "{slopes:,}."
-    return head + ", ".join(f"{{values[{n}]}} at {{kinks[{n}]}}" for n in range(len(_items(r, "values")))) + "."
+    return (
+        head
+        + ", ".join(f"{{values[{n}]}} at {{kinks[{n}]}}" for n in range(len(_items(r, "values"))))
+        + "."
+    )
 
 
 WORDING: dict[R, str | Callable[[Reason], str]] = {
@@ -117,26 +131,26 @@ WORDING: dict[R, str | Callable[[Reason], str]] = {
     R.SOFTMAX_DEPENDS_ON_ALL: "Every output depends on every weighted input of the layer, through the denominator.",
     R.QUOTIENT_RULE: "Quotient rule.",
     R.KRONECKER_NUMERATOR: "The numerator depends on {input} only when {same}: Kronecker's delta, 1 for {same} "
-                           "and 0 otherwise.",
+    "and 0 otherwise.",
     R.ONLY_TERM_HAS_INPUT: "Only the term {term} of the sum contains {input}.",
     R.INSERT_BOTH: "Insert both derivatives.",
     R.TAKE_OUT_FACTOR: "Take out the factor of both terms.",
     R.QUOTIENT_IS_OUTPUT: "Each quotient is an output of the softmax.",
     R.SOFTMAX_PATHS: "With softmax the weighted input reaches the cost through every output {output}: add up the "
-                     "paths.",
+    "paths.",
     R.COST_BY_OUTPUT: "The derivative of the cost with respect to output {output}.",
     R.SOFTMAX_JACOBIAN: "The softmax's Jacobian.",
     R.OUTPUT_CANCELS: "The output {output} cancels inside the sum.",
     R.KRONECKER_PICKS: "Kronecker's delta keeps only the term {term} of its part of the sum; the rest has a factor "
-                       "that does not depend on {index}.",
+    "that does not depend on {index}.",
     R.TARGETS_SUM_TO_ONE: "The targets of one sample sum to 1 (a one-hot label): the sum of the {target} is 1.",
     # A layer's weights
     R.WEIGHT_THROUGH_INPUT: "The weight reaches the cost only through this node's weighted input.",
     R.WEIGHT_THROUGH_INPUT_AND_ACTIVATION: "The weight reaches the cost only through this node's weighted input, "
-                                           "then its activation.",
+    "then its activation.",
     R.WRITE_OUT_INPUT: "Write out the weighted input.",
     R.ONLY_TERM_HAS_WEIGHT: "Only the term with {term} contains the weight; its coefficient is the input from "
-                            "node {node}.",
+    "node {node}.",
     R.NAME_ERROR: "Name the error of node {node}: every weight into the node shares this factor.",
     R.ERROR_TIMES_ACTIVATION: "The weight gradient is the node's error times the incoming activation.",
     R.ACTIVATION_DERIVATIVE_AT_NODE: "The activation's derivative at this node's weighted input.",
@@ -145,11 +159,11 @@ WORDING: dict[R, str | Callable[[Reason], str]] = {
     R.CLASSIC_FORMS: "Insert the classic form of every activation derivative.",
     R.COST_BY_THIS_OUTPUT: "The derivative of the cost with respect to this output.",
     R.FEEDS_EVERY_NODE: "This activation feeds the weighted input of every node {node} of layer {layer}: add up the "
-                        "paths.",
+    "paths.",
     R.WRITE_OUT_DOWNSTREAM_INPUT: "Write out the downstream weighted input.",
     R.ONLY_TERM_HAS_ACTIVATION: "Only the term {term} contains this activation.",
     R.ERROR_DERIVED_ABOVE: "The derivative with respect to a weighted input of layer {layer} is the error of that "
-                           "node, derived above.",
+    "node, derived above.",
     R.INPUT_THROUGH_ACTIVATION: "The weighted input reaches the cost through the activation.",
     R.DELTA_RECURSION: "The terms of the sum are the errors of layer {layer}: the delta recursion.",
     R.CLASSIC_WITH_OUTPUT: "The classic form of the derivative, written with the node's own output.",
@@ -169,19 +183,21 @@ WORDING: dict[R, str | Callable[[Reason], str]] = {
     R.SUM_OF_DERIVATIVES_CONSTANTS: "The derivative of a sum is the sum of the derivatives; constant factors stay.",
     R.ONLY_SQUARE_HAS_WEIGHT: "Only the square of this weight contains it: power rule.",
     R.AVERAGE_PLUS_DECAY: "The gradient is the average of the single-sample gradients, plus the weight times a "
-                          "constant.",
+    "constant.",
     R.WEIGHT_DECAY: "One step of gradient descent is weight decay: the weight first shrinks by a constant factor, "
-                    "then moves against the average gradient.",
+    "then moves against the average gradient.",
     R.SUM_OF_DERIVATIVES: "The derivative of a sum is the sum of the derivatives: the gradient is the average of "
-                          "the single-sample gradients derived above.",
+    "the single-sample gradients derived above.",
     R.AGAINST_AVERAGE: "One step of gradient descent moves against the average gradient.",
-    R.BIAS_AVERAGE: lambda r: "The biases' gradient is the average alone" + (
-        ": the penalty has no bias in it." if r["regularised"] else "."),
+    R.BIAS_AVERAGE: lambda r: (
+        "The biases' gradient is the average alone"
+        + (": the penalty has no bias in it." if r["regularised"] else ".")
+    ),
     # The matrix summary
     R.OUTPUT_ERROR: "Output error: the cost's gradient with respect to the outputs, times the activation's "
-                    "derivative, element by element.",
+    "derivative, element by element.",
     R.OUTPUT_ERROR_JACOBIAN: "Output error: every output depends on every weighted input, so the cost's gradient "
-                             "goes back through the transposed Jacobian of the softmax.",
+    "goes back through the transposed Jacobian of the softmax.",
     R.ERROR_RECURSION: "Error recursion: the errors of layer {layer} flow back through the transposed weights.",
     R.BIAS_GRADIENT: "Bias gradient: the error itself.",
     R.WEIGHT_GRADIENT: "Weight gradient: error times incoming activation, an outer product.",
@@ -189,22 +205,32 @@ WORDING: dict[R, str | Callable[[Reason], str]] = {
     R.CONSTANT: "Constant rule: a term without {var} has derivative 0.",
     R.VARIABLE: "The derivative of {var} is 1.",
     R.POWER_CHAIN: "Power rule with the chain rule: {formula}.",
-    R.POWER: lambda r: "Power rule: {formula}; {also}." if r.get("also") is not None else "Power rule: {formula}.",
+    R.POWER: lambda r: (
+        "Power rule: {formula}; {also}." if r.get("also") is not None else "Power rule: {formula}."
+    ),
     R.SUM: "Sum rule: differentiate term by term.",
     R.CONSTANT_MULTIPLE: "Constant multiple rule: {formula}.",
     R.PRODUCT_MANY: "Product rule: each factor's derivative times the other factors, added up.",
     R.PRODUCT: "Product rule: {formula}.",
     R.QUOTIENT: "Quotient rule: {formula}.",
-    R.EXPONENTIAL_BASE: lambda r: "Exponential rule: {formula}" + (
-        " with {inside}." if r.get("inside") is not None else "."),
+    R.EXPONENTIAL_BASE: lambda r: (
+        "Exponential rule: {formula}" + (" with {inside}." if r.get("inside") is not None else ".")
+    ),
     R.EXPONENTIAL_CHAIN: "Chain rule with the exponential: {formula}.",
     R.EXPONENTIAL: "The exponential is its own derivative: {formula}.",
     R.LOGARITHM_CHAIN: "Chain rule with the logarithm: {formula}.",
     R.LOGARITHM: "The derivative of {function} is {derivative}.",
     R.FUNCTIONS: _functions,
-    R.NAMED: lambda r: f"The derivative written with the function itself: {{formulas:;}}{_chain(r)}.",
-    R.PIECES: lambda r: ("Differentiate each piece away from the kink" + ("s" if len(_items(r, "kinks")) > 1 else "")
-                         + " at {kinks:and}." if r.get("kinks") else "Differentiate each piece."),
+    R.NAMED: lambda r: (
+        f"The derivative written with the function itself: {{formulas:;}}{_chain(r)}."
+    ),
+    R.PIECES: lambda r: (
+        "Differentiate each piece away from the kink"
+        + ("s" if len(_items(r, "kinks")) > 1 else "")
+        + " at {kinks:and}."
+        if r.get("kinks")
+        else "Differentiate each piece."
+    ),
     R.CASES: lambda r: "Write {cases:and} by cases." if r.get("cases") else "Write it by cases.",
     R.REWRITE_POWER: "Write {power} as {exponential}.",
     R.SYMPY: "SymPy's derivative (no step-by-step rule for this function).",

@@ -1,4 +1,5 @@
 """Plain-text renderer: a derivation's blocks and steps, readable in a terminal."""
+
 from __future__ import annotations
 
 import contextlib
@@ -16,11 +17,14 @@ from derive.render.lines import Line, block_lines
 
 def render_blocks(blocks: Iterable[Block], derivation: Derivation, width: int = 100) -> str:
     """Each block as a titled list of numbered equalities with rule and reason under each."""
-    return "\n\n".join(block_text(block, derivation.network.notation, derivation.titles, width) for block in blocks)
+    return "\n\n".join(
+        block_text(block, derivation.network.notation, derivation.titles, width) for block in blocks
+    )
 
 
-def block_text(block: Block, notation: Notation, titles: Mapping[BlockKey, str] | None = None,
-               width: int = 100) -> str:
+def block_text(
+    block: Block, notation: Notation, titles: Mapping[BlockKey, str] | None = None, width: int = 100
+) -> str:
     """One block as the terminal prints it: its title underlined, then each line and, indented under
     it, its rule and reason (and the blocks it uses, by ``titles``)."""
     out = [block.title, "-" * len(block.title)]
@@ -29,7 +33,9 @@ def block_text(block: Block, notation: Notation, titles: Mapping[BlockKey, str] 
         reason = f"{line.rule}: {line.text}"
         if line.refs:
             reason += " (see: " + "; ".join(ref.title for ref in line.refs) + ")"
-        out += textwrap.wrap(reason, width=width, initial_indent="      ", subsequent_indent="      ")
+        out += textwrap.wrap(
+            reason, width=width, initial_indent="      ", subsequent_indent="      "
+        )
     return "\n".join(out)
 
 
@@ -65,23 +71,32 @@ def steps_data(derivation: Derivation, layer: int | None = None) -> dict:
         "network": net.describe(),
         "layers": list(net.sizes),
         "weight_layers": net.L,
-        "blocks": [{"key": str(block.key), "title": block.title, "steps": _steps_data(block, net.notation)}
-                   for block in blocks],
+        "blocks": [
+            {"key": str(block.key), "title": block.title, "steps": _steps_data(block, net.notation)}
+            for block in blocks
+        ],
     }
 
 
 def _steps_data(block: Block, notation: Notation) -> list[dict]:
     """A block's steps for the JSON: its lines printed as LaTeX and as text, the keys of the blocks they use."""
-    rows = zip(block.steps, block_lines(block, notation, printer=latex), block_lines(block, notation, printer=text))
-    return [{
-        "number": tex.number,
-        "lhs": {"latex": tex.lhs, "text": plain.lhs},
-        "rhs": {"latex": tex.rhs, "text": plain.rhs},
-        "rule": tex.rule,
-        "sentence": tex.text,
-        "refs": [str(ref) for ref in step.refs],
-        **({"tag": tex.tag} if tex.tag is not None else {}),
-    } for step, tex, plain in rows]
+    rows = zip(
+        block.steps,
+        block_lines(block, notation, printer=latex),
+        block_lines(block, notation, printer=text),
+    )
+    return [
+        {
+            "number": tex.number,
+            "lhs": {"latex": tex.lhs, "text": plain.lhs},
+            "rhs": {"latex": tex.rhs, "text": plain.rhs},
+            "rule": tex.rule,
+            "sentence": tex.text,
+            "refs": [str(ref) for ref in step.refs],
+            **({"tag": tex.tag} if tex.tag is not None else {}),
+        }
+        for step, tex, plain in rows
+    ]
 
 
 # Progress on a terminal -------------------------------------------------------------------------
@@ -97,11 +112,25 @@ def progress_bar(total: int, label: str, enabled: bool = True) -> Iterator[Calla
         yield lambda note=None: None
         return
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
-        TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
-    bar = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
-                   TextColumn("{task.fields[note]}"), console=Console(stderr=True), transient=True)
+    bar = Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[note]}"),
+        console=Console(stderr=True),
+        transient=True,
+    )
     task = bar.add_task(label, total=total, note="")
 
     def advance(note: str | None = None) -> None:
@@ -127,7 +156,9 @@ def status(label: str, enabled: bool = True) -> Iterator[Callable[[str], None]]:
 
 
 # Shell completion -------------------------------------------------------------------------------
-def bash_completion(parser, values: Mapping[str, Iterable[str]], or_files: Iterable[str] = ()) -> str:
+def bash_completion(
+    parser, values: Mapping[str, Iterable[str]], or_files: Iterable[str] = ()
+) -> str:
     """A bash completion script for ``derive``, generated from the argument parser (never stale);
     ``values``: the words each option takes (``{"--cost": COSTS, ...}``), given by the command line;
     ``or_files``: the options among them that also take a file name (``--data digits`` or ``--data x.csv``)."""
@@ -141,12 +172,16 @@ def bash_completion(parser, values: Mapping[str, Iterable[str]], or_files: Itera
         positional = [a for a in command._actions if not a.option_strings and a.dest != "help"]
         files = "1" if any(a.dest in ("spec", "key", "answers") for a in positional) else "0"
         choices = next((" ".join(a.choices) for a in positional if a.choices), "")
-        cases.append(f'        {name}) opts="{" ".join(options)}"; files={files}; words="{choices}" ;;')
+        cases.append(
+            f'        {name}) opts="{" ".join(options)}"; files={files}; words="{choices}" ;;'
+        )
     words = {option: " ".join(choices) for option, choices in values.items()}
     either, files_too = set(or_files), ' $(compgen -f -- "$cur")'
-    value_cases = "\n".join(f'        {option}) COMPREPLY=($(compgen -W "{values}" -- "$cur")'
-                            f'{files_too if option in either else ""}); return ;;'
-                            for option, values in words.items())
+    value_cases = "\n".join(
+        f'        {option}) COMPREPLY=($(compgen -W "{values}" -- "$cur")'
+        f"{files_too if option in either else ''}); return ;;"
+        for option, values in words.items()
+    )
     return f"""# bash completion for derive; generated by `derive completion bash`.
 # Use: eval "$(derive completion bash)" in ~/.bashrc, or save the output as
 # ~/.local/share/bash-completion/completions/derive
@@ -162,7 +197,7 @@ _derive() {{
         esac
     done
     if [[ -z "$cmd" ]]; then
-        COMPREPLY=($(compgen -W "{' '.join(commands)} --help --version" -- "$cur"))
+        COMPREPLY=($(compgen -W "{" ".join(commands)} --help --version" -- "$cur"))
         return
     fi
     case "$prev" in

@@ -4,6 +4,7 @@ Everything returned as ``Tex`` is trusted LaTeX made by our printers; plain ``st
 titles, anything a user typed) is escaped. The sheet, the slides and the view model of printed
 lines (``derive.render.lines``) share these.
 """
+
 from __future__ import annotations
 
 from derive.render.reasons import Worded, worded
@@ -13,25 +14,56 @@ class Tex(str):
     """A string of LaTeX that is safe to insert as is (made by derive, not typed by a user)."""
 
 
-_SPECIALS = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-             "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
-             "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}", "\n": " ", "\r": " ",
-             "`": r"\textasciigrave{}"}  # a backquote typed is one, not TeX's opening quote (`` would be “)
+_SPECIALS = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+    "|": r"\textbar{}",
+    "\n": " ",
+    "\r": " ",
+    "`": r"\textasciigrave{}",
+}  # a backquote typed is one, not TeX's opening quote (`` would be “)
 
 
 # Symbols in sentences (derive's reasons: "σ'(z) = σ(z)·(1 − σ(z))", "(u^n)' = n·u^(n-1)·u'") are set as
 # TeX math, so that a sheet needs no Unicode engine for them; a Greek letter counts as a symbol when it
 # stands alone (σ(z)), not inside a word of Greek text, which stays text.
-MATH_SYMBOLS = {"·": r"\ensuremath{\cdot}", "²": r"\ensuremath{^{2}}", "³": r"\ensuremath{^{3}}",
-                 "−": r"\ensuremath{-}", "′": r"\ensuremath{'}", "∂": r"\ensuremath{\partial}",
-                 "⊙": r"\ensuremath{\odot}", "≈": r"\ensuremath{\approx}", "→": r"\ensuremath{\to}",
-                 "×": r"\ensuremath{\times}", "∑": r"\ensuremath{\sum}", "≤": r"\ensuremath{\le}",
-                 "≥": r"\ensuremath{\ge}"}
-GREEK_MATH = dict(zip("αβγδεζηθικλμνξπρστυφχψωΓΔΘΛΞΠΣΦΨΩ",
-                       (rf"\ensuremath{{\{name}}}" for name in (
-                           "alpha beta gamma delta varepsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma "
-                           "tau upsilon varphi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Phi Psi Omega"
-                       ).split())))
+MATH_SYMBOLS = {
+    "·": r"\ensuremath{\cdot}",
+    "²": r"\ensuremath{^{2}}",
+    "³": r"\ensuremath{^{3}}",
+    "−": r"\ensuremath{-}",
+    "′": r"\ensuremath{'}",
+    "∂": r"\ensuremath{\partial}",
+    "⊙": r"\ensuremath{\odot}",
+    "≈": r"\ensuremath{\approx}",
+    "→": r"\ensuremath{\to}",
+    "×": r"\ensuremath{\times}",
+    "∑": r"\ensuremath{\sum}",
+    "≤": r"\ensuremath{\le}",
+    "≥": r"\ensuremath{\ge}",
+}
+GREEK_MATH = dict(
+    zip(
+        "αβγδεζηθικλμνξπρστυφχψωΓΔΘΛΞΠΣΦΨΩ",
+        (
+            rf"\ensuremath{{\{name}}}"
+            for name in (
+                "alpha beta gamma delta varepsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma "
+                "tau upsilon varphi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Phi Psi Omega"
+            ).split()
+        ),
+    )
+)
 
 
 def escape(text: object) -> Tex:
@@ -57,4 +89,9 @@ def _in_word(text: str, position: int) -> bool:
 
 def reason_tex(reason: Worded | str) -> Tex:
     """A worded reason as LaTeX for text mode: the words escaped, each formula in ``$...$``."""
-    return Tex("".join(f"${piece.tex}$" if piece.is_math else escape(piece.text) for piece in worded(reason).pieces))
+    return Tex(
+        "".join(
+            f"${piece.tex}$" if piece.is_math else escape(piece.text)
+            for piece in worded(reason).pieces
+        )
+    )

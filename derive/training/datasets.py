@@ -14,6 +14,7 @@ line naming the file, the line and the column.
 Functions marked "copied into the standalone program" use nothing but NumPy: program.py copies
 their source.
 """
+
 from __future__ import annotations
 
 import csv
@@ -29,7 +30,11 @@ from derive.errors import DeriveError, ParameterError, shown_value
 from derive.read.spec_file import check_text, read_text_input, shown_path
 
 BUILT_IN = ("digits", "iris", "xor")
-SHAPES = {"digits": (64, 10), "iris": (4, 3), "xor": (2, 2)}  # (features, classes), known without loading
+SHAPES = {
+    "digits": (64, 10),
+    "iris": (4, 3),
+    "xor": (2, 2),
+}  # (features, classes), known without loading
 TEST_FRACTION = 0.25
 MAX_CSV_BYTES = 20_000_000
 MAX_ROWS = 100_000
@@ -68,8 +73,11 @@ class Dataset:
         return len(self.classes)
 
     def describe(self) -> str:
-        samples = (f"{len(self.labels_train)} training samples and {len(self.labels_test)} test samples"
-                   if self.held_out else f"{len(self.labels_train)} samples, both the training and the test set")
+        samples = (
+            f"{len(self.labels_train)} training samples and {len(self.labels_test)} test samples"
+            if self.held_out
+            else f"{len(self.labels_train)} samples, both the training and the test set"
+        )
         return f"{self.name}: {samples}, {self.features} features, {self.n_classes} classes"
 
 
@@ -129,8 +137,11 @@ def check_source(data: str) -> None:
     if not Path(data).exists() and "/" not in data and "." not in data:
         from derive.errors import closest_hint
 
-        raise ParameterError("{data} {path!r} is neither a data set nor a file{hint}", path=shown_path(data),
-                             hint=closest_hint(data, BUILT_IN))
+        raise ParameterError(
+            "{data} {path!r} is neither a data set nor a file{hint}",
+            path=shown_path(data),
+            hint=closest_hint(data, BUILT_IN),
+        )
     check_regular_file(data, "data file")
 
 
@@ -153,8 +164,18 @@ def load(data: str, seed: int) -> Dataset:
     if data == "xor":
         X, labels = numpy.array(XOR_X), numpy.array(XOR_LABELS)
         X_train, X_test, mean, std = standardise(X, X)
-        return Dataset("xor", data, X_train, labels, X_test, labels.copy(), ("0", "1"), ("x1", "x2"),
-                       {"mean": mean.tolist(), "std": std.tolist()}, held_out=False)
+        return Dataset(
+            "xor",
+            data,
+            X_train,
+            labels,
+            X_test,
+            labels.copy(),
+            ("0", "1"),
+            ("x1", "x2"),
+            {"mean": mean.tolist(), "std": std.tolist()},
+            held_out=False,
+        )
     if data in ("digits", "iris"):
         X, labels, classes, feature_names = _scikit_learn(data)
         name = data
@@ -168,24 +189,38 @@ def load(data: str, seed: int) -> Dataset:
     else:
         X_train, X_test, mean, std = standardise(X[train], X[test])
         scaling = {"mean": mean.tolist(), "std": std.tolist()}
-    return Dataset(name, data, X_train, labels[train], X_test, labels[test], classes, feature_names, scaling)
+    return Dataset(
+        name, data, X_train, labels[train], X_test, labels[test], classes, feature_names, scaling
+    )
 
 
-def _scikit_learn(data: str) -> tuple[numpy.ndarray, numpy.ndarray, tuple[str, ...], tuple[str, ...]]:
+def _scikit_learn(
+    data: str,
+) -> tuple[numpy.ndarray, numpy.ndarray, tuple[str, ...], tuple[str, ...]]:
     from sklearn.datasets import load_digits, load_iris
 
     bunch = load_digits() if data == "digits" else load_iris()
     names = tuple(str(name) for name in bunch.target_names)
     features = tuple(str(name) for name in getattr(bunch, "feature_names", [])) or tuple(
-        f"x{k}" for k in range(bunch.data.shape[1]))
-    return numpy.asarray(bunch.data, dtype=float), numpy.asarray(bunch.target, dtype=int), names, features
+        f"x{k}" for k in range(bunch.data.shape[1])
+    )
+    return (
+        numpy.asarray(bunch.data, dtype=float),
+        numpy.asarray(bunch.target, dtype=int),
+        names,
+        features,
+    )
 
 
-def read_csv(path: str | Path) -> tuple[numpy.ndarray, numpy.ndarray, tuple[str, ...], tuple[str, ...]]:
+def read_csv(
+    path: str | Path,
+) -> tuple[numpy.ndarray, numpy.ndarray, tuple[str, ...], tuple[str, ...]]:
     """(X, labels, classes, feature names) from a CSV file with a header row and the label last."""
     text, name = read_text_input(path, "data file", MAX_CSV_BYTES, stdin=False)
     if not text.strip():
-        raise DeriveError(f"data file {name} is empty; it needs a header row and one row per sample")
+        raise DeriveError(
+            f"data file {name} is empty; it needs a header row and one row per sample"
+        )
     reader = csv.reader(_bounded_lines(io.StringIO(text, newline=""), name))
     header: list[str] | None = None
     rows: list[list[float]] = []
@@ -199,17 +234,25 @@ def read_csv(path: str | Path) -> tuple[numpy.ndarray, numpy.ndarray, tuple[str,
                 header = _header(row, where)
                 continue
             if any("\n" in cell or "\r" in cell for cell in row):
-                raise DeriveError(f"{where}: a quoted field spans several lines (is a quote \" left open?); "
-                                  "a data file has one sample per line")
+                raise DeriveError(
+                    f'{where}: a quoted field spans several lines (is a quote " left open?); '
+                    "a data file has one sample per line"
+                )
             if len(row) != len(header):
-                raise DeriveError(f"{where}: {len(row)} fields, but the header has {len(header)}; every row needs "
-                                  f"the {len(header) - 1} features and the label")
+                raise DeriveError(
+                    f"{where}: {len(row)} fields, but the header has {len(header)}; every row needs "
+                    f"the {len(header) - 1} features and the label"
+                )
             if len(rows) == MAX_ROWS:
-                raise DeriveError(f"data file {name} has more than {MAX_ROWS:,} rows; derive train takes at most that")
+                raise DeriveError(
+                    f"data file {name} has more than {MAX_ROWS:,} rows; derive train takes at most that"
+                )
             rows.append([_feature(value, header[k], where) for k, value in enumerate(row[:-1])])
             names.append(_label(row[-1], header[-1], where))
     except csv.Error as error:
-        raise DeriveError(f"data file {name}, line {reader.line_num}: not readable as CSV ({error})") from None
+        raise DeriveError(
+            f"data file {name}, line {reader.line_num}: not readable as CSV ({error})"
+        ) from None
     if header is None or not rows:
         raise DeriveError(f"data file {name} has a header row but no samples")
     names = _same_numbers_same_class(names)
@@ -218,15 +261,21 @@ def read_csv(path: str | Path) -> tuple[numpy.ndarray, numpy.ndarray, tuple[str,
     for label in names:
         counts[label] += 1
     if len(classes) < 2:
-        raise DeriveError(f"data file {name} has one class only ({classes[0]!r} in column {header[-1]!r}); "
-                          "a classifier needs at least two")
+        raise DeriveError(
+            f"data file {name} has one class only ({classes[0]!r} in column {header[-1]!r}); "
+            "a classifier needs at least two"
+        )
     if len(classes) > MAX_CLASSES:
-        raise DeriveError(f"data file {name} has {len(classes)} classes in column {header[-1]!r}; at most "
-                          f"{MAX_CLASSES} are allowed (is the last column really the class label?)")
+        raise DeriveError(
+            f"data file {name} has {len(classes)} classes in column {header[-1]!r}; at most "
+            f"{MAX_CLASSES} are allowed (is the last column really the class label?)"
+        )
     few = [c for c in classes if counts[c] < 2]
     if few:
-        raise DeriveError(f"data file {name}: class {few[0]!r} has 1 row; every class needs at least 2 (one for "
-                          "training, one for the test set)")
+        raise DeriveError(
+            f"data file {name}: class {few[0]!r} has 1 row; every class needs at least 2 (one for "
+            "training, one for the test set)"
+        )
     index = {c: i for i, c in enumerate(classes)}
     labels = numpy.array([index[label] for label in names], dtype=int)
     return numpy.array(rows, dtype=float), labels, tuple(classes), tuple(header[:-1])
@@ -236,24 +285,34 @@ def _bounded_lines(lines, name: str):
     """The file's lines, each at most MAX_LINE characters (one DeriveError line for a longer one)."""
     for number, line in enumerate(lines, 1):
         if len(line) > MAX_LINE:
-            raise DeriveError(f"data file {name}, line {number} is {len(line):,} characters long; a line may have at "
-                              f"most {MAX_LINE:,} (a row holds at most {MAX_FEATURES:,} features and the label)")
+            raise DeriveError(
+                f"data file {name}, line {number} is {len(line):,} characters long; a line may have at "
+                f"most {MAX_LINE:,} (a row holds at most {MAX_FEATURES:,} features and the label)"
+            )
         yield line
 
 
 def _header(row: list[str], where: str) -> list[str]:
     header = [cell.strip() for cell in row]
     if len(header) < 2:
-        raise DeriveError(f"{where}: the header names {len(header)} column; a data file needs at least one feature "
-                          "column and the label column, separated by commas")
+        raise DeriveError(
+            f"{where}: the header names {len(header)} column; a data file needs at least one feature "
+            "column and the label column, separated by commas"
+        )
     if len(header) - 1 > MAX_FEATURES:
-        raise DeriveError(f"{where}: the header names {len(header) - 1} features; at most {MAX_FEATURES} are allowed")
+        raise DeriveError(
+            f"{where}: the header names {len(header) - 1} features; at most {MAX_FEATURES} are allowed"
+        )
     repeated = next((cell for k, cell in enumerate(header) if cell in header[:k]), None)
     if repeated is not None:
-        raise DeriveError(f"{where}: the header names the column {repeated!r} twice; name every column once")
+        raise DeriveError(
+            f"{where}: the header names the column {repeated!r} twice; name every column once"
+        )
     if all(_is_number(cell) for cell in header[:-1]):
-        raise DeriveError(f"{where}: the first row holds numbers; the file needs a header row naming the columns "
-                          "(the last column is the class label)")
+        raise DeriveError(
+            f"{where}: the first row holds numbers; the file needs a header row naming the columns "
+            "(the last column is the class label)"
+        )
     return header
 
 
@@ -270,19 +329,27 @@ def _is_number(text: str) -> bool:
 def _feature(value: str, column: str, where: str) -> float:
     text = value.strip()
     if not text:
-        raise DeriveError(f"{where}, column {column!r}: the value is empty; every feature needs a number")
+        raise DeriveError(
+            f"{where}, column {column!r}: the value is empty; every feature needs a number"
+        )
     try:
         number = float(text)
     except ValueError:
-        raise DeriveError(f"{where}, column {column!r}: {shown_value(text)} is not a number") from None
+        raise DeriveError(
+            f"{where}, column {column!r}: {shown_value(text)} is not a number"
+        ) from None
     if not math.isfinite(number):
         raise DeriveError(f"{where}, column {column!r}: {shown_value(text)} is not a finite number")
     if not _is_number(text):
-        raise DeriveError(f"{where}, column {column!r}: {shown_value(text)} is not a number written with the "
-                          "digits 0-9 (like 1000, -0.5 or 2e-3)")
+        raise DeriveError(
+            f"{where}, column {column!r}: {shown_value(text)} is not a number written with the "
+            "digits 0-9 (like 1000, -0.5 or 2e-3)"
+        )
     if abs(number) > MAX_MAGNITUDE:
-        raise DeriveError(f"{where}, column {column!r}: {shown_value(text)} is too large; features may be at most "
-                          f"{MAX_MAGNITUDE:g} in size")
+        raise DeriveError(
+            f"{where}, column {column!r}: {shown_value(text)} is too large; features may be at most "
+            f"{MAX_MAGNITUDE:g} in size"
+        )
     return number
 
 
@@ -290,9 +357,11 @@ def _same_numbers_same_class(names: list[str]) -> list[str]:
     """Labels that are all numbers, written one way (1, 1.0, +1 and 01 are one class, "1"); others as typed."""
     if not all(_is_number(name) for name in names):
         return names
+
     def canonical(name: str) -> str:
         value = float(name)
         return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+
     return [canonical(name) for name in names]
 
 

@@ -5,6 +5,7 @@ The network for K classes and F features: [F, H, K] with H = F + K hidden nodes 
 two classes when asked for: a sigmoid with cross-entropy). Given activations without a cost, the
 cost follows the output: log-likelihood on a softmax, cross-entropy on a sigmoid, else quadratic.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -23,8 +24,6 @@ L2 = 0.0
 SEED = 0
 
 MIN_HIDDEN, MAX_HIDDEN = 4, 32
-
-
 
 
 def epochs(data: str) -> int:
@@ -67,8 +66,15 @@ class Classifier:
     notation: str = "default"
 
 
-def classifier(features: int, classes: int, layers=None, activation=None, cost=None, bias: bool = True,
-               notation: str = "default") -> Classifier:
+def classifier(
+    features: int,
+    classes: int,
+    layers=None,
+    activation=None,
+    cost=None,
+    bias: bool = True,
+    notation: str = "default",
+) -> Classifier:
     """The network to train: the given layers, activations and cost, the defaults for what is missing."""
     from derive.model.network import Network
 
@@ -80,8 +86,11 @@ def classifier(features: int, classes: int, layers=None, activation=None, cost=N
     if cost is None:
         from derive.model.activations import activation_named
 
-        last = activation if isinstance(activation, str) or not isinstance(activation, (list, tuple)) \
+        last = (
+            activation
+            if isinstance(activation, str) or not isinstance(activation, (list, tuple))
             else (activation[-1] if activation else None)
+        )
         cost = cost_for(activation_named(last)) if last is not None else None
     net = Network(layers, activation=activation, cost=cost, bias=bias, notation=notation)
     return Classifier(net, activation, cost, notation)

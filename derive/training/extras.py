@@ -1,5 +1,6 @@
 """The optional packages training needs (the ``train`` extra): scikit-learn for the digits and iris
 data sets it ships, matplotlib for the curves. One line says how to install what is missing."""
+
 from __future__ import annotations
 
 import importlib

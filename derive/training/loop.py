@@ -12,6 +12,7 @@ apart, class 1 when its output is at least 1/2.
 Functions marked "copied into the standalone program" use nothing but NumPy: program.py copies
 their source, so the program and ``derive train`` compute the same numbers.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -48,19 +49,31 @@ class Settings:
 
     def checked(self) -> "Settings":
         """These settings, or a one-line ParameterError naming the setting that is out of range."""
+
         def whole(value: object, name: str, low: int, high: int) -> None:
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                raise ParameterError("{%s} must be a whole number from {low:,} to {high:,}, got {value}" % name,
-                                     low=low, high=high, value=value)
+                raise ParameterError(
+                    "{%s} must be a whole number from {low:,} to {high:,}, got {value}" % name,
+                    low=low,
+                    high=high,
+                    value=value,
+                )
 
         whole(self.epochs, "epochs", 1, MAX_EPOCHS)
-        whole(self.batch_size, "batch_size", 1, 10 ** 9)
-        whole(self.seed, "seed", 0, 2 ** 63 - 1)
-        if not (isinstance(self.learning_rate, (int, float)) and math.isfinite(self.learning_rate)
-                and 0 < self.learning_rate <= 100):
-            raise ParameterError("{learning_rate} must be a positive number of at most 100, got {value}",
-                                 value=self.learning_rate)
-        if not (isinstance(self.l2, (int, float)) and math.isfinite(self.l2) and 0 <= self.l2 <= 1e6):
+        whole(self.batch_size, "batch_size", 1, 10**9)
+        whole(self.seed, "seed", 0, 2**63 - 1)
+        if not (
+            isinstance(self.learning_rate, (int, float))
+            and math.isfinite(self.learning_rate)
+            and 0 < self.learning_rate <= 100
+        ):
+            raise ParameterError(
+                "{learning_rate} must be a positive number of at most 100, got {value}",
+                value=self.learning_rate,
+            )
+        if not (
+            isinstance(self.l2, (int, float)) and math.isfinite(self.l2) and 0 <= self.l2 <= 1e6
+        ):
             raise ParameterError("{l2} must be a number from 0 to 1e6, got {value}", value=self.l2)
         return self
 
@@ -73,11 +86,18 @@ class History:
     test_loss: list[float] = field(default_factory=list)  # test cost (no L2 term)
     train_accuracy: list[float] = field(default_factory=list)
     test_accuracy: list[float] = field(default_factory=list)
-    seconds: list[float] = field(default_factory=list)  # the epoch's gradient steps only (no evaluation)
+    seconds: list[float] = field(
+        default_factory=list
+    )  # the epoch's gradient steps only (no evaluation)
 
     def as_dict(self) -> dict:
-        return {"loss": self.loss, "test_loss": self.test_loss, "train_accuracy": self.train_accuracy,
-                "test_accuracy": self.test_accuracy, "epoch_seconds": self.seconds}
+        return {
+            "loss": self.loss,
+            "test_loss": self.test_loss,
+            "train_accuracy": self.train_accuracy,
+            "test_accuracy": self.test_accuracy,
+            "epoch_seconds": self.seconds,
+        }
 
 
 @dataclass(frozen=True)
@@ -112,12 +132,22 @@ class Trained:
     def as_dict(self) -> dict:
         """What ``derive train --json`` prints (the CLI adds the files written)."""
         settings, data = self.settings, self.data
-        return {"data": data.name, "network": self.network.describe(), "layers": list(self.network.sizes),
-                "train_samples": int(len(data.labels_train)), "test_samples": int(len(data.labels_test)),
-                "train_accuracy": self.train_accuracy, "test_accuracy": self.test_accuracy,
-                "epochs": settings.epochs, "seconds": round(self.seconds, 3), "batch_size": settings.batch_size,
-                "learning_rate": settings.learning_rate, "l2": settings.l2, "seed": settings.seed,
-                "history": self.history.as_dict()}
+        return {
+            "data": data.name,
+            "network": self.network.describe(),
+            "layers": list(self.network.sizes),
+            "train_samples": int(len(data.labels_train)),
+            "test_samples": int(len(data.labels_test)),
+            "train_accuracy": self.train_accuracy,
+            "test_accuracy": self.test_accuracy,
+            "epochs": settings.epochs,
+            "seconds": round(self.seconds, 3),
+            "batch_size": settings.batch_size,
+            "learning_rate": settings.learning_rate,
+            "l2": settings.l2,
+            "seed": settings.seed,
+            "history": self.history.as_dict(),
+        }
 
 
 # Copied into the standalone program -------------------------------------------------------------
@@ -181,7 +211,9 @@ def run_epoch(gradient, weights, biases, X, Y, batch_size, learning_rate, l2, rn
     order = rng.permutation(n)
     X, Y = X[order], Y[order]
     for start in range(0, n, batch_size):
-        grad_w, grad_b = gradient(weights, biases, X[start:start + batch_size], Y[start:start + batch_size])
+        grad_w, grad_b = gradient(
+            weights, biases, X[start : start + batch_size], Y[start : start + batch_size]
+        )
         sgd_update(weights, biases, grad_w, grad_b, learning_rate, l2, n)
 
 
@@ -190,19 +222,30 @@ def check_fits(net, features: int, classes: int, name: str) -> None:
     """The network takes the data's features and has one output node per class (or one for two)."""
     sizes = list(net.sizes)
     if sizes[0] != features:
-        raise ParameterError("the network takes {inputs} inputs, but {name} has {features} features; make the "
-                             "first layer {features} (e.g. {layers} {example})", inputs=sizes[0], name=name,
-                             features=features, example=" ".join(map(str, [features, *(sizes[1:-1] or [8]), classes])))
+        raise ParameterError(
+            "the network takes {inputs} inputs, but {name} has {features} features; make the "
+            "first layer {features} (e.g. {layers} {example})",
+            inputs=sizes[0],
+            name=name,
+            features=features,
+            example=" ".join(map(str, [features, *(sizes[1:-1] or [8]), classes])),
+        )
     outputs = sizes[-1]
     if outputs == 1 and classes != 2:
-        raise DeriveError(f"one output node tells two classes apart, but {name} has {classes}; give the "
-                          f"output layer {classes} nodes")
+        raise DeriveError(
+            f"one output node tells two classes apart, but {name} has {classes}; give the "
+            f"output layer {classes} nodes"
+        )
     if outputs not in (1, classes):
-        raise DeriveError(f"the output layer has {outputs} nodes, but {name} has {classes} classes; give it "
-                          f"{classes} nodes (one per class)")
+        raise DeriveError(
+            f"the output layer has {outputs} nodes, but {name} has {classes} classes; give it "
+            f"{classes} nodes (one per class)"
+        )
     parameters = weight_count(sizes)
     if parameters > MAX_PARAMETERS:
-        raise DeriveError(f"the network has {parameters:,} weights; derive train takes at most {MAX_PARAMETERS:,}")
+        raise DeriveError(
+            f"the network has {parameters:,} weights; derive train takes at most {MAX_PARAMETERS:,}"
+        )
 
 
 def weight_count(sizes) -> int:
@@ -215,21 +258,37 @@ def check_work(net, rows: int, settings: Settings) -> None:
     batch = min(settings.batch_size, rows)
     steps = settings.epochs * -(-rows // batch)
     if steps > MAX_STEPS:
-        raise ParameterError("{epochs} {value:,} on {rows:,} training samples in batches of {batch:,} is {steps:,} "
-                             "gradient steps; derive train takes at most {most:,} (about 6 minutes): lower {epochs} "
-                             "or raise {batch_size}", value=settings.epochs, rows=rows, batch=batch, steps=steps,
-                             most=MAX_STEPS)
+        raise ParameterError(
+            "{epochs} {value:,} on {rows:,} training samples in batches of {batch:,} is {steps:,} "
+            "gradient steps; derive train takes at most {most:,} (about 6 minutes): lower {epochs} "
+            "or raise {batch_size}",
+            value=settings.epochs,
+            rows=rows,
+            batch=batch,
+            steps=steps,
+            most=MAX_STEPS,
+        )
     weights = weight_count(net.sizes)
     work = settings.epochs * rows * weights
     if work > MAX_WORK:
-        raise ParameterError("{epochs} {value:,} on {rows:,} training samples with {weights:,} weights is "
-                             "{work:.1e} weight-sample products; derive train takes at most {most:.0e} (about 6 "
-                             "minutes): lower {epochs} or use a smaller network", value=settings.epochs, rows=rows,
-                             weights=weights, work=work, most=MAX_WORK)
+        raise ParameterError(
+            "{epochs} {value:,} on {rows:,} training samples with {weights:,} weights is "
+            "{work:.1e} weight-sample products; derive train takes at most {most:.0e} (about 6 "
+            "minutes): lower {epochs} or use a smaller network",
+            value=settings.epochs,
+            rows=rows,
+            weights=weights,
+            work=work,
+            most=MAX_WORK,
+        )
 
 
-def train(net, data: Dataset, settings: Settings = Settings(),
-          on_epoch: Callable[[Epoch], None] | None = None) -> Trained:
+def train(
+    net,
+    data: Dataset,
+    settings: Settings = Settings(),
+    on_epoch: Callable[[Epoch], None] | None = None,
+) -> Trained:
     """Train ``net`` on ``data`` with mini-batch SGD; ``on_epoch`` hears about every finished epoch.
 
     The same seed gives the same weights, history and accuracies (the epochs' times aside).
@@ -250,22 +309,53 @@ def train(net, data: Dataset, settings: Settings = Settings(),
         for number in range(1, settings.epochs + 1):
             with numpy.errstate(all="ignore"):
                 began = time.perf_counter()
-                run_epoch(numeric.gradient, weights, biases, data.X_train, Y_train, batch, settings.learning_rate,
-                          settings.l2, rng)
+                run_epoch(
+                    numeric.gradient,
+                    weights,
+                    biases,
+                    data.X_train,
+                    Y_train,
+                    batch,
+                    settings.learning_rate,
+                    settings.l2,
+                    rng,
+                )
                 seconds = time.perf_counter() - began
-                loss = regularised_cost(numeric.cost, weights, biases, data.X_train, Y_train, settings.l2, n)
+                loss = regularised_cost(
+                    numeric.cost, weights, biases, data.X_train, Y_train, settings.l2, n
+                )
                 test_loss = float(numeric.cost(weights, biases, data.X_test, Y_test))
-                train_accuracy = accuracy(numeric.forward, weights, biases, data.X_train, data.labels_train)
-                test_accuracy = accuracy(numeric.forward, weights, biases, data.X_test, data.labels_test)
+                train_accuracy = accuracy(
+                    numeric.forward, weights, biases, data.X_train, data.labels_train
+                )
+                test_accuracy = accuracy(
+                    numeric.forward, weights, biases, data.X_test, data.labels_test
+                )
             if not (math.isfinite(loss) and all(numpy.isfinite(W).all() for W in weights)):
-                raise DeriveError(f"training diverged in epoch {number}: the loss is {loss}; use a smaller learning "
-                                  f"rate (now {settings.learning_rate:g})")
-            for values, value in ((history.loss, loss), (history.test_loss, test_loss),
-                                  (history.train_accuracy, train_accuracy), (history.test_accuracy, test_accuracy),
-                                  (history.seconds, seconds)):
+                raise DeriveError(
+                    f"training diverged in epoch {number}: the loss is {loss}; use a smaller learning "
+                    f"rate (now {settings.learning_rate:g})"
+                )
+            for values, value in (
+                (history.loss, loss),
+                (history.test_loss, test_loss),
+                (history.train_accuracy, train_accuracy),
+                (history.test_accuracy, test_accuracy),
+                (history.seconds, seconds),
+            ):
                 values.append(value)
             if on_epoch is not None:
-                on_epoch(Epoch(number, settings.epochs, loss, test_loss, train_accuracy, test_accuracy, seconds))
+                on_epoch(
+                    Epoch(
+                        number,
+                        settings.epochs,
+                        loss,
+                        test_loss,
+                        train_accuracy,
+                        test_accuracy,
+                        seconds,
+                    )
+                )
     return Trained(net, data, settings, weights, biases, history, time.perf_counter() - start)
 
 

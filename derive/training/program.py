@@ -6,6 +6,7 @@ Part 1 is the network's generated forward pass, cost and gradient (numeric.codeg
 ``derive train`` itself runs (their source is copied here), joined by a short readable main loop, so
 the program reaches the same accuracies as ``derive train`` with the same settings and seed.
 """
+
 from __future__ import annotations
 
 import ast
@@ -18,8 +19,15 @@ from derive.training import datasets, loop
 from derive.training.defaults import Classifier
 
 DATA_FUNCTIONS = (datasets.random_generators, datasets.stratified_split, datasets.standardise)
-TRAINING_FUNCTIONS = (loop.initial_parameters, loop.targets, loop.predict, loop.accuracy, loop.regularised_cost,
-                      loop.sgd_update, loop.run_epoch)
+TRAINING_FUNCTIONS = (
+    loop.initial_parameters,
+    loop.targets,
+    loop.predict,
+    loop.accuracy,
+    loop.regularised_cost,
+    loop.sgd_update,
+    loop.run_epoch,
+)
 
 _HEAD = '''#!/usr/bin/env python3
 """A classifier for {what}, trained with mini-batch stochastic gradient descent.
@@ -49,7 +57,7 @@ BIAS = {bias!r}
 {generated_doc}
 '''
 
-_MAIN = '''
+_MAIN = """
 
 # The main loop ---------------------------------------------------------------------------------------
 def main():
@@ -73,7 +81,7 @@ def main():
 
 if __name__ == "__main__":
     main()
-'''
+"""
 
 _SCIKIT_LEARN = '''
 
@@ -135,7 +143,9 @@ def generated_parts(net) -> tuple[str, str]:
     head, separator, body = source.partition("\nimport numpy\n")
     if not separator:
         body = source
-    cut = body.find("\n\n\ndef cost_analytic(")  # the complex-step cost is for derive check, not for training
+    cut = body.find(
+        "\n\n\ndef cost_analytic("
+    )  # the complex-step cost is for derive check, not for training
     if cut >= 0:
         body = body[:cut] + "\n"
     return doc, body.strip("\n") + "\n"
@@ -145,7 +155,9 @@ def _copied(functions) -> str:
     return "".join(f"\n\n{textwrap.dedent(inspect.getsource(fn)).rstrip()}\n" for fn in functions)
 
 
-def program_source(classifier: Classifier, data: str, settings: loop.Settings, file: str = "classifier.py") -> str:
+def program_source(
+    classifier: Classifier, data: str, settings: loop.Settings, file: str = "classifier.py"
+) -> str:
     """The whole standalone program: network code, data loading, training loop, report."""
     from derive import __version__
 
@@ -154,27 +166,58 @@ def program_source(classifier: Classifier, data: str, settings: loop.Settings, f
     csv_file = data not in datasets.BUILT_IN
     if data in ("digits", "iris"):
         loader = "load_digits" if data == "digits" else "load_iris"
-        what = {"digits": "the 8x8 handwritten digits scikit-learn ships (1,797 images, no download)",
-                "iris": "the iris flowers scikit-learn ships (150 samples, 3 species, no download)"}[data]
-        loading = _SCIKIT_LEARN.format(doc=what[0].upper() + what[1:] + ".", loader=loader, name=data,
-                                       scale=_DIGITS_SCALE if data == "digits" else _STANDARDISE)
+        what = {
+            "digits": "the 8x8 handwritten digits scikit-learn ships (1,797 images, no download)",
+            "iris": "the iris flowers scikit-learn ships (150 samples, 3 species, no download)",
+        }[data]
+        loading = _SCIKIT_LEARN.format(
+            doc=what[0].upper() + what[1:] + ".",
+            loader=loader,
+            name=data,
+            scale=_DIGITS_SCALE if data == "digits" else _STANDARDISE,
+        )
         title, needs = f"the {data} data set", ", and scikit-learn for the data"
     elif data == "xor":
         loading = _XOR.format(x=datasets.XOR_X, labels=datasets.XOR_LABELS)
         title, needs = "XOR", ""
     else:
         loading = _CSV
-        shown = re.sub(r"[^A-Za-z0-9._ -]", "_", os.path.basename(data))  # a docstring's text: nothing to escape
+        shown = re.sub(
+            r"[^A-Za-z0-9._ -]", "_", os.path.basename(data)
+        )  # a docstring's text: nothing to escape
         title, needs = f"the CSV file {shown}", ""
     head = _HEAD.format(
-        what=title, version=__version__, network=net.describe(), file=file, needs=needs,
+        what=title,
+        version=__version__,
+        network=net.describe(),
+        file=file,
+        needs=needs,
         imports="import csv\n\nimport numpy\n" if csv_file else "import numpy\n",
         data=os.path.abspath(data) if csv_file else data,
-        data_comment="  # the CSV file: a header row, the class label in the last column" if csv_file else "",
-        epochs=settings.epochs, batch_size=settings.batch_size, learning_rate=float(settings.learning_rate),
-        l2=float(settings.l2), seed=settings.seed, test_fraction=datasets.TEST_FRACTION, sizes=list(net.sizes),
-        bias=bool(net.bias), generated_doc="\n".join(f"# {line}".rstrip() for line in doc.splitlines()))
+        data_comment="  # the CSV file: a header row, the class label in the last column"
+        if csv_file
+        else "",
+        epochs=settings.epochs,
+        batch_size=settings.batch_size,
+        learning_rate=float(settings.learning_rate),
+        l2=float(settings.l2),
+        seed=settings.seed,
+        test_fraction=datasets.TEST_FRACTION,
+        sizes=list(net.sizes),
+        bias=bool(net.bias),
+        generated_doc="\n".join(f"# {line}".rstrip() for line in doc.splitlines()),
+    )
     data_functions = DATA_FUNCTIONS + ((datasets.class_order,) if csv_file else ())
-    return (head + "\n\n" + functions
-            + "\n\n# Part 2. The data " + "-" * 80 + _copied(data_functions) + loading
-            + "\n\n# Part 3. Training " + "-" * 79 + _copied(TRAINING_FUNCTIONS) + _MAIN)
+    return (
+        head
+        + "\n\n"
+        + functions
+        + "\n\n# Part 2. The data "
+        + "-" * 80
+        + _copied(data_functions)
+        + loading
+        + "\n\n# Part 3. Training "
+        + "-" * 79
+        + _copied(TRAINING_FUNCTIONS)
+        + _MAIN
+    )

@@ -3,6 +3,7 @@
 of the full suite too. Self-contained on purpose (no conftest fixtures): CI copies this file out of the
 checkout so that the installed package, not the checkout, is what gets imported.
 """
+
 import json
 import os
 import shutil
@@ -18,8 +19,13 @@ HAVE_TEX = shutil.which("pdflatex") is not None
 
 
 def derive(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "derive", *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "derive", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=600,
+    )
 
 
 def test_the_package_under_test():
@@ -46,7 +52,9 @@ def test_sheet_pdf(tmp_path):
     pdf = tmp_path / "outputs" / "2-3-1-sigmoid-quadratic.pdf"
     assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 10_000
     if shutil.which("pdftotext"):
-        text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+        text = subprocess.run(
+            ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+        ).stdout
         assert "Hidden-to-output weights" in text
 
 
@@ -65,8 +73,22 @@ def test_numeric_code_and_gradient_check(tmp_path):
     assert report.passed, report.table()
 
     # The standalone source from `derive code` computes the same gradient.
-    result = derive("code", "--layers", "3", "4", "2", "--activation", "tanh", "sigmoid", "--cost", "cross-entropy",
-                    "--bias", "--out", "grad.py", cwd=tmp_path)
+    result = derive(
+        "code",
+        "--layers",
+        "3",
+        "4",
+        "2",
+        "--activation",
+        "tanh",
+        "sigmoid",
+        "--cost",
+        "cross-entropy",
+        "--bias",
+        "--out",
+        "grad.py",
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     namespace: dict = {}
     exec(compile((tmp_path / "grad.py").read_text(), "grad.py", "exec"), namespace)
@@ -77,7 +99,9 @@ def test_numeric_code_and_gradient_check(tmp_path):
 
 
 def test_check_answer_on_a_generated_key(tmp_path):
-    result = derive("homework", "--seed", "1", "--count", "1", "--tex-only", "--out", "hw", cwd=tmp_path)
+    result = derive(
+        "homework", "--seed", "1", "--count", "1", "--tex-only", "--out", "hw", cwd=tmp_path
+    )
     assert result.returncode == 0, result.stderr
     key = tmp_path / "hw" / "version-1" / "key.json"
     questions = json.loads(key.read_text())["questions"]

@@ -1,5 +1,6 @@
 """derive/choices.py and its enums: a derivative's form, a check's mode, a notation's styles, the
 differentiator's rule cases (each with its reason in one table) and the chain's steps as records."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -16,8 +17,17 @@ from derive.model.activations import KNOWN, SIGMA, Z, activation_named
 from derive.model.costs import COSTS
 from derive.model.differentiate import REASONS, ChainStep, RuleCase, differentiate, rule_for
 from derive.model.network import Network
-from derive.notation.letters import (ACTIVATION_NAMES, LAYER_NAMES, PRESETS, SUM_LIMITS, ActivationNames, LayerNames,
-                                     Notation, SumLimits, Superscript)
+from derive.notation.letters import (
+    ACTIVATION_NAMES,
+    LAYER_NAMES,
+    PRESETS,
+    SUM_LIMITS,
+    ActivationNames,
+    LayerNames,
+    Notation,
+    SumLimits,
+    Superscript,
+)
 
 
 class Colour(Choice):
@@ -30,7 +40,9 @@ class Colour(Choice):
 def test_a_member_is_its_word_when_compared_printed_or_formatted():
     assert Colour.RED == "red" and isinstance(Colour.RED, str)
     assert str(Colour.DARK_GREEN) == "dark green"
-    assert f"{Colour.DARK_GREEN} car" == "dark green car"  # not "Colour.DARK_GREEN car" (Python 3.11+)
+    assert (
+        f"{Colour.DARK_GREEN} car" == "dark green car"
+    )  # not "Colour.DARK_GREEN car" (Python 3.11+)
     assert f"[{Colour.RED:>5}]" == "[  red]"
     assert json.dumps({"c": Colour.BLUE}) == '{"c": "blue"}'
 
@@ -63,14 +75,19 @@ def test_a_gradient_takes_the_form_as_a_word_or_a_member_and_remembers_it_once()
     assert d.gradient(2, form="classic") is d.gradient(2, Form.CLASSIC)
     assert d.gradient(2) is d.gradient(2, "chain")
     assert d.gradient(2, "classic") != d.gradient(2, "chain")
-    assert d.gradient(2, "chain").has(sp.Derivative) and not d.gradient(2, "classic").has(sp.Derivative)
+    assert d.gradient(2, "chain").has(sp.Derivative) and not d.gradient(2, "classic").has(
+        sp.Derivative
+    )
 
 
 @pytest.mark.parametrize("form", ["Classic", "written", "", 1])
 def test_an_unknown_form_is_refused_naming_both(form):
     net = Network([2, 1])
-    for call in (lambda: net.derivation().gradient(1, form), lambda: net.derivation().bias_gradient(1, form),
-                 lambda: weight_gradient(net, 1, form)):
+    for call in (
+        lambda: net.derivation().gradient(1, form),
+        lambda: net.derivation().bias_gradient(1, form),
+        lambda: weight_gradient(net, 1, form),
+    ):
         with pytest.raises(ValueError, match=r"form must be 'chain' or 'classic', got "):
             call()
 
@@ -89,27 +106,46 @@ def test_an_unknown_check_mode_is_refused_naming_both():
 
 # Notation styles -------------------------------------------------------------------------------------------
 def test_a_notation_holds_its_styles_as_members_given_as_words():
-    nt = Notation(superscript="plain", layer_names="from_output", sum_limits="sizes", activation_names="layer")
+    nt = Notation(
+        superscript="plain", layer_names="from_output", sum_limits="sizes", activation_names="layer"
+    )
     assert nt.superscript is Superscript.PLAIN and nt.layer_names is LayerNames.FROM_OUTPUT
     assert nt.sum_limits is SumLimits.SIZES and nt.activation_names is ActivationNames.LAYER
-    assert nt == Notation(superscript=Superscript.PLAIN, layer_names=LayerNames.FROM_OUTPUT,
-                          sum_limits=SumLimits.SIZES, activation_names=ActivationNames.LAYER)
+    assert nt == Notation(
+        superscript=Superscript.PLAIN,
+        layer_names=LayerNames.FROM_OUTPUT,
+        sum_limits=SumLimits.SIZES,
+        activation_names=ActivationNames.LAYER,
+    )
     assert dataclasses.replace(nt, superscript="paren").superscript is Superscript.PAREN
 
 
 def test_the_presets_and_the_old_word_tuples_agree_with_the_enums():
-    assert (LAYER_NAMES, SUM_LIMITS, ACTIVATION_NAMES) == (("absolute", "from_output"), ("numbers", "sizes"),
-                                                           ("own", "layer"))
+    assert (LAYER_NAMES, SUM_LIMITS, ACTIVATION_NAMES) == (
+        ("absolute", "from_output"),
+        ("numbers", "sizes"),
+        ("own", "layer"),
+    )
     for nt in PRESETS.values():
-        assert all(isinstance(v, Choice) for v in (nt.superscript, nt.layer_names, nt.sum_limits,
-                                                   nt.activation_names))
-    assert PRESETS["deeplizard"].layer_names == "from_output" and PRESETS["nielsen"].superscript == "plain"
+        assert all(
+            isinstance(v, Choice)
+            for v in (nt.superscript, nt.layer_names, nt.sum_limits, nt.activation_names)
+        )
+    assert (
+        PRESETS["deeplizard"].layer_names == "from_output"
+        and PRESETS["nielsen"].superscript == "plain"
+    )
 
 
-@pytest.mark.parametrize("field, choices", [("layer_names", "'absolute' or 'from_output'"),
-                                            ("sum_limits", "'numbers' or 'sizes'"),
-                                            ("activation_names", "'own' or 'layer'"),
-                                            ("superscript", "'paren' or 'plain'")])
+@pytest.mark.parametrize(
+    "field, choices",
+    [
+        ("layer_names", "'absolute' or 'from_output'"),
+        ("sum_limits", "'numbers' or 'sizes'"),
+        ("activation_names", "'own' or 'layer'"),
+        ("superscript", "'paren' or 'plain'"),
+    ],
+)
 def test_an_unknown_style_is_refused_naming_its_choices(field, choices):
     with pytest.raises(DeriveError) as caught:
         Notation(**{field: "sideways"})
@@ -121,14 +157,28 @@ def test_every_rule_case_has_its_reason_in_the_table():
     assert set(REASONS) == set(RuleCase)
 
 
-@pytest.mark.parametrize("expr, case", [
-    (sp.Integer(3), RuleCase.CONSTANT), (Z, RuleCase.POWER), (Z**3, RuleCase.POWER), (Z + 1, RuleCase.SUM),
-    (3 * Z, RuleCase.CONSTANT_MULTIPLE), (Z * sp.exp(Z), RuleCase.PRODUCT), (sp.exp(Z) / Z, RuleCase.QUOTIENT),
-    (sp.exp(Z), RuleCase.EXPONENTIAL), (2**Z, RuleCase.EXPONENTIAL), (sp.log(Z), RuleCase.LOGARITHM),
-    (sp.sin(Z), RuleCase.TRIGONOMETRIC), (sp.cosh(Z), RuleCase.HYPERBOLIC), (SIGMA(Z), RuleCase.NAMED),
-    (Z**Z, RuleCase.REWRITE), (sp.Piecewise((Z, Z > 0), (0, True)), RuleCase.PIECEWISE),
-    (sp.Abs(Z), RuleCase.CASES), (sp.gamma(Z), RuleCase.SYMPY),
-])
+@pytest.mark.parametrize(
+    "expr, case",
+    [
+        (sp.Integer(3), RuleCase.CONSTANT),
+        (Z, RuleCase.POWER),
+        (Z**3, RuleCase.POWER),
+        (Z + 1, RuleCase.SUM),
+        (3 * Z, RuleCase.CONSTANT_MULTIPLE),
+        (Z * sp.exp(Z), RuleCase.PRODUCT),
+        (sp.exp(Z) / Z, RuleCase.QUOTIENT),
+        (sp.exp(Z), RuleCase.EXPONENTIAL),
+        (2**Z, RuleCase.EXPONENTIAL),
+        (sp.log(Z), RuleCase.LOGARITHM),
+        (sp.sin(Z), RuleCase.TRIGONOMETRIC),
+        (sp.cosh(Z), RuleCase.HYPERBOLIC),
+        (SIGMA(Z), RuleCase.NAMED),
+        (Z**Z, RuleCase.REWRITE),
+        (sp.Piecewise((Z, Z > 0), (0, True)), RuleCase.PIECEWISE),
+        (sp.Abs(Z), RuleCase.CASES),
+        (sp.gamma(Z), RuleCase.SYMPY),
+    ],
+)
 def test_rule_for_names_its_case_with_a_member(expr, case):
     applied = rule_for(expr, Z, KNOWN)
     assert applied.kind is case and applied.kind == case.value

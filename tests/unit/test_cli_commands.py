@@ -1,4 +1,5 @@
 """derive.cli.commands: the command table, one module per command, imported only when it runs."""
+
 from __future__ import annotations
 
 import argparse
@@ -27,19 +28,26 @@ def test_the_parser_lists_the_table_in_order():
 
 
 def _modules_loaded_by(argv):
-    probe = ("import sys, contextlib, io\n"
-             "from derive.cli import main\n"
-             "with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):\n"
-             f"    code = main({argv!r})\n"
-             "print(code, ' '.join(sorted(m for m in sys.modules if m.startswith('derive.cli.commands.'))))\n")
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    probe = (
+        "import sys, contextlib, io\n"
+        "from derive.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):\n"
+        f"    code = main({argv!r})\n"
+        "print(code, ' '.join(sorted(m for m in sys.modules if m.startswith('derive.cli.commands.'))))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120
+    )
     code, _, modules = done.stdout.strip().partition(" ")
     return int(code), modules.split()
 
 
 def test_help_imports_no_command_and_a_command_only_its_own():
     assert _modules_loaded_by(["--help"]) == (Exit.OK, [])
-    assert _modules_loaded_by(["steps", "--layers", "2", "1"]) == (Exit.OK, ["derive.cli.commands.steps"])
+    assert _modules_loaded_by(["steps", "--layers", "2", "1"]) == (
+        Exit.OK,
+        ["derive.cli.commands.steps"],
+    )
     code, modules = _modules_loaded_by(["check", "--json", "/nonexistent.toml"])
     assert code == Exit.BAD_INPUT and modules == ["derive.cli.commands.check"]
 

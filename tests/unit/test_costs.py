@@ -1,6 +1,7 @@
 """Unit tests for derive/model/costs.py: every built-in cost's derivative chain against sympy.diff of its term,
 the written form of its derivative, names and aliases, the closest-name hint for an unknown name, and costs
 defined by the user."""
+
 import pytest
 import sympy as sp
 
@@ -27,7 +28,10 @@ def test_every_step_of_the_chain_is_the_derivative_and_is_justified(name):
     expected = sp.diff(COSTS[name].term, A)
     for step in COSTS[name].derivative_chain:
         expr, rule, reason = step.expr, step.rule, step.reason
-        assert _equal(expr.doit(), expected), (name, expr)  # what is still to differentiate, differentiated
+        assert _equal(expr.doit(), expected), (
+            name,
+            expr,
+        )  # what is still to differentiate, differentiated
         assert isinstance(rule, Rule)
         text = reason_text(reason)
         assert text.strip() and "\n" not in text
@@ -77,19 +81,38 @@ def test_every_alias_names_a_built_in_cost(alias):
     assert cost_named(alias) is COSTS[ALIASES[alias]]
 
 
-@pytest.mark.parametrize("spelling, name", [("MSE", "quadratic"), ("  Quadratic ", "quadratic"),
-                                            ("BCE", "cross-entropy"), ("Half_Quadratic", "half-quadratic")])
+@pytest.mark.parametrize(
+    "spelling, name",
+    [
+        ("MSE", "quadratic"),
+        ("  Quadratic ", "quadratic"),
+        ("BCE", "cross-entropy"),
+        ("Half_Quadratic", "half-quadratic"),
+    ],
+)
 def test_names_are_read_without_case_or_surrounding_space(spelling, name):
     assert cost_named(spelling) is COSTS[name]
 
 
 def test_a_cost_object_is_returned_as_it_is():
-    custom = Cost(name="c", title="c", term=A, derivative_chain=(ChainStep(sp.Integer(1), Rule.DIFFERENTIATION, "d"),))
+    custom = Cost(
+        name="c",
+        title="c",
+        term=A,
+        derivative_chain=(ChainStep(sp.Integer(1), Rule.DIFFERENTIATION, "d"),),
+    )
     assert cost_named(custom) is custom
 
 
-@pytest.mark.parametrize("typed, guess", [("quadratc", "quadratic"), ("half-quadratik", "half-quadratic"),
-                                          ("mes", "mse"), ("Cross-Entropi", "cross-entropy")])
+@pytest.mark.parametrize(
+    "typed, guess",
+    [
+        ("quadratc", "quadratic"),
+        ("half-quadratik", "half-quadratic"),
+        ("mes", "mse"),
+        ("Cross-Entropi", "cross-entropy"),
+    ],
+)
 def test_an_unknown_name_gets_the_closest_known_one(typed, guess):
     with pytest.raises(DeriveError) as caught:
         cost_named(typed)

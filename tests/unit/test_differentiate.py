@@ -2,6 +2,7 @@
 every chain against sympy.diff of the definition, results in the user's own functions (sigma stays
 sigma), kinks located from the conditions with the left slope used there, and random expression trees
 of the supported grammar (hypothesis) whose chains end at sympy.diff."""
+
 import random
 
 import pytest
@@ -47,35 +48,39 @@ def assert_every_stage_is_the_derivative(expr: sp.Expr, var=Z, known=KNOWN, poin
 
 
 # One rule at a time ---------------------------------------------------------------------------------
-@pytest.mark.parametrize("expr, kind, rule", [
-    (sp.Integer(3), "constant", Rule.CONSTANT_RULE),
-    (Y**2, "constant", Rule.CONSTANT_RULE),
-    (Z, "power", Rule.POWER_RULE),
-    (Z**3, "power", Rule.POWER_RULE),
-    ((1 + Z) ** 3, "power", Rule.CHAIN_RULE),
-    (Z + sp.exp(Z), "sum", Rule.SUM_RULE),
-    (3 * sp.sin(Z), "constant multiple", Rule.CONSTANT_MULTIPLE_RULE),
-    (Z * sp.exp(Z), "product", Rule.PRODUCT_RULE),
-    (sp.sin(Z) / (1 + Z**2), "quotient", Rule.QUOTIENT_RULE),
-    (sp.exp(Z), "exponential", Rule.EXPONENTIAL_RULE),
-    (sp.exp(2 * Z), "exponential", Rule.CHAIN_RULE),
-    (2**Z, "exponential", Rule.EXPONENTIAL_RULE),
-    (sp.log(Z), "logarithm", Rule.LOGARITHM_RULE),
-    (sp.log(1 + Z**2), "logarithm", Rule.CHAIN_RULE),
-    (sp.sin(Z), "trigonometric", Rule.TRIG_RULE),
-    (sp.cos(Z), "trigonometric", Rule.TRIG_RULE),
-    (sp.tan(3 * Z), "trigonometric", Rule.CHAIN_RULE),
-    (sp.tanh(Z), "hyperbolic", Rule.HYPERBOLIC_RULE),
-    (sp.cosh(Z), "hyperbolic", Rule.HYPERBOLIC_RULE),
-    (sp.sech(Z), "hyperbolic", Rule.HYPERBOLIC_RULE),
-    (SIGMA(Z), "named", Rule.NAMED_FUNCTION_RULE),
-    (SIGMA(2 * Z), "named", Rule.CHAIN_RULE),
-    (sp.Piecewise((Z, Z > 0), (0, True)), "piecewise", Rule.PIECEWISE_RULE),
-    (sp.Abs(Z), "cases", Rule.DEFINITION),
-    (sp.Max(0, Z), "cases", Rule.DEFINITION),
-    (Z**Z, "rewrite", Rule.REWRITE),
-    (sp.erf(Z), "sympy", Rule.DIFFERENTIATION),
-], ids=str)
+@pytest.mark.parametrize(
+    "expr, kind, rule",
+    [
+        (sp.Integer(3), "constant", Rule.CONSTANT_RULE),
+        (Y**2, "constant", Rule.CONSTANT_RULE),
+        (Z, "power", Rule.POWER_RULE),
+        (Z**3, "power", Rule.POWER_RULE),
+        ((1 + Z) ** 3, "power", Rule.CHAIN_RULE),
+        (Z + sp.exp(Z), "sum", Rule.SUM_RULE),
+        (3 * sp.sin(Z), "constant multiple", Rule.CONSTANT_MULTIPLE_RULE),
+        (Z * sp.exp(Z), "product", Rule.PRODUCT_RULE),
+        (sp.sin(Z) / (1 + Z**2), "quotient", Rule.QUOTIENT_RULE),
+        (sp.exp(Z), "exponential", Rule.EXPONENTIAL_RULE),
+        (sp.exp(2 * Z), "exponential", Rule.CHAIN_RULE),
+        (2**Z, "exponential", Rule.EXPONENTIAL_RULE),
+        (sp.log(Z), "logarithm", Rule.LOGARITHM_RULE),
+        (sp.log(1 + Z**2), "logarithm", Rule.CHAIN_RULE),
+        (sp.sin(Z), "trigonometric", Rule.TRIG_RULE),
+        (sp.cos(Z), "trigonometric", Rule.TRIG_RULE),
+        (sp.tan(3 * Z), "trigonometric", Rule.CHAIN_RULE),
+        (sp.tanh(Z), "hyperbolic", Rule.HYPERBOLIC_RULE),
+        (sp.cosh(Z), "hyperbolic", Rule.HYPERBOLIC_RULE),
+        (sp.sech(Z), "hyperbolic", Rule.HYPERBOLIC_RULE),
+        (SIGMA(Z), "named", Rule.NAMED_FUNCTION_RULE),
+        (SIGMA(2 * Z), "named", Rule.CHAIN_RULE),
+        (sp.Piecewise((Z, Z > 0), (0, True)), "piecewise", Rule.PIECEWISE_RULE),
+        (sp.Abs(Z), "cases", Rule.DEFINITION),
+        (sp.Max(0, Z), "cases", Rule.DEFINITION),
+        (Z**Z, "rewrite", Rule.REWRITE),
+        (sp.erf(Z), "sympy", Rule.DIFFERENTIATION),
+    ],
+    ids=str,
+)
 def test_each_rule_is_recognised_and_its_result_is_the_derivative(expr, kind, rule):
     applied = rule_for(expr, Z, KNOWN)
     assert (applied.kind, applied.rule) == (kind, rule)
@@ -84,16 +89,19 @@ def test_each_rule_is_recognised_and_its_result_is_the_derivative(expr, kind, ru
         assert agree(explicit(applied.result), sp.diff(explicit(expr), Z)), applied.result
 
 
-@pytest.mark.parametrize("expr, expected", [
-    (Z**3, 3 * Z**2),
-    (Z + 1, sp.Derivative(Z, Z) + sp.Derivative(1, Z)),
-    (sp.exp(Z), sp.exp(Z)),
-    (sp.sin(Z), sp.cos(Z)),
-    (sp.cosh(Z), sp.sinh(Z)),
-    (sp.tanh(Z), 1 - sp.tanh(Z) ** 2),
-    (sp.log(Z), 1 / Z),
-    (SIGMA(Z), SIGMA(Z) * (1 - SIGMA(Z))),
-])
+@pytest.mark.parametrize(
+    "expr, expected",
+    [
+        (Z**3, 3 * Z**2),
+        (Z + 1, sp.Derivative(Z, Z) + sp.Derivative(1, Z)),
+        (sp.exp(Z), sp.exp(Z)),
+        (sp.sin(Z), sp.cos(Z)),
+        (sp.cosh(Z), sp.sinh(Z)),
+        (sp.tanh(Z), 1 - sp.tanh(Z) ** 2),
+        (sp.log(Z), 1 / Z),
+        (SIGMA(Z), SIGMA(Z) * (1 - SIGMA(Z))),
+    ],
+)
 def test_the_elementary_results_read_as_in_a_table(expr, expected):
     assert sp.expand(rule_for(expr, Z, KNOWN).result - expected) == 0
 
@@ -117,7 +125,7 @@ EXPRESSIONS = [
     Z / 2 * (1 + sp.tanh(sp.sqrt(2 / sp.pi) * (Z + sp.Rational(44715, 10**6) * Z**3))),
     sp.sin(Z) * sp.cos(Z) * sp.exp(Z),
     sp.sqrt(1 + Z**2),
-    Z * sp.exp(-Z**2 / 2) / sp.log(2 + Z**2),
+    Z * sp.exp(-(Z**2) / 2) / sp.log(2 + Z**2),
     sp.sech(Z) ** 2 + sp.coth(Z) - sp.sinh(3 * Z),
     SIGMA(SIGMA(Z)) * sp.tanh(Z),
     3**Z + Z**Z,
@@ -152,8 +160,14 @@ def test_a_user_activation_keeps_sigma_in_its_definition_and_derivative():
     classic = h.classic(Z)
     assert classic.has(SIGMA) and not classic.has(sp.exp)
     assert [step.rule for step in h.derivative_chain] == [
-        Rule.DEFINITION, Rule.PRODUCT_RULE, Rule.POWER_RULE, Rule.NAMED_FUNCTION_RULE]
-    assert h.definitions[h.function].expr == Z / (1 + sp.exp(-Z))  # the helper written out for the checks
+        Rule.DEFINITION,
+        Rule.PRODUCT_RULE,
+        Rule.POWER_RULE,
+        Rule.NAMED_FUNCTION_RULE,
+    ]
+    assert h.definitions[h.function].expr == Z / (
+        1 + sp.exp(-Z)
+    )  # the helper written out for the checks
     assert h.kinks == () and h.analytic
 
 
@@ -183,38 +197,52 @@ def test_too_many_steps_are_refused(monkeypatch):
 
 
 def test_tidy_collects_only_when_clearly_shorter():
-    assert differentiate(Z * SIGMA(Z), Z, KNOWN, tidy=True).steps[-1].rule is not Rule.SIMPLIFICATION
+    assert (
+        differentiate(Z * SIGMA(Z), Z, KNOWN, tidy=True).steps[-1].rule is not Rule.SIMPLIFICATION
+    )
     done = differentiate(Z * Z * Z * 4 + (Z + 1) * (Z + 1), Z, tidy=True)
     assert sp.expand(done.result - sp.diff(4 * Z**3 + (Z + 1) ** 2, Z)) == 0
 
 
 # Pieces and kinks -------------------------------------------------------------------------------------
-@pytest.mark.parametrize("expr, kinks", [
-    (sp.Piecewise((Z, Z > 0), (0, True)), (0,)),
-    (sp.Piecewise((Z, Z > 1), (0, True)), (1,)),
-    (sp.Piecewise((-1, Z < -1), (Z, Z <= 1), (1, True)), (-1, 1)),
-    (sp.Piecewise((Z**2, Z >= sp.Rational(1, 2)), (Z, True)), (sp.Rational(1, 2),)),
-    (sp.Abs(Z - 2), (2,)),
-    (sp.Max(0, Z - 1), (1,)),
-    (Z / (1 + sp.Abs(Z + 3)), (-3,)),
-    (sp.Abs(Z**2 - 1), (-1, 1)),
-    (sp.exp(Z) + Z, ()),
-], ids=str)
+@pytest.mark.parametrize(
+    "expr, kinks",
+    [
+        (sp.Piecewise((Z, Z > 0), (0, True)), (0,)),
+        (sp.Piecewise((Z, Z > 1), (0, True)), (1,)),
+        (sp.Piecewise((-1, Z < -1), (Z, Z <= 1), (1, True)), (-1, 1)),
+        (sp.Piecewise((Z**2, Z >= sp.Rational(1, 2)), (Z, True)), (sp.Rational(1, 2),)),
+        (sp.Abs(Z - 2), (2,)),
+        (sp.Max(0, Z - 1), (1,)),
+        (Z / (1 + sp.Abs(Z + 3)), (-3,)),
+        (sp.Abs(Z**2 - 1), (-1, 1)),
+        (sp.exp(Z) + Z, ()),
+    ],
+    ids=str,
+)
 def test_kinks_are_located_from_the_conditions(expr, kinks):
     assert locate_kinks(expr, Z) == kinks
-    done = assert_every_stage_is_the_derivative(expr, points=POINTS + [sp.Rational(7, 4), sp.Rational(-9, 8)])
+    done = assert_every_stage_is_the_derivative(
+        expr, points=POINTS + [sp.Rational(7, 4), sp.Rational(-9, 8)]
+    )
     assert done.kinks == kinks
     assert tuple(k for k, _ in done.at_kinks) == kinks
 
 
-@pytest.mark.parametrize("expr, at_kink", [
-    (sp.Piecewise((Z, Z > 1), (0, True)), {1: 0}),  # the left slope, whatever the piece at the kink
-    (sp.Piecewise((Z, Z >= 1), (0, True)), {1: 0}),
-    (sp.Piecewise((0, Z <= 1), (3 * Z, True)), {1: 0}),
-    (sp.Piecewise((-Z, Z < 0), (2 * Z, True)), {0: -1}),
-    (sp.Piecewise((-1, Z < -1), (Z, Z <= 1), (1, True)), {-1: 0, 1: 1}),
-    (sp.Abs(Z), {0: -1}),
-])
+@pytest.mark.parametrize(
+    "expr, at_kink",
+    [
+        (
+            sp.Piecewise((Z, Z > 1), (0, True)),
+            {1: 0},
+        ),  # the left slope, whatever the piece at the kink
+        (sp.Piecewise((Z, Z >= 1), (0, True)), {1: 0}),
+        (sp.Piecewise((0, Z <= 1), (3 * Z, True)), {1: 0}),
+        (sp.Piecewise((-Z, Z < 0), (2 * Z, True)), {0: -1}),
+        (sp.Piecewise((-1, Z < -1), (Z, Z <= 1), (1, True)), {-1: 0, 1: 1}),
+        (sp.Abs(Z), {0: -1}),
+    ],
+)
 def test_the_left_slope_is_used_at_each_kink_and_said(expr, at_kink):
     done = differentiate(expr, Z, name="g")
     assert dict(done.at_kinks) == at_kink
@@ -232,7 +260,9 @@ def test_pieces_are_differentiated_away_from_the_kink_first():
     steps = differentiate(sp.Piecewise((Z, Z > 1), (0, True)), Z).steps
     first, rule, reason = steps[0].expr, steps[0].rule, steps[0].reason
     assert rule is Rule.PIECEWISE_RULE and "kink at z = 1" in reason_text(reason)
-    assert first == sp.Piecewise((sp.Derivative(Z, Z), Z > 1), (sp.Derivative(0, Z), Z < 1), evaluate=False)
+    assert first == sp.Piecewise(
+        (sp.Derivative(Z, Z), Z > 1), (sp.Derivative(0, Z), Z < 1), evaluate=False
+    )
     assert steps[-1].expr == sp.Piecewise((1, Z > 1), (0, True))
 
 
@@ -246,8 +276,10 @@ def test_relu_and_leaky_relu_keep_their_classic_forms_and_conventions():
     relu = activation_named("relu")
     assert relu.classic(Z) == sp.Heaviside(Z, 0) and relu.kinks == (0,)
     assert relu.derivative_chain[-2].rule is Rule.CONVENTION
-    assert reason_text(relu.derivative_chain[-2].reason) == \
-        "ReLU has no derivative at 0; we use the left slope there, ReLU'(0) = 0."
+    assert (
+        reason_text(relu.derivative_chain[-2].reason)
+        == "ReLU has no derivative at 0; we use the left slope there, ReLU'(0) = 0."
+    )
     leaky = activation_named("leaky-relu")
     assert leaky.classic(Z) == sp.Piecewise((1, Z > 0), (sp.Rational(1, 100), True))
 
@@ -260,12 +292,22 @@ def test_the_built_in_chains_start_with_the_differentiator():
         stages = differentiate(definition, Z, KNOWN).steps
         chain = act.derivative_chain
         assert chain[0].expr == sp.Derivative(definition, Z)
-        assert [s.expr for s in chain[1:1 + len(stages) - 1]] == [s.expr for s in stages[:-1]], name
+        assert [s.expr for s in chain[1 : 1 + len(stages) - 1]] == [s.expr for s in stages[:-1]], (
+            name
+        )
 
 
-@pytest.mark.parametrize("term", [(A - Y) ** 2, sp.Rational(1, 2) * (A - Y) ** 2,
-                                  -(Y * sp.log(A) + (1 - Y) * sp.log(1 - A)), (A - Y) ** 4 + sp.exp(A * Y),
-                                  sp.log(sp.cosh(A - Y))], ids=str)
+@pytest.mark.parametrize(
+    "term",
+    [
+        (A - Y) ** 2,
+        sp.Rational(1, 2) * (A - Y) ** 2,
+        -(Y * sp.log(A) + (1 - Y) * sp.log(1 - A)),
+        (A - Y) ** 4 + sp.exp(A * Y),
+        sp.log(sp.cosh(A - Y)),
+    ],
+    ids=str,
+)
 def test_cost_chains_are_the_derivative_at_every_stage(term):
     truth = sp.diff(term, A)
     points = [sp.Rational(1, 5), sp.Rational(3, 7), sp.Rational(4, 5)]
@@ -277,28 +319,46 @@ def test_cost_chains_are_the_derivative_at_every_stage(term):
 def test_known_functions_may_be_given_with_their_formula():
     f = sp.Function("f")
     done = differentiate(f(Z), Z, {f: Known(sp.Lambda(Z, f(Z) ** 2))})
-    assert reason_text(done.steps[-1].reason).endswith("f'(z) = f(z)^2.")  # by default the derivative written out
+    assert reason_text(done.steps[-1].reason).endswith(
+        "f'(z) = f(z)^2."
+    )  # by default the derivative written out
     written = sp.Eq(sp.Symbol("f'"), sp.Symbol("f") ** 2)
     done = differentiate(f(Z), Z, {f: Known(sp.Lambda(Z, f(Z) ** 2), written)})
     assert reason_text(done.steps[-1].reason).endswith("f' = f^2.")
 
 
 # Random expressions from the supported grammar --------------------------------------------------------------
-_UNARY = [sp.exp, sp.sin, sp.cos, sp.tanh, sp.sinh, sp.cosh, SIGMA, lambda u: sp.log(1 + u**2),
-          lambda u: sp.sqrt(2 + u**2)]
+_UNARY = [
+    sp.exp,
+    sp.sin,
+    sp.cos,
+    sp.tanh,
+    sp.sinh,
+    sp.cosh,
+    SIGMA,
+    lambda u: sp.log(1 + u**2),
+    lambda u: sp.sqrt(2 + u**2),
+]
 _BINARY = [lambda a, b: a + b, lambda a, b: a * b, lambda a, b: a / (2 + b**2), lambda a, b: a - b]
 
 
 def _leaves():
-    return st.one_of(st.just(Z), st.integers(-3, 3).map(sp.Integer), st.just(2 * Z), st.just(Z**2),
-                     st.sampled_from([sp.Rational(1, 2), sp.Rational(-3, 4)]))
+    return st.one_of(
+        st.just(Z),
+        st.integers(-3, 3).map(sp.Integer),
+        st.just(2 * Z),
+        st.just(Z**2),
+        st.sampled_from([sp.Rational(1, 2), sp.Rational(-3, 4)]),
+    )
 
 
 _trees = st.recursive(
     _leaves(),
     lambda inner: st.one_of(
         st.tuples(st.sampled_from(range(len(_UNARY))), inner).map(lambda t: _UNARY[t[0]](t[1])),
-        st.tuples(st.sampled_from(range(len(_BINARY))), inner, inner).map(lambda t: _BINARY[t[0]](t[1], t[2])),
+        st.tuples(st.sampled_from(range(len(_BINARY))), inner, inner).map(
+            lambda t: _BINARY[t[0]](t[1], t[2])
+        ),
         st.tuples(inner, st.integers(2, 3)).map(lambda t: t[0] ** t[1]),
     ),
     max_leaves=6,

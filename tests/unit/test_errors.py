@@ -1,5 +1,6 @@
 """derive/errors.py: DeriveError is a ValueError; closest_hint suggests a known name; shown_value shows a
 value the way the user wrote it (numbers plainly, text quoted and shortened, containers by their kind)."""
+
 from decimal import Decimal
 
 import pytest
@@ -9,6 +10,7 @@ from derive.errors import DeriveError, closest_hint, shown_value
 
 # DeriveError
 
+
 def test_derive_error_is_a_value_error_with_its_message_as_is():
     with pytest.raises(ValueError) as caught:
         raise DeriveError("layer sizes must be positive")
@@ -17,6 +19,7 @@ def test_derive_error_is_a_value_error_with_its_message_as_is():
 
 
 # closest_hint
+
 
 def test_hint_suggests_the_closest_known_name_and_lists_all():
     hint = closest_hint("sigmod", ["sigmoid", "tanh", "relu"])
@@ -38,9 +41,14 @@ def test_hint_lists_each_known_name_once_in_first_seen_order():
 
 
 def test_hint_accepts_any_iterable_of_names_including_a_dict_and_a_generator():
-    assert closest_hint("nielson", {"default": 1, "nielsen": 2}) == \
-        "; did you mean 'nielsen'? (known: default, nielsen)"
-    assert closest_hint("relu", (n for n in ["relu", "tanh"])) == "; did you mean 'relu'? (known: relu, tanh)"
+    assert (
+        closest_hint("nielson", {"default": 1, "nielsen": 2})
+        == "; did you mean 'nielsen'? (known: default, nielsen)"
+    )
+    assert (
+        closest_hint("relu", (n for n in ["relu", "tanh"]))
+        == "; did you mean 'relu'? (known: relu, tanh)"
+    )
 
 
 def test_hint_accepts_a_name_that_is_not_a_string():
@@ -54,6 +62,7 @@ def test_hint_is_one_line():
 
 # shown_value
 
+
 @pytest.mark.parametrize("value, shown", [(True, "true"), (False, "false"), (None, "null")])
 def test_booleans_and_null_are_shown_as_toml_and_json_write_them(value, shown):
     assert shown_value(value) == shown
@@ -63,17 +72,25 @@ def test_a_boolean_is_not_shown_as_the_integer_it_subclasses():
     assert shown_value(True) != str(int(True))
 
 
-@pytest.mark.parametrize("value, shown", [
-    (3, "3"), (-7, "-7"), (0.5, "0.5"), (1e-07, "1e-07"), (Decimal("2.50"), "2.50"), (Decimal("1E+1"), "1E+1"),
-])
+@pytest.mark.parametrize(
+    "value, shown",
+    [
+        (3, "3"),
+        (-7, "-7"),
+        (0.5, "0.5"),
+        (1e-07, "1e-07"),
+        (Decimal("2.50"), "2.50"),
+        (Decimal("1E+1"), "1E+1"),
+    ],
+)
 def test_numbers_are_shown_plainly_never_as_their_repr(value, shown):
     assert shown_value(value) == shown
     assert "Decimal" not in shown_value(value)
 
 
 def test_a_number_longer_than_the_limit_is_described_by_its_length():
-    assert shown_value(10 ** 59) == "1" + "0" * 59  # 60 characters: at the limit, shown
-    assert shown_value(10 ** 60) == "a number of 61 digits"
+    assert shown_value(10**59) == "1" + "0" * 59  # 60 characters: at the limit, shown
+    assert shown_value(10**60) == "a number of 61 digits"
     assert shown_value(12345, limit=4) == "a number of 5 digits"
 
 
@@ -92,10 +109,18 @@ def test_a_quote_in_text_is_escaped_by_repr():
     assert shown_value("it's") == repr("it's")
 
 
-@pytest.mark.parametrize("value, shown", [
-    ({"a": 1}, "a table"), ({}, "a table"), ([1, 2], "a list"), ([], "a list"),
-    ((1, 2), "tuple"), (object(), "object"), (b"x", "bytes"),
-])
+@pytest.mark.parametrize(
+    "value, shown",
+    [
+        ({"a": 1}, "a table"),
+        ({}, "a table"),
+        ([1, 2], "a list"),
+        ([], "a list"),
+        ((1, 2), "tuple"),
+        (object(), "object"),
+        (b"x", "bytes"),
+    ],
+)
 def test_containers_and_other_values_are_named_by_kind(value, shown):
     assert shown_value(value) == shown
 
@@ -106,11 +131,20 @@ def test_a_parameter_error_names_parameters_in_the_library_and_options_on_the_co
     from derive.cli.options import OPTION_NAMES
     from derive.errors import ParameterError
 
-    error = ParameterError("{epochs} {value:,} is too many; lower {epochs} or raise {batch_size}", value=10 ** 6)
+    error = ParameterError(
+        "{epochs} {value:,} is too many; lower {epochs} or raise {batch_size}", value=10**6
+    )
     assert str(error) == "epochs 1,000,000 is too many; lower epochs or raise batch_size"
     assert error.parameters == ("epochs", "batch_size")
-    assert error.named(OPTION_NAMES) == "--epochs 1,000,000 is too many; lower --epochs or raise --batch-size"
+    assert (
+        error.named(OPTION_NAMES)
+        == "--epochs 1,000,000 is too many; lower --epochs or raise --batch-size"
+    )
     again = pickle.loads(pickle.dumps(error))  # errors cross from worker processes
-    assert isinstance(again, ParameterError) and again.named(OPTION_NAMES) == error.named(OPTION_NAMES)
-    braces = ParameterError("{data} {path!r} is not a file", path="{x}")  # user text stays out of the template
+    assert isinstance(again, ParameterError) and again.named(OPTION_NAMES) == error.named(
+        OPTION_NAMES
+    )
+    braces = ParameterError(
+        "{data} {path!r} is not a file", path="{x}"
+    )  # user text stays out of the template
     assert braces.named(OPTION_NAMES) == "--data '{x}' is not a file"

@@ -1,6 +1,7 @@
 """Unit tests for derive/evaluate/exact.py: writing sums out, the exact forward pass and derivatives of a
 concrete network (checked against arithmetic done by hand here), equality to 60 digits, random points,
 index ranges and assignments, g' as opaque functions, vanishing identities, and formulas written out."""
+
 import random
 
 import pytest
@@ -8,9 +9,24 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from derive import Network
-from derive.evaluate.exact import (Model, Singular, Unsettled, assignments, at_point, covering, equal, expand_sums,
-                                   index_ranges, precision, prime_function, primes_as_functions, random_point, settle,
-                                   vanishes, written_out)
+from derive.evaluate.exact import (
+    Model,
+    Singular,
+    Unsettled,
+    assignments,
+    at_point,
+    covering,
+    equal,
+    expand_sums,
+    index_ranges,
+    precision,
+    prime_function,
+    primes_as_functions,
+    random_point,
+    settle,
+    vanishes,
+    written_out,
+)
 from derive.model.activations import SIGMA, Z
 
 R = sp.Rational
@@ -28,8 +44,10 @@ def test_expand_sums_writes_a_numeric_sum_out_term_by_term():
 
 def test_expand_sums_writes_out_sums_inside_sums_and_inside_other_expressions():
     inner = sp.Sum(X[I], (I, 0, 1))
-    assert expand_sums(sp.Sum(X[K] * inner, (K, 0, 1))) == (X[0] + X[1]) * X[0] + (X[0] + X[1]) * X[1]
-    assert not expand_sums(sp.exp(inner) + inner ** 2).has(sp.Sum)
+    assert (
+        expand_sums(sp.Sum(X[K] * inner, (K, 0, 1))) == (X[0] + X[1]) * X[0] + (X[0] + X[1]) * X[1]
+    )
+    assert not expand_sums(sp.exp(inner) + inner**2).has(sp.Sum)
 
 
 def test_expand_sums_evaluates_nothing_else():
@@ -80,7 +98,7 @@ def test_forward_values_of_a_relu_network_cut_negative_inputs_exactly():
     model = Model(net, point=point)
     assert model.values[s.z[1, 0]] == R(-1, 6) and model.values[s.a[1, 0]] == 0
     assert model.values[s.z[1, 1]] == R(-1, 2) and model.values[s.a[1, 1]] == 0
-    assert model.values[s.a[2, 0]] == 0 and model.values[s.cost] == Y0 ** 2
+    assert model.values[s.a[2, 0]] == 0 and model.values[s.cost] == Y0**2
 
 
 def test_value_of_a_derivative_is_the_hand_derivative():
@@ -114,13 +132,13 @@ def test_value_of_a_sigmoid_derivative_is_a_times_one_minus_a():
 # equal -------------------------------------------------------------------------------------------
 def test_equal_is_exact_for_rationals():
     assert equal(R(1, 3), R(2, 6))
-    assert not equal(R(1, 3), R(1, 3) + R(1, 10 ** 80))  # no tolerance between exact numbers
+    assert not equal(R(1, 3), R(1, 3) + R(1, 10**80))  # no tolerance between exact numbers
 
 
 def test_equal_tolerates_differences_below_sixty_digits_relative_to_the_size():
     assert equal(sp.pi, sp.pi.evalf(100))
     assert not equal(sp.pi, sp.pi.evalf(50))
-    big = 10 ** 80 * sp.pi
+    big = 10**80 * sp.pi
     assert equal(big, big.evalf(100))  # absolute difference about 1e-20, relative 1e-100
     assert not equal(big, big.evalf(50))
 
@@ -144,8 +162,17 @@ def test_random_point_covers_every_parameter_and_nothing_else():
     s = net.symbols
     point = random_point(net, random.Random(1))
     alpha = next(iter(net.activation(2).definition.expr.free_symbols - {Z}))
-    expected = {s.x[0], s.x[1], s.y[0], s.y[1], alpha, s.eta}  # eta: the learning rate of the weight changes
-    expected |= {s.w[l, j, k] for l in (1, 2) for j in range(net.size(l)) for k in range(net.size(l - 1))}
+    expected = {
+        s.x[0],
+        s.x[1],
+        s.y[0],
+        s.y[1],
+        alpha,
+        s.eta,
+    }  # eta: the learning rate of the weight changes
+    expected |= {
+        s.w[l, j, k] for l in (1, 2) for j in range(net.size(l)) for k in range(net.size(l - 1))
+    }
     expected |= {s.b[l, j] for l in (1, 2) for j in range(net.size(l))}
     assert set(point) == expected
     assert all(isinstance(v, sp.Rational) for v in point.values())
@@ -207,7 +234,9 @@ def test_primes_as_functions_handles_derivatives_and_subs():
     z = sp.Symbol("z")
     sigma_prime = prime_function(SIGMA)
     assert primes_as_functions(sp.Derivative(SIGMA(z), z)) == sigma_prime(z)
-    chained = sp.diff(SIGMA(X[0] ** 2), X[0])  # SymPy writes 2 x Subs(Derivative(sigma(xi), xi), xi, x^2)
+    chained = sp.diff(
+        SIGMA(X[0] ** 2), X[0]
+    )  # SymPy writes 2 x Subs(Derivative(sigma(xi), xi), xi, x^2)
     assert chained.has(sp.Subs)
     assert primes_as_functions(chained) == 2 * X[0] * sigma_prime(X[0] ** 2)
     plain = sp.Derivative(X[0] ** 2, X[0], evaluate=False)
@@ -217,8 +246,8 @@ def test_primes_as_functions_handles_derivatives_and_subs():
 def test_vanishes_on_identities_for_every_function():
     z = sp.Symbol("z")
     s = SIGMA(z)
-    assert vanishes(s * (1 - s) - (s - s ** 2))
-    assert vanishes((1 - s ** 2) / (1 - s) - (1 + s))  # a rational function: cancels after together
+    assert vanishes(s * (1 - s) - (s - s**2))
+    assert vanishes((1 - s**2) / (1 - s) - (1 + s))  # a rational function: cancels after together
     g = prime_function(SIGMA)
     assert vanishes(g(z) * s - s * g(z))
 
@@ -245,6 +274,7 @@ def test_written_out_identity_gradient_is_the_hand_formula():
 def test_written_out_hidden_gradient_equals_the_derivative_of_the_cost_by_hand():
     net = Network([2, 2, 1], activation="sigmoid", bias=True)
     s = net.symbols
+
     def logistic(t):
         return 1 / (1 + sp.exp(-t))
 
@@ -293,7 +323,7 @@ def test_at_point_decides_steps_and_cases_sympy_leaves_open():
 
 def test_at_point_follows_only_the_branch_an_if_then_else_condition_takes():
     # SymPy's derivative of max(sqrt(max(A, B)), z^2) compares with sqrt(B), B < 0, in a branch not taken
-    condition = sp.ITE(U > 5, U >= sp.sqrt(-1 - U ** 2), U >= 1)
+    condition = sp.ITE(U > 5, U >= sp.sqrt(-1 - U**2), U >= 1)
     assert at_point(sp.Piecewise((1, condition), (0, True)), {U: R(2)}) == 1
 
 
@@ -301,7 +331,9 @@ def test_at_point_writes_out_functions_at_their_numbers():
     g = sp.Function("g")
     functions = {g: sp.Lambda(Z, sp.Piecewise((Z, Z >= 0), (0, True)))}
     assert at_point(g(U) + 1, {U: TINY}, functions) == 1  # g's own condition decided by sign too
-    assert at_point(g(U), {}, functions) == sp.Piecewise((U, U >= 0), (0, True))  # no number: written out
+    assert at_point(g(U), {}, functions) == sp.Piecewise(
+        (U, U >= 0), (0, True)
+    )  # no number: written out
 
 
 def test_values_no_digits_decide_are_one_line_refusals_and_infinite_ones_say_so():

@@ -1,5 +1,6 @@
 """Unit tests for derive/render/flow.py (frames: the factor highlighted, the network lit) and for the
 frames derive/documents/slides.py makes of them (overlays, chunks, variants, lit nodes)."""
+
 import pytest
 
 from derive import Network
@@ -74,7 +75,11 @@ def test_a_named_quantity_used_later_is_marked_where_it_was_named(derivation):
 
 
 def test_the_summary_marks_nothing(derivation):
-    assert not any(line.highlighted for f in frames(derivation, [derivation.block(SUMMARY)]) for line in f.lines)
+    assert not any(
+        line.highlighted
+        for f in frames(derivation, [derivation.block(SUMMARY)])
+        for line in f.lines
+    )
 
 
 def test_a_hidden_layer_step_lights_the_downstream_nodes_summed_over(net, derivation):
@@ -112,19 +117,32 @@ def test_light_union():
 
 
 # slides.py: overlays ---------------------------------------------------------------------------------
-@pytest.mark.parametrize("overlays, last, spec", [
-    ([1], 1, "1"), ([1, 2, 3], 3, "1-"), ([2], 5, "2"), ([1, 3, 4, 5], 5, "1,3-"), ([2, 3], 5, "2-3"),
-    ([1, 2, 4], 5, "1-2,4"), ([5], 5, "5"), ([], 3, ""),
-])
+@pytest.mark.parametrize(
+    "overlays, last, spec",
+    [
+        ([1], 1, "1"),
+        ([1, 2, 3], 3, "1-"),
+        ([2], 5, "2"),
+        ([1, 3, 4, 5], 5, "1,3-"),
+        ([2, 3], 5, "2-3"),
+        ([1, 2, 4], 5, "1-2,4"),
+        ([5], 5, "5"),
+        ([], 3, ""),
+    ],
+)
 def test_overlay_spec(overlays, last, spec):
     assert overlay_spec(overlays, last) == spec
 
 
-@pytest.mark.parametrize("count, size, lengths", [(5, 5, [5]), (6, 5, [3, 3]), (13, 5, [4, 5, 4]),
-                                                   (15, 5, [5, 5, 5]), (1, 5, [1])])
+@pytest.mark.parametrize(
+    "count, size, lengths",
+    [(5, 5, [5]), (6, 5, [3, 3]), (13, 5, [4, 5, 4]), (15, 5, [5, 5, 5]), (1, 5, [1])],
+)
 def test_chunks_are_even(count, size, lengths):
     pieces = chunks(count, size)
-    assert [len(p) for p in pieces] == lengths and [i for p in pieces for i in p] == list(range(count))
+    assert [len(p) for p in pieces] == lengths and [i for p in pieces for i in p] == list(
+        range(count)
+    )
 
 
 def test_slide_frames_show_every_step_once_line_n_from_overlay_n(net):
@@ -135,23 +153,34 @@ def test_slide_frames_show_every_step_once_line_n_from_overlay_n(net):
         assert len(frame.lines) == frame.overlays <= 5
         for position, line in enumerate(frame.lines, 1):
             shown = sorted(n for v in line.variants for n in _expand(v.overlays, frame.overlays))
-            assert shown == list(range(position, frame.overlays + 1))  # from its overlay on, once each
+            assert shown == list(
+                range(position, frame.overlays + 1)
+            )  # from its overlay on, once each
         assert [r.overlay for r in frame.reasons] == list(range(1, frame.overlays + 1))
 
 
 def output_layer_frame(net):
-    return next(f for f in derivation_frames(net, network_drawing(net)) if f.title.startswith("Weights into the out"))
+    return next(
+        f
+        for f in derivation_frames(net, network_drawing(net))
+        if f.title.startswith("Weights into the out")
+    )
 
 
 def test_the_highlighted_variant_shows_only_at_its_overlay(net):
     frame = output_layer_frame(net)
     assert frame.overlays == 4  # 13 steps: frames of 4, 5 and 4
-    first = frame.lines[0]  # dC/dw = dC/da da/dz dz/dw: marked at overlays 2, 3 and 4, one factor each
+    first = frame.lines[
+        0
+    ]  # dC/dw = dC/da da/dz dz/dw: marked at overlays 2, 3 and 4, one factor each
     marked = [v for v in first.variants if r"\derivehl" in v.tex]
     assert [v.overlays for v in marked] == ["2", "3", "4"]
     assert [v.overlays for v in first.variants if r"\derivehl" not in v.tex] == ["1"]
     second = frame.lines[1]  # dC/da = 2(a - y): marked as it appears, plain after
-    assert [(v.overlays, r"\derivehl" in v.tex) for v in second.variants] == [("2", True), ("3-", False)]
+    assert [(v.overlays, r"\derivehl" in v.tex) for v in second.variants] == [
+        ("2", True),
+        ("3-", False),
+    ]
 
 
 def test_lit_nodes_follow_the_steps(net):
@@ -162,15 +191,20 @@ def test_lit_nodes_follow_the_steps(net):
 
 
 def test_worked_example_frames_unfold_each_calculation(net):
-    values = Values(x=(1, 0), y=(0, 1), weights=(((1, 2), (3, 4), (5, 6)), ((1, 0, 1), (0, 1, 0))),
-                    biases=None)
+    values = Values(
+        x=(1, 0), y=(0, 1), weights=(((1, 2), (3, 4), (5, 6)), ((1, 0, 1), (0, 1, 0))), biases=None
+    )
     context = slides_context(net, values=values)
     titles = [f.title for f in context["example_frames"]]
-    assert titles[0].startswith("Worked example: forward pass") and any("backward" in t for t in titles)
+    assert titles[0].startswith("Worked example: forward pass") and any(
+        "backward" in t for t in titles
+    )
     overlays = sum(f.overlays for f in context["example_frames"])
     assert overlays == len(context["example"].calculations)  # one overlay per calculation
     first = context["example_frames"][0]
-    assert first.lines[0].variants[0].tex.startswith("z_{0}^{(1)} = ")  # formula = numbers put in = result
+    assert (
+        first.lines[0].variants[0].tex.startswith("z_{0}^{(1)} = ")
+    )  # formula = numbers put in = result
     lit = {node.name: overlays for node, overlays in first.nodes}
     assert lit["n1x0"].startswith("1") and lit["n0x0"].startswith("1")  # z_0^(1) from the inputs
 

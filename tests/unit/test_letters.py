@@ -1,5 +1,6 @@
 """derive/notation/letters.py: Notation (frozen plain data, validated on construction), the presets, and
 notation_named; importing the module loads no SymPy."""
+
 import dataclasses
 import subprocess
 import sys
@@ -19,6 +20,7 @@ def _raises_one_line(**letters) -> str:
 
 
 # Notation
+
 
 def test_default_letters_follow_the_module_docstring():
     nt = Notation()
@@ -51,15 +53,18 @@ def test_an_unknown_superscript_style_is_a_one_line_derive_error_naming_it(style
     assert "'paren'" in message and "'plain'" in message
 
 
-@pytest.mark.parametrize("letters", [
-    dict(node="k"),  # node = prev
-    dict(layer="j"),  # layer = node
-    dict(prev="l"),  # prev = layer
-    dict(downstream=("j", "p")),  # a downstream letter = node
-    dict(downstream=("k",)),  # a downstream letter = prev
-    dict(downstream=("i", "p", "i")),  # a downstream letter twice
-    dict(node="m", downstream=("p", "m")),  # a custom node letter reused downstream
-])
+@pytest.mark.parametrize(
+    "letters",
+    [
+        dict(node="k"),  # node = prev
+        dict(layer="j"),  # layer = node
+        dict(prev="l"),  # prev = layer
+        dict(downstream=("j", "p")),  # a downstream letter = node
+        dict(downstream=("k",)),  # a downstream letter = prev
+        dict(downstream=("i", "p", "i")),  # a downstream letter twice
+        dict(node="m", downstream=("p", "m")),  # a custom node letter reused downstream
+    ],
+)
 def test_index_letters_that_coincide_are_a_one_line_derive_error(letters):
     message = _raises_one_line(**letters)
     assert "differ" in message
@@ -80,10 +85,13 @@ def test_symbols_are_built_once_per_notation_and_do_not_change_equality():
     first = nt.symbols
     assert nt.symbols is first
     assert first.notation is nt
-    assert nt == Notation(node="m", prev="n", downstream=("p",))  # the cached symbols are not a field
+    assert nt == Notation(
+        node="m", prev="n", downstream=("p",)
+    )  # the cached symbols are not a field
 
 
 # PRESETS
+
 
 def test_presets_are_the_default_nielsen_and_deeplizard():
     assert set(PRESETS) == {"default", "nielsen", "deeplizard"}
@@ -94,22 +102,44 @@ def test_presets_are_the_default_nielsen_and_deeplizard():
 def test_nielsen_differs_from_the_default_only_in_style_activation_cost_and_summary_labels():
     # Nielsen: w^l_{jk} (plain superscripts), sigma, C = 1/2 sum (a - y)^2, BP1..BP4.
     nielsen, default = PRESETS["nielsen"], PRESETS["default"]
-    differing = {f.name for f in dataclasses.fields(Notation) if getattr(nielsen, f.name) != getattr(default, f.name)}
+    differing = {
+        f.name
+        for f in dataclasses.fields(Notation)
+        if getattr(nielsen, f.name) != getattr(default, f.name)
+    }
     assert differing == {"superscript", "activation", "default_cost", "summary_labels"}
-    assert (nielsen.superscript, nielsen.activation, nielsen.default_cost) == ("plain", "sigma", "half-quadratic")
+    assert (nielsen.superscript, nielsen.activation, nielsen.default_cost) == (
+        "plain",
+        "sigma",
+        "half-quadratic",
+    )
     assert nielsen.summary_labels == ("BP1", "BP2", "BP3", "BP4")
 
 
 def test_deeplizard_differs_from_the_default_only_in_layer_names_sum_limits_and_activation_names():
     # deeplizard: (L), (L-1) counted from the output, sums up to n - 1, g^{(L)}; quadratic cost, sigmoid.
     deeplizard, default = PRESETS["deeplizard"], PRESETS["default"]
-    differing = {f.name for f in dataclasses.fields(Notation)
-                 if getattr(deeplizard, f.name) != getattr(default, f.name)}
-    assert differing == {"layer_names", "sum_limits", "activation_names", "sample"}  # C = (1/n) sum_i C_i
+    differing = {
+        f.name
+        for f in dataclasses.fields(Notation)
+        if getattr(deeplizard, f.name) != getattr(default, f.name)
+    }
+    assert differing == {
+        "layer_names",
+        "sum_limits",
+        "activation_names",
+        "sample",
+    }  # C = (1/n) sum_i C_i
     assert (deeplizard.layer_names, deeplizard.sum_limits, deeplizard.activation_names) == (
-        "from_output", "sizes", "layer")
+        "from_output",
+        "sizes",
+        "layer",
+    )
     assert (deeplizard.default_cost, deeplizard.default_activation, deeplizard.activation) == (
-        "quadratic", "sigmoid", "g")
+        "quadratic",
+        "sigmoid",
+        "g",
+    )
 
 
 def test_layer_names_count_from_the_output_once_a_network_gives_its_output_layer():
@@ -128,11 +158,17 @@ def test_notations_that_need_no_network_are_not_bound():
 
 
 def test_summary_labels_are_looked_up_by_equation_number():
-    assert [PRESETS["nielsen"].summary_label(n) for n in (1, 2, 3, 4)] == ["BP1", "BP2", "BP3", "BP4"]
+    assert [PRESETS["nielsen"].summary_label(n) for n in (1, 2, 3, 4)] == [
+        "BP1",
+        "BP2",
+        "BP3",
+        "BP4",
+    ]
     assert PRESETS["default"].summary_label(1) is None
 
 
 # notation_named
+
 
 @pytest.mark.parametrize("name", ["default", "nielsen", "deeplizard"])
 def test_a_preset_name_gives_that_preset_itself(name):
@@ -148,7 +184,10 @@ def test_an_unknown_name_is_a_one_line_derive_error_with_a_suggestion():
     with pytest.raises(DeriveError) as caught:
         notation_named("nielson")
     message = str(caught.value)
-    assert message == "unknown notation 'nielson'; did you mean 'nielsen'? (known: default, nielsen, deeplizard)"
+    assert (
+        message
+        == "unknown notation 'nielson'; did you mean 'nielsen'? (known: default, nielsen, deeplizard)"
+    )
 
 
 @pytest.mark.parametrize("name", ["", "xyz", "Default ", "NIELSEN"])
@@ -159,17 +198,23 @@ def test_names_are_exact_and_every_unknown_one_lists_the_presets(name):
     assert message.startswith(f"unknown notation {name!r}")
     assert message.endswith("(known: default, nielsen, deeplizard)")
     assert "\n" not in message
-    assert caught.value.__suppress_context__  # `from None`: no KeyError chained under the user's message
+    assert (
+        caught.value.__suppress_context__
+    )  # `from None`: no KeyError chained under the user's message
 
 
 def test_letters_load_no_sympy_in_a_fresh_interpreter():
-    code = ("import sys\n"
-            "from derive.notation.letters import PRESETS, Notation, notation_named\n"
-            "notation_named('nielsen'); Notation(node='m', downstream=('p',))\n"
-            "assert PRESETS['default'] == Notation()\n"
-            "print('sympy' in sys.modules)\n"
-            "PRESETS['default'].symbols\n"  # the control: the first symbols do load SymPy
-            "print('sympy' in sys.modules)\n")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    code = (
+        "import sys\n"
+        "from derive.notation.letters import PRESETS, Notation, notation_named\n"
+        "notation_named('nielsen'); Notation(node='m', downstream=('p',))\n"
+        "assert PRESETS['default'] == Notation()\n"
+        "print('sympy' in sys.modules)\n"
+        "PRESETS['default'].symbols\n"  # the control: the first symbols do load SymPy
+        "print('sympy' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["False", "True"]

@@ -1,6 +1,7 @@
 """Unit tests for derive/model/network.py: sizes, L and size(), the forward equations (z_definition,
 a_definition, cost_definition, definition_of) and level() for networks with and without biases, per-layer
 activations, function letters shared by two definitions, and bad sizes."""
+
 import pytest
 import sympy as sp
 
@@ -41,8 +42,10 @@ def test_z_definition_written_out_is_the_weighted_sum(bias):
     for layer in (1, 2):
         previous = s.x if layer == 1 else (lambda k: s.a[1, k])
         for node in range(net.size(layer)):
-            expected = sum(s.w[layer, node, k] * (previous[k] if layer == 1 else previous(k))
-                           for k in range(net.size(layer - 1)))
+            expected = sum(
+                s.w[layer, node, k] * (previous[k] if layer == 1 else previous(k))
+                for k in range(net.size(layer - 1))
+            )
             if bias:
                 expected += s.b[layer, node]
             assert _same(net.z_definition(layer, node).doit(), expected)
@@ -53,11 +56,17 @@ def test_z_definition_in_index_form():
     z2 = Network([2, 3, 1]).z_definition(2, s.j)
     assert isinstance(z2, sp.Sum)
     assert z2.limits == ((s.k_sum, 0, 2),)  # k' runs over the 3 nodes of layer 1
-    assert z2.function.args == (s.w[2, s.j, s.k_sum], s.a[1, s.k_sum])  # the chain-rule order, w before a
+    assert z2.function.args == (
+        s.w[2, s.j, s.k_sum],
+        s.a[1, s.k_sum],
+    )  # the chain-rule order, w before a
     z1 = Network([2, 3, 1], bias=True).z_definition(1, s.j)
     assert isinstance(z1, sp.Add) and len(z1.args) == 2 and s.b[1, s.j] in z1.args
     (total,) = [arg for arg in z1.args if isinstance(arg, sp.Sum)]
-    assert total.limits == ((s.k_sum, 0, 1),) and total.function.args == (s.w[1, s.j, s.k_sum], s.x[s.k_sum])
+    assert total.limits == ((s.k_sum, 0, 1),) and total.function.args == (
+        s.w[1, s.j, s.k_sum],
+        s.x[s.k_sum],
+    )
 
 
 def test_no_bias_symbol_without_biases():
@@ -107,15 +116,20 @@ def _quantities(net: Network) -> list[sp.Expr]:
     return out
 
 
-@pytest.mark.parametrize("sizes, bias", [([2, 3, 1], True), ([2, 3, 1], False), ([1, 2, 2, 3], True),
-                                         ([3, 1], False)])
+@pytest.mark.parametrize(
+    "sizes, bias", [([2, 3, 1], True), ([2, 3, 1], False), ([1, 2, 2, 3], True), ([3, 1], False)]
+)
 def test_every_definition_uses_only_the_level_just_below(sizes, bias):
     """level() orders the forward pass: a quantity is defined from quantities one level below it."""
     net = Network(sizes, activation="tanh", bias=bias)
     s = net.symbols
     for quantity in _quantities(net):
         # targets have no level; inputs x_k are left out here (see test_an_input_with_a_number_has_level_0)
-        used = {i for i in net.definition_of(quantity).doit().atoms(sp.Indexed) if i.base not in (s.y, s.x)}
+        used = {
+            i
+            for i in net.definition_of(quantity).doit().atoms(sp.Indexed)
+            if i.base not in (s.y, s.x)
+        }
         assert used
         assert {net.level(i) for i in used} == {net.level(quantity) - 1}, quantity
 
@@ -151,15 +165,23 @@ def test_per_layer_activations():
 def test_describe_and_repr():
     net = Network([2, 3, 1], activation=["tanh", "sigmoid"], bias=True)
     assert net.describe() == "[2, 3, 1] tanh/sigmoid, quadratic cost, with biases"
-    assert repr(net) == "Network([2, 3, 1], activation=['tanh', 'sigmoid'], cost='quadratic', bias=True)"
-    assert Network([4, 2], activation="relu", cost="mse").describe() == "[4, 2] relu, quadratic cost, no biases"
+    assert (
+        repr(net)
+        == "Network([2, 3, 1], activation=['tanh', 'sigmoid'], cost='quadratic', bias=True)"
+    )
+    assert (
+        Network([4, 2], activation="relu", cost="mse").describe()
+        == "[4, 2] relu, quadratic cost, no biases"
+    )
 
 
 def test_two_different_latex_activations_with_one_letter_are_refused():
     with pytest.raises(DeriveError) as caught:
         Network([2, 2, 2, 1], activation=["g(z) = z^2", "sigmoid", "g(z) = z^3"])
     message = str(caught.value)
-    assert message.startswith("two different activations are both called g;") and "\n" not in message
+    assert (
+        message.startswith("two different activations are both called g;") and "\n" not in message
+    )
 
 
 def test_one_letter_may_name_one_definition_twice():
@@ -169,16 +191,19 @@ def test_one_letter_may_name_one_definition_twice():
     assert Network([2, 2, 1], activation=["softplus", "sigmoid"]).L == 2
 
 
-@pytest.mark.parametrize("layers, message", [
-    ([5], "at least two layers"),
-    ((), "at least two layers"),
-    ("23", "must be a list of positive integers"),
-    (3, "must be a list of positive integers"),
-    (None, "must be a list of positive integers"),
-    ([2, "²"], "layer size 1 must be a positive integer, got '²'"),
-    ([2, 10**6], "layer size 1 is 1000000; at most 100000 nodes per layer"),
-    ([1] * 66, "at most 64 weight layers"),
-])
+@pytest.mark.parametrize(
+    "layers, message",
+    [
+        ([5], "at least two layers"),
+        ((), "at least two layers"),
+        ("23", "must be a list of positive integers"),
+        (3, "must be a list of positive integers"),
+        (None, "must be a list of positive integers"),
+        ([2, "²"], "layer size 1 must be a positive integer, got '²'"),
+        ([2, 10**6], "layer size 1 is 1000000; at most 100000 nodes per layer"),
+        ([1] * 66, "at most 64 weight layers"),
+    ],
+)
 def test_bad_sizes_are_refused(layers, message):
     with pytest.raises(DeriveError, match=message):
         Network(layers)

@@ -1,14 +1,22 @@
 """Unit tests for derive/evaluate/points.py: PointValues' forward pass at 60 digits against exact rational
 arithmetic (identity and ReLU networks), the refusals (NotFinite, TooLarge, OutOfRange), the Functions
 table (g' made lazily by SymPy's derivative, built-in activations found on first use) and close()."""
+
 import mpmath
 import pytest
 import sympy as sp
 
 from derive import Network
 from derive.evaluate.exact import prime_function
-from derive.evaluate.points import (MAX_ARGUMENT, Functions, NotFinite, OutOfRange, PointValues, TooLarge,
-                                    close)
+from derive.evaluate.points import (
+    MAX_ARGUMENT,
+    Functions,
+    NotFinite,
+    OutOfRange,
+    PointValues,
+    TooLarge,
+    close,
+)
 from derive.model.activations import _SIGMA_DEFINITION, SIGMA, Z, activation_named
 
 R = sp.Rational
@@ -32,7 +40,10 @@ def exact_forward(sizes, point, s, relu_layers=()):
     z = {}
     for l in range(1, len(sizes)):
         for j in range(sizes[l]):
-            z[l, j] = sum((point[s.w[l, j, k]] * a[l - 1, k] for k in range(sizes[l - 1])), R(0)) + point[s.b[l, j]]
+            z[l, j] = (
+                sum((point[s.w[l, j, k]] * a[l - 1, k] for k in range(sizes[l - 1])), R(0))
+                + point[s.b[l, j]]
+            )
             a[l, j] = max(z[l, j], R(0)) if l in relu_layers else z[l, j]
     L = len(sizes) - 1
     cost = sum((a[L, j] - point[s.y[j]]) ** 2 for j in range(sizes[L]))
@@ -45,8 +56,10 @@ def network_and_point(activation):
     net = Network([2, 3, 2], activation=activation, bias=True)
     s = net.symbols
     point = {s.x[0]: R(1, 3), s.x[1]: R(-5, 7), s.y[0]: R(1, 10), s.y[1]: R(9, 10)}
-    weights = {1: ((R(2, 3), R(-1, 7)), (R(-3, 2), R(4, 9)), (R(5, 11), R(1))),
-               2: ((R(-2, 5), R(7, 3), R(1, 6)), (R(3, 13), R(-1, 2), R(6, 7)))}
+    weights = {
+        1: ((R(2, 3), R(-1, 7)), (R(-3, 2), R(4, 9)), (R(5, 11), R(1))),
+        2: ((R(-2, 5), R(7, 3), R(1, 6)), (R(3, 13), R(-1, 2), R(6, 7))),
+    }
     biases = {1: (R(1, 9), R(-1, 3), R(-2, 7)), 2: (R(1, 12), R(-3, 11))}
     for l, rows in weights.items():
         for j, row in enumerate(rows):
@@ -55,14 +68,17 @@ def network_and_point(activation):
     return net, point
 
 
-@pytest.mark.parametrize("activation, relu_layers", [("identity", ()), (["relu", "identity"], (1,)),
-                                                     ("relu", (1, 2))])
+@pytest.mark.parametrize(
+    "activation, relu_layers", [("identity", ()), (["relu", "identity"], (1,)), ("relu", (1, 2))]
+)
 def test_forward_pass_agrees_with_exact_rationals_to_sixty_digits(activation, relu_layers):
     net, point = network_and_point(activation)
     s = net.symbols
     z, a, cost = exact_forward(net.sizes, point, s, relu_layers)
     if relu_layers == (1,):
-        assert any(z[1, j] < 0 for j in range(3)) and any(z[1, j] > 0 for j in range(3))  # both sides of the kink
+        assert any(z[1, j] < 0 for j in range(3)) and any(
+            z[1, j] > 0 for j in range(3)
+        )  # both sides of the kink
     values = PointValues(net, point)
     for (l, j), exact in z.items():
         assert close(values(s.z[l, j]), mp(exact), digits=58), (l, j)
@@ -93,8 +109,12 @@ def test_without_a_network_formulas_are_evaluated_at_given_values_of_z():
     tanh = activation_named("tanh").function
     third = mp(R(1, 3))
     assert close(values(tanh(Z)), at60(mpmath.tanh, third))
-    assert close(values(SIGMA(Z)), at60(lambda t: 1 / (1 + mpmath.exp(-t)), third))  # sigma is always known
-    derivative = values(sp.Derivative(tanh(Z), Z))  # tanh' through SymPy's derivative of the definition
+    assert close(
+        values(SIGMA(Z)), at60(lambda t: 1 / (1 + mpmath.exp(-t)), third)
+    )  # sigma is always known
+    derivative = values(
+        sp.Derivative(tanh(Z), Z)
+    )  # tanh' through SymPy's derivative of the definition
     assert close(derivative, at60(lambda t: 1 - mpmath.tanh(t) ** 2, third))
 
 
@@ -103,7 +123,13 @@ def test_without_a_network_formulas_are_evaluated_at_given_values_of_z():
 def tiny():
     net = Network([2, 1], activation="identity")
     s = net.symbols
-    point = {s.x[0]: R(1, 2), s.x[1]: R(-3, 4), s.y[0]: R(1, 5), s.w[1, 0, 0]: R(2), s.w[1, 0, 1]: R(1, 3)}
+    point = {
+        s.x[0]: R(1, 2),
+        s.x[1]: R(-3, 4),
+        s.y[0]: R(1, 5),
+        s.w[1, 0, 0]: R(2),
+        s.w[1, 0, 1]: R(1, 3),
+    }
     return net, PointValues(net, point)
 
 
@@ -122,8 +148,11 @@ def test_log_of_zero_is_not_finite(tiny):
         values(sp.log(net.symbols.x[0] - R(1, 2)))
 
 
-@pytest.mark.parametrize("make", [lambda x: sp.sqrt(x[1]), lambda x: sp.log(x[1]), lambda x: x[1] ** R(1, 3)],
-                         ids=["sqrt", "log", "cube-root"])
+@pytest.mark.parametrize(
+    "make",
+    [lambda x: sp.sqrt(x[1]), lambda x: sp.log(x[1]), lambda x: x[1] ** R(1, 3)],
+    ids=["sqrt", "log", "cube-root"],
+)
 def test_complex_results_are_not_finite(tiny, make):
     net, values = tiny  # x_1 = -3/4 < 0
     with pytest.raises(NotFinite, match="not a real number"):
@@ -147,20 +176,24 @@ def test_unknown_symbols_and_functions_are_not_finite(tiny):
 
 def test_huge_exponentials_are_refused_at_the_argument_limit(tiny):
     net, values = tiny
-    assert close(values(sp.exp(MAX_ARGUMENT)), at60(mpmath.exp, MAX_ARGUMENT))  # e^10000 is still computed
-    for expr in (sp.exp(10 ** 5), sp.exp(-10 ** 5), sp.exp(MAX_ARGUMENT + 1), sp.cosh(10 ** 5)):
+    assert close(
+        values(sp.exp(MAX_ARGUMENT)), at60(mpmath.exp, MAX_ARGUMENT)
+    )  # e^10000 is still computed
+    for expr in (sp.exp(10**5), sp.exp(-(10**5)), sp.exp(MAX_ARGUMENT + 1), sp.cosh(10**5)):
         with pytest.raises(TooLarge):
             values(expr)
     with pytest.raises(TooLarge, match="exp"):
-        values(sp.exp(10 ** 5 * net.symbols.x[0]))  # the argument is known only at the point: 5 * 10^4
+        values(
+            sp.exp(10**5 * net.symbols.x[0])
+        )  # the argument is known only at the point: 5 * 10^4
 
 
 def test_huge_powers_are_refused(tiny):
     net, values = tiny
     x = net.symbols.x
     with pytest.raises(TooLarge, match="power"):
-        values(x[0] ** (10 ** 6))  # |10^6 ln(1/2)| is far past the limit
-    assert close(values(x[0] ** 10), mp(R(1, 2 ** 10)))
+        values(x[0] ** (10**6))  # |10^6 ln(1/2)| is far past the limit
+    assert close(values(x[0] ** 10), mp(R(1, 2**10)))
 
 
 def test_node_index_outside_its_layer(tiny):

@@ -1,6 +1,7 @@
 """derive/notation/printing.py: the LaTeX and text printers in a notation (layer superscripts in the paren
 and plain styles, index subscripts, powers of indexed quantities, derivatives and g'(z), Heaviside, sums,
 products in written order, and the matrix-summary symbols), through ``latex``, ``text`` and the printers."""
+
 import pytest
 import sympy as sp
 
@@ -26,6 +27,7 @@ def sup_text(nt: Notation, layer: str) -> str:
 
 
 # Indexed quantities
+
 
 @BOTH
 def test_layered_quantities_put_the_layer_up_and_the_nodes_down(nt):
@@ -80,16 +82,17 @@ def test_which_bases_are_layered_is_the_notation_s_choice():
 
 # Powers
 
+
 @BOTH
 def test_a_power_of_an_indexed_quantity_is_parenthesised_to_avoid_a_double_superscript(nt):
     a = S.a[L, J]
-    assert latex(a ** 2, nt) == r"\left(a_{j}" + sup_latex(nt, "l") + r"\right)^{2}"
+    assert latex(a**2, nt) == r"\left(a_{j}" + sup_latex(nt, "l") + r"\right)^{2}"
     assert latex(S.x[K] ** 3, nt) == r"\left(x_{k}\right)^{3}"
 
 
 def test_other_powers_are_left_to_sympy():
     a = S.a[L, J]
-    assert latex(a ** -1, DEFAULT) == r"\frac{1}{a_{j}^{(l)}}"
+    assert latex(a**-1, DEFAULT) == r"\frac{1}{a_{j}^{(l)}}"
     assert latex(sp.sqrt(a), DEFAULT) == r"\sqrt{a_{j}^{(l)}}"
     assert latex((a - S.y[J]) ** 2, DEFAULT) == r"\left(a_{j}^{(l)} - y_{j}\right)^{2}"
 
@@ -101,13 +104,14 @@ def test_no_power_of_an_indexed_quantity_makes_a_double_superscript(exponent):
 
 def test_text_writes_powers_with_a_caret_and_products_with_a_dot():
     a = S.a[L, J]
-    assert text(a ** 2, DEFAULT) == "a_j^(l)^2"
+    assert text(a**2, DEFAULT) == "a_j^(l)^2"
     assert text((a - S.y[J]) ** 2, DEFAULT) == "(a_j^(l) - y_j)^2"
     assert text(2 * a, DEFAULT) == "2·a_j^(l)"
-    assert "*" not in text(3 * a ** 2 * S.y[J], DEFAULT)
+    assert "*" not in text(3 * a**2 * S.y[J], DEFAULT)
 
 
 # Sums and products
+
 
 def test_products_keep_the_order_they_were_written_in():
     a, y = S.a[L, J], S.y[J]
@@ -130,7 +134,10 @@ def test_a_sum_over_an_index_names_its_letter_and_limits():
     product = latex(sp.Sum(body, (K, 0, top)), DEFAULT)
     assert product.startswith(r"\sum_{k=0}^{n^{(l - 1)} - 1} ")
     assert product.endswith(latex(body, DEFAULT))
-    assert text(sp.Sum(body, (K, 0, top)), DEFAULT) == f"Σ_{{k=0..n^(l - 1) - 1}} [{text(body, DEFAULT)}]"
+    assert (
+        text(sp.Sum(body, (K, 0, top)), DEFAULT)
+        == f"Σ_{{k=0..n^(l - 1) - 1}} [{text(body, DEFAULT)}]"
+    )
 
 
 def test_a_sum_of_a_sum_is_parenthesised_in_latex():
@@ -141,12 +148,16 @@ def test_a_sum_of_a_sum_is_parenthesised_in_latex():
 
 # Derivatives, g'(z), Heaviside
 
+
 @BOTH
 def test_activation_derivative_prints_as_a_prime(nt):
     z = S.z[L, J]
     up = sup_latex(nt, "l")
     assert latex(sp.Derivative(sp.Function("g")(z), z), nt) == r"g'\!\left(z_{j}" + up + r"\right)"
-    assert latex(sp.Derivative(sp.Function("sigma")(z), z), nt) == r"\sigma'\!\left(z_{j}" + up + r"\right)"
+    assert (
+        latex(sp.Derivative(sp.Function("sigma")(z), z), nt)
+        == r"\sigma'\!\left(z_{j}" + up + r"\right)"
+    )
     assert text(sp.Derivative(sp.Function("g")(z), z), nt) == "g'(z_j" + sup_text(nt, "l") + ")"
 
 
@@ -168,8 +179,10 @@ def test_derivative_by_a_plain_symbol_uses_d_and_by_a_quantity_uses_partial():
 def test_derivative_of_an_expression_wraps_it():
     a, y, w = S.a[L, J], S.y[J], S.w[L, J, K]
     expr = sp.Mul(a, y, evaluate=False)
-    assert latex(sp.Derivative(expr, w), DEFAULT) == \
-        r"\frac{\partial}{\partial w_{jk}^{(l)}}\left(a_{j}^{(l)} y_{j}\right)"
+    assert (
+        latex(sp.Derivative(expr, w), DEFAULT)
+        == r"\frac{\partial}{\partial w_{jk}^{(l)}}\left(a_{j}^{(l)} y_{j}\right)"
+    )
     assert text(sp.Derivative(expr, w), DEFAULT) == "∂/∂w_jk^(l) [a_j^(l)·y_j]"
 
 
@@ -198,6 +211,7 @@ def test_a_power_of_heaviside_keeps_its_exponent_in_latex():
 
 # Text symbols and functions
 
+
 def test_text_writes_greek_names_as_letters_and_e_as_e():
     assert text(sp.Symbol("sigma"), DEFAULT) == "σ"
     assert text(sp.Symbol("eta"), DEFAULT) == "η"
@@ -209,12 +223,14 @@ def test_text_writes_greek_names_as_letters_and_e_as_e():
 
 # The matrix summary
 
+
 def expected_latex(nt: Notation, layer: str) -> dict:
     up, cost = sup_latex(nt, layer), latex(nt.symbols.cost, nt)
     g = r"\sigma" if nt.activation == "sigma" else nt.activation
     return {
         MatrixKind.DELTA: (r"\delta" if nt.delta == "delta" else nt.delta) + up,
-        MatrixKind.GPRIME: f"{g}'" + rf"\!\left({nt.preactivation}{up}\right)",  # the layer on z only
+        MatrixKind.GPRIME: f"{g}'"
+        + rf"\!\left({nt.preactivation}{up}\right)",  # the layer on z only
         MatrixKind.GRAD_C: rf"\nabla_{{{nt.activation_value}{up}}} {cost}",
         MatrixKind.W: nt.weight.upper() + up,
         MatrixKind.A: nt.activation_value + up,
@@ -246,7 +262,9 @@ def test_summary_symbols_spelled_out_in_the_default_notation():
     assert latex(m(MatrixKind.GPRIME), DEFAULT) == r"g'\!\left(z^{(l)}\right)"
     assert latex(m(MatrixKind.GRAD_C), DEFAULT) == r"\nabla_{a^{(l)}} C_{0}"
     assert latex(m(MatrixKind.DC_DW), NIELSEN) == r"\frac{\partial C_{0}}{\partial W^{l}}"
-    assert text(m(MatrixKind.GPRIME), NIELSEN) == "σ'(z^l)"  # Nielsen's σ'(z^l): σ'^l reads as a power
+    assert (
+        text(m(MatrixKind.GPRIME), NIELSEN) == "σ'(z^l)"
+    )  # Nielsen's σ'(z^l): σ'^l reads as a power
     assert text(m(MatrixKind.DC_DB), DEFAULT) == "∂C_0/∂b^(l)"
 
 
@@ -266,7 +284,15 @@ def test_every_summary_symbol_in_text(nt, layer, printed):
         assert text(layer_matrix(kind, layer, 3), nt) == expected[kind], kind
 
 
-CUSTOM = Notation(weight="v", bias="c", preactivation="u", activation_value="h", cost="J", activation="f", delta="e")
+CUSTOM = Notation(
+    weight="v",
+    bias="c",
+    preactivation="u",
+    activation_value="h",
+    cost="J",
+    activation="f",
+    delta="e",
+)
 
 
 def test_summary_symbols_follow_custom_letters():
@@ -294,18 +320,25 @@ def test_the_latex_summary_writes_greek_letters_as_the_index_form_does():
 def test_the_error_recursion_in_matrix_form(nt):
     # delta^(l) = ((W^(l+1))^T delta^(l+1)) ⊙ g'(z^(l)): a product inside a Hadamard product is parenthesised.
     weights = layer_matrix(MatrixKind.W, L + 1, 3, 2)
-    recursion = sp.HadamardProduct(weights.T * layer_matrix(MatrixKind.DELTA, L + 1, 3),
-                                   layer_matrix(MatrixKind.GPRIME, L, 2))
+    recursion = sp.HadamardProduct(
+        weights.T * layer_matrix(MatrixKind.DELTA, L + 1, 3), layer_matrix(MatrixKind.GPRIME, L, 2)
+    )
     up1, up = sup_latex(nt, "l+1"), sup_latex(nt, "l")
     g = r"\sigma" if nt.activation == "sigma" else nt.activation
-    assert latex(recursion, nt) == (rf"\left(\left(W{up1}\right)^{{\mathsf{{T}}}} \delta{up1}\right) \odot "
-                                    rf"{g}'\!\left(z{up}\right)")
+    assert latex(recursion, nt) == (
+        rf"\left(\left(W{up1}\right)^{{\mathsf{{T}}}} \delta{up1}\right) \odot "
+        rf"{g}'\!\left(z{up}\right)"
+    )
     g_text, up_text = ("σ" if nt.activation == "sigma" else nt.activation), sup_text(nt, "l")
-    assert text(recursion, nt) == f"((W^(l+1))ᵀ δ^(l+1)) ⊙ {g_text}'(z{up_text})"  # (l+1) in both styles
+    assert (
+        text(recursion, nt) == f"((W^(l+1))ᵀ δ^(l+1)) ⊙ {g_text}'(z{up_text})"
+    )  # (l+1) in both styles
 
 
 def test_a_hadamard_product_of_plain_vectors_is_not_parenthesised():
-    product = sp.HadamardProduct(layer_matrix(MatrixKind.GRAD_C, 3, 2), layer_matrix(MatrixKind.GPRIME, 3, 2))
+    product = sp.HadamardProduct(
+        layer_matrix(MatrixKind.GRAD_C, 3, 2), layer_matrix(MatrixKind.GPRIME, 3, 2)
+    )
     assert text(product, DEFAULT) == "∇_a^(3) C_0 ⊙ g'(z^(3))"
     assert latex(product, DEFAULT) == r"\nabla_{a^{(3)}} C_{0} \odot g'\!\left(z^{(3)}\right)"
 
@@ -319,6 +352,7 @@ def test_plain_text_summary_superscripts_of_a_compound_layer_are_grouped():
 
 
 # The printers themselves
+
 
 def test_the_functions_are_the_printers():
     expr = sp.Derivative(S.cost, S.w[L, J, K]) * S.a[L - 1, K]
@@ -339,7 +373,11 @@ def test_a_primed_activation_named_by_its_layer_takes_the_prime_after_the_layer(
     nt = Notation(activation_names="layer")
     assert activation_latex(nt, "L", prime=True) == r"g^{(L)\prime}"
     assert activation_latex(nt, "L") == "g^{(L)}"
-    assert latex(layer_matrix(MatrixKind.GPRIME, L, 3), nt) == r"g^{(l)\prime}\!\left(z^{(l)}\right)"
+    assert (
+        latex(layer_matrix(MatrixKind.GPRIME, L, 3), nt) == r"g^{(l)\prime}\!\left(z^{(l)}\right)"
+    )
     assert text(layer_matrix(MatrixKind.GPRIME, L, 3), nt) == "g^(l)'(z^(l))"
     plain = Notation(activation_names="layer", superscript="plain")
-    assert text(layer_matrix(MatrixKind.GPRIME, L, 3), plain) == "(g^l)'(z^l)"  # not g^l', read as g^(l')
+    assert (
+        text(layer_matrix(MatrixKind.GPRIME, L, 3), plain) == "(g^l)'(z^l)"
+    )  # not g^l', read as g^(l')

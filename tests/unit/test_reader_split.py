@@ -1,6 +1,7 @@
 """The LaTeX reader in parts: the syntax core reads with any resolver and imports no model; the model
 reads a definition through its reader slot, never importing derive.read; a definition is read
 without building a network."""
+
 from __future__ import annotations
 
 import subprocess
@@ -45,7 +46,9 @@ class ToyResolver:
     def quantity(self, base, sub, layer, where):
         if base == "y":
             raise syntax.Refusal(f"'{where}': no targets in a toy")
-        return sp.Symbol(f"{base}[{','.join(str(syntax.node_index(i)) for i in sub or [])};{layer}]")
+        return sp.Symbol(
+            f"{base}[{','.join(str(syntax.node_index(i)) for i in sub or [])};{layer}]"
+        )
 
     def function(self, name, layer, primes, argument):
         return sp.Function(name + "'" * primes)(argument)
@@ -56,15 +59,20 @@ class ToyResolver:
 
 def test_the_syntax_core_reads_with_any_resolver():
     names = ToyResolver()
-    assert syntax.read_expression(r"2 a_j^{(L)} + g(z_1^{(2)})", names) == \
-        2 * sp.Symbol("a[j;3]") + sp.Function("g")(sp.Symbol("z[1;2]"))
-    assert syntax.read_expression(r"\tanh(0) + C_0", names) == sp.tanh(0, evaluate=False) + sp.Symbol("cost")
+    assert syntax.read_expression(r"2 a_j^{(L)} + g(z_1^{(2)})", names) == 2 * sp.Symbol(
+        "a[j;3]"
+    ) + sp.Function("g")(sp.Symbol("z[1;2]"))
+    assert syntax.read_expression(r"\tanh(0) + C_0", names) == sp.tanh(
+        0, evaluate=False
+    ) + sp.Symbol("cost")
     (total,) = syntax.read_expression(r"\sum_k w_{jk}^{(2)}", names).atoms(sp.Sum)
     assert total.limits == ((sp.Symbol("k", integer=True, nonnegative=True), 0, 1),)
 
 
 def test_a_refusal_of_the_resolver_is_an_error_quoting_the_place():
-    with pytest.raises(LatexInputError, match=r"at column 5: 'y_j': no targets in a toy \(in '1 \+ y_j'\)"):
+    with pytest.raises(
+        LatexInputError, match=r"at column 5: 'y_j': no targets in a toy \(in '1 \+ y_j'\)"
+    ):
         syntax.read_expression("1 + y_j", ToyResolver())
     with pytest.raises(LatexInputError, match="no l in a toy"):
         syntax.read_expression("a_j^{(l)}", ToyResolver())
@@ -74,16 +82,25 @@ def test_a_refusal_of_the_resolver_is_an_error_quoting_the_place():
 
 def _modules_after(code: str) -> list[str]:
     probe = f"import sys\n{code}\nprint(' '.join(sorted(m for m in sys.modules if m.startswith('derive'))))"
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout.split()
 
 
 def test_the_syntax_core_imports_no_model_and_the_model_no_reader():
-    assert not [m for m in _modules_after("import derive.read.syntax") if m.startswith("derive.model.")
-                and m != "derive.model.definitions"]
-    loaded = _modules_after("import derive.model.network, derive.model.activations, derive.model.costs")
-    assert "derive.model.network" in loaded and not [m for m in loaded if m.startswith("derive.read")]
+    assert not [
+        m
+        for m in _modules_after("import derive.read.syntax")
+        if m.startswith("derive.model.") and m != "derive.model.definitions"
+    ]
+    loaded = _modules_after(
+        "import derive.model.network, derive.model.activations, derive.model.costs"
+    )
+    assert "derive.model.network" in loaded and not [
+        m for m in loaded if m.startswith("derive.read")
+    ]
     assert not [m for m in _modules_after("import derive") if m.startswith("derive.read")]
 
 
@@ -128,8 +145,15 @@ def test_a_definition_is_read_without_a_network(monkeypatch):
 
 def test_a_definitions_names_are_those_of_one_input_and_one_output_node():
     names = definition_resolver(variable_z=False)
-    assert (names.what, names.last_layer, names.layer("L"), names.layer_size(0)) == ("definition", 1, 1, 1)
-    with pytest.raises(LatexInputError, match=r"layer 2 does not exist \(the network has layers 0..1\)"):
+    assert (names.what, names.last_layer, names.layer("L"), names.layer_size(0)) == (
+        "definition",
+        1,
+        1,
+        1,
+    )
+    with pytest.raises(
+        LatexInputError, match=r"layer 2 does not exist \(the network has layers 0..1\)"
+    ):
         definitions._parse_cost(r"C_0 = \sum_j (a_j^{(2)} - y_j)^2")
     assert syntax.read_expression("z^2", definition_resolver(variable_z=True)) == Z**2
 

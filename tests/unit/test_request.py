@@ -1,12 +1,19 @@
 """Unit tests for derive/documents/request.py: a document's defaults (title, worked example, file name,
 directory) in one place, shared by the sheet, the slides, the web page and the CLI."""
+
 from pathlib import Path
 
 import pytest
 
 from derive import Network
 from derive.documents.html import render_html
-from derive.documents.request import OUT_DIR, DocumentRequest, check_name, default_name, default_title
+from derive.documents.request import (
+    OUT_DIR,
+    DocumentRequest,
+    check_name,
+    default_name,
+    default_title,
+)
 from derive.documents.sheet import example_specs, sheet_context
 from derive.documents.slides import slides_context
 from derive.errors import DeriveError
@@ -22,7 +29,10 @@ def test_the_defaults(net):
     request = DocumentRequest(net)
     assert request.heading == default_title(net) == "Backpropagation for a 2-3-1 network"
     assert request.example is None and request.out_dir == OUT_DIR == Path("outputs")
-    assert request.stem() == Path("outputs") / default_name(net) and default_name(net) == "2-3-1-sigmoid-quadratic"
+    assert (
+        request.stem() == Path("outputs") / default_name(net)
+        and default_name(net) == "2-3-1-sigmoid-quadratic"
+    )
     assert request.stem("-slides").name == "2-3-1-sigmoid-quadratic-slides"
     assert request.check and not request.graph
 

@@ -1,19 +1,36 @@
 """Unit tests for derive/model/steps.py: Rule titles, Part and BlockKey (printing and parsing), the frozen
 Step and Block with their refs and results, ``product``, ``instantiate``, and with_origin."""
+
 import dataclasses
 
 import pytest
 import sympy as sp
 
 from derive.model.activations import NAMES, Z, relu
-from derive.model.steps import (AVERAGE, COST, FORWARD, SUMMARY, UPDATE, Block, BlockKey, NamedResult, Part, Result,
-                                Rule, Step, instantiate, product, with_origin)
+from derive.model.steps import (
+    AVERAGE,
+    COST,
+    FORWARD,
+    SUMMARY,
+    UPDATE,
+    Block,
+    BlockKey,
+    NamedResult,
+    Part,
+    Result,
+    Rule,
+    Step,
+    instantiate,
+    product,
+    with_origin,
+)
 from derive.notation.letters import PRESETS
 
 x, y, z, w = sp.symbols("x y z w")
 
 
 # Rule --------------------------------------------------------------------------------------------
+
 
 def test_rule_title_is_its_human_name():
     assert Rule.CHAIN_RULE.title == "chain rule"
@@ -31,6 +48,7 @@ def test_rule_titles_are_distinct_words():
 
 
 # Part and BlockKey -------------------------------------------------------------------------------
+
 
 def test_block_keys_print_as_part_or_part_colon_detail():
     assert str(BlockKey.layer(2)) == "layer:2"
@@ -51,10 +69,20 @@ def test_block_keys_are_values_usable_as_dict_keys():
     assert BlockKey.layer(1) != BlockKey.activation("1")
 
 
-ROUND_TRIP = [FORWARD, COST, SUMMARY, UPDATE, AVERAGE, BlockKey.layer(0), BlockKey.layer(1), BlockKey.layer(64),
-              *(BlockKey.activation(name) for name in NAMES),
-              BlockKey.activation("sigmoid(gain=2)"), BlockKey.activation("leaky-relu(slope=1/10)"),
-              BlockKey.activation("g")]
+ROUND_TRIP = [
+    FORWARD,
+    COST,
+    SUMMARY,
+    UPDATE,
+    AVERAGE,
+    BlockKey.layer(0),
+    BlockKey.layer(1),
+    BlockKey.layer(64),
+    *(BlockKey.activation(name) for name in NAMES),
+    BlockKey.activation("sigmoid(gain=2)"),
+    BlockKey.activation("leaky-relu(slope=1/10)"),
+    BlockKey.activation("g"),
+]
 
 
 def test_round_trip_list_covers_every_part():
@@ -69,9 +97,27 @@ def test_parse_reads_back_what_str_printed(key):
     assert str(parsed) == str(key)
 
 
-@pytest.mark.parametrize("text", ["layer:x", "layer:", "layer", "layer:-1", "layer:1.5", "layer: 2", "cost:3",
-                                  "summary:x", "forward:1", "activation", "activation:", "nothing", "", "Layer:2",
-                                  " cost", "cost "])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "layer:x",
+        "layer:",
+        "layer",
+        "layer:-1",
+        "layer:1.5",
+        "layer: 2",
+        "cost:3",
+        "summary:x",
+        "forward:1",
+        "activation",
+        "activation:",
+        "nothing",
+        "",
+        "Layer:2",
+        " cost",
+        "cost ",
+    ],
+)
 def test_parse_refuses_malformed_text_with_key_error(text):
     with pytest.raises(KeyError, match="no block"):
         BlockKey.parse(text)
@@ -89,6 +135,7 @@ def test_parse_refuses_an_empty_detail_after_a_colon(text):
 
 
 # Step and Block ----------------------------------------------------------------------------------
+
 
 def _step(*refs: BlockKey, lhs=x, rhs=y) -> Step:
     return Step(lhs, rhs, Rule.SUBSTITUTION, "text", refs)
@@ -116,12 +163,16 @@ def test_step_claim_is_an_unevaluated_equation():
 def test_block_refs_keep_order_exclude_own_key_and_list_duplicates_once():
     own = BlockKey.layer(1)
     tanh_key = BlockKey.activation("tanh")
-    block = Block(own, "layer 1", (
-        _step(BlockKey.layer(2), COST),
-        _step(own),
-        _step(),
-        _step(tanh_key, BlockKey.layer(2), own, COST),
-    ))
+    block = Block(
+        own,
+        "layer 1",
+        (
+            _step(BlockKey.layer(2), COST),
+            _step(own),
+            _step(),
+            _step(tanh_key, BlockKey.layer(2), own, COST),
+        ),
+    )
     assert block.refs == (BlockKey.layer(2), COST, tanh_key)
 
 
@@ -131,7 +182,9 @@ def test_block_without_references_has_no_refs():
 
 def test_block_result_by_enum_and_key_error_for_a_missing_one():
     dc_da, classic = sp.Symbol("dC"), sp.Symbol("g'")
-    block = Block(BlockKey.layer(2), "layer 2", (), ((Result.DC_DA, dc_da), (Result.CLASSIC, classic)))
+    block = Block(
+        BlockKey.layer(2), "layer 2", (), ((Result.DC_DA, dc_da), (Result.CLASSIC, classic))
+    )
     assert block.result(Result.DC_DA) is dc_da
     assert block.result(Result.CLASSIC) is classic
     with pytest.raises(KeyError, match="block 'layer:2' has no result 'delta_classic'"):
@@ -141,6 +194,7 @@ def test_block_result_by_enum_and_key_error_for_a_missing_one():
 
 
 # product -----------------------------------------------------------------------------------------
+
 
 def test_product_keeps_the_written_order_without_evaluating():
     assert product(z, y, x).args == (z, y, x)
@@ -153,7 +207,10 @@ def test_product_gathers_its_numbers_into_one_leading_coefficient():
     product with a number after its first factor prints as it stands, "-1·η·(a - y)·1/2·(...)")."""
     assert product(sp.Integer(3), x, sp.Integer(2)).args == (6, x)
     assert product(x, sp.Integer(-1), y).args == (-1, x, y)
-    assert product(sp.Integer(2), x, sp.Mul(sp.Rational(1, 2), y + 1, evaluate=False)).args == (x, y + 1)
+    assert product(sp.Integer(2), x, sp.Mul(sp.Rational(1, 2), y + 1, evaluate=False)).args == (
+        x,
+        y + 1,
+    )
     assert product(x, 0, y) == 0
 
 
@@ -172,16 +229,26 @@ def test_product_splices_nested_products_in_place():
     assert product(x, sp.Mul(1, y, evaluate=False)).args == (x, y)  # and its 1 dropped
 
 
-@pytest.mark.parametrize("factor,args", [(-y * z, (-1, x, y, z)), (sp.Mul(-1, y, evaluate=False), (-1, x, y)),
-                                         (sp.Rational(-1, 2) * y, (sp.Rational(-1, 2), x, y)),
-                                         (sp.Float(-2.5) * y * z, (sp.Float(-2.5), x, y, z))], ids=str)
+@pytest.mark.parametrize(
+    "factor,args",
+    [
+        (-y * z, (-1, x, y, z)),
+        (sp.Mul(-1, y, evaluate=False), (-1, x, y)),
+        (sp.Rational(-1, 2) * y, (sp.Rational(-1, 2), x, y)),
+        (sp.Float(-2.5) * y * z, (sp.Float(-2.5), x, y, z)),
+    ],
+    ids=str,
+)
 def test_product_moves_a_negative_coefficient_to_the_front(factor, args):
     assert isinstance(factor, sp.Mul) and factor.args[0].is_negative
     assert product(x, factor).args == args  # -x y, never x (-y) nor -1·x·y in the middle
 
 
-@pytest.mark.parametrize("factor", [y / z, y / z**2, y / sp.sqrt(z), sp.Mul(2, y, sp.Pow(z, -1), evaluate=False)],
-                         ids=str)
+@pytest.mark.parametrize(
+    "factor",
+    [y / z, y / z**2, y / sp.sqrt(z), sp.Mul(2, y, sp.Pow(z, -1), evaluate=False)],
+    ids=str,
+)
 def test_product_keeps_a_division_whole(factor):
     assert isinstance(factor, sp.Mul)
     made = product(x, factor)
@@ -197,7 +264,9 @@ class _Trap(sp.Function):
     def _eval_is_extended_negative(self):
         raise AssertionError("an assumption was queried")
 
-    _eval_is_negative = _eval_is_extended_positive = _eval_is_positive = _eval_is_zero = _eval_is_extended_negative
+    _eval_is_negative = _eval_is_extended_positive = _eval_is_positive = _eval_is_zero = (
+        _eval_is_extended_negative
+    )
 
 
 def _deep_sum(depth: int) -> sp.Sum:
@@ -218,18 +287,27 @@ def test_the_trap_fires_on_a_sign_query_through_a_deep_sum():
 
 def test_product_of_a_40_deep_nested_sum_asks_no_assumptions():
     deep = _deep_sum(40)
-    result = product(x, sp.Mul(2, deep, evaluate=False), sp.Mul(-1, deep, evaluate=False), deep / z,
-                     sp.Mul(deep, y, evaluate=False), deep)
+    result = product(
+        x,
+        sp.Mul(2, deep, evaluate=False),
+        sp.Mul(-1, deep, evaluate=False),
+        deep / z,
+        sp.Mul(deep, y, evaluate=False),
+        deep,
+    )
     assert result.args == (-2, x, deep, deep, deep / z, deep, y, deep)
     depth, inner = 0, result.args[2]
     while isinstance(inner, sp.Sum):
         assert len(inner.limits) == 1
-        (inner,) = [term for term in inner.function.args if not term.is_Symbol]  # Sum(inner + k, (k, 0, 3))
+        (inner,) = [
+            term for term in inner.function.args if not term.is_Symbol
+        ]  # Sum(inner + k, (k, 0, 3))
         depth += 1
     assert depth == 40 and isinstance(inner, _Trap)
 
 
 # instantiate -------------------------------------------------------------------------------------
+
 
 def test_instantiate_keeps_the_written_form():
     a, t = sp.symbols("a t")
@@ -251,13 +329,16 @@ def test_instantiate_does_not_cancel_or_fold():
 
 def test_instantiate_replaces_inside_a_piecewise():
     t = sp.Symbol("t", real=True)
-    convention = next(s.expr for s in relu().derivative_chain if s.rule is Rule.CONVENTION)  # (1, z > 0), (0, True)
+    convention = next(
+        s.expr for s in relu().derivative_chain if s.rule is Rule.CONVENTION
+    )  # (1, z > 0), (0, True)
     result = instantiate(convention, {Z: t})
     assert result == sp.Piecewise((1, t > 0), (0, True))
     assert Z not in result.free_symbols
 
 
 # with_origin: the notation and titles a block and its steps display in ---------------------------
+
 
 def _block(key: BlockKey, title: str) -> Block:
     return Block(key, title, (_step(COST), _step(lhs=z, rhs=w)))

@@ -1,6 +1,7 @@
 """derive/notation/symbols.py: a notation's SymPy objects (indexed bases, index letters and their
 assumptions, the layered bases, downstream letters beyond the preset ones) and the matrix-summary names
 (MatrixKind, layer_matrix, matrix_name, MatrixName.number)."""
+
 import dataclasses
 
 import pytest
@@ -11,8 +12,21 @@ from derive.notation.letters import PRESETS, Notation
 from derive.notation.symbols import MatrixKind, MatrixName, Symbols, layer_matrix, matrix_name
 
 DEFAULT = PRESETS["default"]
-CUSTOM = Notation(layer="m", node="p", prev="q", downstream=("r", "s"), weight="theta", bias="beta",
-                  preactivation="u", activation_value="h", input="xi", target="t", delta="e", size="N", cost="J")
+CUSTOM = Notation(
+    layer="m",
+    node="p",
+    prev="q",
+    downstream=("r", "s"),
+    weight="theta",
+    bias="beta",
+    preactivation="u",
+    activation_value="h",
+    input="xi",
+    target="t",
+    delta="e",
+    size="N",
+    cost="J",
+)
 
 
 def _index(name: str) -> sp.Symbol:
@@ -21,11 +35,20 @@ def _index(name: str) -> sp.Symbol:
 
 # Symbols: bases and letters
 
+
 @pytest.mark.parametrize("nt", [DEFAULT, CUSTOM], ids=["default", "custom"])
 def test_each_quantity_is_an_indexed_base_named_by_the_notation(nt):
     s = Symbols(nt)
-    bases = dict(w=nt.weight, b=nt.bias, z=nt.preactivation, a=nt.activation_value, x=nt.input, y=nt.target,
-                 delta=nt.delta, n=nt.size)
+    bases = dict(
+        w=nt.weight,
+        b=nt.bias,
+        z=nt.preactivation,
+        a=nt.activation_value,
+        x=nt.input,
+        y=nt.target,
+        delta=nt.delta,
+        n=nt.size,
+    )
     for attribute, letter in bases.items():
         base = getattr(s, attribute)
         assert isinstance(base, sp.IndexedBase)
@@ -91,6 +114,7 @@ def test_layered_follows_custom_letters():
 
 # downstream_letter
 
+
 def test_downstream_letters_are_the_notation_s_in_order():
     s = DEFAULT.symbols
     for offset, letter in enumerate(DEFAULT.downstream, start=1):
@@ -107,12 +131,19 @@ def test_beyond_the_preset_letters_the_first_letter_is_numbered_by_offset():
     assert s.downstream_letter(40) == _index("i_40")
     known = {s.l, s.j, s.k, s.k_sum, s.j_sum, *s.downstream}
     assert letter not in known
-    assert len({s.downstream_letter(o) for o in range(1, 20)}) == 19  # every offset has its own letter
+    assert (
+        len({s.downstream_letter(o) for o in range(1, 20)}) == 19
+    )  # every offset has its own letter
 
 
 def test_beyond_a_short_custom_downstream_list():
     s = Symbols(Notation(downstream=("p", "q")))
-    assert [s.downstream_letter(o) for o in (1, 2, 3, 4)] == [_index("p"), _index("q"), _index("p_3"), _index("p_4")]
+    assert [s.downstream_letter(o) for o in (1, 2, 3, 4)] == [
+        _index("p"),
+        _index("q"),
+        _index("p_3"),
+        _index("p_4"),
+    ]
 
 
 def test_an_empty_downstream_list_is_refused():
@@ -121,6 +152,7 @@ def test_an_empty_downstream_list_is_refused():
 
 
 # MatrixKind, layer_matrix, matrix_name
+
 
 def test_matrix_kinds_have_distinct_values():
     assert len({kind.value for kind in MatrixKind}) == len(MatrixKind) == 8
@@ -146,8 +178,14 @@ def test_kind_and_layer_both_tell_matrices_apart():
 
 _L = DEFAULT.symbols.l
 _LAYERS = [  # a layer, and how matrix_name gives it back: printed, without spaces
-    (_L, "l"), (_L + 1, "l+1"), (_L - 1, "l-1"), (2 * _L, "2*l"), (sp.Symbol("L", integer=True, positive=True), "L"),
-    (2, "2"), (sp.Integer(3), "3"), (sp.Integer(12), "12"),
+    (_L, "l"),
+    (_L + 1, "l+1"),
+    (_L - 1, "l-1"),
+    (2 * _L, "2*l"),
+    (sp.Symbol("L", integer=True, positive=True), "L"),
+    (2, "2"),
+    (sp.Integer(3), "3"),
+    (sp.Integer(12), "12"),
 ]
 
 

@@ -1,6 +1,7 @@
 """Unit tests for derive/render/terminal.py: the plain-text steps (header, numbering per block, continued
 lines aligned under the equals sign, reasons with references by block title, wrapping), the JSON-ready
 dict of ``derive steps --json``, and the bash completion script generated from the parser."""
+
 import json
 import re
 import shutil
@@ -43,27 +44,40 @@ def sections(rendered: str) -> dict[str, list[str]]:
 # render_blocks on a block made here: exact expected text --------------------------------------------
 def test_a_hand_made_block_renders_exactly(derivation):
     s = derivation.network.symbols
-    block = Block(BlockKey.layer(1), "A block", (
-        Step(s.cost, s.a[1, 0], Rule.DEFINITION, "first"),  # a free index on the right only is refused
-        Step(s.cost, s.z[1, 0], Rule.SUBSTITUTION, "second", (COST,)),
-        Step(s.a[1, s.j], sp.Integer(2), Rule.SIMPLIFICATION, "third"),
-    ))
-    assert render_blocks([block], derivation) == "\n".join([
+    block = Block(
+        BlockKey.layer(1),
         "A block",
-        "-------",
-        "(1) C_0 = a_0^(1)",
-        "      definition: first",
-        "(2)     = z_0^(1)",  # same left-hand side: only "= rhs", the equals sign in the same column
-        "      substitution: second (see: Derivative of the quadratic cost)",  # the reference by its title
-        "(3) a_j^(1) = 2",
-        "      simplification: third",
-    ])
+        (
+            Step(
+                s.cost, s.a[1, 0], Rule.DEFINITION, "first"
+            ),  # a free index on the right only is refused
+            Step(s.cost, s.z[1, 0], Rule.SUBSTITUTION, "second", (COST,)),
+            Step(s.a[1, s.j], sp.Integer(2), Rule.SIMPLIFICATION, "third"),
+        ),
+    )
+    assert (
+        render_blocks([block], derivation)
+        == "\n".join(
+            [
+                "A block",
+                "-------",
+                "(1) C_0 = a_0^(1)",
+                "      definition: first",
+                "(2)     = z_0^(1)",  # same left-hand side: only "= rhs", the equals sign in the same column
+                "      substitution: second (see: Derivative of the quadratic cost)",  # the reference by its title
+                "(3) a_j^(1) = 2",
+                "      simplification: third",
+            ]
+        )
+    )
 
 
 def test_long_reasons_wrap_at_the_width_with_an_indent(derivation):
     s = derivation.network.symbols
     sentence = " ".join(["word"] * 60)
-    block = Block(BlockKey.layer(1), "Wrapped", (Step(s.cost, s.a[1, 0], Rule.DEFINITION, sentence),))
+    block = Block(
+        BlockKey.layer(1), "Wrapped", (Step(s.cost, s.a[1, 0], Rule.DEFINITION, sentence),)
+    )
     reason = render_blocks([block], derivation, width=50).splitlines()[3:]
     assert len(reason) > 1
     assert all(line.startswith("      ") and len(line) <= 50 for line in reason)
@@ -72,16 +86,21 @@ def test_long_reasons_wrap_at_the_width_with_an_indent(derivation):
 
 def test_a_reference_outside_the_derivation_is_shown_by_its_key(derivation):
     s = derivation.network.symbols
-    block = Block(BlockKey.layer(1), "T", (Step(s.cost, s.a[1, 0], Rule.DEFINITION, "x",
-                                                 (BlockKey.activation("tanh"),)),))
+    block = Block(
+        BlockKey.layer(1),
+        "T",
+        (Step(s.cost, s.a[1, 0], Rule.DEFINITION, "x", (BlockKey.activation("tanh"),)),),
+    )
     assert "(see: activation:tanh)" in render_blocks([block], derivation)
 
 
 # render_steps on a real derivation ----------------------------------------------------------------
 def test_header_names_the_network(derivation):
     first = render_steps(derivation).splitlines()[0]
-    assert first == ("Network [2, 2, 1] identity, quadratic cost, no biases: L = 2, "
-                     "j in layer l, k in layer l-1, i in layer l+1")
+    assert first == (
+        "Network [2, 2, 1] identity, quadratic cost, no biases: L = 2, "
+        "j in layer l, k in layer l-1, i in layer l+1"
+    )
 
 
 def test_every_block_is_titled_and_numbered_from_one(derivation):
@@ -105,11 +124,15 @@ def test_continued_lines_omit_the_left_hand_side_and_align_the_equals_sign(deriv
             assert line[column:] == f" = {rhs}", line
             if step.lhs == previous:
                 continued += 1
-                assert line[len(f"({number})"):column].strip() == ""  # the left-hand side is not repeated
+                assert (
+                    line[len(f"({number})") : column].strip() == ""
+                )  # the left-hand side is not repeated
             else:
                 assert line.startswith(f"({number}) {lhs} = ")
             previous = step.lhs
-    assert continued >= 5  # the identity's derivative, the cost's, delta's chain: several continuations
+    assert (
+        continued >= 5
+    )  # the identity's derivative, the cost's, delta's chain: several continuations
 
 
 def test_references_name_the_block_title(derivation):
@@ -123,17 +146,34 @@ def test_references_name_the_block_title(derivation):
 
 def test_one_layer_shows_only_the_blocks_it_needs(derivation):
     parts = sections(render_steps(derivation, layer=2))
-    assert list(parts) == ["Forward equations and cost", "Derivative of the quadratic cost",
-                           "Derivative of the identity", "Weights into the output layer: layer 2"]
+    assert list(parts) == [
+        "Forward equations and cost",
+        "Derivative of the quadratic cost",
+        "Derivative of the identity",
+        "Weights into the output layer: layer 2",
+    ]
 
 
 # steps_data ---------------------------------------------------------------------------------------
 def test_steps_data_has_the_network_and_string_keys():
     net = Network([2, 3, 1], activation=["tanh", "sigmoid"], bias=True)
     data = steps_data(net.derivation())
-    assert data["network"] == net.describe() and data["layers"] == [2, 3, 1] and data["weight_layers"] == 2
-    assert [b["key"] for b in data["blocks"]] == ["forward", "cost", "activation:tanh", "activation:sigmoid",
-                                                  "layer:2", "layer:1", "update", "average", "summary"]
+    assert (
+        data["network"] == net.describe()
+        and data["layers"] == [2, 3, 1]
+        and data["weight_layers"] == 2
+    )
+    assert [b["key"] for b in data["blocks"]] == [
+        "forward",
+        "cost",
+        "activation:tanh",
+        "activation:sigmoid",
+        "layer:2",
+        "layer:1",
+        "update",
+        "average",
+        "summary",
+    ]
     assert json.loads(json.dumps(data)) == data  # plain JSON types only
 
 
@@ -151,9 +191,13 @@ def test_every_step_has_both_sides_as_latex_and_text_and_string_refs():
                 assert set(st[side]) == {"latex", "text"} and st[side]["latex"] and st[side]["text"]
                 assert st[side]["text"] == text(expr, net.notation)
             assert st["rule"] == step.rule.title and st["sentence"] == step.text
-            assert st["refs"] == [str(r) for r in step.refs] and all(isinstance(r, str) for r in st["refs"])
+            assert st["refs"] == [str(r) for r in step.refs] and all(
+                isinstance(r, str) for r in st["refs"]
+            )
             assert set(st["refs"]) <= keys  # every reference names a block that is there
-            assert all(BlockKey.parse(r) in step.refs for r in st["refs"])  # and reads back as the key
+            assert all(
+                BlockKey.parse(r) in step.refs for r in st["refs"]
+            )  # and reads back as the key
 
 
 def test_steps_data_for_one_layer_has_every_referenced_block():
@@ -185,12 +229,17 @@ def test_completion_lists_every_command_of_the_parser(script):
     for name, command in sub.choices.items():
         case = re.search(rf'^\s+{re.escape(name)}\) opts="([^"]*)"', script, re.MULTILINE)
         assert case, name
-        assert set(case.group(1).split()) == {o for a in command._actions for o in a.option_strings}, name
+        assert set(case.group(1).split()) == {
+            o for a in command._actions for o in a.option_strings
+        }, name
 
 
 def test_completion_offers_the_given_option_values(script):
     for option, words in VALUES.items():
-        assert f'{option}) COMPREPLY=($(compgen -W "{" ".join(words)}" -- "$cur")); return ;;' in script
+        assert (
+            f'{option}) COMPREPLY=($(compgen -W "{" ".join(words)}" -- "$cur")); return ;;'
+            in script
+        )
     assert "completion) opts=" in script and 'words="bash"' in script  # a positional's choices
 
 
@@ -201,10 +250,16 @@ def test_completion_script_completes_in_bash(script, tmp_path):
 
     def complete(*words: str) -> list[str]:
         quoted = " ".join(f"'{w}'" for w in words)
-        command = (f"source '{path}'; COMP_WORDS=(derive {quoted}); COMP_CWORD={len(words)}; _derive; "
-                   'printf "%s\\n" "${COMPREPLY[@]}"')
-        done = subprocess.run(["bash", "--norc", "--noprofile", "-c", command], capture_output=True, text=True,
-                              timeout=60)
+        command = (
+            f"source '{path}'; COMP_WORDS=(derive {quoted}); COMP_CWORD={len(words)}; _derive; "
+            'printf "%s\\n" "${COMPREPLY[@]}"'
+        )
+        done = subprocess.run(
+            ["bash", "--norc", "--noprofile", "-c", command],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert done.returncode == 0, done.stderr
         return done.stdout.split()
 

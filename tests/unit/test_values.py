@@ -1,5 +1,6 @@
 """Unit tests for derive/model/values.py: parse_layer_sizes (the forms accepted, the values refused with a
 one-line DeriveError, the bounds MAX_LAYER_SIZE and MAX_WEIGHT_LAYERS), per_layer, and the Values record."""
+
 import dataclasses
 import re
 from decimal import Decimal
@@ -8,7 +9,13 @@ from fractions import Fraction
 import pytest
 
 from derive.errors import DeriveError
-from derive.model.values import MAX_LAYER_SIZE, MAX_WEIGHT_LAYERS, Values, parse_layer_sizes, per_layer
+from derive.model.values import (
+    MAX_LAYER_SIZE,
+    MAX_WEIGHT_LAYERS,
+    Values,
+    parse_layer_sizes,
+    per_layer,
+)
 
 
 def _refused(layers) -> str:
@@ -19,8 +26,9 @@ def _refused(layers) -> str:
     return message
 
 
-@pytest.mark.parametrize("value", [3, "3", 3.0, Decimal("3"), " 3 ", "003", Decimal("3.000"), Decimal("0.3e1")],
-                         ids=repr)
+@pytest.mark.parametrize(
+    "value", [3, "3", 3.0, Decimal("3"), " 3 ", "003", Decimal("3.000"), Decimal("0.3e1")], ids=repr
+)
 def test_accepted_forms_of_three(value):
     sizes = parse_layer_sizes([value, 1])
     assert sizes == (3, 1)
@@ -39,18 +47,39 @@ def test_the_bounds():
     assert parse_layer_sizes([MAX_LAYER_SIZE, str(MAX_LAYER_SIZE)]) == (100_000, 100_000)
 
 
-@pytest.mark.parametrize("value, shown", [
-    (0, "0"), (-1, "-1"), (True, "true"), (False, "false"), ("3.5", "'3.5'"), ("²", "'²'"), ("-1", "'-1'"),
-    ("", "''"), ("three", "'three'"), (3.5, "3.5"), (float("nan"), "nan"), (float("inf"), "inf"),
-    (Decimal("3.5"), "3.5"), (Decimal("NaN"), "NaN"), (None, "null"), (Fraction(3, 1), "Fraction"),
-    ([3], "a list"), ({"n": 3}, "a table"), ("0", "0"),
-], ids=repr)
+@pytest.mark.parametrize(
+    "value, shown",
+    [
+        (0, "0"),
+        (-1, "-1"),
+        (True, "true"),
+        (False, "false"),
+        ("3.5", "'3.5'"),
+        ("²", "'²'"),
+        ("-1", "'-1'"),
+        ("", "''"),
+        ("three", "'three'"),
+        (3.5, "3.5"),
+        (float("nan"), "nan"),
+        (float("inf"), "inf"),
+        (Decimal("3.5"), "3.5"),
+        (Decimal("NaN"), "NaN"),
+        (None, "null"),
+        (Fraction(3, 1), "Fraction"),
+        ([3], "a list"),
+        ({"n": 3}, "a table"),
+        ("0", "0"),
+    ],
+    ids=repr,
+)
 def test_refused_values_name_the_position_and_the_value(value, shown):
     message = _refused([2, value, 1])
     assert message == f"layer size 1 must be a positive integer, got {shown}"
 
 
-@pytest.mark.parametrize("value", [10**6, MAX_LAYER_SIZE + 1, "1000000", 1e6, Decimal("1e6")], ids=repr)
+@pytest.mark.parametrize(
+    "value", [10**6, MAX_LAYER_SIZE + 1, "1000000", 1e6, Decimal("1e6")], ids=repr
+)
 def test_too_wide_a_layer_is_refused(value):
     message = _refused([value, 1])
     assert message.startswith("layer size 0 is ")
@@ -64,7 +93,9 @@ def test_a_long_digit_string_is_refused_without_converting_it():
     assert len(message) < 200  # the value is shortened, not printed in full
 
 
-@pytest.mark.parametrize("value", [10**100, -10**100, 10**5000], ids=["1e100", "-1e100", "1e5000"])
+@pytest.mark.parametrize(
+    "value", [10**100, -(10**100), 10**5000], ids=["1e100", "-1e100", "1e5000"]
+)
 def test_a_huge_int_is_refused_with_a_short_message(value):
     message = _refused([value, 1])
     assert re.search(r"\d{61}", message) is None  # at most shown_value's 60 characters of a value
@@ -102,12 +133,26 @@ def test_per_layer_keeps_a_full_list_in_order():
     assert per_layer(("a", "b"), 2, "x") == ("a", "b")
 
 
-@pytest.mark.parametrize("value, count, message", [
-    (["tanh", "relu", "sigmoid"], 2,
-     "got 3 activations for 2 weight layers; give one activation for all layers or exactly 2"),
-    (["tanh", "relu"], 1, "got 2 activations for 1 weight layer; give one activation for all layers or exactly 1"),
-    ([], 2, "got 0 activations for 2 weight layers; give one activation for all layers or exactly 2"),
-])
+@pytest.mark.parametrize(
+    "value, count, message",
+    [
+        (
+            ["tanh", "relu", "sigmoid"],
+            2,
+            "got 3 activations for 2 weight layers; give one activation for all layers or exactly 2",
+        ),
+        (
+            ["tanh", "relu"],
+            1,
+            "got 2 activations for 1 weight layer; give one activation for all layers or exactly 1",
+        ),
+        (
+            [],
+            2,
+            "got 0 activations for 2 weight layers; give one activation for all layers or exactly 2",
+        ),
+    ],
+)
 def test_per_layer_refuses_a_list_of_the_wrong_length(value, count, message):
     with pytest.raises(DeriveError) as caught:
         per_layer(value, count, "activation")
@@ -120,5 +165,11 @@ def test_values_is_a_frozen_record():
     assert values.biases is None and values.weights[0][0][1] == 2
     with pytest.raises(dataclasses.FrozenInstanceError):
         values.x = (3, 4)
-    assert [f.name for f in dataclasses.fields(Values)] == ["x", "y", "weights", "biases", "learning_rate"]
+    assert [f.name for f in dataclasses.fields(Values)] == [
+        "x",
+        "y",
+        "weights",
+        "biases",
+        "learning_rate",
+    ]
     assert values.learning_rate is None  # optional: one step of gradient descent when given

@@ -2,6 +2,7 @@
 forward and backward numbers are checked against the definitions (z = Σ w a + b, a = g(z), the delta
 recursion, dC/dw = δ a), each gradient against the central difference it reports, and, for an identity
 network, everything against rational arithmetic done by hand."""
+
 import pytest
 import sympy as sp
 
@@ -37,7 +38,11 @@ def test_point_from_values_maps_every_number_to_its_symbol():
     point = point_from_values(net, values(True))
     assert point[s.x[1]] == R(-1, 4) and point[s.y[0]] == R(3, 5)
     assert point[s.w[1, 1, 0]] == R(3, 4)  # weights[0][1][0] is w_10^(1): into node 1 from node 0
-    assert point[s.w[2, 0, 1]] == R(6, 5) and point[s.b[1, 1]] == R(-1, 10) and point[s.b[2, 0]] == R(1, 20)
+    assert (
+        point[s.w[2, 0, 1]] == R(6, 5)
+        and point[s.b[1, 1]] == R(-1, 10)
+        and point[s.b[2, 0]] == R(1, 20)
+    )
     assert len(point) == 2 + 1 + 6 + 3
     assert not any(q.base == s.b for q in point_from_values(net, values(False)))
 
@@ -66,7 +71,9 @@ def test_backward_numbers_follow_the_delta_recursion(sigmoid_example):
         assert equal(node.delta, node.dC_da * node.gprime)  # delta = dC/da g'(z)
     assert equal(out.dC_da, 2 * (out.a - Y[0]))  # quadratic cost
     for j, node in enumerate(example.layer_nodes(1)):
-        assert equal(node.dC_da, W[1][0][j] * out.delta)  # sum over the one output node i of w_ij delta_i
+        assert equal(
+            node.dC_da, W[1][0][j] * out.delta
+        )  # sum over the one output node i of w_ij delta_i
         assert equal(node.delta, W[1][0][j] * out.delta * node.a * (1 - node.a))
 
 
@@ -75,7 +82,16 @@ def test_every_gradient_is_the_error_times_the_incoming_activation(sigmoid_examp
     nodes = {(n.layer, n.j): n for n in example.nodes}
     incoming = {1: X, 2: tuple(n.a for n in example.layer_nodes(1))}
     assert sorted((g.layer, g.j, -1 if g.k is None else g.k) for g in example.gradients) == [
-        (1, 0, -1), (1, 0, 0), (1, 0, 1), (1, 1, -1), (1, 1, 0), (1, 1, 1), (2, 0, -1), (2, 0, 0), (2, 0, 1)]
+        (1, 0, -1),
+        (1, 0, 0),
+        (1, 0, 1),
+        (1, 1, -1),
+        (1, 1, 0),
+        (1, 1, 1),
+        (2, 0, -1),
+        (2, 0, 0),
+        (2, 0, 1),
+    ]
     for g in example.gradients:
         delta = nodes[g.layer, g.j].delta
         if g.k is None:
@@ -102,8 +118,10 @@ def test_the_central_difference_is_independent_of_the_formula(sigmoid_example):
     g = next(g for g in example.gradients if (g.layer, g.j, g.k) == (1, 1, 0))
 
     def cost(w10):
-        a1 = [logistic(W[0][0][0] * X[0] + W[0][0][1] * X[1] + B[0][0]),
-              logistic(w10 * X[0] + W[0][1][1] * X[1] + B[0][1])]
+        a1 = [
+            logistic(W[0][0][0] * X[0] + W[0][0][1] * X[1] + B[0][0]),
+            logistic(w10 * X[0] + W[0][1][1] * X[1] + B[0][1]),
+        ]
         return (logistic(W[1][0][0] * a1[0] + W[1][0][1] * a1[1] + B[1][0]) - Y[0]) ** 2
 
     h = FD_STEP
@@ -118,14 +136,22 @@ def test_identity_network_by_hand_arithmetic():
     net = Network([2, 2, 1], activation="identity")
     example = worked_example(net, values(False))
     hidden, (out,) = example.layer_nodes(1), example.layer_nodes(2)
-    assert [n.z for n in hidden] == [R(3, 20), R(13, 40)] and [n.a for n in hidden] == [R(3, 20), R(13, 40)]
+    assert [n.z for n in hidden] == [R(3, 20), R(13, 40)] and [n.a for n in hidden] == [
+        R(3, 20),
+        R(13, 40),
+    ]
     assert out.z == out.a == R(63, 200)
     assert example.cost == R(57, 200) ** 2
     assert out.dC_da == out.delta == R(-57, 100) and out.gprime == 1
     assert [n.delta for n in hidden] == [R(-1, 2) * R(-57, 100), R(6, 5) * R(-57, 100)]
-    expected = {(2, 0, 0): R(-57, 100) * R(3, 20), (2, 0, 1): R(-57, 100) * R(13, 40),
-                (1, 0, 0): R(57, 200) * R(1, 2), (1, 0, 1): R(57, 200) * R(-1, 4),
-                (1, 1, 0): R(-171, 250) * R(1, 2), (1, 1, 1): R(-171, 250) * R(-1, 4)}
+    expected = {
+        (2, 0, 0): R(-57, 100) * R(3, 20),
+        (2, 0, 1): R(-57, 100) * R(13, 40),
+        (1, 0, 0): R(57, 200) * R(1, 2),
+        (1, 0, 1): R(57, 200) * R(-1, 4),
+        (1, 1, 0): R(-171, 250) * R(1, 2),
+        (1, 1, 1): R(-171, 250) * R(-1, 4),
+    }
     assert {(g.layer, g.j, g.k): g.gradient for g in example.gradients} == expected
     # The cost is quadratic in each single weight, so the central difference is exact up to its 30 digits.
     for g in example.gradients:

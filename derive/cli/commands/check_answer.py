@@ -1,4 +1,5 @@
 """derive check-answer: one LaTeX answer judged against a homework key; the exit status is the verdict."""
+
 from __future__ import annotations
 
 import argparse
@@ -13,25 +14,34 @@ from derive.errors import DeriveError
 if TYPE_CHECKING:
     from derive.homework.answers import Verdict
 
-DESCRIPTION = ("Exit 0 when the answer is correct, 1 when it is wrong, 2 when it cannot be read (or the key is "
-               "bad), 3 on an internal error.")
+DESCRIPTION = (
+    "Exit 0 when the answer is correct, 1 when it is wrong, 2 when it cannot be read (or the key is "
+    "bad), 3 on an internal error."
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("key", metavar="KEY", help="a version's key.json")
     parser.add_argument("question", metavar="QUESTION", help="question id (q2, or just 2)")
-    parser.add_argument("latex", metavar="LATEX",
-                        help="the answer in LaTeX, e.g. '2(a_j^{(L)} - y_j) a_k^{(L-1)}'")
-    options.output(parser, 'print {"verdict": ..., "message": ..., "mistake": ...}',
-                   "print nothing; only the exit status tells")
+    parser.add_argument(
+        "latex", metavar="LATEX", help="the answer in LaTeX, e.g. '2(a_j^{(L)} - y_j) a_k^{(L-1)}'"
+    )
+    options.output(
+        parser,
+        'print {"verdict": ..., "message": ..., "mistake": ...}',
+        "print nothing; only the exit status tells",
+    )
 
 
 def exit_of(verdict: "Verdict") -> Exit:
     """The verdict as an exit status: correct 0, wrong 1, unreadable 2, an internal error 3."""
     from derive.homework.answers import Status
 
-    return {Status.CORRECT: Exit.OK, Status.WRONG: Exit.VERDICT,
-            Status.UNREADABLE: Exit.BAD_INPUT}.get(verdict.status, Exit.INTERNAL)
+    return {
+        Status.CORRECT: Exit.OK,
+        Status.WRONG: Exit.VERDICT,
+        Status.UNREADABLE: Exit.BAD_INPUT,
+    }.get(verdict.status, Exit.INTERNAL)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -59,5 +69,7 @@ def _question_id(text: str, questions: dict, key: str) -> str:
         from derive.errors import shown_value
         from derive.read.spec_file import shown_path
 
-        raise DeriveError(f"no question {shown_value(text)} in {shown_path(key)}; it has {', '.join(questions)}")
+        raise DeriveError(
+            f"no question {shown_value(text)} in {shown_path(key)}; it has {', '.join(questions)}"
+        )
     return wanted

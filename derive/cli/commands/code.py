@@ -1,4 +1,5 @@
 """derive code: the generated NumPy code, or with --train the whole standalone classifier program."""
+
 from __future__ import annotations
 
 import argparse
@@ -17,14 +18,23 @@ if TYPE_CHECKING:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     options.spec(parser, "network spec file, or - for standard input (or use --layers)")
     options.network(parser, required=False)
-    parser.add_argument("--out", default=None, metavar="FILE", help="write to FILE (default: print)")
-    parser.add_argument("--train", action="store_true",
-                        help="write the whole standalone classifier program (network code, data loading, training "
-                             "loop) for the data and settings below; the network defaults to derive train's")
+    parser.add_argument(
+        "--out", default=None, metavar="FILE", help="write to FILE (default: print)"
+    )
+    parser.add_argument(
+        "--train",
+        action="store_true",
+        help="write the whole standalone classifier program (network code, data loading, training "
+        "loop) for the data and settings below; the network defaults to derive train's",
+    )
     options.training(parser, "with --train: ")
-    parser.set_defaults(bias=None)  # --train: with biases unless --no-bias; without --train: only with --bias
+    parser.set_defaults(
+        bias=None
+    )  # --train: with biases unless --no-bias; without --train: only with --bias
     options.force(parser, None)
-    options.output(parser, 'print {"source": ...} (or {"files": [FILE]} with --out)', "no 'wrote' line")
+    options.output(
+        parser, 'print {"source": ...} (or {"files": [FILE]} with --out)', "no 'wrote' line"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -33,10 +43,16 @@ def run(args: argparse.Namespace) -> int:
     from derive.read.paths import output_file
 
     out = output_file(args.out, "--out") if args.out is not None else None
-    if args.bias is None:  # biases by default in the training program (as in derive train), else none
+    if (
+        args.bias is None
+    ):  # biases by default in the training program (as in derive train), else none
         args.bias = args.train
     if not args.train:
-        given = [f"--{name.replace('_', '-')}" for name in TRAINING_OPTIONS if getattr(args, name) is not None]
+        given = [
+            f"--{name.replace('_', '-')}"
+            for name in TRAINING_OPTIONS
+            if getattr(args, name) is not None
+        ]
         if given:
             raise DeriveError(f"{given[0]} is an option of the training program: add --train")
     spec = inputs.read_spec(args)

@@ -1,4 +1,5 @@
 """derive examples: the canonical example sheets, decks and pages, regenerated."""
+
 from __future__ import annotations
 
 import argparse
@@ -25,16 +26,31 @@ def run(args: argparse.Namespace) -> int:
     out_dir = output_dir(args.out_dir, "--out-dir")
     entries = example_specs()
     written, notes = [], []
-    with progress_bar(len(entries), "writing the examples", enabled=not (args.quiet or args.json)) as advance:
+    with progress_bar(
+        len(entries), "writing the examples", enabled=not (args.quiet or args.json)
+    ) as advance:
         for entry in entries:
             spec = spec_from_text(entry.read_text(encoding="utf-8"), entry.name)
             name, net = entry.name.rsplit(".", 1)[0], spec.network()
-            for write in (write_sheet, write_slides):  # the sheet, and the same derivation as a deck
-                files = write(net, out_dir, name=name, title=spec.title, values=spec.values, tex_only=args.tex_only)
+            for write in (
+                write_sheet,
+                write_slides,
+            ):  # the sheet, and the same derivation as a deck
+                files = write(
+                    net,
+                    out_dir,
+                    name=name,
+                    title=spec.title,
+                    values=spec.values,
+                    tex_only=args.tex_only,
+                )
                 written += [files.tex, files.pdf]
                 if files.note:
                     notes.append(files.note)
-                say(args, f"wrote {str(files.tex)}" + (f" and {str(files.pdf)}" if files.pdf else ""))
+                say(
+                    args,
+                    f"wrote {str(files.tex)}" + (f" and {str(files.pdf)}" if files.pdf else ""),
+                )
             page = write_html(net, out_dir, name=name, title=spec.title, values=spec.values)
             written.append(page)
             say(args, f"wrote {str(page)}")

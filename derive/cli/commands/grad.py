@@ -1,4 +1,5 @@
 """derive grad: the cost and every gradient at a spec's numbers (exact formulas when it has symbols)."""
+
 from __future__ import annotations
 
 import argparse
@@ -15,9 +16,14 @@ if TYPE_CHECKING:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     options.numbers_spec(parser)
-    options.learning_rate(parser, 'also print the weights after one step of gradient descent ("updated_weights", '
-                                  '"updated_biases" with --json)')
-    options.output(parser, 'print {"cost": ..., "weights": [...], "biases": [...]}', "(nothing to silence)")
+    options.learning_rate(
+        parser,
+        'also print the weights after one step of gradient descent ("updated_weights", '
+        '"updated_biases" with --json)',
+    )
+    options.output(
+        parser, 'print {"cost": ..., "weights": [...], "biases": [...]}', "(nothing to silence)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -25,7 +31,11 @@ def run(args: argparse.Namespace) -> int:
 
     spec = inputs.numbers_spec(args)
     net = spec.network()
-    values = inputs.with_learning_rate(spec.values, args.learning_rate) if spec.values is not None else None
+    values = (
+        inputs.with_learning_rate(spec.values, args.learning_rate)
+        if spec.values is not None
+        else None
+    )
     if values is not None and values.symbols:
         return _symbolic(args, net, values)
     weights, biases, X, Y = spec.arrays()
@@ -33,22 +43,36 @@ def run(args: argparse.Namespace) -> int:
     with np.errstate(all="ignore"):
         grad_w, grad_b = numeric.gradient(weights, biases, X, Y)
         cost = float(numeric.cost(weights, biases, X, Y))
-    result: dict[str, Any] = {"cost": cost,
-              "weights": [g.tolist() for g in grad_w],
-              "biases": [g.tolist() for g in grad_b] if grad_b is not None else None}
+    result: dict[str, Any] = {
+        "cost": cost,
+        "weights": [g.tolist() for g in grad_w],
+        "biases": [g.tolist() for g in grad_b] if grad_b is not None else None,
+    }
     inputs.check_finite([cost], "cost")
     inputs.check_finite(result["weights"] + (result["biases"] or []), "gradient")
-    eta = float(values.learning_rate) if values is not None and values.learning_rate is not None else None
+    eta = (
+        float(values.learning_rate)
+        if values is not None and values.learning_rate is not None
+        else None
+    )
     if eta is not None:  # one step of gradient descent: w - eta dC/dw, shaped like the weights
         result["learning_rate"] = eta
         result["updated_weights"] = [(w - eta * g).tolist() for w, g in zip(weights, grad_w)]
-        result["updated_biases"] = ([(b - eta * g).tolist() for b, g in zip(biases, grad_b)]
-                                    if grad_b is not None and biases is not None else None)
+        result["updated_biases"] = (
+            [(b - eta * g).tolist() for b, g in zip(biases, grad_b)]
+            if grad_b is not None and biases is not None
+            else None
+        )
     if args.json:
         print_json(result)
         return 0
-    _print_result(result, f"{cost:.12g}", f"{eta:g}" if eta is not None else "",
-                  matrix=lambda g: f"\n{np.array(g)}", vector=lambda g: f" {np.array(g)}")
+    _print_result(
+        result,
+        f"{cost:.12g}",
+        f"{eta:g}" if eta is not None else "",
+        matrix=lambda g: f"\n{np.array(g)}",
+        vector=lambda g: f" {np.array(g)}",
+    )
     return 0
 
 
@@ -64,12 +88,15 @@ def _symbolic(args: argparse.Namespace, net: "Network", values: "Values") -> int
     def shown(nested: object) -> str:  # [[9*w/2 - 3/2]]
         return " " + json.dumps(nested).replace('"', "")
 
-    _print_result(result, result["cost"], result.get("learning_rate", ""), matrix=shown, vector=shown)
+    _print_result(
+        result, result["cost"], result.get("learning_rate", ""), matrix=shown, vector=shown
+    )
     return 0
 
 
-def _print_result(result: dict, cost: str, rate: str, matrix: Callable[[list], str],
-                  vector: Callable[[list], str]) -> None:
+def _print_result(
+    result: dict, cost: str, rate: str, matrix: Callable[[list], str], vector: Callable[[list], str]
+) -> None:
     """The cost, each layer's gradients and, after a step of gradient descent, the new parameters."""
     print(f"cost {cost}")
     rows = [("weights", "dC/dw", matrix), ("biases", "dC/db", vector)]

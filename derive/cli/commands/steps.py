@@ -1,4 +1,5 @@
 """derive steps: the chain-rule steps in the terminal (or as JSON), optionally checked against SymPy."""
+
 from __future__ import annotations
 
 import argparse
@@ -18,12 +19,20 @@ if TYPE_CHECKING:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     options.network(parser)
-    parser.add_argument("--layer", type=int, default=None, help="only the steps leading to this weight layer")
-    parser.add_argument("--check", action="store_true",
-                        help=f"also verify every step against SymPy (up to {CHECK_LIMIT} = weights x weight layers)")
+    parser.add_argument(
+        "--layer", type=int, default=None, help="only the steps leading to this weight layer"
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help=f"also verify every step against SymPy (up to {CHECK_LIMIT} = weights x weight layers)",
+    )
     options.force(parser, "--check would take minutes")
-    options.output(parser, "print the steps as JSON (LaTeX and text of each side, rule, sentence)",
-                   "no progress bar")
+    options.output(
+        parser,
+        "print the steps as JSON (LaTeX and text of each side, rule, sentence)",
+        "no progress bar",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -48,9 +57,14 @@ def run(args: argparse.Namespace) -> int:
         for failure in report.failures:
             print(f"FAILED {failure}")
         if report.passed:
-            print(f"\nchecked: all {report.steps} steps agree with SymPy's own derivatives at random points")
+            print(
+                f"\nchecked: all {report.steps} steps agree with SymPy's own derivatives at random points"
+            )
     if report is not None and not report.passed:
-        print(f"derive: check failed: {len(report.failures)} step(s) disagree with SymPy", file=sys.stderr)
+        print(
+            f"derive: check failed: {len(report.failures)} step(s) disagree with SymPy",
+            file=sys.stderr,
+        )
         return Exit.VERDICT
     return Exit.OK
 
@@ -69,7 +83,8 @@ def check_check_size(net: "Network", force: bool) -> None:
             f"--check expands the network symbolically, and {list(net.sizes)} is too big for that: {weights:,} "
             f"weights x {net.L} weight layers = {size:,}, the limit is {CHECK_LIMIT} (about half a minute; time grows "
             f"with it); the steps are in index form, so check a narrow network of the same depth "
-            f"(--layers {narrow}) or add --force to wait")
+            f"(--layers {narrow}) or add --force to wait"
+        )
 
 
 def _checked(net: "Network", quiet: bool) -> "StepsChecked":
