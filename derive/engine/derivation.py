@@ -20,6 +20,7 @@ from derive.notation.sums import IndexSum
 
 from derive.model.activations import Z
 from derive.model.costs import A, Y
+from derive.model.differentiate import ChainStep
 from derive.notation.symbols import MatrixKind, layer_matrix
 from derive.model.steps import (
     AVERAGE,
@@ -251,7 +252,7 @@ class _Deriver:
         """delta_node^{(L)}: the cost's derivative times g'(z), or with softmax the sum over every output."""
         if self.vector_output:
             chain = self.softmax_delta(node, base)
-            return self.collapsed(chain, node)[-1][0] if form is Form.CLASSIC else chain
+            return self.collapsed(chain, node)[-1].expr if form is Form.CLASSIC else chain
         product = _mul(self.cost_factor(node), self.gprime(self.L, node, form))
         if form is Form.CLASSIC:
             return _simpler(product) or product
@@ -274,15 +275,15 @@ class _Deriver:
             _mul(self.cost_factor(i), self.jacobian(i, node)), (i, 0, self.net.size(self.L) - 1)
         )
 
-    def collapsed(self, total: sp.Sum, node: sp.Expr) -> list[tuple[sp.Expr, Rule, Reason]]:
+    def collapsed(self, total: sp.Sum, node: sp.Expr) -> list[ChainStep]:
         """The softmax error sum made simple: cancel inside, let Kronecker's delta pick its term,
         use that the targets sum to 1 (a one-hot cost); each stage that changes something."""
         ((i, lo, hi),) = total.limits
-        stages = [(total, Rule.SUBSTITUTION, because(R.SENTENCE, text=""))]
+        stages = [ChainStep(total, Rule.SUBSTITUTION, because(R.SENTENCE, text=""))]
         cancelled = sp.factor(sp.cancel(total.function))
         if sp.count_ops(cancelled) < sp.count_ops(total.function):
             stages.append(
-                (
+                ChainStep(
                     IndexSum(cancelled, (i, lo, hi)),
                     Rule.SIMPLIFICATION,
                     because(R.OUTPUT_CANCELS, output=self.s.a[self.L, i]),
@@ -290,7 +291,7 @@ class _Deriver:
             )
         picked: list[sp.Expr] = []
         rest: list[sp.Expr] = []
-        for term in sp.Add.make_args(sp.expand(stages[-1][0].function)):
+        for term in sp.Add.make_args(sp.expand(stages[-1].expr.function)):
             (picked if term.has(sp.KroneckerDelta) else rest).append(term)
         picked_sum = sp.factor(
             sp.Add(
@@ -304,7 +305,7 @@ class _Deriver:
             inside = [f for f in sp.Mul.make_args(common) if f.has(i)]
             split = picked_sum + _mul(*outside, IndexSum(sp.Mul(*inside), (i, lo, hi)))
         stages.append(
-            (
+            ChainStep(
                 split,
                 Rule.SUM_RULE,
                 because(R.KRONECKER_PICKS, term=sp.Eq(i, node, evaluate=False), index=i),
@@ -314,7 +315,7 @@ class _Deriver:
             ones = {sum_: 1 for sum_ in split.atoms(sp.Sum) if sum_.function == self.s.y[i]}
             if ones:
                 stages.append(
-                    (
+                    ChainStep(
                         sp.factor(split.xreplace(ones))
                         if not split.xreplace(ones).has(sp.Sum)
                         else split.xreplace(ones),
@@ -575,7 +576,7 @@ class _Deriver:
             ),
             Step(delta, chain, Rule.SUBSTITUTION, because(R.INSERT_BOTH)),
         ]
-        steps += [Step(delta, expr, rule, why) for expr, rule, why in self.collapsed(chain, j)[1:]]
+        steps += [Step(delta, c.expr, c.rule, c.reason) for c in self.collapsed(chain, j)[1:]]
         steps.append(
             Step(dw, _mul(delta, prev), Rule.SUBSTITUTION, because(R.ERROR_TIMES_ACTIVATION))
         )

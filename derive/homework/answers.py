@@ -1,6 +1,6 @@
 """Judging a student's answer against the engine's: correct, wrong (and why), or unreadable.
 
-Soundness first. The answer is read by our own parser (``latex_in``): every character is used or
+Soundness first. The answer is read by our own parser (``derive.read.latex``): every character is used or
 the answer is refused with the place quoted. An answer that still contains a derivative, restates
 what is asked, or uses δ where the question does not allow it, is not an answer. Equivalence is
 decided by values at points drawn fresh for every judgement from the operating system's random

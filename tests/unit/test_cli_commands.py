@@ -54,3 +54,15 @@ def test_help_imports_no_command_and_a_command_only_its_own():
 
 def test_exit_statuses_are_the_documented_numbers():
     assert [int(e) for e in Exit] == [0, 1, 2, 3, 130, 141]
+
+
+def test_homework_help_names_every_registered_exercise_kind():
+    """The --kinds help is written out (building it from the registry would load SymPy for --help):
+    this keeps it in step with EXERCISE_KINDS."""
+    from derive.homework.kinds import EXERCISE_KINDS
+
+    parser = build_parser(["homework"])
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    kinds = next(a for a in sub.choices["homework"]._actions if "--kinds" in a.option_strings)
+    named = {word.strip(" ,") for word in kinds.help.rsplit(":", 1)[1].split(",")}
+    assert named == set(EXERCISE_KINDS)
