@@ -163,6 +163,39 @@ def _wait_gone(marker: bytes, timeout: float = 15.0) -> list[tuple[int, str]]:
     return _run_processes(marker)
 
 
+def _interrupted_in_python_startup(stderr: str, status: int) -> bool:
+    """SIGINT while the interpreter is still finding derive's first module (runpy, importlib): no
+    derive code has run yet, so nothing of derive's can catch it, and Python prints its own
+    traceback, every frame in its frozen import machinery. Anything with a frame of a real file
+    (derive's, or any other) is not this."""
+    lines = stderr.strip().splitlines()
+    frames = [line for line in lines if line.strip().startswith("File ")]
+    return (
+        status == -signal.SIGINT
+        and lines[:1] == ["Traceback (most recent call last):"]
+        and lines[-1:] == ["KeyboardInterrupt"]
+        and bool(frames)
+        and all(line.strip().startswith('File "<frozen ') for line in frames)
+    )
+
+
+def test_an_interrupt_inside_derive_is_never_taken_for_python_startup():
+    startup = (
+        "Traceback (most recent call last):\n"
+        '  File "<frozen runpy>", line 189, in _run_module_as_main\n'
+        '  File "<frozen importlib._bootstrap_external>", line 147, in _path_stat\n'
+        "KeyboardInterrupt\n"
+    )
+    assert _interrupted_in_python_startup(startup, -signal.SIGINT)
+    assert not _interrupted_in_python_startup(startup, 130)
+    inside = startup.replace(
+        "KeyboardInterrupt", '  File "/x/derive/cli/entry.py", line 9, in main\nKeyboardInterrupt'
+    )
+    assert not _interrupted_in_python_startup(inside, -signal.SIGINT)
+    assert not _interrupted_in_python_startup("derive: interrupted\n", -signal.SIGINT)
+    assert not _interrupted_in_python_startup("", -signal.SIGINT)
+
+
 @pytest.mark.parametrize("command, name", CASES)
 def test_a_killed_run_leaves_nothing_torn_stray_or_running(tmp_path, command, name):
     if command == "slides" and not tex_available() and not os.environ.get("CI"):
@@ -202,6 +235,8 @@ def test_a_killed_run_leaves_nothing_torn_stray_or_running(tmp_path, command, na
                 run.communicate()
         statuses.append(run.returncode)
         where = f"{command} {name} at {moment:.2f} s of {duration:.2f} s (status {run.returncode})"
+        if signum == signal.SIGINT and _interrupted_in_python_startup(stderr, run.returncode):
+            stderr = ""  # Python's own, before derive's first line ran (see the function)
         assert "Traceback" not in stderr, f"{where}: {stderr}"
         if run.returncode != 0:  # killed before it finished (else it finished: a full run)
             if signum == signal.SIGINT:
