@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import enum
 import random
+import re
 import secrets
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
@@ -82,6 +83,9 @@ class Mistake(str, enum.Enum):
     TOO_FEW_DIGITS = "too-few-digits"
     CONSTANT_FACTOR = "constant-factor"
     MISSING_INPUT = "missing-input"
+    FORGOTTEN_LEARNING_RATE = "forgotten-learning-rate"  # a weight change without eta
+    UPDATED_FOR_CHANGE = "updated-weight-for-change"  # w + Δw given where Δw is asked
+    CHANGE_FOR_UPDATED = "change-for-updated-weight"  # Δw given where w + Δw is asked
 
 
 @dataclass(frozen=True)
@@ -123,6 +127,7 @@ class Expected:
     delta_from: int | None = None  # δ of layers >= this may be used; None: no δ
     restated: tuple = ()  # functions whose derivative is what the question asks for
     slips: tuple[Slip, ...] = ()
+    learning_rate: sp.Expr | None = None  # the η a question gives: \eta in an answer stands for it
     point: dict | None = field(
         default=None, compare=False
     )  # numeric questions: the question's numbers
@@ -175,8 +180,57 @@ def shown(expr: sp.Expr, net: "Network") -> str:
 def parse_student(latex: str, expected: Expected) -> list[sp.Expr]:
     """The members of the answer that must each equal the key (a left-hand side that names the
     quantity asked for is dropped). Raises LatexInputError for unreadable text."""
-    members = read_chain(latex, reading_context(expected), numbers=expected.numeric)
+    members = read_chain(
+        _spelled_out(latex, expected), reading_context(expected), numbers=expected.numeric
+    )
     return [m.expr for m in _answer_members(members, expected)]
+
+
+_ETA = re.compile(r"(?:(?<!\\)\\eta(?![A-Za-z])|η)(?P<number>\s*(?=\.?\d))?")
+_CHANGE = re.compile(r"(?<!\\)\\Delta(?![A-Za-z])|Δ")
+_RELATION = re.compile(r"=|\\approx(?![A-Za-z])")
+
+
+def _spelled_out(latex: str, expected: Expected) -> str:
+    """The answer with what the reader does not know written out: \\eta as the question's learning
+    rate, and a left-hand side Δw dropped when Δw is what is asked (with the weight's indices as
+    asked, or none). Any other Δ restates what is asked: not an answer."""
+    if expected.learning_rate is not None:
+        eta = sp.Rational(expected.learning_rate)
+        written = rf"\left(\frac{{{eta.p}}}{{{eta.q}}}\right)"
+        latex = _ETA.sub(  # η 2 is η times 2, as the reader takes x 2 (but refuses 0.1 2)
+            lambda m: written + (r" \cdot " if m["number"] is not None else ""), latex
+        )
+    net = expected.context.net
+    s = net.symbols
+    changes = [a for a in expected.asked if isinstance(a, sp.Indexed) and a.base == s.dw]
+    if not changes or not _CHANGE.search(latex):
+        return latex
+    change, latex = changes[0], latex.lstrip()
+    head, relation = _CHANGE.match(latex), _RELATION.search(latex)
+    if head is None or relation is None:
+        raise _wrong(
+            f"your answer restates {shown(change, net)}, the change the question asks for: "
+            "work it out",
+            Mistake.NOT_AN_ANSWER,
+        )
+    weight = latex[head.end() : relation.start()]
+    if weight.strip().strip("{}").strip() != s.w.name:
+        members = read_chain(weight, expected.context)
+        if len(members) != 1 or members[0].expr != s.w[change.indices]:
+            raise _wrong(
+                f"your left-hand side Δ{_clip(weight.strip())} is not what the question asks "
+                f"({shown(change, net)})",
+                Mistake.NOT_AN_ANSWER,
+            )
+    rest = latex[relation.end() :]
+    if _CHANGE.search(rest):
+        raise _wrong(
+            f"your answer restates {shown(change, net)}, the change the question asks for: "
+            "work it out",
+            Mistake.NOT_AN_ANSWER,
+        )
+    return rest
 
 
 def _answer_members(members: list[Member], expected: Expected) -> list[Member]:
@@ -646,7 +700,10 @@ def _judge_safely(latex: str, expected: Expected, rng: random.Random) -> Verdict
 
 def _judge(latex: str, expected: Expected, rng: random.Random) -> Verdict:
     members = _answer_members(
-        read_chain(latex, reading_context(expected), numbers=expected.numeric), expected
+        read_chain(
+            _spelled_out(latex, expected), reading_context(expected), numbers=expected.numeric
+        ),
+        expected,
     )
     for member in members:
         _forbidden(member.expr, expected)

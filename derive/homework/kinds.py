@@ -12,6 +12,7 @@ answer (``derive check-answer``) never loads them.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import random
 import re
@@ -26,7 +27,15 @@ from derive.engine.derivation import weight_gradient
 from derive.errors import DeriveError
 from derive.evaluate.exact import Model, prime_function
 from derive.evaluate.points import PointValues
-from derive.homework.answers import DIGITS, Expected, Mistake, Slip, concrete, slips
+from derive.homework.answers import (
+    DIGITS,
+    Expected,
+    Mistake,
+    Slip,
+    concrete,
+    last_digit_unit,
+    slips,
+)
 from derive.model.activations import Z
 from derive.model.network import Network
 from derive.model.values import Values
@@ -96,6 +105,10 @@ class ExerciseKind(ABC):
     @abstractmethod
     def solution_blocks(self, q: "Question") -> list["BlockKey"]:
         """The engine blocks the solution sheet works through."""
+
+    def moodle_type_of(self, q: "Question") -> str:
+        """Moodle's question type for ``q`` (the kind's, unless its variants differ)."""
+        return self.moodle_type
 
     def moodle_tags(self, q: "Question") -> list[str]:
         """The activation and cost tags a teacher filters a question bank by."""
@@ -530,6 +543,231 @@ KINDS: tuple[str, ...] = tuple(
 )  # the built-in kinds, in the order a version asks them
 
 
+# Kinds chosen by name only (not in KINDS: the default versions of a seed stay as they were) -------
+LEARNING_RATES = ("0.1", "0.2", "0.25", "0.05")  # never 0.5, 1 or 2: see WeightChange
+_LEARNING_RATE = r"0?\.\d{1,6}|1(\.0{0,6})?"
+
+
+@register
+class WeightChange(ExerciseKind):
+    """Δw_jk^(l) = -η ∂C_0/∂w_jk^(l), one step of gradient descent for a given learning rate η.
+
+    Two variants, told apart by ``values``. Without them the question is symbolic: the change in
+    index form, judged like weight-gradient (δ of the layers downstream allowed for input-to-hidden
+    weights), \\eta or its number both accepted, a left-hand side Δw_jk^(l) allowed. With them it is
+    numeric, as numeric-gradient draws them: the updated weight w + Δw of one weight at the given
+    numbers, to ``digits`` significant digits (Moodle: numerical; the symbolic variant: essay).
+    η is a short decimal, a string in the key (exact). It is never 0.5, 1 or 2: there η times a
+    factor 2 is 1 and the slips "η forgotten" and "a factor 2" would be the same answer.
+    """
+
+    name = "weight-change"
+    title = "a weight change by gradient descent"
+
+    def draw(self, rng: random.Random, qid: str) -> "Question":
+        eta = rng.choice(LEARNING_RATES)
+        if rng.random() < 0.5:
+            layers, acts, cost, bias = _network_choice(rng)
+            layer = rng.choice([len(layers) - 1, 1])
+            return _question(
+                qid, self.name, layers, acts, cost, bias, layer=layer, learning_rate=eta
+            )
+        numeric = NumericGradient()
+        for _ in range(200):  # as numeric-gradient, and the step must show in the digits asked
+            drawn = numeric._draw_once(rng, qid)
+            question = dataclasses.replace(drawn, kind=self.name, learning_rate=eta)
+            if _worth_doing(drawn) and _step_shows(question):
+                return question
+        raise DeriveError(
+            "could not draw a weight-change question worth doing (this should not happen)"
+        )
+
+    @staticmethod
+    def eta(q: "Question") -> sp.Rational:
+        """The question's learning rate, exact."""
+        return sp.Rational(q._given(q.learning_rate, "learning_rate"))
+
+    def _weight_and_gradient(self, q: "Question") -> tuple[sp.Expr, sp.Expr]:
+        """The weight asked about and the engine's ∂C_0/∂w of it (at its node when numeric)."""
+        net = q.network()
+        s = net.symbols
+        gradient = weight_gradient(net, q.asked_layer)
+        if q.values is None:
+            return s.w[q.asked_layer, s.j, s.k], gradient
+        j, k = q.asked_node
+        return s.w[q.asked_layer, j, k], gradient.xreplace({s.j: j, s.k: k})
+
+    def answer(self, q: "Question") -> sp.Expr:
+        weight, gradient = self._weight_and_gradient(q)
+        change = -self.eta(q) * gradient
+        return change if q.values is None else weight + change
+
+    def allows_delta(self, q: "Question") -> bool:
+        """As in weight-gradient: δ of the layers downstream for input-to-hidden weights."""
+        return q.values is None and q.layer is not None and q.layer < len(q.layers) - 1
+
+    def _slips(self, q: "Question") -> tuple[Slip, ...]:
+        """The key after the usual slips, as formulas (of j and k in both variants)."""
+        net = q.network()
+        s, eta, layer = net.symbols, self.eta(q), q.asked_layer
+        weight, gradient = s.w[layer, s.j, s.k], weight_gradient(net, layer)
+        if q.values is None:  # the change is asked
+            step = lambda change: change  # noqa: E731
+            other = Slip(
+                Mistake.UPDATED_FOR_CHANGE,
+                "the updated weight w + Δw where the change Δw is asked",
+                weight - eta * gradient,
+            )
+        else:  # the updated weight is asked
+            step = lambda change: weight + change  # noqa: E731
+            other = Slip(
+                Mistake.CHANGE_FOR_UPDATED,
+                "the change Δw where the updated weight w + Δw is asked",
+                -eta * gradient,
+            )
+        found = [
+            Slip(
+                Mistake.SIGN,
+                "the sign of the step forgotten: gradient descent goes against the gradient, "
+                "Δw = -η ∂C/∂w",
+                step(eta * gradient),
+            ),
+            Slip(
+                Mistake.FORGOTTEN_LEARNING_RATE,
+                "the learning rate forgotten: Δw = -η ∂C/∂w",
+                step(-gradient),
+            ),
+            Slip(
+                Mistake.FORGOTTEN_LEARNING_RATE,
+                "the bare gradient ∂C/∂w: the change is -η times it",
+                gradient,
+            ),
+            other,
+        ]
+        found += [  # the weight-gradient slips, carried through the step
+            Slip(slip.mistake, slip.message, step(-eta * slip.expr))
+            for slip in slips(gradient, net, layer)
+            if slip.mistake != Mistake.SIGN
+        ]
+        return tuple(found)
+
+    def expected(self, q: "Question") -> Expected:
+        net, key = q.network(), q.answer()
+        s, layer = net.symbols, q.asked_layer
+        if q.values is None:
+            return Expected(
+                key,
+                Context(net, layer=layer),
+                asked=(s.dw[layer, s.j, s.k],),
+                delta_from=layer + 1 if q.allows_delta else None,
+                slips=self._slips(q),
+                learning_rate=self.eta(q),
+            )
+        j, k = q.asked_node
+        at_point = PointValues(net, q.point())
+        at_node = {s.j: sp.Integer(j), s.k: sp.Integer(k)}
+        return Expected(
+            key,
+            Context(net, layer=layer),
+            numeric=True,
+            value=q.answer_value,
+            digits=q.digits,
+            slips=concrete(self._slips(q), lambda e: sp.Float(at_point(e.xreplace(at_node)), 60)),
+            learning_rate=self.eta(q),
+            point=q.point(),
+        )
+
+    def answer_latex(self, q: "Question") -> str:
+        if q.values is not None:
+            return decimal_text(q.answer_value)
+        _, gradient = self._weight_and_gradient(q)
+        written = latex(gradient, q.network().notation)
+        if gradient.is_Add or written.startswith("-"):
+            written = rf"\left({written}\right)"
+        return rf"-{q.learning_rate} \cdot {written}"
+
+    def key_extras(self, q: "Question") -> dict:
+        return {} if q.values is None else {"answer_value": float(q.answer_value)}
+
+    def sheet_context(self, q: "Question") -> dict:
+        from derive.render import latex as lr
+
+        net = q.network()
+        s, layer = net.symbols, q.asked_layer
+        math = lambda e: lr.math(e, net)  # noqa: E731
+        eta = rf"${math(s.eta)} = {q.learning_rate}$"
+        if q.values is None:
+            where = "hidden-to-output" if layer == net.L else "input-to-hidden"
+            delta = (
+                rf"You may write $\delta_i^{{({layer + 1})}}$ for the error of a node downstream."
+                if q.allows_delta
+                else r"Write the answer in $a$, $z$, $w$, $x$ and $y$ (no $\delta$)."
+            )
+            return {
+                **network_context(q),
+                "prompt": [
+                    lr.Tex(
+                        f"Derive the change of the {where} weights by one step of gradient descent "
+                        f"with the learning rate {eta}, in index form (keep $g'(z)$ or write it "
+                        r"out; write $\eta$ or its value). " + delta
+                    )
+                ],
+                "display": lr.Tex(rf"{math(s.dw[layer, s.j, s.k])} = \;?"),
+            }
+        from derive.numeric.worked import worked_example
+
+        j, k = q.asked_node
+        values = dataclasses.replace(q.spec_values(), learning_rate=self.eta(q))
+        example = worked_example(net, values, differences=False)
+        return {
+            **network_context(q),
+            "prompt": [
+                lr.Tex(
+                    "For the numbers below, run the forward pass and the backward pass, compute "
+                    f"the gradient of the weight and take one step of gradient descent with the "
+                    f"learning rate {eta}: give the updated weight to {q.digits} significant digits."
+                )
+            ],
+            "display": lr.Tex(rf"{math(s.w[layer, j, k])} + {math(s.dw[layer, j, k])} = \;?"),
+            "numbers": [
+                (math(symbol), lr.number(value)) for symbol, value in q.numeric_point().items()
+            ]
+            + [(math(s.eta), lr.number(self.eta(q)))],
+            "tables": lr.worked_tables(net, example),
+        }
+
+    def solution_blocks(self, q: "Question") -> list["BlockKey"]:
+        from derive.model.steps import UPDATE
+
+        return backward_blocks(q, q.asked_layer) + [UPDATE]
+
+    def moodle_type_of(self, q: "Question") -> str:
+        return "essay" if q.values is None else "numerical"
+
+    def moodle_tags(self, q: "Question") -> list[str]:
+        variant = "symbolic" if q.values is None else "numeric"
+        return super().moodle_tags(q) + [f"variant:{variant}", f"learning-rate:{q.learning_rate}"]
+
+    def check_key(self, entry: dict, layers: list, bad: Bad, where: str) -> None:
+        rate = entry.get("learning_rate")
+        if not (
+            isinstance(rate, str) and re.fullmatch(_LEARNING_RATE, rate) and 0 < float(rate) <= 1
+        ):
+            raise bad("learning_rate", 'a decimal in (0, 1] written as a string, such as "0.1"')
+        if entry.get("values") is None:
+            _check_layer(entry, layers, bad)
+        else:
+            kind_named("numeric-gradient").check_key(entry, layers, bad, where)
+
+
+def _step_shows(question: "Question") -> bool:
+    """The step moves the weight by at least ten units of the last digit asked of the updated one."""
+    s, (j, k) = question.network().symbols, question.asked_node
+    old = question.numeric_point()[s.w[question.asked_layer, j, k]]
+    unit = last_digit_unit(question.answer_value, question.digits)
+    return bool(abs(question.answer_value - old) >= 10 * unit)
+
+
 # Helpers of the numeric kind ------------------------------------------------------------------
 def _worth_doing(question: "Question") -> bool:
     net = question.network()
@@ -602,6 +840,7 @@ class Question:
     values: dict | None = None  # exact decimals as strings: x, y, weights, biases
     digits: int = DIGITS  # significant digits a numeric answer must give
     delta_allowed: bool | None = None  # δ of downstream layers may be used; None: the kind decides
+    learning_rate: str | None = None  # η of a weight-change question, an exact decimal ("0.1")
 
     @property
     def exercise(self) -> ExerciseKind:

@@ -171,7 +171,7 @@ def moodle_questions(version: Version, contexts: list[dict]) -> list[MoodleQuest
     symbolic answer type); each with the worked solution of the solutions sheet as general feedback."""
     items = []
     for q, context in zip(version.questions, contexts):
-        kind = q.exercise.moodle_type
+        kind = q.exercise.moodle_type_of(q)
         item = ET.Element("question", type=kind)
         _text(item, "name", f"{q.id} v{version.number}: {q.exercise.title}", format=None)
         _text(item, "questiontext", moodle_question_html(context))

@@ -30,8 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         nargs="+",
         default=None,
         metavar="KIND",
-        help="exercise kinds (default: one of each): activation-derivative, weight-gradient, "
-        "numeric-gradient, missing-factor",
+        help="exercise kinds (default: one of each but weight-change, the weight's change by "
+        "one step of gradient descent, asked for by name): activation-derivative, "
+        "weight-gradient, numeric-gradient, missing-factor, weight-change",
     )
     parser.add_argument(
         "--questions",
