@@ -30,8 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         nargs="+",
         default=None,
         metavar="KIND",
-        help="exercise kinds (default: one of each): activation-derivative, weight-gradient, "
-        "numeric-gradient, missing-factor",
+        help="exercise kinds (default: one of each but the last): activation-derivative, "
+        "weight-gradient, numeric-gradient, missing-factor, activation-derivative-new",
     )
     parser.add_argument(
         "--questions",
