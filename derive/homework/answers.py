@@ -403,8 +403,11 @@ def _evaluations(expected: Expected, rng: random.Random) -> _Evaluations:
             for sym in act.definition.expr.free_symbols - {Z}
         }
         values = PointValues(parameters=parameters, activations=tuple(net.activations))
-        for _ in range(Z_POINTS):
-            z = _rational(rng, -4, 4)
+        zs = [_rational(rng, -4, 4) for _ in range(Z_POINTS)]
+        for act in net.activations:  # a kinked g (ELU) is seen on both sides of each kink, always
+            for kink in act.kinks:
+                zs += [kink - _rational(rng, 0.1, 4), kink + _rational(rng, 0.1, 4)]
+        for z in zs:
             places.append((values, {Z: mpmath.mpf(z.p) / z.q}))
             labels.append(f"z = {float(z):.4g}")
         return _Evaluations(places, labels)

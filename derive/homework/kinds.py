@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from derive.model.steps import BlockKey
 
 ACTIVATION_CHOICES = ("tanh", "softplus", "sigmoid", "sigmoid(gain=2)", "sigmoid(gain=3)")
+NEWER_ACTIVATION_CHOICES = ("elu", "elu(alpha=2)", "silu", "gelu")  # activation-derivative-new
 NETWORK_ACTIVATIONS = ("sigmoid", "tanh", "relu", "softplus")
 COSTS = ("quadratic", "half-quadratic", "cross-entropy")
 G = sp.Function("g")
@@ -67,6 +68,7 @@ class ExerciseKind(ABC):
         "essay"  # Moodle's question type: "essay" (graded by hand) or "numerical"
     )
     needs_network: ClassVar[bool] = True  # its key entry gives a network of 2 or more layers
+    by_default: ClassVar[bool] = True  # asked when no kinds are named (False: only when named)
 
     # Drawing and rebuilding ------------------------------------------------------------
     @abstractmethod
@@ -239,8 +241,10 @@ class ActivationDerivative(ExerciseKind):
     title = "the derivative of an activation"
     needs_network = False
 
+    choices: ClassVar[tuple[str, ...]] = ACTIVATION_CHOICES
+
     def draw(self, rng: random.Random, qid: str) -> "Question":
-        return _question(qid, self.name, activation=(rng.choice(ACTIVATION_CHOICES),))
+        return _question(qid, self.name, activation=(rng.choice(self.choices),))
 
     def network(self, q: "Question") -> Network:
         return shared_network((1, 1), tuple(q.activation[:1]), "quadratic", False)
@@ -538,9 +542,20 @@ class MissingFactor(ExerciseKind):
             raise bad("factor", "0, 1 or 2")
 
 
+@register
+class NewerActivationDerivative(ActivationDerivative):
+    """g'(z) of one of the newer activations (ELU, SiLU, GELU): asked only when named, so the
+    draws of the default kinds, and every seed's homework, stay as they were."""
+
+    name = "activation-derivative-new"
+    title = "the derivative of a newer activation"
+    by_default = False
+    choices = NEWER_ACTIVATION_CHOICES
+
+
 KINDS: tuple[str, ...] = tuple(
-    EXERCISE_KINDS
-)  # the built-in kinds, in the order a version asks them
+    name for name, kind in EXERCISE_KINDS.items() if kind.by_default
+)  # the kinds a version asks when none are named, in that order
 
 
 # Kinds chosen by name only (not in KINDS: the default versions of a seed stay as they were) -------
@@ -562,6 +577,7 @@ class WeightChange(ExerciseKind):
     """
 
     name = "weight-change"
+    by_default = False  # chosen by name only, like the kinds above that are not in KINDS
     title = "a weight change by gradient descent"
 
     def draw(self, rng: random.Random, qid: str) -> "Question":

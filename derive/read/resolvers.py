@@ -162,6 +162,28 @@ class NotationResolver:
                 return act
         return activation_named(name)
 
+    def vector_function(self, name: str, node: str, layer: int | None) -> sp.Expr:
+        """softmax(z^{(l)})_j: a_j^{(l)} where layer l's activation is softmax (l unwritten: the output
+        layer); refused in a question about g(z) alone, and on a layer whose activation it is not."""
+        layout = self.layout
+        if self.variable is not None:
+            raise Refusal(
+                f"{name} is a function of a whole layer's z, not of one z: "
+                f"it has no place in {one(self.what)} about g(z)"
+            )
+        at = layout.L if layer is None else layer
+        if at == 0:
+            raise Refusal(
+                f"the input layer has no activation; {name} belongs to a layer 1..{layout.L}"
+            )
+        used = layout.activation(at).name
+        if used != name:
+            raise Refusal(
+                f"{name} is not the activation of layer {at} here (it uses {used}); "
+                f"write the layer's output a_j^{{({at})}}"
+            )
+        return layout.symbols.a[at, node_index(node)]
+
     def index_range(self, body: sp.Expr, index: sp.Symbol) -> int | None:
         """How many nodes the layer has that ``index`` indexes in ``body``: the largest where it is used in
         layers of different sizes (the smaller one then reports the index out of its range, never narrows it)."""

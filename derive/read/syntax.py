@@ -12,6 +12,12 @@ What a name stands for is not decided here: the parser asks a ``Resolver`` for q
 w_{jk}^{(2)}, C_0), layers (L, l), layer sizes and functions (\\sigma, g, ReLU). So this module imports
 no model: ``derive.read.resolvers`` holds the notation resolver for a network and the resolver of a
 definition in z; ``derive.read.latex`` and ``derive.read.definitions`` are the entry points.
+
+Activations are read by name (\\operatorname{SiLU}, \\mathrm{ELU}, \\text{gelu}, or typed without a
+backslash as one word, SiLU(z), in any case), each a function of one z. Softmax is a function of a
+layer's whole z, outside this scalar reading: softmax(z^{(L)})_j, softmax_j(z^{(L)}), softmax(z)_j and
+softmax_j are read as the entry a_j of the layer whose activation is softmax, and refused in one line
+anywhere else (softmax(z_j), another layer, softmax', a question about g(z) alone).
 """
 
 from __future__ import annotations
@@ -34,7 +40,8 @@ MAX_SUM_TERMS = 100
 PARSE_SECONDS = 10.0
 _KNOWN_FUNCTIONS = (
     r"known: \sigma, g, \tanh, \cosh, \sinh, \operatorname{sech}, \exp, \ln, \sqrt, \max, "
-    r"\operatorname{ReLU}, \operatorname{softplus}, H, \mathbb{1}"
+    r"\operatorname{ReLU}, \operatorname{softplus}, \operatorname{ELU}, \operatorname{SiLU}, "
+    r"\operatorname{GELU}, \operatorname{softmax}, H, \mathbb{1}"
 )
 
 
@@ -98,6 +105,10 @@ class Resolver(Protocol):
     def function(self, name: str, layer: int | None, primes: int, argument: sp.Expr) -> sp.Expr:
         """The function ``name`` (sigma, g, relu, softplus, leaky-relu, tanh with a prime) of the layer
         written on it, differentiated ``primes`` times (0 or 1), applied to ``argument``."""
+
+    def vector_function(self, name: str, node: str, layer: int | None) -> sp.Expr:
+        """Entry ``node`` of the vector activation ``name`` (softmax) of ``layer`` (None: the output
+        layer): that layer's a_node, where ``name`` is its activation; refused anywhere else."""
 
     def index_range(self, body: sp.Expr, index: sp.Symbol) -> int | None:
         """How many nodes ``index`` runs over where ``body`` uses it (None: it cannot tell)."""
@@ -332,12 +343,26 @@ _OPERATOR_NAMES = {  # \operatorname{...}, \mathrm{...}, \text{...} and bare com
     "log": "ln",
     "relu": "relu",
     "softplus": "softplus",
+    "elu": "elu",
+    "silu": "silu",
+    "swish": "silu",
+    "gelu": "gelu",
+    "softmax": "softmax",
     "max": "max",
     "min": "min",
     "sqrt": "sqrt",
     "leakyrelu": "leaky-relu",
     "heaviside": "H",
 }
+_ELEMENT_WISE = {
+    "relu",
+    "softplus",
+    "leaky-relu",
+    "elu",
+    "silu",
+    "gelu",
+}  # activations by name, each of one z: the resolver says which (the network's, else the built-in)
+_VECTOR = {"softmax"}  # a function of a whole layer's z: softmax(z^{(L)})_j is an entry, a_j^{(L)}
 _TAKES_BARE_ARGUMENT = {
     "tanh",
     "cosh",
@@ -1105,6 +1130,8 @@ class _Parser:
             return self._powered(self.pair(head), head)
         if head.name == "sqrt":
             return self.root(head_taken=True)
+        if head.name in _VECTOR:
+            return self._powered(self.vector_entry(head), head)
         argument = self.argument(head)
         value = self.apply(head, argument)
         z = self.names.variable
@@ -1125,15 +1152,79 @@ class _Parser:
             return value
         if head.name in _TAKES_BARE_ARGUMENT and self._starts_factor():
             return self.factor()
-        if self.names.variable is not None and head.name in (
-            "g",
-            "sigma",
-            "tanh",
-            "relu",
-            "softplus",
+        if self.names.variable is not None and (
+            head.name in ("g", "sigma", "tanh") or head.name in _ELEMENT_WISE
         ):
             return self.names.variable  # g' = ..., 3g(1-g): the activation's own variable
         raise self.error(f"write the argument of {head.text} in parentheses, e.g. {head.text}(z)")
+
+    def vector_entry(self, head: _Head) -> sp.Expr:
+        """An entry of a vector activation: softmax_j(z^{(L)}), softmax(z^{(L)})_j, softmax(z)_j (z: the
+        output layer's) or softmax_j, read as a_j of the layer whose activation it is (the resolver
+        refuses it anywhere else). The argument is the layer's whole z; softmax(z_j) is refused."""
+        example = f"\\operatorname{{{head.text}}}(z^{{(L)}})_j"
+        start = self.tok
+        if head.primes:
+            raise self.error(
+                f"{head.text}' is a Jacobian, not a function of one z; write its entries out "
+                "in a^{(L)}, e.g. a_j^{(L)}(1 - a_j^{(L)})",
+                start,
+            )
+        node = self._vector_index() if self.at("_") else None
+        layer = None
+        if node is None or (self.at("(", "[") and self._vector_argument_ahead()):
+            layer = self._vector_argument(head, example)
+        if node is None:
+            if not self.at("_"):
+                raise self.error(
+                    f"{head.text} of a layer is a vector: say which entry, e.g. {example}"
+                )
+            node = self._vector_index()
+        return self.resolved(lambda: self.names.vector_function(head.name, node, layer), start)
+
+    def _vector_index(self) -> str:
+        """The one node index of ``_j`` after a vector function."""
+        at = self.advance()
+        parts = self.subscript(two=False)
+        if len(parts) != 1:
+            raise self.error("an entry of softmax has one node index, e.g. _j", at)
+        return parts[0]
+
+    def _vector_argument_ahead(self) -> bool:
+        """A bracket that holds the layer's z (z, z^{(L)}, \\mathbf{z}^{(L)}), not a factor after it."""
+        nxt = self.peek()
+        return nxt.text == "z" or (
+            nxt.text in (r"\mathbf", r"\boldsymbol") and self.peek(3).text == "z"
+        )
+
+    def _vector_argument(self, head: _Head, example: str) -> int | None:
+        """(z), (z^{(L)}), (\\mathbf{z}^{(2)}): the layer of the z (None: unwritten)."""
+        if not self.at("(", "["):
+            raise self.error(f"write the argument of {head.text} in parentheses, e.g. {example}")
+        opening = self.advance()
+        if self.at(r"\mathbf", r"\boldsymbol") and self.peek().text == "{":
+            self.advance()
+            self.advance()
+            if not self.at("z") or self.peek().text != "}":
+                raise self.error(f"{head.text} takes the layer's z: write {example}")
+            self.advance()
+        elif not self.at("z"):
+            raise self.error(f"{head.text} takes the layer's z: write {example}")
+        self.advance()
+        layer = None
+        if self.at("^"):
+            self.advance()
+            layer = self.layer_text(allow_plain=True)
+            if layer is None:
+                raise self.error(f"expected the layer of z, e.g. {example}")
+        if not self.at(")", "]"):
+            raise self.error(
+                f"{head.text} takes the layer's whole z (no node index inside): write {example}",
+            )
+        closing = self.advance()
+        if {"(": ")", "[": "]"}[opening.text] != closing.text:
+            raise self.error("the bracket is closed with the wrong kind", closing)
+        return layer
 
     def pair(self, head: _Head) -> sp.Expr:
         opening = self.tok

@@ -30,9 +30,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         nargs="+",
         default=None,
         metavar="KIND",
-        help="exercise kinds (default: one of each but weight-change, the weight's change by "
-        "one step of gradient descent, asked for by name): activation-derivative, "
-        "weight-gradient, numeric-gradient, missing-factor, weight-change",
+        help="exercise kinds (default: one of each but the ones asked for by name: weight-change, "
+        "the weight's change by one step of gradient descent, and activation-derivative-new, "
+        "ELU, SiLU and GELU): activation-derivative, weight-gradient, numeric-gradient, "
+        "missing-factor, weight-change, activation-derivative-new",
     )
     parser.add_argument(
         "--questions",
